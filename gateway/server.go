@@ -1,0 +1,208 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/intake-gateway/intake/store"
+)
+
+// Server timeouts: generous enough for a phone on a slow link, short
+// enough that stuck clients cannot pile up (values as in courier).
+const (
+	readTimeout     = 30 * time.Second
+	writeTimeout    = 45 * time.Second
+	idleTimeout     = 90 * time.Second
+	shutdownTimeout = 20 * time.Second
+)
+
+// Gateway is the daemon: the mailbox pollers and the HTTP server (webhooks,
+// staff pages, health and metrics) around one store.
+type Gateway struct {
+	cfg      Config
+	st       *store.Store
+	log      *slog.Logger
+	env      Getenv
+	metrics  *Metrics
+	ingester *Ingester
+	pollers  []*Poller
+	handler  http.Handler
+	extra    []func(ctx context.Context) // background loops (outbox, retention)
+}
+
+// New wires a gateway from a validated config and an open store.
+func New(cfg Config, st *store.Store, log *slog.Logger, env Getenv) (*Gateway, error) {
+	g := &Gateway{cfg: cfg, st: st, log: log, env: env, metrics: NewMetrics()}
+	g.ingester = &Ingester{Store: st, Log: log, Metrics: g.metrics}
+	for _, mc := range cfg.Mailbox {
+		p, err := NewPoller(mc, env, g.ingester, log, g.metrics)
+		if err != nil {
+			return nil, err
+		}
+		g.pollers = append(g.pollers, p)
+	}
+	h, err := g.routes()
+	if err != nil {
+		return nil, err
+	}
+	g.handler = h
+	return g, nil
+}
+
+// Metrics returns the gateway's collectors.
+func (g *Gateway) Metrics() *Metrics { return g.metrics }
+
+// Ingester returns the email pipeline the pollers use.
+func (g *Gateway) Ingester() *Ingester { return g.ingester }
+
+// Pollers returns the mailbox pollers.
+func (g *Gateway) Pollers() []*Poller { return g.pollers }
+
+// Handler is the gateway's whole HTTP surface.
+func (g *Gateway) Handler() http.Handler { return g.handler }
+
+// AddLoop registers a background loop that runs with the gateway and must
+// return when its context ends.
+func (g *Gateway) AddLoop(f func(ctx context.Context)) { g.extra = append(g.extra, f) }
+
+func (g *Gateway) routes() (http.Handler, error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", g.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.Registry, promhttp.HandlerOpts{}))
+	if g.cfg.TwilioEnabled() {
+		token, _ := g.env(g.cfg.SMS.Twilio.AuthTokenEnv)
+		h, err := NewSMSHandler(SMSOptions{
+			Store: g.st, Config: g.cfg.SMS.Twilio, PublicURL: g.cfg.HTTP.PublicURL, AuthToken: token,
+			Metrics: g.metrics, Log: g.log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("POST "+g.cfg.SMS.Twilio.Path, h)
+	}
+	staff, err := g.staffHandler()
+	if err != nil {
+		return nil, err
+	}
+	if staff != nil {
+		mux.Handle("/staff/", staff)
+		mux.Handle("GET /staff", http.RedirectHandler("/staff/", http.StatusFound))
+	}
+	return mux, nil
+}
+
+// readiness is what /readyz reports.
+type readiness struct {
+	Ready     bool            `json:"ready"`
+	Store     string          `json:"store"`
+	Mailboxes []MailboxStatus `json:"mailboxes"`
+}
+
+func (g *Gateway) Readiness(ctx context.Context) readiness {
+	rd := readiness{Ready: true, Store: "ok", Mailboxes: []MailboxStatus{}}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := g.st.Writable(ctx); err != nil {
+		rd.Ready, rd.Store = false, err.Error()
+	}
+	for _, p := range g.pollers {
+		s := p.Status()
+		if !s.Connected {
+			rd.Ready = false
+		}
+		rd.Mailboxes = append(rd.Mailboxes, s)
+	}
+	return rd
+}
+
+func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
+	rd := g.Readiness(r.Context())
+	w.Header().Set("Content-Type", "application/json")
+	if !rd.Ready {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	json.NewEncoder(w).Encode(rd)
+}
+
+// Run serves HTTP on ln and runs every poller until ctx ends, then shuts
+// down in order: stop accepting and finish in-flight requests, stop the
+// pollers between messages, and return. The caller closes the store.
+func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:      g.handler,
+		ReadTimeout:  readTimeout,
+		WriteTimeout: writeTimeout,
+		IdleTimeout:  idleTimeout,
+		ErrorLog:     slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
+	}
+	loopCtx, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopLoops()
+
+	// Finish what a previous run committed but never parsed.
+	if n, err := g.ingester.Resume(ctx, g.campaignOf); err != nil {
+		g.log.Error("resume unparsed ledger rows", "err", err)
+	} else if n > 0 {
+		g.log.Info("resumed unparsed ledger rows", "count", n)
+	}
+
+	var wg sync.WaitGroup
+	for _, p := range g.pollers {
+		wg.Go(func() { p.Run(loopCtx) })
+	}
+	for _, f := range g.extra {
+		wg.Go(func() { f(loopCtx) })
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	g.log.Info("intake serving", "listen", ln.Addr().String(), "mailboxes", len(g.pollers), "sms", g.cfg.TwilioEnabled())
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+	}
+	g.log.Info("intake shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if serr := srv.Shutdown(sctx); serr != nil {
+		g.log.Error("http shutdown", "err", serr)
+		srv.Close()
+	}
+	stopLoops()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-sctx.Done():
+		return errorf("shutdown: background loops did not stop within %s", shutdownTimeout)
+	}
+	return err
+}
+
+func (g *Gateway) campaignOf(source string) string {
+	for _, m := range g.cfg.Mailbox {
+		if m.Name == source {
+			return m.Campaign
+		}
+	}
+	if len(g.cfg.Mailbox) > 0 {
+		return g.cfg.Mailbox[0].Campaign
+	}
+	return ""
+}

@@ -1,0 +1,241 @@
+package parser
+
+import (
+	"encoding/base64"
+	"io"
+	"strings"
+
+	"github.com/emersion/go-message/textproto"
+)
+
+// transferDecoder undoes the Content-Transfer-Encoding of a part (RFC 2045
+// section 6). Both decoders are tolerant: bad input is skipped or kept
+// literally, with a warning, never an error.
+func transferDecoder(h *textproto.Header, body io.Reader, w *walker) io.Reader {
+	switch enc := strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding"))); enc {
+	case "base64":
+		return &b64Reader{src: body, w: w}
+	case "quoted-printable":
+		return &qpReader{src: body}
+	case "", "7bit", "8bit", "binary", "7-bit", "8-bit":
+		return body
+	default:
+		w.warn("unknown Content-Transfer-Encoding %q: read as is", truncate(enc, 40))
+		return body
+	}
+}
+
+// b64Reader decodes base64, ignoring every byte outside the alphabet
+// (line breaks, stray spaces, garbage) as RFC 2045 section 6.8 allows.
+type b64Reader struct {
+	src  io.Reader
+	w    *walker
+	buf  [8192]byte
+	pend []byte // filtered alphabet bytes not yet decoded (< 4 after a round)
+	out  []byte
+	done bool
+}
+
+func b64Value(c byte) bool {
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '-' || c == '_'
+}
+
+func (r *b64Reader) Read(p []byte) (int, error) {
+	for len(r.out) == 0 {
+		if r.done {
+			return 0, io.EOF
+		}
+		n, err := r.src.Read(r.buf[:])
+		bad := false
+		for _, c := range r.buf[:n] {
+			switch {
+			case b64Value(c):
+				if c == '-' {
+					c = '+'
+				} else if c == '_' {
+					c = '/'
+				}
+				r.pend = append(r.pend, c)
+			case c == '=' || c == '\r' || c == '\n' || c == ' ' || c == '\t':
+			default:
+				bad = true
+			}
+		}
+		if bad && r.w != nil {
+			r.w.warn("invalid base64 data ignored")
+		}
+		full := len(r.pend) / 4 * 4
+		if err != nil {
+			full = len(r.pend)
+			if full%4 == 1 {
+				full--
+				if r.w != nil {
+					r.w.warn("truncated base64 data")
+				}
+			}
+			r.done = true
+		}
+		if full > 0 {
+			dec := make([]byte, base64.RawStdEncoding.DecodedLen(full))
+			m, derr := base64.RawStdEncoding.Decode(dec, r.pend[:full])
+			if derr != nil && r.w != nil {
+				r.w.warn("invalid base64 data ignored")
+			}
+			r.out = dec[:m]
+			r.pend = append(r.pend[:0], r.pend[full:]...)
+		}
+		if err != nil && err != io.EOF && r.w != nil {
+			r.w.warn("truncated part: %v", truncate(err.Error(), 80))
+		}
+	}
+	n := copy(p, r.out)
+	r.out = r.out[n:]
+	return n, nil
+}
+
+// qpReader decodes quoted-printable (RFC 2045 section 6.7) leniently: an
+// "=" not followed by two hex digits or a line break is kept literally, as
+// the RFC recommends, and a trailing "=" at the end is a soft break.
+type qpReader struct {
+	src   io.Reader
+	buf   [8192]byte
+	carry []byte
+	out   []byte
+	done  bool
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}
+
+// decodeQP decodes data; unless final, it stops before an "=" whose
+// meaning depends on bytes not yet read and returns the rest.
+func decodeQP(dst, data []byte, final bool) ([]byte, []byte) {
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if c != '=' {
+			dst = append(dst, c)
+			continue
+		}
+		rest := data[i+1:]
+		// Soft line break, possibly with transport padding before it.
+		j := 0
+		for j < len(rest) && j < 64 && (rest[j] == ' ' || rest[j] == '\t') {
+			j++
+		}
+		if j < len(rest) && (rest[j] == '\n' || rest[j] == '\r') {
+			if rest[j] == '\r' {
+				if j+1 < len(rest) && rest[j+1] == '\n' {
+					j++
+				} else if j+1 == len(rest) && !final {
+					return dst, data[i:]
+				}
+			}
+			i += j + 1
+			continue
+		}
+		if j == len(rest) && j < 64 {
+			if !final {
+				return dst, data[i:]
+			}
+			// "=" (plus blanks) at the very end: soft break.
+			return dst, nil
+		}
+		if len(rest) < 2 && !final {
+			return dst, data[i:]
+		}
+		if len(rest) >= 2 {
+			if hi, ok1 := unhex(rest[0]); ok1 {
+				if lo, ok2 := unhex(rest[1]); ok2 {
+					dst = append(dst, hi<<4|lo)
+					i += 2
+					continue
+				}
+			}
+		}
+		dst = append(dst, '=')
+	}
+	return dst, nil
+}
+
+func (r *qpReader) Read(p []byte) (int, error) {
+	for len(r.out) == 0 {
+		if r.done {
+			return 0, io.EOF
+		}
+		n, err := r.src.Read(r.buf[:])
+		data := append(r.carry, r.buf[:n]...)
+		final := err != nil
+		var out []byte
+		out, r.carry = decodeQP(make([]byte, 0, len(data)), data, final)
+		r.carry = append([]byte(nil), r.carry...)
+		r.out = out
+		if final {
+			r.done = true
+		}
+	}
+	n := copy(p, r.out)
+	r.out = r.out[n:]
+	return n, nil
+}
+
+// decodeFlowed undoes format=flowed (RFC 3676 section 4): lines ending in
+// a space continue on the next line; with DelSp=yes that space goes too.
+// Quote depth is kept as ">" prefixes; the "-- " signature line is fixed.
+func decodeFlowed(s string, delsp bool) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	trailing := strings.HasSuffix(s, "\n")
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	var sb strings.Builder
+	var para strings.Builder
+	paraDepth := -1
+	flush := func() {
+		if paraDepth < 0 {
+			return
+		}
+		if paraDepth > 0 {
+			sb.WriteString(strings.Repeat(">", paraDepth))
+			sb.WriteByte(' ')
+		}
+		sb.WriteString(para.String())
+		sb.WriteByte('\n')
+		para.Reset()
+		paraDepth = -1
+	}
+	for _, line := range lines {
+		depth := 0
+		for depth < len(line) && line[depth] == '>' {
+			depth++
+		}
+		content := line[depth:]
+		if strings.HasPrefix(content, " ") {
+			content = content[1:] // space-stuffing (section 4.4)
+		}
+		if paraDepth >= 0 && depth != paraDepth {
+			flush()
+		}
+		flowed := strings.HasSuffix(content, " ") && content != "-- "
+		if flowed && delsp {
+			content = content[:len(content)-1]
+		}
+		paraDepth = depth
+		para.WriteString(content)
+		if !flowed {
+			flush()
+		}
+	}
+	flush()
+	out := sb.String()
+	if !trailing {
+		out = strings.TrimSuffix(out, "\n")
+	}
+	return out
+}

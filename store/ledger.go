@@ -1,0 +1,325 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/intake-gateway/intake/parser"
+)
+
+// Ledger statuses.
+const (
+	StatusReceived    = "received"
+	StatusParsed      = "parsed"
+	StatusQuarantined = "quarantined"
+)
+
+// EmailItem is one email as received, before parsing.
+type EmailItem struct {
+	Source      string // mailbox name, or "file:<batch>" for offline ingest
+	UIDValidity uint32 // 0 when not from IMAP
+	UID         uint32 // 0 when not from IMAP
+	MessageID   string // without angle brackets; "" if none
+	Raw         []byte
+	ReceivedAt  time.Time // zero: now
+}
+
+// Receipt says what the ledger made of an item.
+type Receipt struct {
+	LedgerID  int64
+	Duplicate bool   // the item was already in the ledger
+	Status    string // the ledger row's status after the call
+}
+
+// ReceiveEmail commits an email to the ledger before anything else happens
+// to it. The same item twice gives one row: it is matched by mailbox +
+// UIDVALIDITY + UID, then by Message-ID, then (without a Message-ID) by
+// content hash, so a UIDVALIDITY rescan or a re-imported file is recognised.
+func (s *Store) ReceiveEmail(ctx context.Context, it EmailItem) (Receipt, error) {
+	var r Receipt
+	err := s.write(ctx, "receive email from "+it.Source, func(tx *sql.Tx) error {
+		var err error
+		r, err = s.receiveEmailTx(ctx, tx, it)
+		return err
+	})
+	return r, err
+}
+
+// receiveEmailTx is ReceiveEmail inside the caller's write transaction, so
+// the single and the batched API share one set of dedup rules. An item seen
+// earlier in the same transaction counts as a duplicate.
+func (s *Store) receiveEmailTx(ctx context.Context, tx *sql.Tx, it EmailItem) (Receipt, error) {
+	var r Receipt
+	hash := hashHex(it.Raw)
+	at := it.ReceivedAt
+	if at.IsZero() {
+		at = s.now()
+	}
+	var uv, uid, extID any
+	if it.UID != 0 {
+		uv, uid = int64(it.UIDValidity), int64(it.UID)
+	}
+	if id := strings.TrimSpace(it.MessageID); id != "" {
+		extID = id
+	}
+	// Look for the item under each identity it may already have.
+	var row *sql.Row
+	if uid != nil {
+		row = tx.QueryRowContext(ctx, `SELECT id, status FROM ledger WHERE source = ? AND uid_validity = ? AND uid = ?`, it.Source, uv, uid)
+		if err := row.Scan(&r.LedgerID, &r.Status); err == nil {
+			r.Duplicate = true
+			return r, nil
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return r, err
+		}
+	}
+	if extID != nil {
+		row = tx.QueryRowContext(ctx, `SELECT id, status FROM ledger WHERE channel = 'email' AND external_id = ?`, extID)
+	} else {
+		row = tx.QueryRowContext(ctx, `SELECT id, status FROM ledger WHERE channel = 'email' AND content_hash = ? AND external_id IS NULL LIMIT 1`, hash)
+	}
+	if err := row.Scan(&r.LedgerID, &r.Status); err == nil {
+		r.Duplicate = true
+		return r, nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return r, err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO ledger (channel, source, uid_validity, uid, external_id, content_hash, raw, size, received_at)
+		VALUES ('email', ?, ?, ?, ?, ?, ?, ?, ?)`, it.Source, uv, uid, extID, hash, it.Raw, len(it.Raw), ts(at))
+	if err != nil {
+		return r, err
+	}
+	r.LedgerID, err = res.LastInsertId()
+	r.Status = StatusReceived
+	return r, err
+}
+
+// Saved describes the suggestion an item became.
+type Saved struct {
+	SuggestionID int64
+	Ref          string
+	SenderID     string
+	Duplicate    bool // the item had already been parsed: nothing was written
+}
+
+// SaveEmail records the parsed form of ledger row ledgerID, all in one
+// transaction: the contact, the suggestion (whatever its disposition, so
+// auto-replies and bounces stay visible to staff) and the ledger status.
+// Calling it again for a row already parsed changes nothing.
+func (s *Store) SaveEmail(ctx context.Context, ledgerID int64, campaign string, e *parser.Email) (Saved, error) {
+	var out Saved
+	err := s.write(ctx, fmt.Sprintf("save email %d", ledgerID), func(tx *sql.Tx) error {
+		var status, receivedAt string
+		var sugg sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT status, received_at, suggestion_id FROM ledger WHERE id = ?`, ledgerID).Scan(&status, &receivedAt, &sugg); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("ledger row %d: %w", ledgerID, ErrNotFound)
+			}
+			return err
+		}
+		if status != StatusReceived {
+			out.Duplicate = true
+			if sugg.Valid {
+				out.SuggestionID = sugg.Int64
+				return tx.QueryRowContext(ctx, `SELECT ref, sender_id FROM suggestions WHERE id = ?`, sugg.Int64).Scan(&out.Ref, &out.SenderID)
+			}
+			return nil
+		}
+		now := s.now()
+		if e.From != "" {
+			out.SenderID = s.SenderID(e.From)
+			if err := upsertContact(ctx, tx, out.SenderID, "email", e.From, e.FromName, e.Language, now); err != nil {
+				return err
+			}
+		}
+		att, _ := json.Marshal(nonNil(e.Attachments))
+		id, ref, err := insertSuggestion(ctx, tx, suggestionRow{
+			Channel: "email", Campaign: campaign, SenderID: out.SenderID, ReceivedAt: receivedAt, UpdatedAt: ts(now),
+			Subject: e.Subject, Body: e.Body, Signature: e.Signature, Language: e.Language,
+			Disposition: string(e.Disposition), Attachments: string(att), MessageID: e.MessageID,
+		})
+		if err != nil {
+			return err
+		}
+		out.SuggestionID, out.Ref = id, ref
+		_, err = tx.ExecContext(ctx, `UPDATE ledger SET status = 'parsed', error = '', suggestion_id = ?, sender_id = ? WHERE id = ?`, id, out.SenderID, ledgerID)
+		return err
+	})
+	return out, err
+}
+
+func nonNil(a []parser.Attachment) []parser.Attachment {
+	if a == nil {
+		return []parser.Attachment{}
+	}
+	return a
+}
+
+// Quarantine marks a ledger row as unusable, keeping its raw bytes and the
+// reason for staff to look at.
+func (s *Store) Quarantine(ctx context.Context, ledgerID int64, reason string) error {
+	return s.write(ctx, fmt.Sprintf("quarantine ledger row %d", ledgerID), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE ledger SET status = 'quarantined', error = ? WHERE id = ? AND status = 'received'`, reason, ledgerID)
+		return err
+	})
+}
+
+// LedgerItem is a ledger row with its payload.
+type LedgerItem struct {
+	ID           int64
+	Channel      string
+	Source       string
+	ExternalID   string
+	Raw          []byte // nil once purged by retention
+	Size         int64
+	SenderID     string
+	ReceivedAt   time.Time
+	Status       string
+	Error        string
+	SuggestionID int64
+}
+
+const ledgerCols = `id, channel, source, COALESCE(external_id, ''), raw, size, sender_id, received_at, status, error, COALESCE(suggestion_id, 0)`
+
+func scanLedger(sc interface{ Scan(...any) error }) (LedgerItem, error) {
+	var it LedgerItem
+	var at string
+	err := sc.Scan(&it.ID, &it.Channel, &it.Source, &it.ExternalID, &it.Raw, &it.Size, &it.SenderID, &at, &it.Status, &it.Error, &it.SuggestionID)
+	it.ReceivedAt = parseTS(at)
+	return it, err
+}
+
+// Pending lists up to limit ledger rows of a channel still in status
+// received: items committed before a crash but never parsed. The gateway
+// finishes them on start-up.
+func (s *Store) Pending(ctx context.Context, channel string, limit int) ([]LedgerItem, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+ledgerCols+` FROM ledger WHERE status = 'received' AND channel = ? ORDER BY id LIMIT ?`, channel, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list pending %s items: %w", channel, err)
+	}
+	defer rows.Close()
+	var out []LedgerItem
+	for rows.Next() {
+		it, err := scanLedger(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list pending %s items: %w", channel, err)
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// LedgerForSuggestion lists the ledger rows behind a suggestion (several for
+// SMS texts merged into one).
+func (s *Store) LedgerForSuggestion(ctx context.Context, suggestionID int64) ([]LedgerItem, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+ledgerCols+` FROM ledger WHERE suggestion_id = ? ORDER BY id`, suggestionID)
+	if err != nil {
+		return nil, fmt.Errorf("store: ledger of suggestion %d: %w", suggestionID, err)
+	}
+	defer rows.Close()
+	var out []LedgerItem
+	for rows.Next() {
+		it, err := scanLedger(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: ledger of suggestion %d: %w", suggestionID, err)
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+type suggestionRow struct {
+	Channel, Campaign, SenderID, ReceivedAt, UpdatedAt string
+	Subject, Body, Signature, Language, Disposition    string
+	Tags, Attachments, MessageID                       string
+}
+
+// insertSuggestion inserts a suggestion under a fresh public reference,
+// drawing again on the rare collision.
+func insertSuggestion(ctx context.Context, tx *sql.Tx, r suggestionRow) (int64, string, error) {
+	if r.Disposition == "" {
+		r.Disposition = string(parser.DispSuggestion)
+	}
+	if r.Attachments == "" {
+		r.Attachments = "[]"
+	}
+	for range 20 {
+		ref := newRef()
+		res, err := tx.ExecContext(ctx, `INSERT INTO suggestions (ref, channel, campaign, sender_id, received_at, updated_at,
+			subject, body, signature, language, disposition, tags, attachments, message_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ref) DO NOTHING`,
+			ref, r.Channel, r.Campaign, r.SenderID, r.ReceivedAt, r.UpdatedAt,
+			r.Subject, r.Body, r.Signature, r.Language, r.Disposition, r.Tags, r.Attachments, r.MessageID)
+		if err != nil {
+			return 0, "", fmt.Errorf("insert suggestion: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			id, err := res.LastInsertId()
+			return id, ref, err
+		}
+	}
+	return 0, "", errors.New("insert suggestion: no free reference after 20 draws")
+}
+
+// upsertContact records who is behind a pseudonymous id.
+func upsertContact(ctx context.Context, tx *sql.Tx, senderID, kind, address, name, lang string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO contacts (sender_id, kind, address, display_name, language, first_seen, last_seen)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (sender_id) DO UPDATE SET last_seen = excluded.last_seen,
+			display_name = CASE WHEN excluded.display_name <> '' THEN excluded.display_name ELSE display_name END,
+			language = CASE WHEN excluded.language <> '' THEN excluded.language ELSE language END`,
+		senderID, kind, address, name, lang, ts(now), ts(now))
+	if err != nil {
+		return fmt.Errorf("upsert contact: %w", err)
+	}
+	return nil
+}
+
+// Checkpoint is how far a mailbox has been read.
+type Checkpoint struct {
+	UIDValidity uint32
+	LastUID     uint32
+}
+
+// Checkpoint returns a mailbox's checkpoint; the zero value if none.
+func (s *Store) Checkpoint(ctx context.Context, mailbox string) (Checkpoint, error) {
+	var c Checkpoint
+	err := s.db.QueryRowContext(ctx, `SELECT uid_validity, last_uid FROM checkpoints WHERE mailbox = ?`, mailbox).Scan(&c.UIDValidity, &c.LastUID)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("store: read checkpoint of mailbox %s: %w", mailbox, err)
+	}
+	return c, nil
+}
+
+// SetCheckpoint records that every message of mailbox up to c.LastUID under
+// c.UIDValidity is safely stored.
+func (s *Store) SetCheckpoint(ctx context.Context, mailbox string, c Checkpoint) error {
+	return s.write(ctx, "set checkpoint of mailbox "+mailbox, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (mailbox, uid_validity, last_uid, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid, updated_at = excluded.updated_at`,
+			mailbox, int64(c.UIDValidity), int64(c.LastUID), ts(s.now()))
+		return err
+	})
+}
+
+// LedgerCounts counts ledger rows of one channel by status.
+type LedgerCounts struct {
+	Total, Received, Parsed, Quarantined int
+}
+
+// LedgerCount counts a channel's ledger rows by status.
+func (s *Store) LedgerCount(ctx context.Context, channel string) (LedgerCounts, error) {
+	var c LedgerCounts
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*),
+		COALESCE(SUM(status = 'received'), 0), COALESCE(SUM(status = 'parsed'), 0), COALESCE(SUM(status = 'quarantined'), 0)
+		FROM ledger WHERE channel = ?`, channel).Scan(&c.Total, &c.Received, &c.Parsed, &c.Quarantined)
+	if err != nil {
+		return c, fmt.Errorf("store: count %s ledger rows: %w", channel, err)
+	}
+	return c, nil
+}

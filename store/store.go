@@ -1,0 +1,262 @@
+// Package store owns intake's SQLite database: the ledger of everything
+// received, the suggestions parsed from it, the contacts kept apart from
+// them, opt-outs, mailbox checkpoints and the acknowledgement outbox.
+//
+// Schema migrations are embedded in the binary and applied in order, each
+// in its own transaction, with the version kept in PRAGMA user_version.
+package store
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// queryTimeout bounds every statement so a wedged database surfaces as an
+// error instead of a hung webhook or poller.
+const queryTimeout = 30 * time.Second
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// Options configures a Store.
+type Options struct {
+	// SenderKey is the HMAC key that turns an address or phone number into
+	// a pseudonymous id. Required by every call that records a contact.
+	SenderKey []byte
+	// Now returns the current time; tests inject a fixed clock.
+	Now func() time.Time
+	// Logger receives store-level warnings. Nil means discard.
+	Logger *slog.Logger
+	// ReadOnly opens the database without running migrations or writing.
+	ReadOnly bool
+}
+
+// Store is intake's database. It is safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	path string
+	key  []byte
+	now  func() time.Time
+	log  *slog.Logger
+
+	// writeMu serialises this process's write transactions. SQLite allows
+	// one writer at a time anyway; queueing here instead of in the busy
+	// handler keeps latency even under load. busy_timeout still covers
+	// other processes (an `intake ingest` beside `intake serve`).
+	writeMu sync.Mutex
+}
+
+// Open opens (creating if needed) the database at path and brings its schema
+// up to date.
+func Open(ctx context.Context, path string, opt Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("store: open: empty database path")
+	}
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "secure_delete(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	if opt.ReadOnly {
+		q.Set("mode", "ro")
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	s := &Store{db: db, path: path, key: opt.SenderKey, now: opt.Now, log: opt.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if !opt.ReadOnly {
+		if err := s.migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// Path is the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// migrations returns the embedded migration scripts in version order.
+func migrations() ([]string, error) {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		b, err := migrationFS.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, string(b))
+	}
+	return out, nil
+}
+
+// SchemaVersion is the schema version this binary brings a database to.
+func SchemaVersion() int {
+	m, _ := migrations()
+	return len(m)
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return fmt.Errorf("store: read migrations: %w", err)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	var version int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("store: read schema version of %s: %w", s.path, err)
+	}
+	if version > len(ms) {
+		return fmt.Errorf("store: %s has schema version %d, newer than this binary's %d", s.path, version, len(ms))
+	}
+	for v := version; v < len(ms); v++ {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("store: migrate %s to version %d: %w", s.path, v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, ms[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migrate %s to version %d: %w", s.path, v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migrate %s to version %d: %w", s.path, v+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("store: migrate %s to version %d: %w", s.path, v+1, err)
+		}
+	}
+	return nil
+}
+
+// write runs fn in one immediate write transaction, serialised with this
+// process's other writers.
+func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: %s: begin: %w", what, err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: %s: commit: %w", what, err)
+	}
+	return nil
+}
+
+// SenderID is the pseudonymous id of an address or E.164 number:
+// HMAC-SHA256 under the sender key, so the same person gets the same id
+// without the id revealing who they are.
+func (s *Store) SenderID(address string) string {
+	return SenderID(s.key, address)
+}
+
+// SenderID computes a pseudonymous id under key. Addresses are compared
+// case-insensitively.
+func SenderID(key []byte, address string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(strings.ToLower(strings.TrimSpace(address))))
+	return "s_" + hex.EncodeToString(m.Sum(nil)[:12])
+}
+
+// refAlphabet leaves out characters that are easy to misread or mistype on
+// a phone keypad or in handwriting: 0/O, 1/I/L, 2/Z, 5/S, 8/B, U/V.
+const refAlphabet = "34679ACDEFGHJKMNPQRTWXY"
+
+// newRef returns a fresh public reference such as "K7F-3Q2".
+func newRef() string {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("store: crypto/rand failed: %v", err)) // cannot happen on supported platforms
+	}
+	out := make([]byte, 0, 7)
+	for i, c := range b {
+		if i == 3 {
+			out = append(out, '-')
+		}
+		out = append(out, refAlphabet[int(c)%len(refAlphabet)])
+	}
+	return string(out)
+}
+
+// NormalizeRef upper-cases a reference typed by a person and restores its
+// dash, so "k7f3q2" finds "K7F-3Q2".
+func NormalizeRef(s string) string {
+	s = strings.ToUpper(strings.NewReplacer("-", "", " ", "", "_", "").Replace(strings.TrimSpace(s)))
+	if len(s) == 6 {
+		return s[:3] + "-" + s[3:]
+	}
+	return s
+}
+
+func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func parseTS(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+func hashHex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// Writable checks that the database accepts a write, for readiness probes.
+func (s *Store) Writable(ctx context.Context) error {
+	return s.write(ctx, "check writable", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS _probe (x); DELETE FROM _probe")
+		return err
+	})
+}
