@@ -304,6 +304,7 @@ func (c *Config) Validate(env Getenv) error {
 		}
 		dur("sms.twilio.merge_window", t.MergeWindow)
 		dur("sms.twilio.ack_interval", t.AckInterval)
+		errs = append(errs, checkTwilioTexts(t)...) // gateway/sms_reply.go: templates fit one SMS
 	}
 	if c.Ack.Email.Enabled {
 		a := c.Ack.Email

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -35,6 +37,7 @@ type Gateway struct {
 	metrics  *Metrics
 	ingester *Ingester
 	pollers  []*Poller
+	acker    *EmailAcker // nil unless [ack.email] is enabled
 	handler  http.Handler
 	extra    []func(ctx context.Context) // background loops (outbox, retention)
 }
@@ -44,11 +47,20 @@ func New(cfg Config, st *store.Store, log *slog.Logger, env Getenv) (*Gateway, e
 	g := &Gateway{cfg: cfg, st: st, log: log, env: env, metrics: NewMetrics()}
 	g.ingester = &Ingester{Store: st, Log: log, Metrics: g.metrics}
 	for _, mc := range cfg.Mailbox {
-		p, err := NewPoller(mc, env, g.ingester, log, g.metrics)
+		g.pollers = append(g.pollers, NewPoller(mc, mailboxSecret(mc, env), g.ingester, log, g.metrics))
+	}
+	if cfg.Ack.Email.Enabled {
+		own := make([]string, 0, len(cfg.Mailbox))
+		for _, mc := range cfg.Mailbox {
+			own = append(own, mc.Username)
+		}
+		a, err := NewEmailAcker(cfg.Ack.Email, own, st, env, log, g.metrics)
 		if err != nil {
 			return nil, err
 		}
-		g.pollers = append(g.pollers, p)
+		g.acker = a
+		g.ingester.OnSaved = a.OnSaved
+		g.AddLoop(a.Run)
 	}
 	h, err := g.routes()
 	if err != nil {
@@ -152,7 +164,7 @@ func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
 	defer stopLoops()
 
 	// Finish what a previous run committed but never parsed.
-	if n, err := g.ingester.Resume(ctx, g.campaignOf); err != nil {
+	if n, err := ResumeMailboxes(ctx, g.ingester, g.cfg.Mailbox); err != nil {
 		g.log.Error("resume unparsed ledger rows", "err", err)
 	} else if n > 0 {
 		g.log.Info("resumed unparsed ledger rows", "count", n)
@@ -195,14 +207,30 @@ func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-func (g *Gateway) campaignOf(source string) string {
-	for _, m := range g.cfg.Mailbox {
-		if m.Name == source {
-			return m.Campaign
+// mailboxSecret is where a mailbox's password or OAuth token comes from.
+func mailboxSecret(mc MailboxConfig, env Getenv) Secret {
+	if mc.Auth == "xoauth2" {
+		return TokenCommand(mc.TokenCommand)
+	}
+	return EnvSecret(env, mc.PasswordEnv)
+}
+
+// staffHandler builds /staff/ when at least one staff token is configured.
+func (g *Gateway) staffHandler() (http.Handler, error) {
+	tokens, contactTokens := g.cfg.Staff.LoadTokens(g.env)
+	if len(tokens)+len(contactTokens) == 0 {
+		g.log.Info("staff pages off: no staff token in the environment", "tokens_env", g.cfg.Staff.TokensEnv)
+		return nil, nil
+	}
+	var redact func(string) string
+	if g.cfg.Privacy.Redact {
+		regions := g.cfg.Privacy.Regions
+		if r := g.cfg.SMS.Twilio.DefaultRegion; r != "" {
+			regions = append(slices.Clone(regions), r)
 		}
+		redact = func(s string) string { return parser.Redact(s, regions) }
 	}
-	if len(g.cfg.Mailbox) > 0 {
-		return g.cfg.Mailbox[0].Campaign
-	}
-	return ""
+	return NewStaffHandler(StaffOptions{
+		Store: g.st, Config: g.cfg.Staff, Tokens: tokens, ContactTokens: contactTokens, Log: g.log, Redact: redact,
+	}), nil
 }

@@ -192,7 +192,7 @@ var wordDecoder = &mime.WordDecoder{CharsetReader: wordCharsetReader}
 
 // looseWordRe finds encoded words that mime.WordDecoder rejected, e.g. with
 // spaces inside the encoded text.
-var looseWordRe = regexp.MustCompile(`=\?([^?\s]{1,40})\?([bBqQ])\?([^?]{0,2000})\?=`)
+var looseWordRe = regexp.MustCompile(`=\?([^?\s]{1,40})\?([bBqQ])\?([^?]{0,1000})\?=`)
 
 // decodeHeaderValue decodes RFC 2047 encoded words in a header value and
 // repairs raw 8-bit values that are not UTF-8. Malformed words are left as

@@ -121,6 +121,24 @@ func unhex(c byte) (byte, bool) {
 func decodeQP(dst, data []byte, final bool) ([]byte, []byte) {
 	for i := 0; i < len(data); i++ {
 		c := data[i]
+		if c == ' ' || c == '\t' {
+			// Trailing white space on an encoded line was added in
+			// transport and is deleted (RFC 2045 section 6.7, rule 3).
+			j := i
+			for j < len(data) && j-i < 256 && (data[j] == ' ' || data[j] == '\t') {
+				j++
+			}
+			if j == len(data) && !final {
+				return dst, data[i:]
+			}
+			if j == len(data) || data[j] == '\n' || data[j] == '\r' {
+				i = j - 1
+				continue
+			}
+			dst = append(dst, data[i:j]...)
+			i = j - 1
+			continue
+		}
 		if c != '=' {
 			dst = append(dst, c)
 			continue
@@ -233,9 +251,7 @@ func decodeFlowed(s string, delsp bool) string {
 		}
 	}
 	flush()
-	out := sb.String()
-	if !trailing {
-		out = strings.TrimSuffix(out, "\n")
-	}
-	return out
+	// The line break ending the last paragraph is not part of the text.
+	_ = trailing
+	return strings.TrimSuffix(sb.String(), "\n")
 }

@@ -144,7 +144,8 @@ func (w *walker) walk(h *textproto.Header, body io.Reader, depth int, forwarded 
 	case mt == "message/delivery-status" || mt == "message/global-delivery-status":
 		w.parseDeliveryStatus(transferDecoder(h, body, w))
 		return
-	case mt == "text/rfc822-headers" && w.report:
+	case mt == "text/rfc822-headers":
+		// Headers of a returned message (RFC 6522): not the sender's text.
 		drain(body)
 		return
 	}
@@ -192,6 +193,9 @@ func (w *walker) readText(h *textproto.Header, body io.Reader, mt string, params
 		w.rawHTML = append(w.rawHTML, text)
 	} else if strings.EqualFold(params["format"], "flowed") {
 		text = decodeFlowed(text, strings.EqualFold(params["delsp"], "yes"))
+	}
+	if text == "" {
+		return
 	}
 	w.pieces = append(w.pieces, piece{text: text, html: isHTML, forwarded: forwarded})
 }

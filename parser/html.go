@@ -23,6 +23,7 @@ type htmlElem struct {
 	pre   bool
 	list  bool
 	link  bool
+	bold  bool
 	block int // 0 inline, 1 line break, 2 paragraph
 }
 
@@ -215,6 +216,14 @@ func (c *htmlConv) start(name string, attrs map[string]string, selfClosing bool)
 		if c.cur.Len() > 0 {
 			c.space = true
 		}
+	case "b", "strong":
+		e.bold = true
+		if c.space && c.curPrefix && !c.endsSpace {
+			c.raw(" ")
+		}
+		c.space = false
+		c.raw("*")
+		c.endsSpace = true // no space right after the opening star
 	case "a":
 		if href := strings.TrimSpace(attrs["href"]); href != "" {
 			e.link = true
@@ -254,6 +263,9 @@ func (c *htmlConv) pop() {
 	if c.skip > 0 {
 		return
 	}
+	if e.bold {
+		c.closeBold()
+	}
 	if e.link {
 		n := len(c.linkHref) - 1
 		href, text := c.linkHref[n], strings.TrimSpace(c.linkText[n].String())
@@ -277,6 +289,22 @@ func (c *htmlConv) pop() {
 	if e.list && len(c.lists) > 0 {
 		c.lists = c.lists[:len(c.lists)-1]
 	}
+}
+
+// closeBold ends a *bold* span; an empty one is removed.
+func (c *htmlConv) closeBold() {
+	cur := c.cur.String()
+	if strings.HasSuffix(cur, "*") && c.curPrefix {
+		trimmed := strings.TrimSuffix(cur, "*")
+		c.cur.Reset()
+		c.cur.WriteString(trimmed)
+		if strings.TrimSpace(trimmed) == "" || strings.HasSuffix(trimmed, "> ") && c.quote > 0 && strings.Trim(trimmed, "> ") == "" {
+			c.cur.Reset()
+			c.curPrefix = false
+		}
+		return
+	}
+	c.raw("*")
 }
 
 // linkSuffix returns the URL to show after a link's text, or "" when the
@@ -365,7 +393,11 @@ func (c *htmlConv) raw(s string) {
 func (c *htmlConv) breakLine(force bool) {
 	c.space = false
 	if c.curPrefix {
-		c.lines = append(c.lines, c.cur.String())
+		l := c.cur.String()
+		if strings.TrimSpace(l) == "" {
+			l = ""
+		}
+		c.lines = append(c.lines, l)
 		c.cur.Reset()
 		c.curPrefix = false
 		return

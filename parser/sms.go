@@ -168,13 +168,3 @@ func NormalizePhone(raw, region string) (string, error) {
 	}
 	return "", fmt.Errorf("parser: normalise phone %q in region %q: not a possible number", raw, region)
 }
-
-// MaskPhone hides the middle of a number for logs: "+254712345678" gives
-// "+2547******78". Short inputs are masked whole.
-func MaskPhone(s string) string {
-	r := []rune(s)
-	if len(r) <= 6 {
-		return strings.Repeat("*", len(r))
-	}
-	return string(r[:5]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-2:])
-}

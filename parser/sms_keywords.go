@@ -160,50 +160,63 @@ func (k Keywords) WithDefaults() Keywords {
 }
 
 // Match reports which intent the whole text is a keyword for. See
-// MatchLanguage for how text and keywords are compared.
+// KeywordMatcher.Match for how text and keywords are compared.
 func (k Keywords) Match(text string) Intent {
-	i, _ := k.MatchLanguage(text)
+	i, _ := k.Compile().Match(text)
 	return i
 }
 
-// MatchLanguage reports which intent the whole text is a keyword for, and
-// the language the keyword implies ("AIDE" → "fr"; "" when the word is
-// shared by several languages or not a built-in one). Empty lists use the
-// defaults. Text and keywords are compared after folding case and accents
-// ("Arrêt" = "ARRET"), dropping surrounding punctuation, symbols and emoji
-// ("STOP!!", "¡ALTO!", "stop 🛑") and ignoring spaces, hyphens and
-// underscores inside ("OPT OUT" = "OPTOUT"). Only the whole text counts:
-// "please stop the mining" is a suggestion.
-func (k Keywords) MatchLanguage(text string) (Intent, string) {
-	t := FoldKeyword(text)
-	if t == "" {
-		return IntentNone, ""
-	}
+// KeywordMatcher is a compiled, read-only form of Keywords, safe for
+// concurrent use.
+type KeywordMatcher struct {
+	intent map[string]Intent // folded keyword → intent; the first list wins
+	lang   map[string]string // folded built-in keyword → its one language, or ""
+}
+
+// Compile folds every keyword once. Empty lists use the defaults.
+func (k Keywords) Compile() *KeywordMatcher {
 	k = k.WithDefaults()
+	m := &KeywordMatcher{intent: map[string]Intent{}, lang: map[string]string{}}
 	for _, i := range []Intent{IntentOptOut, IntentOptIn, IntentHelp, IntentDelete} {
 		for _, w := range *k.list(i) {
-			if FoldKeyword(w) == t {
-				return i, keywordLanguage(t)
+			f := FoldKeyword(w)
+			if _, dup := m.intent[f]; f != "" && !dup {
+				m.intent[f] = i
 			}
 		}
 	}
-	return IntentNone, ""
+	seen := map[string]bool{}
+	for _, d := range defaultKeywordTable {
+		f := FoldKeyword(d.word)
+		switch {
+		case !seen[f]:
+			m.lang[f] = d.lang
+		case m.lang[f] != d.lang:
+			m.lang[f] = "" // shared by several languages: no hint
+		}
+		seen[f] = true
+	}
+	return m
 }
 
-// keywordLanguage is the one language a folded built-in keyword belongs
-// to, or "".
-func keywordLanguage(folded string) string {
-	lang := ""
-	for _, d := range defaultKeywordTable {
-		if FoldKeyword(d.word) != folded {
-			continue
-		}
-		if d.lang == "" || (lang != "" && lang != d.lang) {
-			return ""
-		}
-		lang = d.lang
+// Match reports which intent the whole text is a keyword for, and the
+// language the keyword implies ("AIDE" → "fr"; "" when the word is shared
+// by several languages or is not a built-in one). Text and keywords are
+// compared after folding case and accents ("Arrêt" = "ARRET"), dropping
+// surrounding punctuation, symbols and emoji ("STOP!!", "¡ALTO!",
+// "stop 🛑") and ignoring spaces, hyphens and underscores inside
+// ("OPT OUT" = "OPTOUT"). Only the whole text counts: "please stop the
+// mining" is a suggestion.
+func (m *KeywordMatcher) Match(text string) (Intent, string) {
+	if len(text) > 256 {
+		return IntentNone, "" // no keyword is that long: skip the folding
 	}
-	return lang
+	t := FoldKeyword(text)
+	i, ok := m.intent[t]
+	if !ok || t == "" {
+		return IntentNone, ""
+	}
+	return i, m.lang[t]
 }
 
 // FoldKeyword reduces a text to the form keywords are compared in:

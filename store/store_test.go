@@ -315,8 +315,8 @@ func TestCheckpoint(t *testing.T) {
 		{"INBOX", Checkpoint{UIDValidity: 1, LastUID: 10}},
 		{"INBOX", Checkpoint{UIDValidity: 1, LastUID: 25}},
 		{"Other", Checkpoint{UIDValidity: 99, LastUID: 3}},
-		{"INBOX", Checkpoint{UIDValidity: 2, LastUID: 0}},                        // UIDVALIDITY changed: rescan
-		{"INBOX", Checkpoint{UIDValidity: 4294967295, LastUID: 4294967295}},      // uint32 limits survive
+		{"INBOX", Checkpoint{UIDValidity: 2, LastUID: 0}},                   // UIDVALIDITY changed: rescan
+		{"INBOX", Checkpoint{UIDValidity: 4294967295, LastUID: 4294967295}}, // uint32 limits survive
 	}
 	want := map[string]Checkpoint{}
 	for _, st := range steps {

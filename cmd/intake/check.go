@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/intake-gateway/intake/gateway"
+)
+
+func checkCommand() *command {
+	return &command{
+		name:    "check",
+		summary: "validate the config, then open the store and reach every configured server",
+		flags:   storeFlags,
+		run: func(ctx context.Context, c *cmdContext) error {
+			if len(c.args) > 0 {
+				return usageError{fmt.Sprintf("unexpected argument %q", c.args[0])}
+			}
+			cfg, err := c.validConfig()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.Stdout, "config: ok\n")
+			failed := 0
+			_, _ = c.senderKey(cfg)
+			for _, w := range []string(nil) {
+				fmt.Fprintf(c.Stdout, "privacy: WARNING %s\n", w)
+			}
+			st, err := c.openStore(ctx, true)
+			if err == nil {
+				err = st.Writable(ctx)
+			}
+			report(c, "store "+cfg.Store.Path, err, &failed)
+			ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			defer cancel()
+			for _, r := range gateway.CheckServers(ctx, *cfg, c.Getenv) {
+				report(c, r.Name, r.Err, &failed)
+			}
+			if failed > 0 {
+				return errors.New("some checks failed")
+			}
+			return nil
+		},
+	}
+}
+
+func report(c *cmdContext, what string, err error, failed *int) {
+	if err != nil {
+		*failed++
+		fmt.Fprintf(c.Stdout, "%s: FAILED: %v\n", what, err)
+		return
+	}
+	fmt.Fprintf(c.Stdout, "%s: ok\n", what)
+}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/intake-gateway/intake/parser"
+	"github.com/intake-gateway/intake/store"
+)
+
+// filterFlags registers the suggestion filters shared by export and stats.
+type filterFlags struct {
+	since, until, channel, campaign, language, disposition, tag, search string
+}
+
+func (ff *filterFlags) register(fs *flag.FlagSet, defDisposition string) {
+	fs.StringVar(&ff.since, "since", "", "only items received at or after: a date (2026-11-01), an RFC 3339 time, or a duration ago (7d, 36h)")
+	fs.StringVar(&ff.until, "until", "", "only items received before: same forms as --since")
+	fs.StringVar(&ff.channel, "channel", "", "email or sms")
+	fs.StringVar(&ff.campaign, "campaign", "", "campaign name")
+	fs.StringVar(&ff.language, "language", "", "ISO 639-1 language code")
+	fs.StringVar(&ff.disposition, "disposition", defDisposition, "suggestion, empty, auto-reply, bounce or all")
+	fs.StringVar(&ff.tag, "tag", "", "tag")
+	fs.StringVar(&ff.search, "search", "", "full-text search (FTS5 query over subject and body)")
+}
+
+func (ff *filterFlags) filter(now time.Time) (store.Filter, error) {
+	f := store.Filter{Channel: ff.channel, Campaign: ff.campaign, Language: ff.language,
+		Disposition: ff.disposition, Tag: ff.tag, Search: ff.search}
+	var err error
+	if ff.since != "" {
+		if f.Since, err = store.ParseSince(ff.since, now); err != nil {
+			return f, usageError{fmt.Sprintf("--since: %v", err)}
+		}
+	}
+	if ff.until != "" {
+		if f.Until, err = store.ParseUntil(ff.until, now); err != nil {
+			return f, usageError{fmt.Sprintf("--until: %v", err)}
+		}
+	}
+	if ff.channel != "" && ff.channel != "email" && ff.channel != "sms" {
+		return f, usageError{fmt.Sprintf("--channel: %q is not email or sms", ff.channel)}
+	}
+	switch parser.Disposition(ff.disposition) {
+	case "", store.DispositionAll, parser.DispSuggestion, parser.DispEmpty, parser.DispAutoReply, parser.DispBounce:
+	default:
+		return f, usageError{fmt.Sprintf("--disposition: %q is not suggestion, empty, auto-reply, bounce or all", ff.disposition)}
+	}
+	return f, nil
+}
+
+func exportCommand() *command {
+	var ff filterFlags
+	var format, out string
+	var withContacts, redact, noRedact bool
+	return &command{
+		name:    "export",
+		summary: "export suggestions as CSV (opens in Excel and LibreOffice), XLSX or JSON lines",
+		usage:   "[--format csv|xlsx|jsonl] [--out FILE] [filters] [--with-contacts] [--redact]",
+		flags: func(fs *flag.FlagSet, c *cmdContext) {
+			storeFlags(fs, c)
+			fs.StringVar(&format, "format", "csv", "csv, xlsx or jsonl")
+			fs.StringVar(&out, "out", "", "write to `FILE` atomically (default: standard output)")
+			fs.BoolVar(&withContacts, "with-contacts", false, "add each sender's address or phone number and signature (logged)")
+			fs.BoolVar(&redact, "redact", false, "replace phone numbers and email addresses inside texts with [phone] and [email]")
+			fs.BoolVar(&noRedact, "no-redact", false, "do not redact, even when privacy.redact is set")
+			ff.register(fs, string(parser.DispSuggestion))
+		},
+		run: func(ctx context.Context, c *cmdContext) error {
+			if len(c.args) > 0 {
+				return usageError{fmt.Sprintf("unexpected argument %q", c.args[0])}
+			}
+			if !slices.Contains(store.Formats(), format) {
+				return usageError{fmt.Sprintf("--format: %q is not one of %s", format, strings.Join(store.Formats(), ", "))}
+			}
+			if format == store.FormatXLSX && out == "" {
+				return usageError{"--format xlsx needs --out FILE (a spreadsheet is not for a terminal)"}
+			}
+			f, err := ff.filter(time.Now())
+			if err != nil {
+				return err
+			}
+			cfg, err := c.config()
+			if err != nil {
+				return err
+			}
+			f.WithContacts = withContacts
+			if (redact || cfg.Privacy.Redact) && !noRedact {
+				regions := redactRegions(cfg.Privacy.Regions, cfg.SMS.Twilio.DefaultRegion)
+				f.Redact = func(s string) string { return parser.Redact(s, regions) }
+			}
+			st, err := c.openStore(ctx, false)
+			if err != nil {
+				return err
+			}
+			if withContacts {
+				c.logger().Warn("export includes contacts", "format", format, "out", out, "filter", fmt.Sprintf("%+v", ff))
+			}
+			var n int
+			if out != "" {
+				n, err = st.ExportFile(ctx, out, format, f)
+			} else {
+				bw := bufio.NewWriterSize(c.Stdout, 256<<10)
+				n, err = st.Export(ctx, bw, format, f)
+				if ferr := bw.Flush(); err == nil {
+					err = ferr
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if out != "" {
+				fmt.Fprintf(c.Stderr, "exported %d suggestions to %s\n", n, out)
+			}
+			return nil
+		},
+	}
+}
+
+func redactRegions(regions []string, def string) []string {
+	out := slices.Clone(regions)
+	if def != "" && !slices.Contains(out, def) {
+		out = append(out, def)
+	}
+	return out
+}
+
+func statsCommand() *command {
+	var ff filterFlags
+	return &command{
+		name:    "stats",
+		summary: "count suggestions per channel, campaign, language and day, plus quarantined items and opt-outs",
+		usage:   "[filters]",
+		flags: func(fs *flag.FlagSet, c *cmdContext) {
+			storeFlags(fs, c)
+			ff.register(fs, store.DispositionAll)
+		},
+		run: func(ctx context.Context, c *cmdContext) error {
+			if len(c.args) > 0 {
+				return usageError{fmt.Sprintf("unexpected argument %q", c.args[0])}
+			}
+			f, err := ff.filter(time.Now())
+			if err != nil {
+				return err
+			}
+			st, err := c.openStore(ctx, false)
+			if err != nil {
+				return err
+			}
+			s, err := st.Stats(ctx, f)
+			if err != nil {
+				return err
+			}
+			return s.WriteText(c.Stdout)
+		},
+	}
+}

@@ -1,0 +1,42 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+)
+
+// CheckResult is the outcome of reaching one configured server.
+type CheckResult struct {
+	Name string
+	Err  error
+}
+
+// CheckServers connects and logs in to every configured mailbox (and the
+// SMTP server for acknowledgements), with the same code the daemon uses,
+// and reports each outcome. It changes nothing on the servers beyond
+// creating a missing processed folder, as the daemon would.
+func CheckServers(ctx context.Context, cfg Config, env Getenv) []CheckResult {
+	log := slog.New(slog.DiscardHandler)
+	var out []CheckResult
+	for _, mc := range cfg.Mailbox {
+		p := NewPoller(mc, mailboxSecret(mc, env), nil, log, nil)
+		c, err := p.connect(ctx)
+		if err == nil {
+			c.logout()
+		}
+		out = append(out, CheckResult{Name: fmt.Sprintf("mailbox %s (%s)", mc.Name, mc.Address), Err: err})
+	}
+	if cfg.Ack.Email.Enabled {
+		a, err := NewEmailAcker(cfg.Ack.Email, nil, nil, env, log, nil)
+		if err == nil {
+			var closeFn func()
+			_, closeFn, err = a.dial(ctx)
+			if err == nil {
+				closeFn()
+			}
+		}
+		out = append(out, CheckResult{Name: fmt.Sprintf("smtp %s", cfg.Ack.Email.Address), Err: err})
+	}
+	return out
+}

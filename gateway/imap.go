@@ -1,0 +1,249 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// MailboxStatus is what readiness checks and staff see of one mailbox.
+type MailboxStatus struct {
+	Name        string
+	Connected   bool
+	LastSuccess time.Time // last complete sync (or healthy IDLE cycle)
+	LastError   string
+	LastErrorAt time.Time
+	AuthFailed  bool // the last login was refused: credentials need fixing
+}
+
+// Secret returns the password (auth plain or login) or the OAuth access
+// token (auth xoauth2) of a mailbox. It is called on every connection, so
+// a rotated secret or a refreshed token is picked up without a restart.
+type Secret func(ctx context.Context) (string, error)
+
+// Poller reads one [[mailbox]] into the store: everything above its
+// checkpoint, by UID, whatever the \Seen flags say. Each message is
+// committed to the ledger, then marked or moved on the server, and only
+// then is the checkpoint advanced, so a crash at any point loses nothing
+// and the ledger's deduplication keeps a re-fetched message from being
+// stored twice.
+//
+// Run and PollOnce must not be called concurrently; Status may be called
+// from anywhere.
+type Poller struct {
+	cfg     MailboxConfig
+	secret  Secret
+	in      *Ingester
+	log     *slog.Logger
+	metrics *Metrics
+
+	pollInterval time.Duration
+	maxSize      int64
+	batchSize    int
+
+	// Timing knobs, fixed by NewPoller; tests shorten them.
+	idleRestart time.Duration // re-issue IDLE at least this often (servers drop idlers after 30 min)
+	cmdTimeout  time.Duration // a command without any progress this long means a dead connection
+	dialTimeout time.Duration
+	authRetry   time.Duration // wait after a refused login
+	backoff     Backoff       // after connection errors
+
+	conn *imapConn // owned by the goroutine in Run or PollOnce
+
+	mu     sync.Mutex
+	status MailboxStatus
+}
+
+// NewPoller builds a poller for a validated mailbox config. secret gives
+// the password, or the access token with auth = "xoauth2"; when it is nil
+// and the mailbox uses xoauth2, the token comes from running
+// cfg.TokenCommand. Metrics may be nil.
+func NewPoller(cfg MailboxConfig, secret Secret, in *Ingester, log *slog.Logger, m *Metrics) *Poller {
+	cfg.applyDefaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if secret == nil && cfg.Auth == "xoauth2" {
+		secret = TokenCommand(cfg.TokenCommand)
+	}
+	maxSize, err := ParseSize(cfg.MaxMessageSize)
+	if err != nil {
+		maxSize = 50 << 20
+	}
+	return &Poller{
+		cfg:          cfg,
+		secret:       secret,
+		in:           in,
+		log:          log.With("mailbox", cfg.Name),
+		metrics:      m,
+		pollInterval: max(MustDuration(cfg.PollInterval, time.Minute), time.Second),
+		maxSize:      maxSize,
+		batchSize:    cfg.BatchSize,
+		idleRestart:  20 * time.Minute,
+		cmdTimeout:   2 * time.Minute,
+		dialTimeout:  30 * time.Second,
+		authRetry:    5 * time.Minute,
+		backoff:      Backoff{Min: time.Second, Max: time.Minute},
+		status:       MailboxStatus{Name: cfg.Name},
+	}
+}
+
+// Name is the mailbox's configured name.
+func (p *Poller) Name() string { return p.cfg.Name }
+
+// Status returns a snapshot of the mailbox's health.
+func (p *Poller) Status() MailboxStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.status
+}
+
+// Run keeps the mailbox in sync until ctx is done, then returns nil. It
+// never gives up: connection errors are retried with a growing, jittered
+// backoff (reset after a success), a refused login slowly (every
+// authRetry), and each failure is visible in Status.
+func (p *Poller) Run(ctx context.Context) error {
+	defer p.Close()
+	for {
+		err := p.PollOnce(ctx)
+		if err == nil {
+			p.backoff.Reset()
+			err = p.wait(ctx)
+			if err == nil {
+				continue
+			}
+			if ctx.Err() == nil {
+				p.fail(err)
+			}
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		var delay time.Duration
+		if errors.Is(err, ErrAuthFailed) {
+			delay = p.authRetry
+		} else {
+			delay = p.backoff.Next()
+		}
+		p.log.Warn("mailbox poll failed", "err", err, "retry_in", delay.Round(time.Millisecond))
+		if sleep(ctx, delay) != nil {
+			return nil
+		}
+	}
+}
+
+// PollOnce connects if needed and ingests everything above the checkpoint,
+// then returns; the connection stays open for the next call (Close ends
+// it). An error leaves the checkpoint at the last fully handled batch.
+func (p *Poller) PollOnce(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if p.conn == nil {
+		c, err := p.connect(ctx)
+		if err != nil {
+			p.fail(err)
+			return err
+		}
+		p.conn = c
+		p.setConnected(true)
+	}
+	if err := p.sync(ctx, p.conn); err != nil {
+		p.fail(err)
+		return err
+	}
+	p.succeed()
+	return nil
+}
+
+// wait blocks until there may be new mail: an IDLE notification (or the
+// IDLE re-issue interval) when the server offers IDLE and the config asks
+// for it, otherwise the poll interval.
+func (p *Poller) wait(ctx context.Context) error {
+	c := p.conn
+	if c == nil {
+		return sleep(ctx, p.pollInterval)
+	}
+	if p.cfg.Idle && c.canIdle() {
+		if err := c.idle(ctx, p.idleRestart); err != nil {
+			return err
+		}
+		p.succeed()
+		return nil
+	}
+	t := time.NewTimer(p.pollInterval)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.closed():
+		return errorf("mailbox %s: connection closed by the server", p.cfg.Name)
+	case <-t.C:
+		return nil
+	}
+}
+
+// Close logs out and closes the connection, if any.
+func (p *Poller) Close() error {
+	if p.conn == nil {
+		return nil
+	}
+	p.conn.logout()
+	p.conn = nil
+	p.setConnected(false)
+	return nil
+}
+
+// drop discards a connection after an error; the next poll reconnects.
+func (p *Poller) drop() {
+	if p.conn != nil {
+		p.conn.close()
+		p.conn = nil
+	}
+	p.setConnected(false)
+}
+
+func (p *Poller) fail(err error) {
+	p.drop()
+	now := time.Now()
+	p.mu.Lock()
+	p.status.LastError = err.Error()
+	p.status.LastErrorAt = now
+	p.status.AuthFailed = errors.Is(err, ErrAuthFailed)
+	p.mu.Unlock()
+}
+
+func (p *Poller) succeed() {
+	now := time.Now()
+	p.mu.Lock()
+	p.status.LastSuccess = now
+	p.status.AuthFailed = false
+	p.mu.Unlock()
+	if p.metrics != nil {
+		p.metrics.MailboxLastOK.WithLabelValues(p.cfg.Name).Set(float64(now.UnixNano()) / 1e9)
+	}
+}
+
+func (p *Poller) setConnected(v bool) {
+	p.mu.Lock()
+	p.status.Connected = v
+	if v {
+		p.status.AuthFailed = false
+	}
+	p.mu.Unlock()
+}
+
+// ResumeMailboxes parses ledger rows that were committed but never parsed
+// before a crash, each under its mailbox's campaign. Call it once at
+// start-up, before the pollers run. (The pollers would also finish such
+// rows when they fetch the message again, since the server was never
+// told it was handled; this makes it happen at once.)
+func ResumeMailboxes(ctx context.Context, in *Ingester, mailboxes []MailboxConfig) (int, error) {
+	campaigns := make(map[string]string, len(mailboxes))
+	for _, m := range mailboxes {
+		campaigns[m.Name] = m.Campaign
+	}
+	return in.Resume(ctx, func(source string) string { return campaigns[source] })
+}

@@ -1,0 +1,271 @@
+package parser
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message/textproto"
+	"golang.org/x/net/idna"
+)
+
+// maxHeaderBytes bounds the header block read before giving up on it.
+const maxHeaderBytes = 4 << 20
+
+// extracted is what the MIME layer hands to the body pipeline.
+type extracted struct {
+	header textproto.Header
+	w      *walker
+}
+
+// readMessage reads the header block and walks the MIME tree.
+func readMessage(r io.Reader) (*extracted, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	// Skip leading blank space and an mbox "From " line.
+	for {
+		b, err := br.Peek(1)
+		if err != nil {
+			return nil, errors.New("parser: empty message")
+		}
+		if b[0] == ' ' || b[0] == '\t' {
+			// A leading space is a malformed header unless it is all blank.
+			line, _ := br.Peek(256)
+			if strings.TrimSpace(string(line)) == "" {
+				_, _ = br.Discard(len(line))
+				continue
+			}
+		}
+		break
+	}
+	if p, _ := br.Peek(5); string(p) == "From " {
+		if _, err := br.ReadSlice('\n'); err != nil && err != bufio.ErrBufferFull {
+			return nil, errors.New("parser: empty message")
+		}
+	}
+	lr := &io.LimitedReader{R: br, N: maxHeaderBytes}
+	hr := bufio.NewReaderSize(lr, 4096)
+	h, err := textproto.ReadHeader(hr)
+	if err != nil && err != io.EOF {
+		return nil, fmt.Errorf("parser: read header: %w", err)
+	}
+	if lr.N <= 0 && err == nil {
+		return nil, errors.New("parser: read header: header too large")
+	}
+	// The rest of the body: what the header reader buffered, then the
+	// remainder of the input.
+	body := io.MultiReader(hr, br)
+	x := &extracted{header: h, w: &walker{}}
+	x.w.walk(&x.header, body, 0, false)
+	if h.Len() == 0 && len(x.w.atts) == 0 && strings.TrimSpace(joinPieces(x.w.pieces)) == "" {
+		return nil, errors.New("parser: empty message")
+	}
+	return x, nil
+}
+
+// ParseEmail parses one RFC 5322 message. It fails only when the message
+// is unusable: empty, or with a malformed header block. Everything else —
+// unknown charsets, broken multiparts, bad base64 or quoted-printable,
+// truncated parts — is tolerated and noted in Warnings.
+func ParseEmail(r io.Reader) (*Email, error) {
+	x, err := readMessage(r)
+	if err != nil {
+		return nil, err
+	}
+	h, w := &x.header, x.w
+	e := &Email{
+		MessageID:  firstID(h.Get("Message-Id")),
+		References: msgIDs(strings.Join(h.Values("References"), " ")),
+		Subject:    collapseSpace(decodeHeaderValue(h.Get("Subject"))),
+		ListID:     strings.TrimSpace(decodeHeaderValue(h.Get("List-Id"))),
+	}
+	if v := h.Values("In-Reply-To"); len(v) > 0 {
+		e.InReplyTo = strings.Join(msgIDs(v[len(v)-1]), " ")
+	}
+	if v := h.Get("From"); v != "" {
+		e.FromName, e.From = parseAddress(v)
+		if e.From == "" {
+			w.warn("unparseable From header")
+		}
+	}
+	for _, v := range h.Values("To") {
+		e.To = append(e.To, parseAddressList(v)...)
+	}
+	if v := strings.TrimSpace(h.Get("Date")); v != "" {
+		if d, err := parseDate(v); err == nil {
+			e.Date = d
+		} else {
+			w.warn("unparseable Date header %q", truncate(v, 60))
+		}
+	}
+
+	// The participant's text: the message's own pieces; a bare forward
+	// (nothing but an attached message/rfc822) falls back to the
+	// forwarded message's text, since forwarding it was the point.
+	var own, fwd []piece
+	for _, p := range w.pieces {
+		if p.forwarded {
+			fwd = append(fwd, p)
+		} else {
+			own = append(own, p)
+		}
+	}
+	e.Body, e.Signature = parsePieces(own)
+	if e.Body == "" && len(fwd) > 0 {
+		e.Body, e.Signature = parsePieces(fwd)
+	}
+	e.Attachments = w.atts
+	e.Language = DetectLanguage(e.Body)
+
+	switch {
+	case isBounce(h, w, e):
+		e.Disposition = DispBounce
+		e.Bounce = w.bounce
+		if e.Bounce == nil {
+			e.Bounce = bounceFromText(joinPieces(own))
+		}
+	case isAutoReply(h, e.Subject):
+		e.Disposition = DispAutoReply
+	case e.Body == "":
+		e.Disposition = DispEmpty
+	default:
+		e.Disposition = DispSuggestion
+	}
+	e.Warnings = w.warnings
+	return e, nil
+}
+
+var msgIDRe = regexp.MustCompile(`<([^<>\s]{1,998})>`)
+
+// msgIDs extracts message identifiers (RFC 5322 section 3.6.4), without
+// angle brackets; bare tokens are accepted when no bracketed id is found.
+func msgIDs(v string) []string {
+	var ids []string
+	for _, m := range msgIDRe.FindAllStringSubmatch(v, 1000) {
+		ids = append(ids, m[1])
+	}
+	if len(ids) == 0 {
+		for _, f := range strings.Fields(v) {
+			if strings.Contains(f, "@") && len(ids) < 1000 {
+				ids = append(ids, strings.Trim(f, "<>,;"))
+			}
+		}
+	}
+	return ids
+}
+
+func firstID(v string) string {
+	if ids := msgIDs(v); len(ids) > 0 {
+		return ids[0]
+	}
+	return strings.Trim(strings.TrimSpace(v), "<>")
+}
+
+func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+var (
+	addrParser = &mail.AddressParser{WordDecoder: wordDecoder}
+	bareAddrRe = regexp.MustCompile(`[^\s<>"(),;:]+@[^\s<>"(),;:]+`)
+)
+
+// parseAddress returns the decoded display name and bare address of an
+// address header value, leniently.
+func parseAddress(v string) (name, addr string) {
+	if len(v) > 16<<10 {
+		v = v[:16<<10]
+	}
+	v = decodeRaw(v)
+	if a, err := addrParser.Parse(v); err == nil {
+		return displayName(a.Name), normaliseAddr(a.Address)
+	}
+	if list, err := addrParser.ParseList(v); err == nil && len(list) > 0 {
+		return displayName(list[0].Name), normaliseAddr(list[0].Address)
+	}
+	loc := bareAddrRe.FindStringIndex(v)
+	if loc == nil {
+		return collapseSpace(strings.Trim(decodeHeaderValue(v), ` "'`)), ""
+	}
+	addr = v[loc[0]:loc[1]]
+	name = strings.TrimSpace(v[:loc[0]])
+	name = strings.Trim(strings.TrimSuffix(strings.TrimSpace(name), "<"), ` "'`)
+	return collapseSpace(decodeHeaderValue(name)), normaliseAddr(addr)
+}
+
+// displayName tidies a display name, decoding encoded words that clients
+// wrongly put inside quotes (RFC 2047 section 5 forbids it; many do it).
+func displayName(n string) string {
+	if strings.Contains(n, "=?") {
+		n = decodeHeaderValue(n)
+	}
+	return collapseSpace(n)
+}
+
+// parseAddressList returns the bare addresses of an address list header.
+func parseAddressList(v string) []string {
+	if len(v) > 64<<10 {
+		v = v[:64<<10]
+	}
+	v = decodeRaw(v)
+	var out []string
+	if list, err := addrParser.ParseList(v); err == nil {
+		for _, a := range list {
+			out = append(out, normaliseAddr(a.Address))
+		}
+		return out
+	}
+	for _, a := range bareAddrRe.FindAllString(v, 1000) {
+		out = append(out, normaliseAddr(a))
+	}
+	return out
+}
+
+// decodeRaw repairs a raw 8-bit header value that is not UTF-8.
+func decodeRaw(v string) string {
+	if isValidUTF8(v) {
+		return v
+	}
+	s, _ := decodeCharset("windows-1252", []byte(v))
+	return s
+}
+
+// normaliseAddr lower-cases the domain of an address and shows an IDNA
+// (RFC 5891) domain in Unicode when it decodes cleanly.
+func normaliseAddr(a string) string {
+	a = strings.Trim(strings.TrimSpace(a), "<>")
+	at := strings.LastIndexByte(a, '@')
+	if at < 0 {
+		return a
+	}
+	local, domain := a[:at], strings.ToLower(a[at+1:])
+	if strings.Contains(domain, "xn--") {
+		if u, err := idna.Lookup.ToUnicode(domain); err == nil {
+			domain = u
+		}
+	}
+	return local + "@" + domain
+}
+
+var dateCommentRe = regexp.MustCompile(`\s*\([^)]*\)\s*$`)
+
+// parseDate parses a Date header (RFC 5322 section 3.3), tolerating a few
+// common deviations.
+func parseDate(v string) (time.Time, error) {
+	if d, err := mail.ParseDate(v); err == nil {
+		return d, nil
+	}
+	v2 := dateCommentRe.ReplaceAllString(v, "")
+	v2 = strings.Join(strings.Fields(strings.ReplaceAll(v2, ",", ", ")), " ")
+	if d, err := mail.ParseDate(v2); err == nil {
+		return d, nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04:05 -0700", "Mon, 2 Jan 2006 15:04:05 MST", "2 Jan 2006 15:04:05 -0700"} {
+		if d, err := time.Parse(layout, v2); err == nil {
+			return d, nil
+		}
+	}
+	return time.Time{}, errors.New("bad date")
+}

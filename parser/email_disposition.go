@@ -1,0 +1,80 @@
+package parser
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/emersion/go-message/textproto"
+)
+
+var (
+	// Out-of-office and auto-reply subjects in many languages.
+	autoSubjectRe = regexp.MustCompile(`(?i)\b(?:out of (?:the )?office|automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|automatic response|away from (?:the )?office|absence du bureau|absent du bureau|réponse automatique|reponse automatique|message d'absence|respuesta automática|respuesta automatica|fuera de la oficina|fuera de oficina|ausente|resposta automática|resposta automatica|fora do escritório|ausência|abwesenheitsnotiz|abwesenheit|automatische antwort|risposta automatica|fuori sede|fuori ufficio|afwezig|automatisch antwoord|niet aanwezig|autoodpowiedź|odpowiedź automatyczna|poza biurem|nieobecność|автоответ|автоматический ответ|нет на месте|вне офиса|автовідповідь|автоматична відповідь|frånvarande|automatiskt svar|fraværende|automatisk svar|ikke til stede|poissa|automaattinen vastaus|otomatik yanıt|ofis dışında|automatická odpověď|mimo kancelář|automatikus válasz|házon kívül)\b|自动回复|自動回覆|不在办公室|外出中|自動応答|自動返信|不在通知|자동 응답|부재중|رد تلقائي|الرد التلقائي|خارج المكتب|स्वचालित उत्तर|कार्यालय से बाहर|jibu la kiotomatiki|nje ya ofisi`)
+
+	bounceSubjectRe = regexp.MustCompile(`(?i)undeliver|undelivered|delivery status notification|delivery (?:has )?failed|delivery failure|failure notice|mail delivery (?:failed|failure|subsystem|system)|returned mail|returned to sender|could not be delivered|delivery problem|message not delivered|non remis|non délivré|échec de (?:la )?(?:remise|distribution)|no se puede entregar|no entregado|error de entrega|não entregue|falha na entrega|unzustellbar|nicht zustellbar|non recapitabile|mancato recapito|onbestelbaar|niet bezorgd|niedostarczon|не доставлено|недоставлен|ошибка доставки|退信|未能送达|無法傳遞|配信不能|배달 실패|فشل التسليم`)
+
+	bounceSenderRe = regexp.MustCompile(`(?i)^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|mail delivery (?:system|subsystem))@`)
+	statusCodeRe   = regexp.MustCompile(`\b([245]\.\d{1,3}\.\d{1,3})\b`)
+)
+
+// isBounce reports a delivery status notification: a multipart/report
+// with report-type=delivery-status (RFC 3464, RFC 6522), or a message from
+// MAILER-DAEMON or postmaster with a delivery-failure subject.
+func isBounce(h *textproto.Header, w *walker, e *Email) bool {
+	if w.report {
+		return true
+	}
+	from := strings.ToLower(e.From)
+	name := strings.ToLower(e.FromName)
+	sender := bounceSenderRe.MatchString(from) || strings.Contains(name, "mailer-daemon") || strings.Contains(name, "mail delivery")
+	return sender && bounceSubjectRe.MatchString(e.Subject)
+}
+
+// bounceFromText salvages a status code from a bounce without a
+// machine-readable report.
+func bounceFromText(s string) *Bounce {
+	if len(s) > 64<<10 {
+		s = s[:64<<10]
+	}
+	b := &Bounce{Action: "failed"}
+	if m := statusCodeRe.FindStringSubmatch(s); m != nil {
+		b.Status = m[1]
+	}
+	return b
+}
+
+// isAutoReply reports automatic replies: RFC 3834 Auto-Submitted other
+// than "no", the X-Autoreply/X-Autorespond headers, Precedence bulk, junk,
+// list or auto_reply, Microsoft's X-Auto-Response-Suppress, or an
+// out-of-office subject.
+func isAutoReply(h *textproto.Header, subject string) bool {
+	if v := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted"))); v != "" && !strings.HasPrefix(v, "no") {
+		return true
+	}
+	if h.Has("X-Autoreply") || h.Has("X-Autorespond") || h.Has("X-Autoresponder") {
+		if v := strings.ToLower(strings.TrimSpace(h.Get("X-Autoreply") + h.Get("X-Autorespond") + h.Get("X-Autoresponder"))); v != "no" && v != "false" {
+			return true
+		}
+	}
+	switch strings.ToLower(strings.TrimSpace(h.Get("Precedence"))) {
+	case "bulk", "junk", "list", "auto_reply", "auto-reply":
+		return true
+	}
+	if v := strings.ToLower(h.Get("X-Auto-Response-Suppress")); v != "" {
+		for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
+			if f == "all" || f == "oof" || f == "autoreply" {
+				return true
+			}
+		}
+	}
+	if v := strings.ToLower(h.Get("X-Ms-Exchange-Inbox-Rules-Loop") + h.Get("X-Mailer")); strings.Contains(v, "autorespond") {
+		return true
+	}
+	if len(subject) > 1000 {
+		subject = subject[:1000]
+	}
+	return autoSubjectRe.MatchString(subject)
+}
+
+func isValidUTF8(s string) bool { return utf8.ValidString(s) }

@@ -1,0 +1,175 @@
+package parser
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+var (
+	// "-- " is the RFC 3676 section 4.3 delimiter; the others are the
+	// usual variants typed by hand.
+	sigDelimRe = regexp.MustCompile(`^(?:--|---|—|–|_{2,}|-- ?—?)$`)
+
+	mobileRe = regexp.MustCompile(`(?i)^(?:` +
+		`sent (?:wirelessly )?(?:from|with|via|using) (?:my )?[\p{L}\p{N}®™ .'’&+/-]{2,70}[.!]?(?:\s*\(https?://[^)\s]{1,200}\))?` +
+		`|get outlook for (?:ios|android)|download outlook for (?:ios|android)` +
+		`|(?:obtenir|télécharger) outlook pour (?:ios|android)|(?:obtener|descargar) outlook para (?:ios|android)|obter o outlook para (?:ios|android)|outlook für (?:ios|android) (?:beziehen|herunterladen)|scarica outlook per (?:ios|android)|outlook voor (?:ios|android) downloaden|pobierz aplikację outlook dla systemu (?:ios|android)|получить outlook для (?:ios|android)` +
+		`|envoy[ée] (?:de|depuis|sans fil par|à partir de|avec|par) [^,;:]{2,90}` +
+		`|enviad[oa] (?:desde|do|de|com|a partir do|a partir de|con) [^,;:]{2,90}` +
+		`|von meinem [^,;:]{2,60} gesendet\.?|gesendet (?:von|mit|vom) [^,;:]{2,60}` +
+		`|inviato (?:da|dal|dal mio|con) [^,;:]{2,60}` +
+		`|(?:verzonden|verstuurd) (?:met|vanaf|van|via) [^,;:]{2,60}` +
+		`|wys(?:łane|łano) (?:z|ze) [^,;:]{2,60}` +
+		`|отправлено (?:с|из|со) [^,;:]{2,60}|надіслано (?:з|із|зі) [^,;:]{2,60}` +
+		`|skickat från [^,;:]{2,60}|sendt fra [^,;:]{2,60}|lähetetty [^,;:]{2,60}|odesláno z [^,;:]{2,60}|[^,;:]{2,40}'?(?:umdan|imden|den|dan) gönderildi` +
+		`|发自我的[^,;:，]{1,40}|发自[^,;:，]{1,30}|从我的[^,;:，]{1,40}发送|[^,;:]{1,40}から送信(?:しました)?|[^,;:]{1,40}에서 보냄` +
+		`|أرسلت من [^,;:]{1,60}|مرسل من [^,;:]{1,60}|تم الإرسال من [^,;:]{1,60}` +
+		`|imetumwa (?:kutoka|kwa) [^,;:]{2,60}|मेरे [^,;:]{1,40} से भेजा गया` +
+		`)\s*$`)
+
+	disclaimerRe = regexp.MustCompile(`(?i)^\s*(?:\**\s*)?(?:confidentiality notice|confidentiality note|disclaimer|avertissement|avis de confidentialité|aviso de confidencialidad|aviso legal|haftungsausschluss|vertraulichkeitshinweis|this (?:e-?mail|message|communication)(?: message)?,? (?:and|including|together with) any (?:files|attachments)|this (?:e-?mail|message|communication)(?: message)?(?: and any attachments?(?: to it)?)? (?:is|are|may be|contains?) (?:strictly )?(?:confidential|privileged|intended)|the (?:information|content) (?:contained )?in this (?:e-?mail|message|communication)|if you (?:are not|have received this) (?:the intended recipient|(?:e-?mail|message) in error)|ce (?:message|courriel|e-?mail)(?: et (?:toutes )?(?:les|ses) pièces jointes)? (?:est|sont) (?:strictement )?(?:confidenti|destiné)|les informations contenues dans ce (?:message|courriel)|este (?:mensaje|correo)(?: electrónico)?(?: y sus (?:anexos|adjuntos))? (?:es|son|contiene|puede contener) (?:confidencial|información)|la información contenida en este|esta mensagem(?: e seus anexos)? (?:é|são|pode conter) (?:confidencia|informaç)|diese (?:e-?mail|nachricht)(?: und (?:alle|etwaige) anhänge)? (?:enthält|ist) (?:vertrauliche|vertraulich)|le informazioni contenute in questo messaggio|questo messaggio(?: e i suoi allegati)? (?:è|contiene|sono) (?:riservat|confidenzial|informazioni)|dit (?:e-?mail)?bericht is (?:vertrouwelijk|uitsluitend)|de informatie in dit (?:e-?mail)?bericht|ta wiadomość (?:jest|zawiera) (?:poufn|informacj)|(?:это|данное) (?:сообщение|письмо) (?:является|содержит) конфиденциальн|you received this message because you are subscribed|to unsubscribe from this group|you are receiving this because)`)
+
+	signoffRe = regexp.MustCompile(`(?i)^(?:` +
+		`(?:best|kind|warm|warmest|many|with|kindest|warm personal)?\s*(?:regards|wishes)|best|cheers|thanks(?: (?:again|a lot|so much|in advance|very much))?|thank you(?: (?:again|very much|so much|in advance|all))?|many thanks|thx|sincerely(?: yours)?|yours(?: (?:truly|sincerely|faithfully))?|respectfully(?: yours)?|all the best|all best|take care|talk soon|rgds|br|greetings` +
+		`|cordialement|bien cordialement|bien (?:à|a) (?:vous|toi)|salutations(?: distinguées)?|merci(?: beaucoup| d'avance| encore)?|amicalement|bonne (?:journée|soirée)|sincères salutations` +
+		`|saludos(?: cordiales)?|un saludo(?: cordial)?|atentamente|gracias|muchas gracias|cordiales saludos|un abrazo|abrazos` +
+		`|atenciosamente|att|abraços|abraço|obrigad[oa]|muito obrigad[oa]|cumprimentos|melhores cumprimentos` +
+		`|mit freundlichen grüßen|mit freundlichen grüssen|mit freundlichen gruessen|freundliche grüße|mfg|viele grüße|beste grüße|liebe grüße|herzliche grüße|schöne grüße|lg|vg|gruß|grüße|danke(?: schön| sehr)?|vielen dank` +
+		`|cordiali saluti|distinti saluti|saluti|grazie(?: mille)?|un saluto|un cordiale saluto` +
+		`|met vriendelijke groet(?:en)?|vriendelijke groet(?:en)?|hartelijke groet(?:en)?|groeten|groetjes|mvg|bedankt|dank je(?: wel)?|dank u(?: wel)?` +
+		`|pozdrawiam(?: serdecznie)?|z poważaniem|z wyrazami szacunku|dziękuję|pozdrowienia` +
+		`|с уважением|спасибо|всего доброго|всего хорошего|с наилучшими пожеланиями|з повагою|дякую|щиро` +
+		`|مع تحياتي|مع خالص التحيات|مع التحية|شكرا|شكراً|تحياتي|وتفضلوا بقبول فائق الاحترام` +
+		`|asante(?: sana)?|salamu|wako|kila la heri` +
+		`|धन्यवाद|सादर|शुभकामनाओं सहित` +
+		`|med vänliga hälsningar|vänliga hälsningar|mvh|hälsningar|med venlig hilsen|venlig hilsen|med vennlig hilsen|vennlig hilsen|hilsen|ystävällisin terveisin` +
+		`|谢谢|謝謝|此致|敬礼|祝好|よろしくお願いします|よろしくお願いいたします|敬具|감사합니다|고맙습니다` +
+		`|saygılarımla|üdvözlettel|s pozdravem|trân trọng` +
+		`)[\s,.!:;]*((?-i:[,\s]+\p{Lu}[\p{L}.'-]*(?:\s+\p{Lu}[\p{L}.'-]*){0,2}))?[\s.!]*$`)
+
+	dashNameRe = regexp.MustCompile(`^-\s?\p{L}[\p{L}.'’ -]{0,30}$`)
+)
+
+// splitSignature separates a trailing signature or footer from the body:
+// a "-- " delimiter (RFC 3676 section 4.3) and its variants, mobile
+// footers, confidentiality disclaimers, list footers, and a sign-off
+// ("Best regards,") followed by a short name block. A delimiter or
+// sign-off on the first line is not a signature (the body would be
+// nothing but it).
+func splitSignature(lines []string) (body, sig []string) {
+	first := nextNonBlank(lines, 0)
+	n := len(lines)
+	for s := first; s < n; s++ {
+		t := strings.TrimSpace(lines[s])
+		if t == "" || len(t) > 300 {
+			continue
+		}
+		ok := false
+		switch {
+		case isMobileFooter(t):
+			ok = true
+		case s == first:
+			ok = false
+		case lines[s] == "-- " || lines[s] == "--":
+			ok = true
+		case len(t) <= 4 && sigDelimRe.MatchString(t) || len(t) > 4 && strings.Trim(t, "_") == "" && sigDelimRe.MatchString(t):
+			ok = shortTail(lines[s+1:], 15, 1200, 0)
+		case isDisclaimer(t):
+			// Start at the paragraph holding the disclaimer.
+			for s > first+1 && !isBlank(lines[s-1]) && !isDisclaimer(strings.TrimSpace(lines[s-1])) && s > first {
+				if !isFooterish(lines[s-1]) {
+					break
+				}
+				s--
+			}
+			ok = true
+		case len(t) <= 40 && t[0] == '-' && dashNameRe.MatchString(t) && len(strings.Fields(t)) <= 3:
+			prev := strings.TrimSpace(lines[prevNonBlank(lines, s-1)])
+			ok = !strings.HasPrefix(prev, "-") && shortTail(lines[s+1:], 4, 400, 80)
+		case len(t) <= 80 && len(strings.Fields(t)) <= 6 && signoffRe.MatchString(t):
+			// A sign-off needs a name: on its line or below it.
+			named := signoffRe.FindStringSubmatch(t)[1] != "" || nextNonBlank(lines, s+1) < n
+			ok = named && shortTail(lines[s+1:], 5, 400, 70)
+		}
+		if ok {
+			return lines[:s], lines[s:]
+		}
+	}
+	return lines, nil
+}
+
+// mobileHints are substrings every mobileRe alternative contains; they
+// rule out most lines cheaply.
+var mobileHints = []string{"sent ", "outlook", "envoy", "enviad", "gesendet", "inviato", "verzonden", "verstuurd", "wysłan", "отправлено", "надіслано", "skickat", "sendt", "lähetetty", "odesláno", "gönderildi", "发自", "从我的", "送信", "보냄", "أرسلت", "مرسل", "الإرسال", "imetumwa", "भेजा"}
+
+// isMobileFooter reports a "Sent from my iPhone" style line.
+func isMobileFooter(t string) bool {
+	if len(t) > 200 {
+		return false
+	}
+	l := strings.ToLower(t)
+	for _, h := range mobileHints {
+		if strings.Contains(l, h) {
+			return mobileRe.MatchString(t)
+		}
+	}
+	return false
+}
+
+// disclaimerStarts are the first words of every disclaimerRe alternative.
+var disclaimerStarts = []string{"confidential", "disclaimer", "avertissement", "avis ", "aviso", "haftungsausschluss", "vertraulichkeitshinweis", "this ", "the ", "if ", "ce ", "les ", "este ", "la ", "esta ", "diese ", "le ", "questo ", "dit ", "de ", "ta ", "это ", "данное ", "you ", "to "}
+
+// isDisclaimer reports the first line of a confidentiality disclaimer or
+// a mailing-list footer.
+func isDisclaimer(t string) bool {
+	l := strings.ToLower(strings.TrimLeft(t, "* \t"))
+	for _, p := range disclaimerStarts {
+		if strings.HasPrefix(l, p) {
+			return disclaimerRe.MatchString(head(t, 160))
+		}
+	}
+	return false
+}
+
+// isFooterish reports separator lines that belong with a footer below.
+func isFooterish(l string) bool {
+	t := strings.TrimSpace(l)
+	return ruleLineRe.MatchString(l) || sigDelimRe.MatchString(t)
+}
+
+func prevNonBlank(lines []string, i int) int {
+	for i > 0 && isBlank(lines[i]) {
+		i--
+	}
+	if i < 0 {
+		return 0
+	}
+	return i
+}
+
+// shortTail reports whether lines hold at most maxLines non-blank lines and
+// maxChars characters, each line at most maxLine characters (0: any).
+// Mobile footers do not count.
+func shortTail(lines []string, maxLines, maxChars, maxLine int) bool {
+	count, chars := 0, 0
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		if t == "" {
+			continue
+		}
+		if isDisclaimer(t) {
+			return true // the rest is a footer anyway
+		}
+		if isMobileFooter(t) || len(t) <= 4 && sigDelimRe.MatchString(t) {
+			continue
+		}
+		count++
+		c := utf8.RuneCountInString(t)
+		chars += c
+		if count > maxLines || chars > maxChars || (maxLine > 0 && c > maxLine) {
+			return false
+		}
+	}
+	return true
+}

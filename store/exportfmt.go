@@ -1,0 +1,378 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Export formats.
+const (
+	FormatCSV   = "csv"   // RFC 4180, UTF-8 with BOM, CRLF: opens right in Excel and LibreOffice
+	FormatXLSX  = "xlsx"  // Excel workbook, one sheet, real date cells
+	FormatJSONL = "jsonl" // one JSON object per line, fields as documented on ExportRow
+)
+
+// Formats lists the export formats, for flag help and validation.
+func Formats() []string { return []string{FormatCSV, FormatXLSX, FormatJSONL} }
+
+// ContentType is the MIME type of an export format, for a download.
+func ContentType(format string) string {
+	switch format {
+	case FormatCSV:
+		return "text/csv; charset=utf-8"
+	case FormatXLSX:
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	case FormatJSONL:
+		return "application/x-ndjson; charset=utf-8"
+	}
+	return "application/octet-stream"
+}
+
+// exportHeader names the columns of the CSV and XLSX exports: the same
+// names as the JSON lines fields.
+func exportHeader(withContacts bool) []string {
+	h := []string{"reference", "received_at", "channel", "campaign", "language", "disposition",
+		"subject", "body", "tags", "attachment_count", "sender_id"}
+	if withContacts {
+		h = append(h, "contact", "signature")
+	}
+	return h
+}
+
+// Export writes the suggestions f selects to w in format (FormatCSV,
+// FormatXLSX or FormatJSONL), oldest first, and returns how many rows it
+// wrote. It streams: memory stays flat whatever the row count (the XLSX
+// writer spills to a temporary file past 16 MB). A bad search or format
+// fails before anything is written.
+//
+// In CSV and XLSX every text cell that a spreadsheet would read as a
+// formula (it starts with =, +, -, @, a tab or a carriage return) is
+// prefixed with an apostrophe, so "=1+1" shows as the text '=1+1 and is
+// never computed, even after a person edits the cell. JSON lines keep the
+// text as stored.
+func (s *Store) Export(ctx context.Context, w io.Writer, format string, f Filter) (n int, err error) {
+	var write func(w io.Writer, f Filter, each func(func(ExportRow) error) error) (int, error)
+	switch format {
+	case FormatCSV:
+		write = writeCSV
+	case FormatXLSX:
+		write = writeXLSX
+	case FormatJSONL:
+		write = writeJSONL
+	default:
+		return 0, fmt.Errorf("store: export: unknown format %q (use %s)", format, strings.Join(Formats(), ", "))
+	}
+	rows, err := s.openExport(ctx, f)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close() // also when the writer fails before its first row
+	n, err = write(w, f, func(fn func(ExportRow) error) error { return eachRow(rows, f, fn) })
+	if err != nil {
+		return n, fmt.Errorf("store: export %s after %d rows: %w", format, n, err)
+	}
+	return n, nil
+}
+
+// ExportFile exports to path atomically: the rows go to a temporary file
+// in the same directory, which is synced and renamed over path only once
+// complete, so a half-written export never appears under its name. The
+// file is readable by its owner only: it holds what participants wrote.
+func (s *Store) ExportFile(ctx context.Context, path, format string, f Filter) (n int, err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return 0, fmt.Errorf("store: export to %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(tmp, 256<<10)
+	if n, err = s.Export(ctx, bw, format, f); err != nil {
+		return n, err
+	}
+	if err = bw.Flush(); err != nil {
+		return n, fmt.Errorf("store: export to %s: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return n, fmt.Errorf("store: export to %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return n, fmt.Errorf("store: export to %s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return n, fmt.Errorf("store: export to %s: %w", path, err)
+	}
+	return n, nil
+}
+
+// Neutralize makes a spreadsheet cell inert: text starting with =, +, -,
+// @, a tab or a carriage return gets a leading apostrophe (OWASP's advice
+// against CSV injection), so no spreadsheet evaluates it as a formula.
+func Neutralize(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}
+
+// csvTime is how received_at reads in a CSV: ISO 8601, UTC, to the second.
+const csvTime = "2006-01-02T15:04:05Z"
+
+func writeCSV(w io.Writer, f Filter, each func(func(ExportRow) error) error) (int, error) {
+	// The BOM is what makes Excel read the file as UTF-8 rather than the
+	// local code page; LibreOffice and csv readers that know it skip it.
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return 0, err
+	}
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if err := cw.Write(exportHeader(f.WithContacts)); err != nil {
+		return 0, err
+	}
+	n := 0
+	rec := make([]string, len(exportHeader(f.WithContacts)))
+	err := each(func(r ExportRow) error {
+		rec[0] = Neutralize(r.Ref)
+		rec[1] = r.ReceivedAt.UTC().Format(csvTime)
+		rec[2] = Neutralize(r.Channel)
+		rec[3] = Neutralize(r.Campaign)
+		rec[4] = Neutralize(r.Language)
+		rec[5] = Neutralize(r.Disposition)
+		rec[6] = Neutralize(r.Subject)
+		rec[7] = Neutralize(r.Body)
+		rec[8] = Neutralize(strings.Join(r.Tags, ", "))
+		rec[9] = itoa(r.Attachments)
+		rec[10] = Neutralize(r.SenderID)
+		if f.WithContacts {
+			rec[11] = Neutralize(r.Contact)
+			rec[12] = Neutralize(r.Signature)
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+		n++
+		return nil
+	})
+	cw.Flush()
+	if err == nil {
+		err = cw.Error()
+	}
+	return n, err
+}
+
+func itoa(n int) string {
+	if n >= 0 && n < 10 {
+		return string(rune('0' + n))
+	}
+	return fmt.Sprint(n)
+}
+
+// jsonRow is the JSON lines record; see ExportRow for the field list.
+type jsonRow struct {
+	Reference       string   `json:"reference"`
+	ReceivedAt      string   `json:"received_at"`
+	Channel         string   `json:"channel"`
+	Campaign        string   `json:"campaign"`
+	Language        string   `json:"language"`
+	Disposition     string   `json:"disposition"`
+	Subject         string   `json:"subject"`
+	Body            string   `json:"body"`
+	Tags            []string `json:"tags"`
+	AttachmentCount int      `json:"attachment_count"`
+	SenderID        string   `json:"sender_id"`
+	Contact         *string  `json:"contact,omitempty"`
+	Signature       *string  `json:"signature,omitempty"`
+}
+
+func writeJSONL(w io.Writer, f Filter, each func(func(ExportRow) error) error) (int, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	n := 0
+	err := each(func(r ExportRow) error {
+		j := jsonRow{
+			Reference: r.Ref, ReceivedAt: r.ReceivedAt.UTC().Format(time.RFC3339Nano),
+			Channel: r.Channel, Campaign: r.Campaign, Language: r.Language, Disposition: r.Disposition,
+			Subject: r.Subject, Body: r.Body, Tags: r.Tags, AttachmentCount: r.Attachments, SenderID: r.SenderID,
+		}
+		if j.Tags == nil {
+			j.Tags = []string{}
+		}
+		if f.WithContacts {
+			j.Contact, j.Signature = &r.Contact, &r.Signature
+		}
+		if err := enc.Encode(&j); err != nil { // Encode ends each object with "\n"
+			return err
+		}
+		n++
+		return nil
+	})
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	return n, err
+}
+
+// xlsxMaxCell is the most UTF-16 code units an Excel cell holds.
+const xlsxMaxCell = 32767
+
+// fitCell cuts text that Excel could not hold, and says so in the cell
+// rather than silently dropping the end (the JSON lines export has it all).
+func fitCell(s string) string {
+	if len(s) <= xlsxMaxCell { // UTF-16 units never outnumber UTF-8 bytes
+		return s
+	}
+	const note = "… [cut: too long for a spreadsheet cell; the JSON lines export has the full text]"
+	limit := xlsxMaxCell - len(utf16.Encode([]rune(note)))
+	units := 0
+	for i, r := range s {
+		units += utf16.RuneLen(r)
+		if units > limit {
+			return s[:i] + note
+		}
+	}
+	return s
+}
+
+func writeXLSX(w io.Writer, f Filter, each func(func(ExportRow) error) error) (n int, err error) {
+	const sheet = "Suggestions"
+	x := excelize.NewFile()
+	defer func() {
+		if cerr := x.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	if err := x.SetSheetName("Sheet1", sheet); err != nil {
+		return 0, err
+	}
+	x.SetDocProps(&excelize.DocProperties{Creator: "intake", Title: "Suggestions", Created: time.Now().UTC().Format(time.RFC3339)})
+	sw, err := x.NewStreamWriter(sheet)
+	if err != nil {
+		return 0, err
+	}
+	head, err := x.NewStyle(&excelize.Style{
+		Font:      &excelize.Font{Bold: true},
+		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDE4EE"}},
+		Alignment: &excelize.Alignment{Vertical: "top"},
+	})
+	if err != nil {
+		return 0, err
+	}
+	date := "yyyy-mm-dd hh:mm:ss"
+	dateStyle, err := x.NewStyle(&excelize.Style{CustomNumFmt: &date, Alignment: &excelize.Alignment{Vertical: "top"}})
+	if err != nil {
+		return 0, err
+	}
+	top, err := x.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top"}})
+	if err != nil {
+		return 0, err
+	}
+	wrap, err := x.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
+	if err != nil {
+		return 0, err
+	}
+	header := exportHeader(f.WithContacts)
+	// Column widths in characters, in header order.
+	widths := [...]float64{10, 20, 8, 16, 9, 11, 30, 80, 16, 11, 28, 30, 30}
+	for i := range header {
+		if err := sw.SetColWidth(i+1, i+1, widths[i]); err != nil {
+			return 0, err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return 0, err
+	}
+	cells := make([]any, len(header))
+	for i, h := range header {
+		cells[i] = excelize.Cell{StyleID: head, Value: h}
+	}
+	if err := sw.SetRow("A1", cells); err != nil {
+		return 0, err
+	}
+	// Subject, body, tags and signature wrap; the rest stays on one line.
+	styleOf := func(col int) int {
+		switch header[col] {
+		case "subject", "body", "tags", "signature":
+			return wrap
+		}
+		return top
+	}
+	text := func(col int, s string) excelize.Cell {
+		return excelize.Cell{StyleID: styleOf(col), Value: fitCell(Neutralize(validUTF8(s)))}
+	}
+	row := 1
+	err = each(func(r ExportRow) error {
+		row++
+		cells[0] = text(0, r.Ref)
+		cells[1] = excelize.Cell{StyleID: dateStyle, Value: r.ReceivedAt.UTC()}
+		cells[2] = text(2, r.Channel)
+		cells[3] = text(3, r.Campaign)
+		cells[4] = text(4, r.Language)
+		cells[5] = text(5, r.Disposition)
+		cells[6] = text(6, r.Subject)
+		cells[7] = text(7, r.Body)
+		cells[8] = text(8, strings.Join(r.Tags, ", "))
+		cells[9] = excelize.Cell{StyleID: top, Value: r.Attachments}
+		cells[10] = text(10, r.SenderID)
+		if f.WithContacts {
+			cells[11] = text(11, r.Contact)
+			cells[12] = text(12, r.Signature)
+		}
+		cell, err := excelize.CoordinatesToCellName(1, row)
+		if err != nil {
+			return err
+		}
+		if err := sw.SetRow(cell, cells); err != nil {
+			return err
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return n, err
+	}
+	if n > 0 {
+		// A table gives every column a filter and sort button.
+		last, _ := excelize.CoordinatesToCellName(len(header), row)
+		if err := sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: "Suggestions", StyleName: "TableStyleLight1"}); err != nil {
+			return n, err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return n, err
+	}
+	if err := x.Write(w); err != nil {
+		return n, err
+	}
+	return n, nil
+}
+
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\ufffd")
+}

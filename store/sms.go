@@ -1,0 +1,319 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/intake-gateway/intake/parser"
+)
+
+// SMSInput is one inbound text, already parsed and normalised.
+type SMSInput struct {
+	Source     string // "twilio"
+	MessageSID string // the ledger's external id: a retry carries the same one
+	Raw        []byte // the form exactly as posted (URL-encoded)
+	From       string // normalised sender (E.164 for phones); kept only in contacts
+	Body       string
+	Media      []parser.Attachment
+	Campaign   string
+
+	Intent       parser.Intent // IntentNone for an ordinary text
+	IntentLang   string        // language a keyword implies; "" if none
+	IntentReason string        // why, for opt_outs.reason: "keyword" or "OptOutType"
+
+	// MergeWindow joins a text to the sender's previous SMS suggestion when
+	// that one was last updated at most this long ago. 0 never merges.
+	MergeWindow time.Duration
+	// AckInterval allows at most one acknowledgement per sender per
+	// interval. 0 turns acknowledgements off.
+	AckInterval time.Duration
+	// Detect guesses the language of a text ("" when unsure). Nil detects
+	// nothing.
+	Detect func(text string) string
+}
+
+// SMSOutcome is what a text became, as known inside the transaction: the
+// reply is decided from it.
+type SMSOutcome struct {
+	SenderID     string
+	SuggestionID int64  // 0 for a keyword
+	Ref          string // public reference of the suggestion
+	Merged       bool   // the text was appended to an earlier suggestion
+	Disposition  parser.Disposition
+	Intent       parser.Intent
+	Language     string // for the reply: keyword's, else text's, else contact's, else "en"
+	OptedOut     bool   // the sender is opted out after this text
+	AckAllowed   bool   // an acknowledgement may be sent now (rate limit, opt-out, intent)
+}
+
+// SMSResult is what RecordSMS committed.
+type SMSResult struct {
+	SMSOutcome
+	LedgerID  int64
+	Response  string // the answer stored with the ledger row
+	Acked     bool   // the answer acknowledges (so last_ack_at moved)
+	Duplicate bool   // the MessageSid was already stored; nothing changed
+}
+
+// SMSDecider builds the answer to a text from its outcome and says whether
+// that answer is an acknowledgement. It runs inside the write transaction,
+// so it must be quick and must not touch the store.
+type SMSDecider func(SMSOutcome) (response string, acked bool)
+
+// RecordSMS stores one text and the answer to it in a single transaction:
+// the ledger row (with the answer, replayed on retries), the contact, the
+// opt-out change a keyword asks for, and the suggestion — new, or the
+// sender's previous one when the text continues it within the merge
+// window. A MessageSid already in the ledger changes nothing and returns
+// the stored answer with Duplicate set. Nothing is committed, and an error
+// returned, unless everything is.
+func (s *Store) RecordSMS(ctx context.Context, in SMSInput, decide SMSDecider) (SMSResult, error) {
+	rs, errs, err := s.RecordSMSBatch(ctx, []SMSInput{in}, decide)
+	if err != nil {
+		return SMSResult{}, err
+	}
+	if errs[0] != nil {
+		return SMSResult{}, errs[0]
+	}
+	return rs[0], nil
+}
+
+// RecordSMSBatch records several texts as RecordSMS does, in one
+// transaction so that one fsync covers them all (group commit for
+// concurrent webhooks). Each text has its own savepoint: a text that
+// fails gets its error in errs and leaves no trace, the others are still
+// committed. When the transaction itself fails, err is set, nothing is
+// committed and results and errs are nil. Texts are applied in order, so
+// a MessageSid repeated in the batch is a duplicate of its first
+// occurrence and a sender's second text can continue the first.
+func (s *Store) RecordSMSBatch(ctx context.Context, ins []SMSInput, decide SMSDecider) (results []SMSResult, errs []error, err error) {
+	results, errs = make([]SMSResult, len(ins)), make([]error, len(ins))
+	what := "record sms"
+	if len(ins) == 1 {
+		what += " " + ins[0].MessageSID
+	} else {
+		what = fmt.Sprintf("record batch of %d sms", len(ins))
+	}
+	err = s.write(ctx, what, func(tx *sql.Tx) error {
+		for i, in := range ins {
+			if in.MessageSID == "" || in.From == "" {
+				errs[i] = errors.New("store: record sms: MessageSid and sender are required")
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT sms`); err != nil {
+				return fmt.Errorf("savepoint: %w", err)
+			}
+			r, err := s.recordSMSTx(ctx, tx, in, decide)
+			if err != nil {
+				if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO sms`); rerr != nil {
+					return fmt.Errorf("sms %s: %w (rollback: %v)", in.MessageSID, err, rerr)
+				}
+				errs[i] = fmt.Errorf("store: record sms %s: %w", in.MessageSID, err)
+			} else {
+				results[i] = r
+			}
+			if _, err := tx.ExecContext(ctx, `RELEASE sms`); err != nil {
+				return fmt.Errorf("release savepoint: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return results, errs, nil
+}
+
+// recordSMSTx is RecordSMS inside an open transaction.
+func (s *Store) recordSMSTx(ctx context.Context, tx *sql.Tx, in SMSInput, decide SMSDecider) (SMSResult, error) {
+	var r SMSResult
+	var intent string
+	err := tx.QueryRowContext(ctx, `SELECT id, response, sender_id, COALESCE(suggestion_id, 0), intent FROM ledger
+		WHERE channel = 'sms' AND external_id = ?`, in.MessageSID).
+		Scan(&r.LedgerID, &r.Response, &r.SenderID, &r.SuggestionID, &intent)
+	if err == nil {
+		r.Duplicate = true
+		r.Intent = intentFromString(intent)
+		if r.SuggestionID != 0 {
+			if err := tx.QueryRowContext(ctx, `SELECT ref FROM suggestions WHERE id = ?`, r.SuggestionID).Scan(&r.Ref); err != nil {
+				return r, fmt.Errorf("read reference: %w", err)
+			}
+		}
+		return r, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("look up MessageSid: %w", err)
+	}
+	r.SMSOutcome, err = s.applySMS(ctx, tx, in)
+	if err != nil {
+		return r, err
+	}
+	now := s.now()
+	if decide != nil {
+		r.Response, r.Acked = decide(r.SMSOutcome)
+	}
+	if r.Acked {
+		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET last_ack_at = ? WHERE sender_id = ?`, ts(now), r.SenderID); err != nil {
+			return r, fmt.Errorf("record acknowledgement: %w", err)
+		}
+	}
+	var sugg any
+	if r.SuggestionID != 0 {
+		sugg = r.SuggestionID
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO ledger (channel, source, external_id, content_hash, raw, size, sender_id,
+		received_at, status, response, suggestion_id, intent)
+		VALUES ('sms', ?, ?, ?, ?, ?, ?, ?, 'parsed', ?, ?, ?)`,
+		in.Source, in.MessageSID, hashHex(in.Raw), in.Raw, len(in.Raw), r.SenderID, ts(now), r.Response, sugg, r.Intent.String())
+	if err != nil {
+		return r, fmt.Errorf("insert ledger row: %w", err)
+	}
+	r.LedgerID, err = res.LastInsertId()
+	return r, err
+}
+
+// applySMS does the contact, opt-out and suggestion part of RecordSMS.
+func (s *Store) applySMS(ctx context.Context, tx *sql.Tx, in SMSInput) (SMSOutcome, error) {
+	now := s.now()
+	o := SMSOutcome{SenderID: s.SenderID(in.From), Intent: in.Intent}
+	detect := in.Detect
+	if detect == nil {
+		detect = func(string) string { return "" }
+	}
+
+	var contactLang, lastAck string
+	err := tx.QueryRowContext(ctx, `SELECT language, last_ack_at FROM contacts WHERE sender_id = ?`, o.SenderID).Scan(&contactLang, &lastAck)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return o, fmt.Errorf("read contact: %w", err)
+	}
+	var one int
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM opt_outs WHERE sender_id = ?`, o.SenderID).Scan(&one)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return o, fmt.Errorf("read opt-out: %w", err)
+	}
+	o.OptedOut = err == nil
+
+	switch in.Intent {
+	case parser.IntentOptOut:
+		if _, err := tx.ExecContext(ctx, `INSERT INTO opt_outs (sender_id, channel, opted_out_at, reason) VALUES (?, 'sms', ?, ?)
+			ON CONFLICT (sender_id) DO UPDATE SET channel = excluded.channel, opted_out_at = excluded.opted_out_at, reason = excluded.reason`,
+			o.SenderID, ts(now), in.IntentReason); err != nil {
+			return o, fmt.Errorf("record opt-out: %w", err)
+		}
+		o.OptedOut = true
+	case parser.IntentOptIn:
+		if _, err := tx.ExecContext(ctx, `DELETE FROM opt_outs WHERE sender_id = ?`, o.SenderID); err != nil {
+			return o, fmt.Errorf("remove opt-out: %w", err)
+		}
+		o.OptedOut = false
+	}
+
+	textLang := ""
+	if in.Intent == parser.IntentNone {
+		textLang = detect(in.Body)
+	}
+	msgLang := in.IntentLang
+	if msgLang == "" {
+		msgLang = textLang
+	}
+	o.Language = msgLang
+	if o.Language == "" {
+		o.Language = contactLang
+	}
+	if o.Language == "" {
+		o.Language = "en"
+	}
+	if err := upsertContact(ctx, tx, o.SenderID, "phone", in.From, "", msgLang, now); err != nil {
+		return o, err
+	}
+	if in.Intent != parser.IntentNone {
+		return o, nil // a keyword is never a suggestion
+	}
+
+	if err := s.saveSMSSuggestion(ctx, tx, in, &o, textLang, now, detect); err != nil {
+		return o, err
+	}
+	o.AckAllowed = o.Disposition == parser.DispSuggestion && !o.OptedOut && in.AckInterval > 0 &&
+		(lastAck == "" || now.Sub(parseTS(lastAck)) >= in.AckInterval)
+	return o, nil
+}
+
+// saveSMSSuggestion appends the text to the sender's previous suggestion
+// when it continues it (a long text split by the phone, or a thought sent
+// in pieces), or inserts a new one.
+func (s *Store) saveSMSSuggestion(ctx context.Context, tx *sql.Tx, in SMSInput, o *SMSOutcome, textLang string, now time.Time, detect func(string) string) error {
+	o.Disposition = parser.DispSuggestion
+	if in.Body == "" && len(in.Media) == 0 {
+		o.Disposition = parser.DispEmpty
+	}
+	if o.Disposition == parser.DispSuggestion && in.MergeWindow > 0 {
+		var id int64
+		var ref, body, atts, updated string
+		err := tx.QueryRowContext(ctx, `SELECT id, ref, body, attachments, updated_at FROM suggestions
+			WHERE sender_id = ? AND channel = 'sms' AND campaign = ? AND disposition = 'suggestion'
+			ORDER BY received_at DESC, id DESC LIMIT 1`, o.SenderID, in.Campaign).Scan(&id, &ref, &body, &atts, &updated)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("find suggestion to continue: %w", err)
+		case now.Sub(parseTS(updated)) <= in.MergeWindow:
+			var all []parser.Attachment
+			if err := json.Unmarshal([]byte(atts), &all); err != nil {
+				return fmt.Errorf("read attachments of suggestion %d: %w", id, err)
+			}
+			all = append(all, in.Media...)
+			merged := body
+			if in.Body != "" {
+				if merged != "" {
+					merged += "\n"
+				}
+				merged += in.Body
+			}
+			aj, _ := json.Marshal(nonNil(all))
+			if _, err := tx.ExecContext(ctx, `UPDATE suggestions SET body = ?, attachments = ?, language = ?, updated_at = ? WHERE id = ?`,
+				merged, string(aj), detect(merged), ts(now), id); err != nil {
+				return fmt.Errorf("continue suggestion %d: %w", id, err)
+			}
+			o.SuggestionID, o.Ref, o.Merged = id, ref, true
+			return nil
+		}
+	}
+	aj, _ := json.Marshal(nonNil(in.Media))
+	id, ref, err := insertSuggestion(ctx, tx, suggestionRow{
+		Channel: "sms", Campaign: in.Campaign, SenderID: o.SenderID, ReceivedAt: ts(now), UpdatedAt: ts(now),
+		Body: in.Body, Language: textLang, Disposition: string(o.Disposition), Attachments: string(aj),
+	})
+	if err != nil {
+		return err
+	}
+	o.SuggestionID, o.Ref = id, ref
+	return nil
+}
+
+func intentFromString(s string) parser.Intent {
+	for _, i := range []parser.Intent{parser.IntentOptOut, parser.IntentOptIn, parser.IntentHelp, parser.IntentDelete} {
+		if i.String() == s {
+			return i
+		}
+	}
+	return parser.IntentNone
+}
+
+// OptedOut reports whether the sender asked for no more messages.
+func (s *Store) OptedOut(ctx context.Context, senderID string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	var one int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM opt_outs WHERE sender_id = ?`, senderID).Scan(&one)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	}
+	return false, fmt.Errorf("store: read opt-out of %s: %w", senderID, err)
+}
