@@ -102,7 +102,7 @@ func NewEmailAcker(cfg EmailAckConfig, ownAddresses []string, st *store.Store, e
 	}
 	switch cfg.TLS {
 	case "implicit", "starttls":
-		a.tls = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: true}
+		a.tls = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 		if cfg.CAFile != "" {
 			pem, err := os.ReadFile(cfg.CAFile)
 			if err != nil {

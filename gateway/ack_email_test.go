@@ -3,350 +3,26 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"database/sql"
-	"encoding/pem"
 	"fmt"
-	"io"
-	"log"
 	"log/slog"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-message/mail"
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
 
-// ackClock is a settable clock shared by the store and the acker.
-type ackClock struct{ ns atomic.Int64 }
-
-func newAckClock(t time.Time) *ackClock {
-	c := &ackClock{}
-	c.ns.Store(t.UnixNano())
-	return c
-}
-func (c *ackClock) now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *ackClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
-
-// ackLogBuffer collects log output from several goroutines.
-type ackLogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *ackLogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-func (b *ackLogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// ackSMTPMessage is what the test server received in one transaction.
-type ackSMTPMessage struct {
-	From string
-	To   []string
-	Data []byte
-}
-
-// ackSMTP is a real SMTP submission server on loopback (go-smtp), with AUTH
-// PLAIN and STARTTLS or implicit TLS under a certificate made for the test.
-// It can be stopped and started again on the same port.
-type ackSMTP struct {
-	t      *testing.T
-	mode   string // starttls | implicit | none
-	user   string // "" accepts mail without AUTH
-	pass   string
-	cert   tls.Certificate
-	caFile string // PEM of cert, which is its own CA
-	reject func(rcpt string) error
-
-	mu   sync.Mutex
-	msgs []ackSMTPMessage
-	got  chan struct{}
-	addr string
-	srv  *smtp.Server
-}
-
-func newAckSMTP(t *testing.T, mode string) *ackSMTP {
-	t.Helper()
-	s := &ackSMTP{t: t, mode: mode, got: make(chan struct{}, 100)}
-	if mode != "none" {
-		s.user, s.pass = "intake@example.org", "s3cret"
-		s.cert, s.caFile = ackTestCert(t)
-	}
-	s.start()
-	t.Cleanup(s.stop)
-	return s
-}
-
-// ackTestCert makes a self-signed certificate for 127.0.0.1 and writes it as
-// a CA file.
-func ackTestCert(t *testing.T) (tls.Certificate, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: "intake test SMTP"},
-		NotBefore:    time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true, IsCA: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, path
-}
-
-func (s *ackSMTP) start() {
-	s.t.Helper()
-	addr := s.addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		s.t.Fatalf("SMTP test server: listen on %s: %v", addr, err)
-	}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &ackSession{s: s}, nil }))
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	switch s.mode {
-	case "starttls":
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{s.cert}}
-	case "implicit":
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{s.cert}})
-	default:
-		srv.AllowInsecureAuth = true
-	}
-	s.mu.Lock()
-	s.addr, s.srv = ln.Addr().String(), srv
-	s.mu.Unlock()
-	go srv.Serve(ln)
-}
-
-func (s *ackSMTP) stop() {
-	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
-	s.mu.Unlock()
-	if srv != nil {
-		srv.Close()
-	}
-}
-
-func (s *ackSMTP) messages() []ackSMTPMessage {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]ackSMTPMessage(nil), s.msgs...)
-}
-
-type ackSession struct {
-	s      *ackSMTP
-	authed bool
-	from   string
-	to     []string
-}
-
-func (ss *ackSession) AuthMechanisms() []string { return []string{sasl.Plain} }
-func (ss *ackSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, pass string) error {
-		if user != ss.s.user || pass != ss.s.pass {
-			return smtp.ErrAuthFailed
-		}
-		ss.authed = true
-		return nil
-	}), nil
-}
-func (ss *ackSession) Mail(from string, _ *smtp.MailOptions) error {
-	if ss.s.user != "" && !ss.authed {
-		return smtp.ErrAuthRequired
-	}
-	ss.from = from
-	return nil
-}
-func (ss *ackSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if ss.s.reject != nil {
-		if err := ss.s.reject(to); err != nil {
-			return err
-		}
-	}
-	ss.to = append(ss.to, to)
-	return nil
-}
-func (ss *ackSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	ss.s.mu.Lock()
-	ss.s.msgs = append(ss.s.msgs, ackSMTPMessage{From: ss.from, To: ss.to, Data: b})
-	ss.s.mu.Unlock()
-	ss.s.got <- struct{}{}
-	return nil
-}
-func (ss *ackSession) Reset()        { ss.from, ss.to = "", nil }
-func (ss *ackSession) Logout() error { return nil }
-
-// ackFixture is a store, an SMTP server and an acker wired together.
-type ackFixture struct {
-	t     *testing.T
-	st    *store.Store
-	path  string
-	smtp  *ackSMTP
-	acker *EmailAcker
-	clock *ackClock
-	m     *Metrics
-	logs  *ackLogBuffer
-	n     int
-}
-
-var ackT0 = time.Date(2026, 5, 4, 9, 30, 0, 0, time.UTC)
-
-func newAckFixture(t *testing.T, mode string, mut func(*EmailAckConfig)) *ackFixture {
-	t.Helper()
-	f := &ackFixture{t: t, smtp: newAckSMTP(t, mode), clock: newAckClock(ackT0), m: NewMetrics(), logs: &ackLogBuffer{}}
-	f.path = filepath.Join(t.TempDir(), "intake.db")
-	st, err := store.Open(context.Background(), f.path, store.Options{SenderKey: []byte("ack test key"), Now: f.clock.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	f.st = st
-	cfg := EmailAckConfig{
-		Enabled: true, Address: f.smtp.addr, TLS: mode, CAFile: f.smtp.caFile,
-		Username: f.smtp.user, PasswordEnv: "INTAKE_SMTP_PASSWORD",
-		From: "Consultation <intake@example.org>", Interval: "24h",
-	}
-	if mut != nil {
-		mut(&cfg)
-	}
-	env := func(k string) (string, bool) {
-		if k == "INTAKE_SMTP_PASSWORD" {
-			return f.smtp.pass, true
-		}
-		return "", false
-	}
-	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := NewEmailAcker(cfg, []string{"inbox@example.org", "intake"}, st, env, log, f.m)
-	if err != nil {
-		t.Fatalf("NewEmailAcker: %v", err)
-	}
-	a.now = f.clock.now
-	a.jitter = func() float64 { return 0.5 }
-	a.pollEvery = 20 * time.Millisecond
-	a.retryMin, a.retryMax = time.Minute, 10*time.Minute
-	f.acker = a
-	return f
-}
-
-// participant returns a suggestion email from addr.
-func participant(addr, lang, subject string) *parser.Email {
-	return &parser.Email{
-		From: addr, FromName: "Amina Diallo", Subject: subject, Language: lang,
-		Body: "Plant trees along the river.", Disposition: parser.DispSuggestion,
-	}
-}
-
-// save commits e as a new suggestion, as the Ingester would, and calls
-// OnSaved like its hook.
-func (f *ackFixture) save(e *parser.Email) store.Saved {
-	f.t.Helper()
-	ctx := context.Background()
-	f.n++
-	if e.MessageID == "" {
-		e.MessageID = fmt.Sprintf("msg-%d@participant.example", f.n)
-	}
-	raw := fmt.Appendf(nil, "From: %s\r\nMessage-ID: <%s>\r\n\r\nbody %d\r\n", e.From, e.MessageID, f.n)
-	rc, err := f.st.ReceiveEmail(ctx, store.EmailItem{Source: "INBOX", MessageID: e.MessageID, Raw: raw})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	sv, err := f.st.SaveEmail(ctx, rc.LedgerID, "c", e)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.acker.OnSaved(ctx, e, sv, "c")
-	return sv
-}
-
-func (f *ackFixture) outbox(suggestionID int64) []store.OutboxItem {
-	f.t.Helper()
-	items, err := f.st.OutboxForSuggestion(context.Background(), suggestionID)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return items
-}
-
-func ackCounter(t *testing.T, c *Metrics, sent bool) float64 {
-	t.Helper()
-	v := c.AcksFailed
-	if sent {
-		v = c.AcksSent
-	}
-	var d dto.Metric
-	if err := v.WithLabelValues("email").Write(&d); err != nil {
-		t.Fatal(err)
-	}
-	return d.GetCounter().GetValue()
-}
-
-// readAck parses a submitted message with go-message, decoding its one
-// text part.
-func readAck(t *testing.T, data []byte) (mail.Header, string) {
-	t.Helper()
-	mr, err := mail.CreateReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatalf("read submitted message: %v", err)
-	}
-	p, err := mr.NextPart()
-	if err != nil {
-		t.Fatalf("read submitted message body: %v", err)
-	}
-	body, err := io.ReadAll(p.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mr.Header, string(body)
-}
-
 func TestEmailAckDelivered(t *testing.T) {
 	for _, mode := range []string{"starttls", "implicit", "none"} {
 		t.Run(mode, func(t *testing.T) {
 			f := newAckFixture(t, mode, nil)
-			e := participant("amina@participant.example", "fr", "Des arbres pour le quartier")
+			e := ackParticipant("amina@participant.example", "fr", "Des arbres pour le quartier")
 			e.MessageID = "idea-1@participant.example"
 			e.References = []string{"root@list.example", "mid@list.example"}
 			sv := f.save(e)
@@ -421,97 +97,6 @@ func TestEmailAckDelivered(t *testing.T) {
 	}
 }
 
-func TestEmailAckTexts(t *testing.T) {
-	from := &mail.Address{Name: "Consultation", Address: "intake@example.org"}
-	defaults, err := newAckTexts(EmailAckConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	custom, err := newAckTexts(EmailAckConfig{
-		Templates: map[string]string{"fr": "Bien reçu : {ref}.\n", "en": "Got it: {ref}.\n"},
-		Subjects:  map[string]string{"fr": "Accusé de réception {ref}"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name          string
-		texts         ackTexts
-		lang, subject string
-		wantLang      string
-		wantSubject   string
-		wantBody      string // must appear in the body, after {ref} is filled
-	}{
-		{"en", defaults, "en", "Trees", "en", "Re: Trees", "recorded under the reference K7F-3Q2"},
-		{"fr", defaults, "fr", "", "fr", "Votre suggestion a bien été reçue (K7F-3Q2)", "sous la référence K7F-3Q2"},
-		{"es", defaults, "es", "", "es", "Hemos recibido su sugerencia (K7F-3Q2)", "con la referencia K7F-3Q2"},
-		{"pt", defaults, "pt", "", "pt", "A sua sugestão foi recebida (K7F-3Q2)", "com a referência K7F-3Q2"},
-		{"sw", defaults, "sw", "", "sw", "Pendekezo lako limepokelewa (K7F-3Q2)", "kumbukumbu K7F-3Q2"},
-		{"ar", defaults, "ar", "", "ar", "تم استلام اقتراحكم (K7F-3Q2)", "الرقم المرجعي K7F-3Q2"},
-		{"hi", defaults, "hi", "", "hi", "आपका सुझाव प्राप्त हुआ (K7F-3Q2)", "संदर्भ संख्या K7F-3Q2"},
-		{"region subtag", defaults, "pt-BR", "Árvores", "pt", "Re: Árvores", "com a referência K7F-3Q2"},
-		{"unsure language", defaults, "", "", "en", "Your suggestion was received (K7F-3Q2)", "reference K7F-3Q2"},
-		{"no template", defaults, "de", "Bäume", "en", "Re: Bäume", "reference K7F-3Q2"},
-		{"already a reply", defaults, "en", "RE: Trees", "en", "RE: Trees", "reference K7F-3Q2"},
-		{"subject with newline", defaults, "en", "Trees\r\nBcc: x@y.z", "en", "Re: Trees Bcc: x@y.z", "reference K7F-3Q2"},
-		{"configured", custom, "fr", "Arbres", "fr", "Accusé de réception K7F-3Q2", "Bien reçu : K7F-3Q2."},
-		{"configured en, built-in es", custom, "es", "Árboles", "es", "Re: Árboles", "con la referencia K7F-3Q2"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := participant("amina@participant.example", tt.lang, tt.subject)
-			e.MessageID = "m@participant.example"
-			raw, err := buildAck(from, tt.texts, e, "K7F-3Q2", ackT0)
-			if err != nil {
-				t.Fatalf("buildAck: %v", err)
-			}
-			h, body := readAck(t, raw)
-			if got := h.Get("Content-Language"); got != tt.wantLang {
-				t.Errorf("Content-Language = %q, want %q", got, tt.wantLang)
-			}
-			if got, _ := h.Subject(); got != tt.wantSubject {
-				t.Errorf("Subject = %q, want %q", got, tt.wantSubject)
-			}
-			if !strings.Contains(body, tt.wantBody) {
-				t.Errorf("body = %q, want it to contain %q", body, tt.wantBody)
-			}
-			if h.Has("Bcc") {
-				t.Errorf("a Bcc header was injected:\n%s", raw)
-			}
-		})
-	}
-}
-
-func TestEmailAckThreadIDs(t *testing.T) {
-	long := make([]string, 30)
-	for i := range long {
-		long[i] = fmt.Sprintf("r%d@x", i)
-	}
-	tests := []struct {
-		name     string
-		e        parser.Email
-		wantIRT  []string
-		wantRefs []string
-	}{
-		{"first message", parser.Email{MessageID: "a@x"}, []string{"a@x"}, []string{"a@x"}},
-		{"reply", parser.Email{MessageID: "b@x", InReplyTo: "a@x"}, []string{"b@x"}, []string{"a@x", "b@x"}},
-		{"references win", parser.Email{MessageID: "c@x", InReplyTo: "b@x", References: []string{"a@x", "b@x"}}, []string{"c@x"}, []string{"a@x", "b@x", "c@x"}},
-		{"no Message-ID", parser.Email{InReplyTo: "a@x"}, nil, nil},
-		{"unusable Message-ID", parser.Email{MessageID: "a b>\r\nBcc: x@y"}, nil, nil},
-		{"bad reference dropped", parser.Email{MessageID: "c@x", References: []string{"a@x", "<b@x>", "a@x"}}, []string{"c@x"}, []string{"a@x", "c@x"}},
-		{"long thread trimmed", parser.Email{MessageID: "z@x", References: long}, []string{"z@x"},
-			append(append([]string{"r0@x"}, long[22:]...), "z@x")},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			irt, refs := threadIDs(&tt.e)
-			if fmt.Sprint(irt) != fmt.Sprint(tt.wantIRT) || fmt.Sprint(refs) != fmt.Sprint(tt.wantRefs) {
-				t.Errorf("threadIDs = %v, %v; want %v, %v", irt, refs, tt.wantIRT, tt.wantRefs)
-			}
-		})
-	}
-}
-
 // TestEmailAckSkipped: nothing is queued or sent for machine mail, lists,
 // the gateway's own addresses, opted-out senders or mail without a sender;
 // the control case in the same run is acknowledged.
@@ -536,19 +121,19 @@ func TestEmailAckSkipped(t *testing.T) {
 		{"empty", &parser.Email{From: "quote@participant.example", Disposition: parser.DispEmpty}},
 		{"no disposition", &parser.Email{From: "odd@participant.example", Body: "x"}},
 		{"mailing list", &parser.Email{From: "member@participant.example", Disposition: parser.DispSuggestion, Body: "x", ListID: "civic.lists.example"}},
-		{"noreply", participant("noreply@service.example", "en", "x")},
-		{"no-reply", participant("No-Reply@service.example", "en", "x")},
-		{"no_reply with tag", participant("no_reply+123@service.example", "en", "x")},
-		{"donotreply", participant("donotreply@service.example", "en", "x")},
-		{"do-not-reply", participant("do-not-reply@service.example", "en", "x")},
-		{"mailer-daemon", participant("MAILER-DAEMON@mx.service.example", "en", "x")},
-		{"postmaster", participant("postmaster@service.example", "en", "x")},
-		{"our From address", participant("intake@example.org", "en", "x")},
-		{"our From address, subaddressed", participant("Intake+echo@example.org", "en", "x")},
-		{"a mailbox of ours", participant("inbox@example.org", "en", "x")},
-		{"opted out", participant(optedOut, "en", "x")},
-		{"no sender", participant("", "en", "x")},
-		{"not an address", participant("amina", "en", "x")},
+		{"noreply", ackParticipant("noreply@service.example", "en", "x")},
+		{"no-reply", ackParticipant("No-Reply@service.example", "en", "x")},
+		{"no_reply with tag", ackParticipant("no_reply+123@service.example", "en", "x")},
+		{"donotreply", ackParticipant("donotreply@service.example", "en", "x")},
+		{"do-not-reply", ackParticipant("do-not-reply@service.example", "en", "x")},
+		{"mailer-daemon", ackParticipant("MAILER-DAEMON@mx.service.example", "en", "x")},
+		{"postmaster", ackParticipant("postmaster@service.example", "en", "x")},
+		{"our From address", ackParticipant("intake@example.org", "en", "x")},
+		{"our From address, subaddressed", ackParticipant("Intake+echo@example.org", "en", "x")},
+		{"a mailbox of ours", ackParticipant("inbox@example.org", "en", "x")},
+		{"opted out", ackParticipant(optedOut, "en", "x")},
+		{"no sender", ackParticipant("", "en", "x")},
+		{"not an address", ackParticipant("amina", "en", "x")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -558,7 +143,7 @@ func TestEmailAckSkipped(t *testing.T) {
 			}
 		})
 	}
-	control := f.save(participant("amina@participant.example", "en", "Trees"))
+	control := f.save(ackParticipant("amina@participant.example", "en", "Trees"))
 	if err := f.acker.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -588,19 +173,19 @@ func TestEmailAckOncePerInterval(t *testing.T) {
 			t.Fatalf("at +%s the server has %d messages, want %d", f.clock.now().Sub(ackT0), got, want)
 		}
 	}
-	f.save(participant("amina@participant.example", "en", "One"))
+	f.save(ackParticipant("amina@participant.example", "en", "One"))
 	sent(1)
 	f.clock.advance(time.Hour)
-	f.save(participant("AMINA@participant.example", "en", "Two"))
-	f.save(participant("amina@participant.example", "en", "Three"))
+	f.save(ackParticipant("AMINA@participant.example", "en", "Two"))
+	f.save(ackParticipant("amina@participant.example", "en", "Three"))
 	sent(1)
-	f.save(participant("bo@participant.example", "en", "Other sender"))
+	f.save(ackParticipant("bo@participant.example", "en", "Other sender"))
 	sent(2)
 	f.clock.advance(22*time.Hour + 59*time.Minute)
-	f.save(participant("amina@participant.example", "en", "Four"))
+	f.save(ackParticipant("amina@participant.example", "en", "Four"))
 	sent(2)
 	f.clock.advance(time.Minute)
-	f.save(participant("amina@participant.example", "en", "Five"))
+	f.save(ackParticipant("amina@participant.example", "en", "Five"))
 	sent(3)
 	if h, _ := readAck(t, f.smtp.messages()[2].Data); h.Get("Subject") != "Re: Five" {
 		t.Errorf("second acknowledgement to the sender has subject %q, want Re: Five", h.Get("Subject"))
@@ -614,7 +199,7 @@ func TestEmailAckRetry(t *testing.T) {
 	f := newAckFixture(t, "starttls", nil)
 	ctx := context.Background()
 	f.smtp.stop()
-	sv := f.save(participant("amina@participant.example", "en", "Trees"))
+	sv := f.save(ackParticipant("amina@participant.example", "en", "Trees"))
 
 	if got, err := f.st.Suggestion(ctx, sv.Ref, false); err != nil || got.Body != "Plant trees along the river." {
 		t.Fatalf("suggestion %s = %+v, %v; want it stored", sv.Ref, got, err)
@@ -669,7 +254,7 @@ func TestEmailAckBackoffGrows(t *testing.T) {
 	f.acker.retryMin, f.acker.retryMax = time.Minute, time.Hour
 	f.smtp.stop()
 	ctx := context.Background()
-	sv := f.save(participant("amina@participant.example", "en", "Trees"))
+	sv := f.save(ackParticipant("amina@participant.example", "en", "Trees"))
 	var delays []time.Duration
 	for range 9 {
 		f.acker.Flush(ctx)
@@ -691,7 +276,7 @@ func TestEmailAckGivesUp(t *testing.T) {
 		f.acker.maxAttempts = 3
 		f.smtp.stop()
 		ctx := context.Background()
-		sv := f.save(participant("amina@participant.example", "en", "Trees"))
+		sv := f.save(ackParticipant("amina@participant.example", "en", "Trees"))
 		for range 6 {
 			f.acker.Flush(ctx)
 			f.clock.advance(f.acker.retryMax)
@@ -705,7 +290,7 @@ func TestEmailAckGivesUp(t *testing.T) {
 		f := newAckFixture(t, "none", nil)
 		f.smtp.stop()
 		ctx := context.Background()
-		sv := f.save(participant("amina@participant.example", "en", "Trees"))
+		sv := f.save(ackParticipant("amina@participant.example", "en", "Trees"))
 		f.acker.Flush(ctx)
 		f.clock.advance(f.acker.maxAge)
 		f.acker.Flush(ctx)
@@ -721,8 +306,8 @@ func TestEmailAckGivesUp(t *testing.T) {
 			}
 			return nil
 		}
-		gone := f.save(participant("gone@participant.example", "en", "Trees"))
-		kept := f.save(participant("amina@participant.example", "en", "Trees"))
+		gone := f.save(ackParticipant("gone@participant.example", "en", "Trees"))
+		kept := f.save(ackParticipant("amina@participant.example", "en", "Trees"))
 		if err := f.acker.Flush(context.Background()); err == nil || strings.Contains(err.Error(), "gone@") {
 			t.Errorf("Flush = %v, want an error without the address", err)
 		}
@@ -759,7 +344,7 @@ func TestEmailAckRefusesBadServers(t *testing.T) {
 			if tt.post != nil {
 				tt.post(f.acker)
 			}
-			sv := f.save(participant("amina@participant.example", "en", "Trees"))
+			sv := f.save(ackParticipant("amina@participant.example", "en", "Trees"))
 			if err := f.acker.Flush(context.Background()); err == nil {
 				t.Fatal("Flush = nil, want an error")
 			}
@@ -791,7 +376,7 @@ func TestEmailAckRun(t *testing.T) {
 		}
 	}()
 	for i, addr := range []string{"amina@participant.example", "bo@participant.example"} {
-		f.save(participant(addr, "en", "Trees"))
+		f.save(ackParticipant(addr, "en", "Trees"))
 		select {
 		case <-f.smtp.got:
 		case <-time.After(10 * time.Second):
@@ -822,6 +407,8 @@ func TestEmailAckThroughIngester(t *testing.T) {
 			"I am out of the office until Monday."), false},
 		{"precedence bulk", msg("news@participant.example", "s3@participant.example", "Precedence: bulk\r\n",
 			"Our monthly newsletter about parks and gardens."), false},
+		{"precedence list", msg("dl@participant.example", "s5@participant.example", "Precedence: list\r\n",
+			"Digest of the discussion about parks and river banks."), false},
 		{"mailing list", msg("cy@participant.example", "s4@participant.example", "List-Id: <civic.lists.example>\r\n",
 			"Forwarding the thread about river parks to the list."), false},
 	}
@@ -854,7 +441,7 @@ func TestEmailAckThroughIngester(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	sv := store.Saved{SuggestionID: 1, Ref: "K7F-3Q2", SenderID: f.st.SenderID("dee@participant.example")}
-	f.acker.OnSaved(cctx, participant("dee@participant.example", "en", "x"), sv, "c")
+	f.acker.OnSaved(cctx, ackParticipant("dee@participant.example", "en", "x"), sv, "c")
 	if got := ackCounter(t, f.m, false); got != 1 {
 		t.Errorf("AcksFailed{email} after a failed enqueue = %v, want 1", got)
 	}
@@ -902,8 +489,8 @@ func TestNewEmailAckerErrors(t *testing.T) {
 
 func TestScrubAddresses(t *testing.T) {
 	for in, want := range map[string]string{
-		"550 5.1.1 <jo@example.org>: no such user": "550 5.1.1 <j***@e***.org>: no such user",
-		"rcpt jo.doe+x@mail.example.co.uk refused": "rcpt j***@m***.uk refused",
+		"550 5.1.1 <jo@example.org>: no such user":  "550 5.1.1 <j***@e***.org>: no such user",
+		"rcpt jo.doe+x@mail.example.co.uk refused":  "rcpt j***@m***.uk refused",
 		"dial tcp 127.0.0.1:25: connection refused": "dial tcp 127.0.0.1:25: connection refused",
 	} {
 		if got := scrubAddresses(in); got != want {

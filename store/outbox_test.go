@@ -27,7 +27,7 @@ func (c *testClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 func openClocked(t *testing.T, clock *testClock) *Store {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "intake.db")
-	s, err := Open(context.Background(), path, Options{SenderKey: testKey, Now: clock.Now})
+	s, err := Open(context.Background(), path, Options{SenderKey: []byte("outbox test key"), Now: clock.Now})
 	if err != nil {
 		t.Fatalf("Open(%s): %v", path, err)
 	}
@@ -135,8 +135,8 @@ func TestEnqueueRules(t *testing.T) {
 	d2 := saveFrom(t, s, "di@example.org", 9)
 	enqueue(ackFor(d2, "di@example.org"), day, EnqueueRateLimited)
 
-	if n := count(t, s.db, `SELECT count(*) FROM outbox`); n != 5 {
-		t.Errorf("outbox rows = %d, want 5 (a1, a3, c1, c2, d1)", n)
+	if c, err := s.OutboxCount(ctx, "email"); err != nil || c.Total != 5 || c.Pending != 5 {
+		t.Errorf("OutboxCount = %+v, %v; want 5 pending rows (a1, a3, c1, c2, d1)", c, err)
 	}
 }
 
@@ -267,6 +267,36 @@ func TestOutboxLifecycle(t *testing.T) {
 	c, err := s.OutboxCount(ctx, "email")
 	if err != nil || c != (OutboxCounts{Total: 3, Pending: 0, Sent: 2, GaveUp: 1}) {
 		t.Errorf("OutboxCount = %+v, %v", c, err)
+	}
+}
+
+// TestOutboxRelease: a leased row handed back is due again at once, with
+// no attempt counted; a given-up row stays given up.
+func TestOutboxRelease(t *testing.T) {
+	ctx := context.Background()
+	clock := newTestClock(time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC))
+	s := openClocked(t, clock)
+	for i, addr := range []string{"a@example.org", "b@example.org"} {
+		sv := saveFrom(t, s, addr, i)
+		if _, err := s.Enqueue(ctx, ackFor(sv, addr), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items, err := s.Due(ctx, "email", 10)
+	if err != nil || len(items) != 2 {
+		t.Fatalf("Due = %d items, %v", len(items), err)
+	}
+	if err := s.GiveUp(ctx, items[1].ID, "refused"); err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if err := s.Release(ctx, it.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again, err := s.Due(ctx, "email", 10)
+	if err != nil || len(again) != 1 || again[0].ID != items[0].ID || again[0].Attempts != 0 {
+		t.Errorf("Due after Release = %+v, %v; want row %d again with no attempt", again, err, items[0].ID)
 	}
 }
 
