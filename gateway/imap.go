@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -49,6 +50,7 @@ type Poller struct {
 	dialTimeout time.Duration
 	authRetry   time.Duration // wait after a refused login
 	backoff     Backoff       // after connection errors
+	debug       io.Writer     // if set, receives the raw IMAP dialogue (tests only: it holds credentials)
 
 	conn *imapConn // owned by the goroutine in Run or PollOnce
 
@@ -114,9 +116,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			if err == nil {
 				continue
 			}
-			if ctx.Err() == nil {
-				p.fail(err)
-			}
+			p.fail(ctx, err)
 		}
 		if ctx.Err() != nil {
 			return nil
@@ -144,14 +144,14 @@ func (p *Poller) PollOnce(ctx context.Context) error {
 	if p.conn == nil {
 		c, err := p.connect(ctx)
 		if err != nil {
-			p.fail(err)
+			p.fail(ctx, err)
 			return err
 		}
 		p.conn = c
 		p.setConnected(true)
 	}
 	if err := p.sync(ctx, p.conn); err != nil {
-		p.fail(err)
+		p.fail(ctx, err)
 		return err
 	}
 	p.succeed()
@@ -205,8 +205,13 @@ func (p *Poller) drop() {
 	p.setConnected(false)
 }
 
-func (p *Poller) fail(err error) {
+// fail drops the connection after an error and records the error, unless
+// it is only the shutdown (ctx done) speaking.
+func (p *Poller) fail(ctx context.Context, err error) {
 	p.drop()
+	if ctx.Err() != nil {
+		return
+	}
 	now := time.Now()
 	p.mu.Lock()
 	p.status.LastError = err.Error()

@@ -30,6 +30,7 @@ type imapConn struct {
 	folder      string // source folder, server spelling
 	processed   string // processed folder, server spelling; "" to flag \Seen only
 	uidValidity uint32
+	uidNext     imap.UID // as SELECT reported it
 	notify      chan struct{} // EXISTS seen: there may be new mail
 	watch       *time.Timer   // closes the connection when a command stalls
 	timeout     time.Duration
@@ -69,6 +70,7 @@ func (p *Poller) connect(ctx context.Context) (*imapConn, error) {
 	}
 
 	opts := &imapclient.Options{
+		DebugWriter: p.debug,
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
 				if d.NumMessages != nil {
@@ -233,7 +235,7 @@ func (p *Poller) openFolders(c *imapConn) error {
 	if sd.UIDValidity == 0 {
 		return errorf("mailbox %s: select %q: the server sent no UIDVALIDITY", cfg.Name, c.folder)
 	}
-	c.uidValidity = sd.UIDValidity
+	c.uidValidity, c.uidNext = sd.UIDValidity, sd.UIDNext
 	return nil
 }
 

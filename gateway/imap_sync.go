@@ -67,7 +67,15 @@ func (p *Poller) sync(ctx context.Context, c *imapConn) error {
 				"old", cp.UIDValidity, "new", c.uidValidity, "folder", c.folder)
 		}
 		cp = store.Checkpoint{UIDValidity: c.uidValidity}
+	} else if c.uidNext != 0 && uint32(c.uidNext) <= cp.LastUID {
+		// UIDs handed out again under the same UIDVALIDITY (a server
+		// restored from a backup): trust nothing, rescan; the ledger
+		// recognises what it already has.
+		p.log.Warn("the server reuses UIDs (UIDNEXT is at or below the checkpoint): rescanning from UID 1",
+			"uidnext", c.uidNext, "checkpoint", cp.LastUID, "folder", c.folder)
+		cp.LastUID = 0
 	}
+	c.uidNext = 0 // only meaningful right after SELECT
 	refs, err := p.list(c, imap.UID(cp.LastUID+1))
 	if err != nil {
 		return wrap(err)
@@ -92,6 +100,7 @@ func (p *Poller) sync(ctx context.Context, c *imapConn) error {
 		if err != nil {
 			return wrap(err)
 		}
+		p.succeed() // a long backlog is progress, not an outage
 	}
 	if cp != saved { // a new UIDVALIDITY with nothing to read
 		if err := p.in.Store.SetCheckpoint(ctx, p.cfg.Name, cp); err != nil {
@@ -109,9 +118,8 @@ func (p *Poller) sync(ctx context.Context, c *imapConn) error {
 // A FETCH of sizes is used rather than SEARCH so that nothing depends on
 // ESEARCH or on how a server orders its SEARCH answer.
 func (p *Poller) list(c *imapConn, from imap.UID) ([]msgRef, error) {
-	if mb := c.c.Mailbox(); mb != nil && mb.NumMessages == 0 {
-		return nil, nil
-	}
+	// Not skipped when the client's message count says the folder is
+	// empty: that count is only as good as the server's EXPUNGE reports.
 	c.kick()
 	var set imap.UIDSet
 	set.AddRange(from, 0) // from:*

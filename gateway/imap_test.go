@@ -86,6 +86,7 @@ type memServer struct {
 	user   *imapmemserver.User
 	caps   imap.CapSet
 	logins atomic.Int32
+	idles  atomic.Int32 // IDLE commands received
 
 	mu  sync.Mutex
 	srv *imapserver.Server
@@ -112,6 +113,14 @@ func newMemServer(t testing.TB, caps imap.CapSet, folders ...string) *memServer 
 	return m
 }
 
+// idleCounter counts the IDLE commands in the server's traffic.
+type idleCounter struct{ n *atomic.Int32 }
+
+func (c idleCounter) Write(p []byte) (int, error) {
+	c.n.Add(int32(bytes.Count(p, []byte(" IDLE\r\n"))))
+	return len(p), nil
+}
+
 func (m *memServer) serve(ln net.Listener) {
 	srv := imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
@@ -119,6 +128,7 @@ func (m *memServer) serve(ln net.Listener) {
 		},
 		Caps:         m.caps,
 		InsecureAuth: true,
+		DebugWriter:  idleCounter{&m.idles},
 		Logger:       log.New(io.Discard, "", 0),
 	})
 	m.mu.Lock()
@@ -369,6 +379,7 @@ func TestPollerMemBacklog(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // bound by the store's fsyncs, which overlap well
 			srv := newMemServer(t, tc.caps)
 			srv.append(t, "INBOX", imapBacklog(tc.n, tc.bad, imapBlank))
 			f := newImapFixture(t)
@@ -625,6 +636,9 @@ func TestPollerIdle(t *testing.T) {
 			cfg := memMailbox(srv)
 			cfg.Idle = idle
 			p := f.poller(t, cfg, nil)
+			if os.Getenv("IMAP_DEBUG") != "" {
+				p.debug = os.Stderr
+			}
 			p.pollInterval = time.Hour // with IDLE, polling must not be what finds the mail
 			if !idle {
 				p.pollInterval = 100 * time.Millisecond
@@ -659,6 +673,54 @@ func TestPollerIdle(t *testing.T) {
 				t.Errorf("Status after Run = %+v, want disconnected", st)
 			}
 		})
+	}
+}
+
+// TestPollerIdleReissued: IDLE is ended and issued again every
+// idleRestart (servers drop clients idle for 30 minutes), and each cycle
+// counts as a sign of health.
+func TestPollerIdleReissued(t *testing.T) {
+	srv := newMemServer(t, nil)
+	f := newImapFixture(t)
+	cfg := memMailbox(srv)
+	cfg.Idle = true
+	p := f.poller(t, cfg, nil)
+	p.pollInterval = time.Hour
+	p.idleRestart = 100 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	waitFor(t, 5*time.Second, "the first sync", func() bool { return !p.Status().LastSuccess.IsZero() })
+	first := p.Status().LastSuccess
+	waitFor(t, 5*time.Second, "three IDLE commands", func() bool { return srv.idles.Load() >= 3 })
+	if last := p.Status().LastSuccess; !last.After(first) {
+		t.Errorf("LastSuccess stayed at %v while idling", first)
+	}
+	if n := srv.logins.Load(); n != 1 {
+		t.Errorf("%d logins, want 1: re-issuing IDLE must not reconnect", n)
+	}
+	cancel()
+	<-done
+}
+
+// TestPollerCheckpointAhead: a server that hands out UIDs again under the
+// same UIDVALIDITY (restored from a backup) is rescanned, not trusted.
+func TestPollerCheckpointAhead(t *testing.T) {
+	srv := newMemServer(t, nil)
+	srv.append(t, "INBOX", imapBacklog(10, 0, nil))
+	f := newImapFixture(t)
+	cfg := memMailbox(srv)
+	ctx := context.Background()
+	if err := f.st.SetCheckpoint(ctx, cfg.Name, store.Checkpoint{UIDValidity: 1, LastUID: 5000}); err != nil {
+		t.Fatal(err)
+	}
+	p := f.poller(t, cfg, nil)
+	if err := p.PollOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantExactlyOnce(t, f.path, 10, 0)
+	if cp, _ := f.st.Checkpoint(ctx, cfg.Name); cp.LastUID != 10 {
+		t.Errorf("checkpoint = %+v, want last UID 10", cp)
 	}
 }
 

@@ -38,6 +38,10 @@ type Ingester struct {
 	// OnSaved, if set, is called after a new suggestion is committed (for
 	// acknowledgements). Its failure never affects the suggestion.
 	OnSaved func(ctx context.Context, e *parser.Email, s store.Saved, campaign string)
+	// Erasure, if set, takes the emails whose subject asks for erasure
+	// (privacy.go): their sender is erased, the request with them, and
+	// the outcome is OutcomeNew with a zero Saved.
+	Erasure *EmailEraser
 }
 
 // Email ingests one raw message. It returns an error only when the store
@@ -88,6 +92,14 @@ func (in *Ingester) finish(ctx context.Context, ledgerID int64, raw []byte, camp
 		in.count(func(m *Metrics) { m.Quarantined.WithLabelValues("email").Inc() })
 		in.log().Warn("email quarantined", "ledger_id", ledgerID, "reason", err.Error())
 		return OutcomeQuarantined, store.Saved{}, nil
+	}
+	if in.Erasure != nil {
+		if ok, lang := in.Erasure.IsRequest(e); ok {
+			if _, err := in.Erasure.Erase(ctx, ledgerID, e, lang); err != nil {
+				return 0, store.Saved{}, err
+			}
+			return OutcomeNew, store.Saved{}, nil
+		}
 	}
 	saved, err := in.Store.SaveEmail(ctx, ledgerID, campaign, e)
 	if err != nil {

@@ -62,6 +62,8 @@ func New(cfg Config, st *store.Store, log *slog.Logger, env Getenv) (*Gateway, e
 		g.ingester.OnSaved = a.OnSaved
 		g.AddLoop(a.Run)
 	}
+	g.ingester.Erasure = NewEmailEraser(cfg, st, g.acker, log)
+	g.AddLoop(RetentionLoop(st, cfg.Privacy, log))
 	h, err := g.routes()
 	if err != nil {
 		return nil, err
@@ -98,7 +100,7 @@ func (g *Gateway) routes() (http.Handler, error) {
 		token, _ := g.env(g.cfg.SMS.Twilio.AuthTokenEnv)
 		h, err := NewSMSHandler(SMSOptions{
 			Store: g.st, Config: g.cfg.SMS.Twilio, PublicURL: g.cfg.HTTP.PublicURL, AuthToken: token,
-			Metrics: g.metrics, Log: g.log,
+			Metrics: g.metrics, Log: g.log, Erase: SMSEraser(g.st, g.log),
 		})
 		if err != nil {
 			return nil, err

@@ -192,15 +192,21 @@ func (h *SMSHandler) record(ctx context.Context, msg *parser.SMS, raw []byte) (s
 	} else if i, lang := h.keywords.Match(msg.Body); i != parser.IntentNone {
 		in.Intent, in.IntentLang, in.IntentReason = i, lang, "keyword"
 	}
+	if in.Intent == parser.IntentNone {
+		in.Language = parser.DetectLanguage(msg.Body) // here, not under the store's write lock
+	}
 	return h.batcher.record(ctx, in)
 }
 
-// decide builds the TwiML answer: the help text for HELP, an
-// acknowledgement for a suggestion when allowed, otherwise nothing.
+// decide builds the TwiML answer: the help text for HELP, the erasure
+// confirmation for DELETE, an acknowledgement for a suggestion when
+// allowed, otherwise nothing.
 func (h *SMSHandler) decide(o store.SMSOutcome) (string, bool) {
 	switch {
 	case o.Intent == parser.IntentHelp:
 		return twimlMessage(h.texts.help(o.Language)), false
+	case o.Intent == parser.IntentDelete: // the one confirmation of an erasure (privacy.go)
+		return twimlMessage(h.texts.erased(o.Language)), false
 	case o.Intent == parser.IntentNone && o.AckAllowed && o.Ref != "":
 		return twimlMessage(h.texts.ack(o.Language, o.Ref)), true
 	}

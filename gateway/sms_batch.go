@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/intake-gateway/intake/store"
@@ -66,7 +67,7 @@ func (b *smsBatcher) drain(ctx context.Context) {
 		for i, j := range batch {
 			ins[i] = j.in
 		}
-		results, errs, err := b.store.RecordSMSBatch(ctx, ins, b.decide)
+		results, errs, err := b.write(ctx, ins)
 		for i, j := range batch {
 			if err != nil {
 				j.err = err
@@ -76,4 +77,16 @@ func (b *smsBatcher) drain(ctx context.Context) {
 			close(j.done)
 		}
 	}
+}
+
+// write runs one batch; a panic (a bug, say in a reply template) fails
+// the batch with an error instead of taking the gateway down, and its
+// transaction is rolled back by the store.
+func (b *smsBatcher) write(ctx context.Context, ins []store.SMSInput) (results []store.SMSResult, errs []error, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			results, errs, err = nil, nil, fmt.Errorf("gateway: record %d sms: panic: %v", len(ins), p)
+		}
+	}()
+	return b.store.RecordSMSBatch(ctx, ins, b.decide)
 }

@@ -557,8 +557,8 @@ func TestSMSStopStartHelpDelete(t *testing.T) {
 	if aide := twimlText(t, e.text("SMS6", "+254712345000", "Aide")); aide != DefaultSMSHelpText()["fr"] {
 		t.Errorf("AIDE answered %q, want the French help text", aide)
 	}
-	if got := e.text("SMS7", from, "FUTA"); got != twimlEmpty {
-		t.Errorf("DELETE answered %q", got)
+	if got := twimlText(t, e.text("SMS7", from, "FUTA")); got != DefaultSMSErasedText()["sw"] {
+		t.Errorf("DELETE answered %q, want the Swahili erasure confirmation", got)
 	}
 	e.mu.Lock()
 	erased := append([]string(nil), e.erased...)
@@ -612,8 +612,8 @@ func TestSMSKeywordsEveryLanguage(t *testing.T) {
 		}
 	}
 	for j, s := range []string{"DELETE", "supprimer", "Borrar", "ELIMINAR", "apagar", "futa", "احذف", "हटाएं"} {
-		if got := e.text(fmt.Sprintf("SMD%02d", j), fmt.Sprintf("+2547130000%02d", j), s); got != twimlEmpty {
-			t.Errorf("%q answered %q", s, got)
+		if got := twimlText(t, e.text(fmt.Sprintf("SMD%02d", j), fmt.Sprintf("+2547130000%02d", j), s)); !isErasedText(got) {
+			t.Errorf("%q answered %q, want an erasure confirmation", s, got)
 		}
 	}
 	if n := e.count(`SELECT count(*) FROM suggestions`); n != 0 {
@@ -805,5 +805,23 @@ func TestNewSMSHandlerOptions(t *testing.T) {
 	}
 	if _, err := NewSMSHandler(ok); err != nil {
 		t.Errorf("valid options: %v", err)
+	}
+}
+
+// TestSMSBatcherSurvivesPanic: a bug in building a reply fails the texts
+// of that batch (503, Twilio retries) without taking the gateway down or
+// leaving the store locked.
+func TestSMSBatcherSurvivesPanic(t *testing.T) {
+	e := newSMSEnv(t, "https://sms.example.org", nil)
+	in := store.SMSInput{Source: "twilio", MessageSID: "SMPANIC", Raw: []byte("x"), From: "+254712345678", Body: "boom"}
+	bad := &smsBatcher{store: e.store, decide: func(store.SMSOutcome) (string, bool) { panic("template bug") }}
+	if _, err := bad.record(context.Background(), in); err == nil || !strings.Contains(err.Error(), "panic") {
+		t.Fatalf("record with a panicking decider: %v", err)
+	}
+	if n := e.count(`SELECT count(*) FROM ledger`) + e.count(`SELECT count(*) FROM suggestions`); n != 0 {
+		t.Errorf("the failed batch left %d rows", n)
+	}
+	if got := e.text("SMPANIC", "+254712345678", "boom"); twimlText(t, got) == "" {
+		t.Errorf("the store is not usable after the panic: %q", got)
 	}
 }

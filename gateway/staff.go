@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -300,6 +301,7 @@ type listPage struct {
 	Form                   filterForm
 	Channels, Dispositions []option
 	Error                  string
+	Note                   string
 	Count                  int
 	Rows                   []listRow
 	Exports                []exportLink
@@ -323,6 +325,7 @@ func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 		return
 	}
 	f.Redact = h.redactFor(s, false)
+	f, page.Note = h.plainSearchIfNeeded(r.Context(), f)
 	after, err := store.ParseCursor(r.URL.Query().Get("after"))
 	if err != nil {
 		page.Error = "That page link is broken; start again from the newest."
@@ -332,11 +335,6 @@ func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 	rows, next, err := h.st.ListSuggestions(r.Context(), f, after, staffPageSize)
 	if err == nil {
 		page.Count, err = h.st.CountSuggestions(r.Context(), f)
-	}
-	if errors.Is(err, store.ErrBadSearch) {
-		page.Error = `The search was not understood. Use words, "a phrase in quotes", a prefix such as tree*, or AND / OR / NOT between words.`
-		h.render(w, r, http.StatusBadRequest, "list", page)
-		return
 	}
 	if err != nil {
 		h.log.Error("staff list failed", "staff", s.id, "err", err)
@@ -375,6 +373,18 @@ func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 		page.ContactExports = []exportLink{link(store.FormatCSV, "CSV", true), link(store.FormatXLSX, "Excel", true), link(store.FormatJSONL, "JSON lines", true)}
 	}
 	h.render(w, r, http.StatusOK, "list", page)
+}
+
+// plainSearchIfNeeded runs a search that is not a valid FTS5 query (a
+// lone quote, a hyphenated word) as plain words instead, and says so:
+// staff type words, not query syntax. The export does the same, so a
+// download holds what the list showed.
+func (h *staff) plainSearchIfNeeded(ctx context.Context, f store.Filter) (store.Filter, string) {
+	if f.Search == "" || !errors.Is(h.st.CheckSearch(ctx, f.Search), store.ErrBadSearch) {
+		return f, ""
+	}
+	f.Search = store.PlainSearch(f.Search)
+	return f, "The search had signs with a special meaning, so it was run as plain words: every word must appear."
 }
 
 // redactFor is the redaction a session gets: none with contact access
@@ -474,6 +484,7 @@ func (h *staff) export(w http.ResponseWriter, r *http.Request, s session) {
 		f.WithContacts = true
 	}
 	f.Redact = h.redactFor(s, !f.WithContacts)
+	f, _ = h.plainSearchIfNeeded(r.Context(), f)
 	// A big export outlives the server's write timeout; the request's
 	// context still ends it if the client goes away.
 	rc := http.NewResponseController(w)

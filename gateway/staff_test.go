@@ -324,14 +324,19 @@ func TestStaffList(t *testing.T) {
 			t.Errorf("list %s does not say %q", c.query, want)
 		}
 	}
-	for _, q := range []string{"?since=yesterday", "?q=" + url.QueryEscape(`"open`), "?channel=fax", "?after=garbage"} {
+	// A search that is not valid query syntax runs as plain words.
+	r := staffGet(t, srv, "/staff/?q="+url.QueryEscape(`"river`), staffReadToken)
+	if got := refsOn(r.body); r.status != http.StatusOK || len(got) != 1 || got[0] != refs["trees"] || !strings.Contains(r.body, `id="note"`) {
+		t.Errorf("list q=\"river = %d %v, want the river suggestion and a note", r.status, got)
+	}
+	for _, q := range []string{"?since=yesterday", "?channel=fax", "?after=garbage"} {
 		r := staffGet(t, srv, "/staff/"+q, staffReadToken)
 		if r.status != http.StatusBadRequest || !strings.Contains(r.body, `class="error"`) {
 			t.Errorf("list %s = %d, want 400 with a message", q, r.status)
 		}
 	}
 	// Filters survive into the export links, the detail links and back.
-	r := staffGet(t, srv, "/staff/?campaign=parks&q=river", staffReadToken)
+	r = staffGet(t, srv, "/staff/?campaign=parks&q=river", staffReadToken)
 	if !strings.Contains(r.body, `href="/staff/export?campaign=parks&amp;format=csv&amp;q=river"`) ||
 		!strings.Contains(r.body, `href="/staff/s/`+refs["trees"]+`?campaign=parks&amp;q=river"`) {
 		t.Errorf("links lose the filters:\n%s", r.body)
@@ -476,7 +481,11 @@ func TestStaffExport(t *testing.T) {
 	if r.status != http.StatusOK || !strings.HasPrefix(r.body, "PK") {
 		t.Errorf("xlsx export = %d, %d bytes", r.status, len(r.body))
 	}
-	for _, q := range []string{"format=pdf", "format=csv&q=" + url.QueryEscape(`"open`), "format=csv&since=someday"} {
+	r = staffGet(t, srv, "/staff/export?format=jsonl&q="+url.QueryEscape(`"river`), staffReadToken)
+	if r.status != http.StatusOK || strings.Count(r.body, "\n") != 1 || !strings.Contains(r.body, refs["trees"]) {
+		t.Errorf("export of a plain-words search = %d %q", r.status, r.body)
+	}
+	for _, q := range []string{"format=pdf", "format=csv&since=someday"} {
 		if r := staffGet(t, srv, "/staff/export?"+q, staffReadToken); r.status != http.StatusBadRequest || r.header.Get("Content-Disposition") != "" {
 			t.Errorf("export %s = %d, want 400 without a file", q, r.status)
 		}

@@ -179,7 +179,7 @@ func (k Keywords) Compile() *KeywordMatcher {
 	m := &KeywordMatcher{intent: map[string]Intent{}, lang: map[string]string{}}
 	for _, i := range []Intent{IntentOptOut, IntentOptIn, IntentHelp, IntentDelete} {
 		for _, w := range *k.list(i) {
-			f := FoldKeyword(w)
+			f := foldKeyword(w)
 			if _, dup := m.intent[f]; f != "" && !dup {
 				m.intent[f] = i
 			}
@@ -187,7 +187,7 @@ func (k Keywords) Compile() *KeywordMatcher {
 	}
 	seen := map[string]bool{}
 	for _, d := range defaultKeywordTable {
-		f := FoldKeyword(d.word)
+		f := foldKeyword(d.word)
 		switch {
 		case !seen[f]:
 			m.lang[f] = d.lang
@@ -211,7 +211,7 @@ func (m *KeywordMatcher) Match(text string) (Intent, string) {
 	if len(text) > 256 {
 		return IntentNone, "" // no keyword is that long: skip the folding
 	}
-	t := FoldKeyword(text)
+	t := foldKeyword(text)
 	i, ok := m.intent[t]
 	if !ok || t == "" {
 		return IntentNone, ""
@@ -219,7 +219,7 @@ func (m *KeywordMatcher) Match(text string) (Intent, string) {
 	return i, m.lang[t]
 }
 
-// FoldKeyword reduces a text to the form keywords are compared in:
+// foldKeyword reduces a text to the form keywords are compared in:
 // case-folded, diacritics removed, surrounding punctuation, symbols and
 // whitespace dropped, and inner spaces, hyphens and underscores removed.
 //
@@ -227,7 +227,7 @@ func (m *KeywordMatcher) Match(text string) (Intent, string) {
 // Latin letters and the optional vowel marks (harakat) and hamza of
 // Arabic. The vowel signs of Devanagari and other abugidas are letters of
 // the word, not decoration, and stay.
-func FoldKeyword(s string) string {
+func foldKeyword(s string) string {
 	t := transform.Chain(norm.NFD, runes.Remove(runes.Predicate(isFoldableMark)), norm.NFC, cases.Fold())
 	out, _, err := transform.String(t, s)
 	if err != nil {

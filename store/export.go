@@ -272,6 +272,20 @@ func splitTags(s string) []string {
 	return out
 }
 
+// PlainSearch turns words typed by a person into an FTS5 query without
+// operators: each word is quoted, so "well-being" or "C++" match as text
+// and every word must occur. Use it when Search gives ErrBadSearch.
+func PlainSearch(text string) string {
+	var words []string
+	for _, w := range strings.Fields(text) {
+		words = append(words, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+	}
+	return strings.Join(words, " ")
+}
+
+// CheckSearch reports ErrBadSearch if q is not a valid FTS5 query.
+func (s *Store) CheckSearch(ctx context.Context, q string) error { return s.checkSearch(ctx, q) }
+
 // checkSearch runs the FTS5 query once on its own so that a query a person
 // mistyped is reported as ErrBadSearch, before any output is written.
 func (s *Store) checkSearch(ctx context.Context, q string) error {

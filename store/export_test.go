@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -261,6 +262,13 @@ func TestExportBadInput(t *testing.T) {
 			t.Errorf("ListSuggestions(search %q) = %v, want ErrBadSearch", q, err)
 		}
 	}
+	// The same words as plain text work.
+	for q, want := range map[string]int{`"unbalanced`: 0, `well-being`: 0, `nosuchcolumn: x`: 0, `AND`: 1, `bike lanes`: 1, `Zebrastreifen "bitte`: 1} {
+		n, err := s.CountSuggestions(ctx, Filter{Search: PlainSearch(q)})
+		if err != nil || n != want {
+			t.Errorf("CountSuggestions(PlainSearch(%q) = %s) = %d, %v; want %d", q, PlainSearch(q), n, err, want)
+		}
+	}
 	var buf bytes.Buffer
 	if _, err := s.Export(ctx, &buf, "ods", Filter{}); err == nil || buf.Len() != 0 {
 		t.Errorf("Export(ods) = %v with %d bytes, want an error and nothing written", err, buf.Len())
@@ -464,8 +472,17 @@ func TestExportXLSX(t *testing.T) {
 		t.Errorf("body cell style = %+v, want wrapped text", style)
 	}
 	byRef := map[string][]string{}
-	for _, r := range rows[1:] {
+	rowOf := map[string]int{}
+	for i, r := range rows[1:] {
 		byRef[r[0]] = r
+		rowOf[r[0]] = i + 2
+	}
+	// Rows with wrapped text are tall enough to show it.
+	if h, _ := x.GetRowHeight(sheet, rowOf[refs["emoji"]]); h != 2*xlsxLineHeight {
+		t.Errorf("two-line row height = %v, want %v", h, 2*xlsxLineHeight)
+	}
+	if h, _ := x.GetRowHeight(sheet, rowOf[refs["chinese"]]); h != 15 {
+		t.Errorf("one-line row height = %v, want the default 15", h)
 	}
 	if got := byRef[refs["chinese"]][7]; got != "我们需要更多的公园和树木。" {
 		t.Errorf("chinese body = %q", got)
@@ -479,6 +496,25 @@ func TestExportXLSX(t *testing.T) {
 	for i := 2; i <= 12; i++ {
 		if f, _ := x.GetCellFormula(sheet, fmt.Sprintf("H%d", i)); f != "" {
 			t.Errorf("H%d has a formula %q", i, f)
+		}
+	}
+}
+
+func TestTextLines(t *testing.T) {
+	for _, c := range []struct {
+		text  string
+		width float64
+		want  int
+	}{
+		{"", 80, 1},
+		{"short", 80, 1},
+		{"one\ntwo\nthree", 80, 3},
+		{strings.Repeat("a", 100), 80, 2},
+		{strings.Repeat("树", 40), 80, 2}, // wide: 80 columns of 72 usable
+		{strings.Repeat("x\n", 100), 80, xlsxMaxLines + 1},
+	} {
+		if got := textLines(c.text, c.width); got != c.want {
+			t.Errorf("textLines(%.20q, %v) = %d, want %d", c.text, c.width, got, c.want)
 		}
 	}
 }
@@ -620,10 +656,9 @@ func expNeedTool(t testing.TB, name string) string {
 // expLibreOffice converts files to UTF-8 CSV with LibreOffice in one
 // invocation, under a private profile, and returns the outputs' paths.
 // infilter, if not "", forces the import filter (CSV input needs its
-// charset said; an XLSX needs none).
-func expLibreOffice(t *testing.T, soffice, infilter string, files ...string) []string {
-	t.Helper()
-	tmp := t.TempDir()
+// charset said; an XLSX needs none). It may run in a goroutine: it
+// reports failure as an error.
+func expLibreOffice(soffice, tmp, infilter string, files ...string) ([]string, error) {
 	out := filepath.Join(tmp, "out")
 	args := []string{"-env:UserInstallation=file://" + filepath.Join(tmp, "lo"), "--headless", "--norestore"}
 	if infilter != "" {
@@ -637,17 +672,17 @@ func expLibreOffice(t *testing.T, soffice, infilter string, files ...string) []s
 	cmd.Env = append(os.Environ(), "HOME="+tmp)
 	msg, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("soffice %v: %v\n%s", args, err, msg)
+		return nil, fmt.Errorf("soffice %v: %v\n%s", args, err, msg)
 	}
 	var outs []string
 	for _, f := range files {
 		o := filepath.Join(out, strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))+".csv")
 		if _, err := os.Stat(o); err != nil {
-			t.Fatalf("soffice did not convert %s: %v\n%s", f, err, msg)
+			return nil, fmt.Errorf("soffice did not convert %s: %v\n%s", f, err, msg)
 		}
 		outs = append(outs, o)
 	}
-	return outs
+	return outs, nil
 }
 
 // TestExportOpensInLibreOffice has real spreadsheet software open the CSV
@@ -667,8 +702,22 @@ func TestExportOpensInLibreOffice(t *testing.T) {
 			}
 		}
 	}
-	csvOut := expLibreOffice(t, soffice, "Text - txt - csv (StarCalc):44,34,76,1", files["export-false.csv"], files["export-true.csv"])
-	xlsxOut := expLibreOffice(t, soffice, "", files["export-false.xlsx"], files["export-true.xlsx"])
+	// Two invocations (CSV input needs its import filter named, XLSX must
+	// not have it), side by side, each with its own profile.
+	var csvOut, xlsxOut []string
+	var csvErr, xlsxErr error
+	csvTmp, xlsxTmp := t.TempDir(), t.TempDir()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		csvOut, csvErr = expLibreOffice(soffice, csvTmp, "Text - txt - csv (StarCalc):44,34,76,1", files["export-false.csv"], files["export-true.csv"])
+	})
+	wg.Go(func() {
+		xlsxOut, xlsxErr = expLibreOffice(soffice, xlsxTmp, "", files["export-false.xlsx"], files["export-true.xlsx"])
+	})
+	wg.Wait()
+	if csvErr != nil || xlsxErr != nil {
+		t.Fatalf("LibreOffice: %v; %v", csvErr, xlsxErr)
+	}
 	for i, out := range append(csvOut, xlsxOut...) {
 		isXLSX, contacts := i >= 2, i%2 == 1
 		raw, err := os.ReadFile(out)

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -297,7 +299,9 @@ func writeXLSX(w io.Writer, f Filter, each func(func(ExportRow) error) error) (n
 	header := exportHeader(f.WithContacts)
 	// Column widths in characters, in header order.
 	widths := [...]float64{10, 20, 8, 16, 9, 11, 30, 80, 16, 11, 28, 30, 30}
-	for i := range header {
+	// Set from the last column to the first: excelize puts each new
+	// <col> before the others, and the file must list them in order.
+	for i := len(header) - 1; i >= 0; i-- {
 		if err := sw.SetColWidth(i+1, i+1, widths[i]); err != nil {
 			return 0, err
 		}
@@ -345,7 +349,17 @@ func writeXLSX(w io.Writer, f Filter, each func(func(ExportRow) error) error) (n
 		if err != nil {
 			return err
 		}
-		if err := sw.SetRow(cell, cells); err != nil {
+		// Spreadsheets keep the default height for a row written without
+		// one, which would hide wrapped text behind the next row.
+		lines := max(textLines(r.Subject, widths[6]), textLines(r.Body, widths[7]), textLines(strings.Join(r.Tags, ", "), widths[8]))
+		if f.WithContacts {
+			lines = max(lines, textLines(r.Signature, widths[12]))
+		}
+		var opts []excelize.RowOpts
+		if lines > 1 {
+			opts = append(opts, excelize.RowOpts{Height: float64(min(lines, xlsxMaxLines)) * xlsxLineHeight})
+		}
+		if err := sw.SetRow(cell, cells, opts...); err != nil {
 			return err
 		}
 		n++
@@ -357,7 +371,7 @@ func writeXLSX(w io.Writer, f Filter, each func(func(ExportRow) error) error) (n
 	if n > 0 {
 		// A table gives every column a filter and sort button.
 		last, _ := excelize.CoordinatesToCellName(len(header), row)
-		if err := sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: "Suggestions", StyleName: "TableStyleLight1"}); err != nil {
+		if err := sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: "SuggestionsTable", StyleName: "TableStyleLight1"}); err != nil {
 			return n, err
 		}
 	}
@@ -368,6 +382,41 @@ func writeXLSX(w io.Writer, f Filter, each func(func(ExportRow) error) error) (n
 		return n, err
 	}
 	return n, nil
+}
+
+// Row heights of the XLSX export: points per line of the default font,
+// and the most lines a row grows to (the cell still holds all the text).
+const (
+	xlsxLineHeight = 15
+	xlsxMaxLines   = 20
+)
+
+// textLines estimates how many lines text takes wrapped in a column of
+// width characters. Wide characters (CJK, emoji) count double.
+func textLines(text string, width float64) int {
+	if text == "" {
+		return 1
+	}
+	lines := 0
+	for para := range strings.SplitSeq(text, "\n") {
+		w := 0
+		for _, r := range para {
+			w++
+			if isWide(r) {
+				w++
+			}
+		}
+		lines += max(1, int(math.Ceil(float64(w)/(width*0.9))))
+		if lines > xlsxMaxLines {
+			break
+		}
+	}
+	return lines
+}
+
+func isWide(r rune) bool {
+	return r >= 0x1100 && (unicode.In(r, unicode.Han, unicode.Hangul, unicode.Hiragana, unicode.Katakana) ||
+		(r >= 0xFF00 && r <= 0xFF60) || (r >= 0x3000 && r <= 0x303F) || r >= 0x1F000)
 }
 
 func validUTF8(s string) string {

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -435,13 +436,8 @@ func TestTruncateWALBusy(t *testing.T) {
 	s, _ := openPrivacyStore(t)
 	ctx := context.Background()
 	privMail(t, s, "a@example.org", "x", "y")
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// _txlock=immediate makes every BEGIN a write lock; a read snapshot
-	// is what a streaming export holds, so take one on a plain connection.
-	tx.Rollback()
+	// _txlock=immediate makes every BeginTx a write lock; a read snapshot,
+	// what a streaming export holds, is taken on a plain connection.
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -460,5 +456,83 @@ func TestTruncateWALBusy(t *testing.T) {
 	conn.ExecContext(ctx, "COMMIT")
 	if err := s.TruncateWAL(ctx); err != nil {
 		t.Errorf("TruncateWAL after the reader left = %v", err)
+	}
+}
+
+// TestScrubIsNeeded shows why Forget scrubs: after the same deletion,
+// without a checkpoint the WAL still holds the address, and without the
+// FTS merge the index still holds the words.
+func TestScrubIsNeeded(t *testing.T) {
+	for _, tt := range []struct {
+		name           string
+		scrub          func(s *Store, ctx context.Context)
+		word, addrLeft bool
+	}{
+		{"no scrub", func(*Store, context.Context) {}, true, true},
+		{"checkpoint only", func(s *Store, ctx context.Context) { s.TruncateWAL(ctx) }, true, false},
+		{"Scrub", func(s *Store, ctx context.Context) { s.Scrub(ctx) }, false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := openPrivacyStore(t)
+			ctx := context.Background()
+			a := privMail(t, s, "Alice.Wanjiru@example.org", "Water", "The borehole near zanzibarquokka school is dry")
+			for range 20 {
+				privMail(t, s, "x@example.org", "Roads", "Please grade the murram road to the clinic")
+			}
+			if err := s.TruncateWAL(ctx); err != nil { // everything in the main file
+				t.Fatal(err)
+			}
+			err := s.write(ctx, "test erasure", func(tx *sql.Tx) error {
+				_, err := s.forgetTx(ctx, tx, Erasure{SenderID: a.SenderID})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.scrub(s, ctx)
+			b := fileBytes(t, s.Path())
+			if got := bytes.Contains(b, []byte("zanzibarquokka")); got != tt.word {
+				t.Errorf("body word left in the files: %v, want %v", got, tt.word)
+			}
+			if got := bytes.Contains(b, []byte("Wanjiru")); got != tt.addrLeft {
+				t.Errorf("address left in the files: %v, want %v", got, tt.addrLeft)
+			}
+		})
+	}
+}
+
+// BenchmarkForgetSender measures one erasure (transaction, FTS merge and
+// WAL truncation) in a database of 20,000 suggestions: the merge rewrites
+// the whole index, so this is what an erasure costs a large consultation.
+func BenchmarkForgetSender(b *testing.B) {
+	c := &privClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "intake.db"), Options{SenderKey: testKey, Now: c.now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	words := strings.Fields("water road school clinic market borehole teacher nurse bus fees rain drought seeds price youth jobs light power")
+	err = s.write(ctx, "bench setup", func(tx *sql.Tx) error {
+		for i := range 20000 {
+			body := fmt.Sprintf("%s %s %s number %d", words[i%len(words)], words[(i/3)%len(words)], words[(i/7)%len(words)], i)
+			if _, _, err := insertSuggestion(ctx, tx, suggestionRow{Channel: "email", SenderID: fmt.Sprintf("s_%d", i%5000),
+				ReceivedAt: ts(c.t), UpdatedAt: ts(c.t), Subject: "idea", Body: body}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.Scrub(ctx)
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		if _, err := s.ForgetSender(ctx, fmt.Sprintf("s_%d", i%5000), "email"); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }

@@ -31,7 +31,11 @@ type SMSInput struct {
 	// AckInterval allows at most one acknowledgement per sender per
 	// interval. 0 turns acknowledgements off.
 	AckInterval time.Duration
-	// Detect guesses the language of a text ("" when unsure). Nil detects
+	// Language is the language of Body ("" when unsure), detected by the
+	// caller outside the write lock.
+	Language string
+	// Detect guesses the language of a text ("" when unsure); it is run on
+	// the text of a suggestion that merged several texts. Nil detects
 	// nothing.
 	Detect func(text string) string
 }
@@ -98,7 +102,9 @@ func (s *Store) RecordSMSBatch(ctx context.Context, ins []SMSInput, decide SMSDe
 	} else {
 		what = fmt.Sprintf("record batch of %d sms", len(ins))
 	}
-	err = s.write(ctx, what, func(tx *sql.Tx) error {
+	err = s.write(ctx, what, func(sqlTx *sql.Tx) error {
+		tx := newSMSTx(sqlTx)
+		defer tx.close()
 		for i, in := range ins {
 			if in.MessageSID == "" || in.From == "" {
 				errs[i] = errors.New("store: record sms: MessageSid and sender are required")
@@ -129,7 +135,7 @@ func (s *Store) RecordSMSBatch(ctx context.Context, ins []SMSInput, decide SMSDe
 }
 
 // recordSMSTx is RecordSMS inside an open transaction.
-func (s *Store) recordSMSTx(ctx context.Context, tx *sql.Tx, in SMSInput, decide SMSDecider) (SMSResult, error) {
+func (s *Store) recordSMSTx(ctx context.Context, tx *smsTx, in SMSInput, decide SMSDecider) (SMSResult, error) {
 	var r SMSResult
 	var intent string
 	err := tx.QueryRowContext(ctx, `SELECT id, response, sender_id, COALESCE(suggestion_id, 0), intent FROM ledger
@@ -177,7 +183,7 @@ func (s *Store) recordSMSTx(ctx context.Context, tx *sql.Tx, in SMSInput, decide
 }
 
 // applySMS does the contact, opt-out and suggestion part of RecordSMS.
-func (s *Store) applySMS(ctx context.Context, tx *sql.Tx, in SMSInput) (SMSOutcome, error) {
+func (s *Store) applySMS(ctx context.Context, tx *smsTx, in SMSInput) (SMSOutcome, error) {
 	now := s.now()
 	o := SMSOutcome{SenderID: s.SenderID(in.From), Intent: in.Intent}
 	detect := in.Detect
@@ -214,7 +220,7 @@ func (s *Store) applySMS(ctx context.Context, tx *sql.Tx, in SMSInput) (SMSOutco
 
 	textLang := ""
 	if in.Intent == parser.IntentNone {
-		textLang = detect(in.Body)
+		textLang = in.Language
 	}
 	msgLang := in.IntentLang
 	if msgLang == "" {
@@ -227,7 +233,7 @@ func (s *Store) applySMS(ctx context.Context, tx *sql.Tx, in SMSInput) (SMSOutco
 	if o.Language == "" {
 		o.Language = "en"
 	}
-	if err := upsertContact(ctx, tx, o.SenderID, "phone", in.From, "", msgLang, now); err != nil {
+	if err := upsertContact(ctx, tx.Tx, o.SenderID, "phone", in.From, "", msgLang, now); err != nil {
 		return o, err
 	}
 	if in.Intent != parser.IntentNone {
@@ -245,7 +251,7 @@ func (s *Store) applySMS(ctx context.Context, tx *sql.Tx, in SMSInput) (SMSOutco
 // saveSMSSuggestion appends the text to the sender's previous suggestion
 // when it continues it (a long text split by the phone, or a thought sent
 // in pieces), or inserts a new one.
-func (s *Store) saveSMSSuggestion(ctx context.Context, tx *sql.Tx, in SMSInput, o *SMSOutcome, textLang string, now time.Time, detect func(string) string) error {
+func (s *Store) saveSMSSuggestion(ctx context.Context, tx *smsTx, in SMSInput, o *SMSOutcome, textLang string, now time.Time, detect func(string) string) error {
 	o.Disposition = parser.DispSuggestion
 	if in.Body == "" && len(in.Media) == 0 {
 		o.Disposition = parser.DispEmpty
@@ -283,7 +289,7 @@ func (s *Store) saveSMSSuggestion(ctx context.Context, tx *sql.Tx, in SMSInput, 
 		}
 	}
 	aj, _ := json.Marshal(nonNil(in.Media))
-	id, ref, err := insertSuggestion(ctx, tx, suggestionRow{
+	id, ref, err := insertSuggestion(ctx, tx.Tx, suggestionRow{
 		Channel: "sms", Campaign: in.Campaign, SenderID: o.SenderID, ReceivedAt: ts(now), UpdatedAt: ts(now),
 		Body: in.Body, Language: textLang, Disposition: string(o.Disposition), Attachments: string(aj),
 	})
@@ -292,6 +298,52 @@ func (s *Store) saveSMSSuggestion(ctx context.Context, tx *sql.Tx, in SMSInput, 
 	}
 	o.SuggestionID, o.Ref = id, ref
 	return nil
+}
+
+// smsTx prepares each statement once per transaction: a batch runs the
+// same few statements for every text, and parsing them again each time
+// was a quarter of the time spent holding the write lock.
+type smsTx struct {
+	*sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func newSMSTx(tx *sql.Tx) *smsTx { return &smsTx{Tx: tx, stmts: map[string]*sql.Stmt{}} }
+
+func (t *smsTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := t.Tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	t.stmts[query] = st
+	return st, nil
+}
+
+// QueryRowContext is sql.Tx.QueryRowContext through a prepared statement.
+func (t *smsTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return t.Tx.QueryRowContext(ctx, query, args...) // reports the same error through Scan
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// ExecContext is sql.Tx.ExecContext through a prepared statement.
+func (t *smsTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (t *smsTx) close() {
+	for _, st := range t.stmts {
+		st.Close()
+	}
 }
 
 func intentFromString(s string) parser.Intent {

@@ -61,7 +61,7 @@ var smsSeq atomic.Int64
 func smsIn(from, body string) SMSInput {
 	sid := fmt.Sprintf("SM%032d", smsSeq.Add(1))
 	raw := url.Values{"MessageSid": {sid}, "From": {from}, "Body": {body}}.Encode()
-	return SMSInput{Source: "twilio", MessageSID: sid, Raw: []byte(raw), From: from, Body: body, Campaign: "river",
+	return SMSInput{Source: "twilio", MessageSID: sid, Raw: []byte(raw), From: from, Body: body, Language: smsDetect(body), Campaign: "river",
 		MergeWindow: 3 * time.Minute, AckInterval: 24 * time.Hour, Detect: smsDetect}
 }
 

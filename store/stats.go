@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
+	"unicode/utf8"
 )
 
 // Count is how many suggestions share one value of a dimension.
@@ -113,27 +113,33 @@ func (s *Store) countBy(ctx context.Context, dst *[]Count, expr, where, order st
 	return rows.Err()
 }
 
-// WriteText renders st as plain text for a terminal.
+// WriteText renders st as plain text for a terminal: a label column and
+// a right-aligned count column.
 func (st Stats) WriteText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	line := func(format string, a ...any) { fmt.Fprintf(tw, format+"\n", a...) }
+	type line struct {
+		label string
+		n     int
+		count bool
+	}
+	var lines []line
+	add := func(label string, n int) { lines = append(lines, line{label, n, true}) }
+	head := func(label string) { lines = append(lines, line{label: label}) }
 	disp := st.Filter.Disposition
 	if disp == "" {
 		disp = "suggestion"
 	}
-	line("Suggestions (disposition %s%s):\t%d\t", disp, st.Filter.describe(), st.Suggestions)
 	section := func(title, empty string, cs []Count) {
-		line("")
-		line("%s\t\t", title)
+		head("")
+		head(title)
 		if len(cs) == 0 {
-			line("  (none)\t\t")
+			head("  (none)")
 		}
 		for _, c := range cs {
 			k := c.Key
 			if k == "" {
 				k = empty
 			}
-			line("  %s\t%d\t", k, c.N)
+			add("  "+k, c.N)
 		}
 	}
 	section("By channel", "(unknown)", st.ByChannel)
@@ -141,12 +147,29 @@ func (st Stats) WriteText(w io.Writer) error {
 	section("By language", "(not detected)", st.ByLanguage)
 	section("By day (UTC)", "(unknown)", st.ByDay)
 	section("All dispositions", "(unknown)", st.ByDisposition)
-	line("")
-	line("Items received:\t%d\t", st.Received)
-	line("Quarantined items:\t%d\t", st.Quarantined)
-	line("Not yet parsed:\t%d\t", st.Pending)
-	line("Opt-outs:\t%d\t", st.OptOuts)
-	return tw.Flush()
+	head("")
+	add("Items received", st.Received)
+	add("Quarantined items", st.Quarantined)
+	add("Not yet parsed", st.Pending)
+	add("Opt-outs", st.OptOuts)
+
+	width := 20
+	for _, l := range lines {
+		if l.count {
+			width = max(width, utf8.RuneCountInString(l.label))
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Suggestions: %d (disposition %s%s)\n", st.Suggestions, disp, st.Filter.describe())
+	for _, l := range lines {
+		if !l.count {
+			b.WriteString(l.label + "\n")
+			continue
+		}
+		fmt.Fprintf(&b, "%s%s %8d\n", l.label, strings.Repeat(" ", width-utf8.RuneCountInString(l.label)), l.n)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // describe says in words which filters narrow a count, "" for none.

@@ -24,8 +24,12 @@ func checkCommand() *command {
 			}
 			fmt.Fprintf(c.Stdout, "config: ok\n")
 			failed := 0
-			_, _ = c.senderKey(cfg)
-			for _, w := range []string(nil) {
+			if key, err := c.senderKey(cfg); err == nil {
+				for _, w := range gateway.KeyWarnings(key) {
+					fmt.Fprintf(c.Stdout, "privacy: WARNING %s\n", w)
+				}
+			}
+			for _, w := range gateway.PrivacyWarnings(*cfg) {
 				fmt.Fprintf(c.Stdout, "privacy: WARNING %s\n", w)
 			}
 			st, err := c.openStore(ctx, true)

@@ -259,24 +259,25 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// Stop shuts the instance down cleanly (SIGTERM), falling back to Kill
-// when the master has not exited after 3 s.
+// Stop shuts the instance down (SIGTERM) like a service manager does: the
+// master exits, then whatever it left behind is killed. (Dovecot's imap
+// processes keep serving their connected clients after the master has
+// gone; systemd would kill them with the rest of the unit.)
 func (s *Server) Stop() error {
 	pid, err := s.pid()
 	if err != nil {
 		return nil // not running
 	}
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
-		return nil
-	}
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(s.pidFile()); errors.Is(err, os.ErrNotExist) {
-			return nil
+	if err := syscall.Kill(pid, syscall.SIGTERM); err == nil {
+		deadline := time.Now().Add(3 * time.Second)
+		for time.Now().Before(deadline) {
+			if _, err := os.Stat(s.pidFile()); errors.Is(err, os.ErrNotExist) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	return s.Kill()
+	return s.killGroup(pid)
 }
 
 // Kill SIGKILLs the master's whole process group at once: a crash, and
@@ -286,6 +287,10 @@ func (s *Server) Kill() error {
 	if err != nil {
 		return nil
 	}
+	return s.killGroup(pid)
+}
+
+func (s *Server) killGroup(pid int) error {
 	// The master leads its own process group; its children share it.
 	syscall.Kill(-pid, syscall.SIGKILL)
 	syscall.Kill(pid, syscall.SIGKILL)

@@ -1,0 +1,550 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/intake-gateway/intake/parser"
+	"github.com/intake-gateway/intake/store"
+)
+
+// privClock is a settable clock for store.Options.Now.
+type privClock struct{ ns atomic.Int64 }
+
+func newPrivClock(t time.Time) *privClock {
+	c := &privClock{}
+	c.ns.Store(t.UnixNano())
+	return c
+}
+func (c *privClock) now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *privClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// dbFiles reads the database file and its WAL as they are on disk.
+func dbFiles(t *testing.T, path string) []byte {
+	t.Helper()
+	var all []byte
+	for _, p := range []string{path, path + "-wal"} {
+		b, err := os.ReadFile(p)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	return all
+}
+
+func assertInFiles(t *testing.T, path string, want bool, needles ...string) {
+	t.Helper()
+	b := dbFiles(t, path)
+	for _, n := range needles {
+		if got := bytes.Contains(b, []byte(n)); got != want {
+			t.Errorf("%q in the database files: %v, want %v", n, got, want)
+		}
+	}
+}
+
+func countRows(t *testing.T, db *sql.DB, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// isErasedText reports whether s is one of the built-in erasure replies.
+func isErasedText(s string) bool {
+	for _, v := range DefaultSMSErasedText() {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// TestSMSErasureOverHTTP is the SMS acceptance path: signed webhooks over
+// real HTTP on loopback, an erasure request while the sender's earlier
+// texts are still inside the merge window, the real store.
+func TestSMSErasureOverHTTP(t *testing.T) {
+	ctx := context.Background()
+	clock := newPrivClock(time.Date(2026, 4, 2, 8, 0, 0, 0, time.UTC))
+	path := filepath.Join(t.TempDir(), "intake.db")
+	st, err := store.Open(ctx, path, store.Options{SenderKey: []byte("privacy test key, 32 bytes long!"), Now: clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	const token = "privacy-test-token"
+	var h http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	defer srv.Close()
+	tc := DefaultConfig().SMS.Twilio
+	tc.Campaign, tc.DefaultRegion = "river", "KE"
+	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	h, err = NewSMSHandler(SMSOptions{Store: st, Config: tc, PublicURL: srv.URL, AuthToken: token, Log: log, Erase: SMSEraser(st, log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := 0
+	text := func(from, body string) string {
+		t.Helper()
+		seq++
+		form := url.Values{"MessageSid": {fmt.Sprintf("SM%032d", seq)}, "AccountSid": {"AC0123456789abcdef0123456789abcdef"},
+			"From": {from}, "To": {"+254700000000"}, "Body": {body}, "NumMedia": {"0"}}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+tc.Path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", SignTwilio(token, srv.URL+tc.Path, form))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST %q: %d %s", body, resp.StatusCode, b)
+		}
+		var r struct {
+			Messages []string `xml:"Message"`
+		}
+		if err := xml.Unmarshal(b, &r); err != nil {
+			t.Fatalf("reply is not TwiML: %s", b)
+		}
+		return strings.Join(r.Messages, "|")
+	}
+
+	const phone, other = "+254712345678", "+254722000111"
+	replies := []string{
+		text(phone, "The kokotoniwell pump is broken"),
+	}
+	clock.advance(40 * time.Second)
+	replies = append(replies, text(phone, "since the flood in march, call me 0712 345 678"))
+	text(other, "Fix the jetty at ferrymarsh")
+	id := st.SenderID(phone)
+	if n := countRows(t, db, `SELECT count(*) FROM suggestions WHERE sender_id = ?`, id); n != 1 {
+		t.Fatalf("before erasure: %d suggestions of the sender, want 1 (merged)", n)
+	}
+	assertInFiles(t, path, true, "kokotoniwell", "254712345678")
+
+	clock.advance(40 * time.Second) // still inside the 3-minute merge window
+	confirm := text(phone, "Futa")
+	if confirm != DefaultSMSErasedText()["sw"] {
+		t.Errorf("DELETE answered %q, want the Swahili confirmation", confirm)
+	}
+	if !parser.FitsOneSegment(confirm) {
+		t.Errorf("confirmation %q does not fit one SMS segment", confirm)
+	}
+	for q, want := range map[string]int{
+		`SELECT count(*) FROM suggestions WHERE sender_id = ?`:                     0,
+		`SELECT count(*) FROM ledger WHERE sender_id = ?`:                          0,
+		`SELECT count(*) FROM contacts WHERE sender_id = ?`:                        0,
+		`SELECT count(*) FROM opt_outs WHERE sender_id = ? AND reason = 'erasure'`: 1,
+	} {
+		if got := countRows(t, db, q, id); got != want {
+			t.Errorf("%s = %d, want %d", q, got, want)
+		}
+	}
+	if n := countRows(t, db, `SELECT count(*) FROM suggestions`); n != 1 {
+		t.Errorf("%d suggestions left, want the other sender's 1", n)
+	}
+	assertInFiles(t, path, false, "kokotoniwell", "254712345678", "0712 345 678")
+	assertInFiles(t, path, true, "ferrymarsh")
+	if strings.Contains(logs.String(), "254712345678") || strings.Contains(logs.String(), "kokotoniwell") {
+		t.Errorf("the log holds the number or the text:\n%s", logs)
+	}
+
+	// A later text, still within the window of the erased ones, starts
+	// afresh: nothing comes back, and no acknowledgement goes out.
+	clock.advance(30 * time.Second)
+	if got := text(phone, "new idea: a bridge"); got != "" {
+		t.Errorf("text after erasure answered %q, want nothing (opted out)", got)
+	}
+	var body string
+	if err := db.QueryRow(`SELECT body FROM suggestions WHERE sender_id = ?`, id).Scan(&body); err != nil || body != "new idea: a bridge" {
+		t.Errorf("after erasure the sender's suggestion is %q (%v), want only the new text", body, err)
+	}
+	confirmations := 0
+	for _, r := range append(replies, confirm) {
+		if isErasedText(r) {
+			confirmations++
+		}
+	}
+	if confirmations != 1 {
+		t.Errorf("%d confirmations, want 1", confirmations)
+	}
+}
+
+// ingestRaw builds an email as a participant's client would send it.
+func ingestRaw(from, id, subject, body string) []byte {
+	return fmt.Appendf(nil, "From: Amina Wanjiku <%s>\r\nTo: inbox@example.org\r\nSubject: %s\r\nMessage-ID: <%s>\r\n"+
+		"Date: Mon, 4 May 2026 09:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", from, subject, id, body)
+}
+
+// TestForgetRefEmail is the staff path: an email through the Ingester,
+// then erasure by its reference.
+func TestForgetRefEmail(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "intake.db")
+	st, err := store.Open(ctx, path, store.Options{SenderKey: []byte("privacy test key, 32 bytes long!")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	in := &Ingester{Store: st}
+	const addr = "amina.wanjiku@participant.example"
+	out, sv, err := in.Email(ctx, store.EmailItem{Source: "INBOX",
+		Raw: ingestRaw(addr, "r1@participant.example", "Market", "The lorikeetmarket roof leaks when it rains.")}, "river")
+	if err != nil || out != OutcomeNew || sv.Ref == "" {
+		t.Fatalf("Ingester.Email = %v, %+v, %v", out, sv, err)
+	}
+	items, err := st.LedgerForSuggestion(ctx, sv.SuggestionID)
+	if err != nil || len(items) != 1 || items[0].Raw == nil {
+		t.Fatalf("ledger before: %v, %v", items, err)
+	}
+	assertInFiles(t, path, true, addr, "lorikeetmarket")
+
+	r, err := st.ForgetRef(ctx, sv.Ref)
+	if err != nil || r.Suggestions != 1 || r.Ledger != 1 || r.Contacts != 1 || !r.Scrubbed {
+		t.Fatalf("ForgetRef = %+v, %v", r, err)
+	}
+	if _, err := st.Suggestion(ctx, sv.Ref, true); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("suggestion after erasure: %v, want not found", err)
+	}
+	if items, _ := st.LedgerForSuggestion(ctx, sv.SuggestionID); len(items) != 0 {
+		t.Errorf("ledger rows after erasure: %d", len(items))
+	}
+	assertInFiles(t, path, false, addr, "lorikeetmarket", "Wanjiku", "r1@participant.example")
+	if ok, _ := st.OptedOut(ctx, r.SenderID); !ok {
+		t.Error("no opt-out kept after erasure")
+	}
+}
+
+// TestEmailDeleteSubject: a participant's email whose subject is a delete
+// keyword erases them, the request with them, and queues one confirmation
+// that leaves the database once sent.
+func TestEmailDeleteSubject(t *testing.T) {
+	f := newAckFixture(t, "none", nil)
+	ctx := context.Background()
+	kw := DefaultConfig()
+	er := NewEmailEraser(kw, f.st, f.acker, nil)
+	er.Now = f.clock.now
+	in := &Ingester{Store: f.st, OnSaved: f.acker.OnSaved, Erasure: er}
+	db, err := sql.Open("sqlite", f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	const addr = "amina.wanjiku@participant.example"
+	email := func(id, subject, body string) (Outcome, store.Saved) {
+		t.Helper()
+		out, sv, err := in.Email(ctx, store.EmailItem{Source: "INBOX", Raw: ingestRaw(addr, id, subject, body)}, "river")
+		if err != nil {
+			t.Fatalf("Ingester.Email(%q): %v", subject, err)
+		}
+		return out, sv
+	}
+	_, s1 := email("e1@participant.example", "Trees", "Plant baobabgrove trees along the river.")
+	_, s2 := email("e2@participant.example", "Re: DELETE", "Re: DELETE is a subject, not a request: keep this.")
+	if s1.Ref == "" || s2.Ref == "" {
+		t.Fatalf("suggestions not saved: %+v %+v", s1, s2)
+	}
+	f.clock.advance(time.Minute)
+	out, sv := email("e3@participant.example", "  Supprimer ! ", "")
+	if out != OutcomeNew || sv.SuggestionID != 0 {
+		t.Errorf("erasure request: %v, %+v; want OutcomeNew and no suggestion", out, sv)
+	}
+	id := f.st.SenderID(addr)
+	for q, want := range map[string]int{
+		`SELECT count(*) FROM suggestions`: 0,
+		`SELECT count(*) FROM ledger`:      0, // the request too
+		`SELECT count(*) FROM contacts`:    0,
+		`SELECT count(*) FROM opt_outs WHERE sender_id = '` + id + `' AND reason = 'erasure'`: 1,
+		`SELECT count(*) FROM outbox`: 1, // the confirmation only: the acks of e1, e2 went with her
+	} {
+		if got := countRows(t, db, q); got != want {
+			t.Errorf("%s = %d, want %d", q, got, want)
+		}
+	}
+	if err := f.acker.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.smtp.messages()
+	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0] != addr {
+		t.Fatalf("server received %d messages (%+v), want the one confirmation to %s", len(msgs), msgs, addr)
+	}
+	hdr, body := readAck(t, msgs[0].Data)
+	if subj, _ := hdr.Subject(); subj != defaultErasureSubjects()["fr"] {
+		t.Errorf("confirmation subject %q, want the French one (SUPPRIMER is French)", subj)
+	}
+	if !strings.Contains(body, "effacé") || hdr.Get("In-Reply-To") != "<e3@participant.example>" || hdr.Get("Auto-Submitted") != "auto-replied" {
+		t.Errorf("confirmation: In-Reply-To %q, Auto-Submitted %q, body %q", hdr.Get("In-Reply-To"), hdr.Get("Auto-Submitted"), body)
+	}
+	if n := countRows(t, db, `SELECT count(*) FROM outbox`); n != 0 {
+		t.Errorf("%d outbox rows after sending, want 0: the confirmation held the address", n)
+	}
+	if err := f.st.TruncateWAL(ctx); err != nil {
+		t.Fatal(err)
+	}
+	assertInFiles(t, f.path, false, addr, "baobabgrove", "Wanjiku", "e1@participant.example")
+
+	// The same request again (a re-fetched message): nothing to erase and
+	// no second confirmation, so a forged From cannot flood an address.
+	f.clock.advance(time.Minute)
+	email("e4@participant.example", "DELETE", "")
+	if n := countRows(t, db, `SELECT count(*) FROM outbox`); n != 0 {
+		t.Errorf("repeated request queued %d confirmations, want 0", n)
+	}
+	// She writes again: a new suggestion, no acknowledgement (opted out).
+	f.clock.advance(time.Hour)
+	_, s5 := email("e5@participant.example", "Again", "A new idea")
+	if s5.Ref == "" || countRows(t, db, `SELECT count(*) FROM outbox`) != 0 {
+		t.Errorf("new suggestion after erasure: %+v, outbox %d", s5, countRows(t, db, `SELECT count(*) FROM outbox`))
+	}
+}
+
+func TestEmailEraserIsRequest(t *testing.T) {
+	x := NewEmailEraser(DefaultConfig(), nil, nil, nil)
+	mk := func(subject string, d parser.Disposition) *parser.Email {
+		return &parser.Email{From: "a@example.org", Subject: subject, Disposition: d}
+	}
+	tests := []struct {
+		e    *parser.Email
+		want bool
+		lang string
+	}{
+		{mk("DELETE", parser.DispEmpty), true, "en"},
+		{mk("delete.", parser.DispSuggestion), true, "en"},
+		{mk("Supprimer", parser.DispEmpty), true, "fr"},
+		{mk("futa", parser.DispEmpty), true, "sw"},
+		{mk("احذف", parser.DispEmpty), true, "ar"},
+		{mk("Re: DELETE", parser.DispSuggestion), false, ""},
+		{mk("Delete the new fee", parser.DispSuggestion), false, ""},
+		{mk("STOP", parser.DispEmpty), false, ""},
+		{mk("DELETE", parser.DispAutoReply), false, ""},
+		{mk("DELETE", parser.DispBounce), false, ""},
+		{&parser.Email{Subject: "DELETE"}, false, ""},
+		{nil, false, ""},
+	}
+	for _, tt := range tests {
+		got, lang := x.IsRequest(tt.e)
+		if got != tt.want || lang != tt.lang {
+			t.Errorf("IsRequest(%+v) = %v, %q; want %v, %q", tt.e, got, lang, tt.want, tt.lang)
+		}
+	}
+	custom := DefaultConfig()
+	custom.SMS.Twilio.Keywords.Delete = []string{"OLOA"}
+	x = NewEmailEraser(custom, nil, nil, nil)
+	if ok, _ := x.IsRequest(mk("oloa", parser.DispEmpty)); !ok {
+		t.Error("configured keyword OLOA not recognised")
+	}
+	if ok, _ := x.IsRequest(mk("DELETE", parser.DispEmpty)); ok {
+		t.Error("DELETE recognised though the configured list replaces it")
+	}
+}
+
+func TestSMSErasedTextsFitOneSegment(t *testing.T) {
+	texts := newSMSTexts(DefaultConfig().SMS.Twilio)
+	for lang, s := range DefaultSMSErasedText() {
+		if !parser.FitsOneSegment(s) {
+			n, ucs2 := parser.Segments(s)
+			t.Errorf("%s erasure reply takes %d segments (ucs2 %v): %q", lang, n, ucs2, s)
+		}
+		if got := texts.erased(lang + "-XX"); got != s {
+			t.Errorf("erased(%s-XX) = %q, want the %s text", lang, got, lang)
+		}
+	}
+	if got := texts.erased("de"); got != DefaultSMSErasedText()["en"] {
+		t.Errorf("erased(de) = %q, want English", got)
+	}
+}
+
+// TestRetentionLoop runs the real loop with a short tick: it purges old
+// raw payloads and contacts from the first run, finishes an erasure whose
+// request was stored but not carried out, and stops with its context.
+func TestRetentionLoop(t *testing.T) {
+	ctx := context.Background()
+	clock := newPrivClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	path := filepath.Join(t.TempDir(), "intake.db")
+	st, err := store.Open(ctx, path, store.Options{SenderKey: []byte("privacy test key, 32 bytes long!"), Now: clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	in := &Ingester{Store: st}
+	// The raw payload alone holds the X-Mailer token.
+	oldRaw := append([]byte("X-Mailer: rawpayloadheron 1.0\r\n"), ingestRaw("old@participant.example", "o1@x", "Old", "An old suggestion")...)
+	if _, _, err := in.Email(ctx, store.EmailItem{Source: "INBOX", Raw: oldRaw}, "c"); err != nil {
+		t.Fatal(err)
+	}
+	// A DELETE text stored without its erasure (as when Erase failed).
+	if _, err := st.RecordSMS(ctx, store.SMSInput{Source: "twilio", MessageSID: "SMdel", Raw: []byte("From=%2B254712345678&Body=DELETE"),
+		From: "+254712345678", Body: "DELETE", Intent: parser.IntentDelete}, nil); err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(100 * 24 * time.Hour)
+	if _, _, err := in.Email(ctx, store.EmailItem{Source: "INBOX",
+		Raw: ingestRaw("new@participant.example", "n1@x", "New", "A recent one")}, "c"); err != nil {
+		t.Fatal(err)
+	}
+
+	lctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		retentionLoop(st, RetentionOf(PrivacyConfig{RawRetention: "90d", ContactRetention: "90d"}), nil, 10*time.Millisecond)(lctx)
+		close(done)
+	}()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		raw := countRows(t, db, `SELECT count(*) FROM ledger WHERE raw IS NOT NULL`)
+		contacts := countRows(t, db, `SELECT count(*) FROM contacts`)
+		pending := countRows(t, db, `SELECT count(*) FROM ledger WHERE intent = 'delete'`)
+		if raw == 1 && contacts == 1 && pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10s: %d raw payloads, %d contacts, %d pending erasures; want 1, 1, 0", raw, contacts, pending)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := countRows(t, db, `SELECT count(*) FROM suggestions`); n != 2 {
+		t.Errorf("%d suggestions, want 2: retention keeps the parsed text", n)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("retention loop did not stop with its context")
+	}
+	assertInFiles(t, path, false, "rawpayloadheron", "old@participant.example", "254712345678")
+}
+
+func TestRunRetentionNothingConfigured(t *testing.T) {
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "intake.db"), store.Options{SenderKey: []byte("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r, err := RunRetention(context.Background(), st, Retention{}, nil)
+	if err != nil || r != (RetentionResult{}) {
+		t.Errorf("RunRetention with nothing configured = %+v, %v", r, err)
+	}
+}
+
+func TestKeyWarnings(t *testing.T) {
+	random := []byte("9f2c71d04be6a3588e1f7c2d40a9b6e35c7d18f02a4e6b9c")
+	tests := []struct {
+		key  []byte
+		want []string // substrings, one per warning
+	}{
+		{random, nil},
+		{nil, []string{"empty"}},
+		{[]byte("9f2c71d04be6a358"), []string{"16 bytes, shorter than 32"}},
+		{[]byte(strings.Repeat("x", 32)), []string{"only 1 distinct"}},
+		{[]byte("changeme-changeme-changeme-changeme"), []string{"changeme"}},
+		{[]byte("secret"), []string{"6 bytes", "only 5 distinct", "secret"}},
+	}
+	for _, tt := range tests {
+		got := KeyWarnings(tt.key)
+		if len(got) != len(tt.want) {
+			t.Errorf("KeyWarnings(%q) = %q, want %d warnings", tt.key, got, len(tt.want))
+			continue
+		}
+		for i, w := range tt.want {
+			if !strings.Contains(got[i], w) {
+				t.Errorf("KeyWarnings(%q)[%d] = %q, want it to mention %q", tt.key, i, got[i], w)
+			}
+		}
+	}
+}
+
+func TestPrivacyWarningsAndRedactor(t *testing.T) {
+	cfg := DefaultConfig()
+	if w := PrivacyWarnings(cfg); len(w) != 0 {
+		t.Errorf("defaults warn: %q", w)
+	}
+	cfg.Privacy.ContactRetention = "30d"
+	cfg.Privacy.Redact = true
+	if w := PrivacyWarnings(cfg); len(w) != 2 {
+		t.Errorf("PrivacyWarnings = %q, want the retention and the region warnings", w)
+	}
+	cfg.Privacy.RawRetention = "30d"
+	cfg.Privacy.Regions = []string{"TZ"}
+	cfg.SMS.Twilio.DefaultRegion = "KE"
+	if w := PrivacyWarnings(cfg); len(w) != 0 {
+		t.Errorf("consistent settings warn: %q", w)
+	}
+	if got := RedactRegions(cfg); strings.Join(got, ",") != "TZ,KE" {
+		t.Errorf("RedactRegions = %v, want TZ,KE", got)
+	}
+	red := Redactor(cfg)
+	if got := red("Piga 0754 123 456 au 0712 345 678, amina@example.org"); got != "Piga [phone] au [phone], [email]" {
+		t.Errorf("Redactor = %q", got)
+	}
+}
+
+// TestExportRedacted: redaction through the staff export's Redact option
+// over suggestions that came in through the real ingest path.
+func TestExportRedacted(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "intake.db"), store.Options{SenderKey: []byte("privacy test key, 32 bytes long!")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	in := &Ingester{Store: st}
+	if _, _, err := in.Email(ctx, store.EmailItem{Source: "INBOX", Raw: ingestRaw("amina@participant.example", "x1@x", "Call me",
+		"Please call me on +254 712 345 678 or 0722 111 222, or write to amina.w@example.co.ke. We paid KSh 1,500 in 2024 (ref K7F-3Q2).")}, "c"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.SMS.Twilio.DefaultRegion = "KE"
+	var buf bytes.Buffer
+	if _, err := st.Export(ctx, &buf, store.FormatJSONL, store.Filter{Redact: Redactor(cfg)}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, gone := range []string{"712 345 678", "0722 111 222", "amina.w@example.co.ke"} {
+		if strings.Contains(out, gone) {
+			t.Errorf("redacted export still has %q:\n%s", gone, out)
+		}
+	}
+	for _, kept := range []string{"[phone] or [phone]", "[email]", "KSh 1,500 in 2024 (ref K7F-3Q2)"} {
+		if !strings.Contains(out, kept) {
+			t.Errorf("redacted export lacks %q:\n%s", kept, out)
+		}
+	}
+	buf.Reset()
+	if _, err := st.Export(ctx, &buf, store.FormatJSONL, store.Filter{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "+254 712 345 678") {
+		t.Errorf("export without Redact changed the text:\n%s", buf.String())
+	}
+}
