@@ -439,3 +439,27 @@ func BenchmarkRecordSMS(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRecordSMSBatch measures texts written 50 to a transaction, as
+// the webhook's group commit does under load:
+// go test ./store -run '^$' -bench RecordSMSBatch
+func BenchmarkRecordSMSBatch(b *testing.B) {
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{SenderKey: []byte("bench")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	decide := func(o SMSOutcome) (string, bool) { return "<Response/>", o.AckAllowed }
+	const per = 50
+	b.ResetTimer()
+	for i := range b.N {
+		ins := make([]SMSInput, per)
+		for j := range ins {
+			ins[j] = smsIn(fmt.Sprintf("+2547%08d", i*per+j), "Please fix the road to the clinic before the rains")
+		}
+		if _, _, err := s.RecordSMSBatch(context.Background(), ins, decide); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*per), "µs/text")
+}
