@@ -399,7 +399,7 @@ func TestExportJSONL(t *testing.T) {
 					t.Errorf("arabic contact = %v", m)
 				}
 			case refs["chinese"]:
-				if m["attachment_count"] != 2.0 || fmt.Sprint(m["tags"]) != "[]" {
+				if m["attachment_count"] != 2.0 || fmt.Sprint(m["tags"]) != "[attachment]" {
 					t.Errorf("chinese row = %v", m)
 				}
 			case refs["formula0"]:

@@ -142,6 +142,7 @@ func (s *Store) SaveEmail(ctx context.Context, ledgerID int64, campaign string, 
 			Channel: "email", Campaign: campaign, SenderID: out.SenderID, ReceivedAt: receivedAt, UpdatedAt: ts(now),
 			Subject: e.Subject, Body: e.Body, Signature: e.Signature, Language: e.Language,
 			Disposition: string(e.Disposition), Attachments: string(att), MessageID: e.MessageID,
+			Tags: emailTags(e),
 		})
 		if err != nil {
 			return err
@@ -322,4 +323,32 @@ func (s *Store) LedgerCount(ctx context.Context, channel string) (LedgerCounts, 
 		return c, fmt.Errorf("store: count %s ledger rows: %w", channel, err)
 	}
 	return c, nil
+}
+
+// emailTags labels an email suggestion: the participant's own #hashtags,
+// plus "reply" and "attachment" so staff can filter on them.
+func emailTags(e *parser.Email) string {
+	var extra []string
+	if e.InReplyTo != "" || len(e.References) > 0 {
+		extra = append(extra, "reply")
+	}
+	if len(e.Attachments) > 0 {
+		extra = append(extra, "attachment")
+	}
+	return joinTags(parser.Hashtags(e.Subject+"\n"+e.Body), extra...)
+}
+
+// joinTags stores tags comma-separated (the export splits them again),
+// without duplicates or commas inside a tag.
+func joinTags(tags []string, extra ...string) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range append(tags, extra...) {
+		t = strings.ReplaceAll(strings.TrimSpace(t), ",", "")
+		if t != "" && !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return strings.Join(out, ",")
 }

@@ -280,8 +280,8 @@ func (s *Store) saveSMSSuggestion(ctx context.Context, tx *smsTx, in SMSInput, o
 				merged += in.Body
 			}
 			aj, _ := json.Marshal(nonNil(all))
-			if _, err := tx.ExecContext(ctx, `UPDATE suggestions SET body = ?, attachments = ?, language = ?, updated_at = ? WHERE id = ?`,
-				merged, string(aj), detect(merged), ts(now), id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE suggestions SET body = ?, attachments = ?, language = ?, tags = ?, updated_at = ? WHERE id = ?`,
+				merged, string(aj), detect(merged), smsTags(merged, len(all) > 0, true), ts(now), id); err != nil {
 				return fmt.Errorf("continue suggestion %d: %w", id, err)
 			}
 			o.SuggestionID, o.Ref, o.Merged = id, ref, true
@@ -292,6 +292,7 @@ func (s *Store) saveSMSSuggestion(ctx context.Context, tx *smsTx, in SMSInput, o
 	id, ref, err := insertSuggestion(ctx, tx.Tx, suggestionRow{
 		Channel: "sms", Campaign: in.Campaign, SenderID: o.SenderID, ReceivedAt: ts(now), UpdatedAt: ts(now),
 		Body: in.Body, Language: textLang, Disposition: string(o.Disposition), Attachments: string(aj),
+		Tags: smsTags(in.Body, len(in.Media) > 0, false),
 	})
 	if err != nil {
 		return err
@@ -368,4 +369,17 @@ func (s *Store) OptedOut(ctx context.Context, senderID string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("store: read opt-out of %s: %w", senderID, err)
+}
+
+// smsTags labels an SMS suggestion: the participant's #hashtags, "mms" when
+// media came with it, "merged" when several texts form it.
+func smsTags(body string, media, merged bool) string {
+	var extra []string
+	if media {
+		extra = append(extra, "mms")
+	}
+	if merged {
+		extra = append(extra, "merged")
+	}
+	return joinTags(parser.Hashtags(body), extra...)
 }
