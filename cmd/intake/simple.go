@@ -73,7 +73,7 @@ func ingestCommand() *command {
 				return err
 			}
 			if len(sum.Failed) > 0 {
-				return fmt.Errorf("%d paths could not be read", len(sum.Failed))
+				return fmt.Errorf("%d of the paths given could not be read (listed above)", len(sum.Failed))
 			}
 			return nil
 		},
