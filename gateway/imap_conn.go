@@ -30,7 +30,7 @@ type imapConn struct {
 	folder      string // source folder, server spelling
 	processed   string // processed folder, server spelling; "" to flag \Seen only
 	uidValidity uint32
-	uidNext     imap.UID // as SELECT reported it
+	uidNext     imap.UID      // as SELECT reported it
 	notify      chan struct{} // EXISTS seen: there may be new mail
 	watch       *time.Timer   // closes the connection when a command stalls
 	timeout     time.Duration

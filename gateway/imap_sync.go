@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -141,7 +142,7 @@ func (p *Poller) list(c *imapConn, from imap.UID) ([]msgRef, error) {
 	if err := cmd.Close(); err != nil {
 		return nil, errorf("mailbox %s: list messages: %w", p.cfg.Name, err)
 	}
-	slices.SortFunc(refs, func(a, b msgRef) int { return int(a.uid) - int(b.uid) })
+	slices.SortFunc(refs, func(a, b msgRef) int { return cmp.Compare(a.uid, b.uid) })
 	return refs, nil
 }
 

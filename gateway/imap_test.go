@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,18 +14,10 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
-	"github.com/emersion/go-sasl"
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
-
-// --- tests ------------------------------------------------------------
 
 // TestPollerMemBacklog is the acceptance backlog against the in-process
 // server, for each way of acknowledging a message the server may force.
@@ -295,7 +286,18 @@ func TestPollerIdle(t *testing.T) {
 			go func() { done <- p.Run(ctx) }()
 			waitFor(t, 5*time.Second, "the first sync", func() bool { return !p.Status().LastSuccess.IsZero() })
 			other := srv.dial(t)
+			// The memory server only reports changes made after IDLE
+			// began (Dovecot also reports earlier ones), so each message
+			// is delivered once the poller idles (again).
+			idled := func(n int32) {
+				if idle {
+					waitFor(t, 5*time.Second, "the poller to idle", func() bool { return srv.idles.Load() > n })
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+			idled(0)
 			for i := range 3 {
+				n := srv.idles.Load()
 				raw := imapTestMessage(i)
 				a := other.Append("INBOX", int64(len(raw)), nil)
 				a.Write(raw)
@@ -306,6 +308,7 @@ func TestPollerIdle(t *testing.T) {
 				start := time.Now()
 				waitFor(t, 5*time.Second, "the delivered message", func() bool { return dbCounts(t, f.path).Suggestions == i+1 })
 				t.Logf("message %d stored %v after delivery", i, time.Since(start).Round(time.Millisecond))
+				idled(n)
 			}
 			cancel()
 			select {
@@ -417,6 +420,7 @@ func TestPollerAuth(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			srv := newMemServer(t, nil)
 			srv.append(t, "INBOX", imapBacklog(5, 0, nil))
 			f := newImapFixture(t)

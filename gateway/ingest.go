@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"time"
 
@@ -90,7 +91,7 @@ func (in *Ingester) finish(ctx context.Context, ledgerID int64, raw []byte, camp
 			return 0, store.Saved{}, qerr
 		}
 		in.count(func(m *Metrics) { m.Quarantined.WithLabelValues("email").Inc() })
-		in.log().Warn("email quarantined", "ledger_id", ledgerID, "reason", err.Error())
+		in.log().Warn("email quarantined", "ledger_id", ledgerID, "reason", logReason(err.Error()))
 		return OutcomeQuarantined, store.Saved{}, nil
 	}
 	if in.Erasure != nil {
@@ -147,6 +148,17 @@ func MessageID(raw []byte) string {
 		return ""
 	}
 	return id
+}
+
+// quotedLine is where go-message's header errors quote the offending line
+// of the message ("malformed MIME header line: <the line>"), which may be
+// a participant's address or words.
+var quotedLine = regexp.MustCompile(`(?s)(malformed MIME header [a-z ]*?): .*`)
+
+// logReason is a parse error fit for the log: without the quoted message
+// text, and with addresses masked. The ledger keeps the full reason.
+func logReason(reason string) string {
+	return scrubAddresses(quotedLine.ReplaceAllString(reason, "$1 (the line is not logged)"))
 }
 
 // errorf wraps an error with the gateway prefix.
