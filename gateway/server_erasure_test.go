@@ -1,0 +1,86 @@
+package gateway
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestServeErasureConfirmationNotLost: a participant's acknowledgement is
+// being submitted (leased from the outbox, the SMTP server answering
+// slowly) when their erasure request arrives. The erasure deletes the
+// leased row and queues its confirmation; when the slow submission then
+// succeeds, recording it must not touch the confirmation. The person who
+// asked to be forgotten must get the confirmation.
+//
+// The serve log test found this as an intermittent failure; the slow RCPT
+// here makes the interleaving certain.
+func TestServeErasureConfirmationNotLost(t *testing.T) {
+	const who = "zawadi.njeri@participant.example"
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	first := true
+	smtpSrv := &ackSMTP{t: t, mode: "none", got: make(chan struct{}, 100),
+		reject: func(rcpt string) error {
+			// Only one SMTP session at a time (the acker's), so first
+			// needs no lock.
+			if strings.EqualFold(rcpt, who) && first {
+				first = false
+				close(entered)
+				select {
+				case <-release:
+				case <-time.After(30 * time.Second):
+				}
+			}
+			return nil
+		}}
+	smtpSrv.start()
+	t.Cleanup(smtpSrv.stop)
+
+	imapSrv := newSrvIMAP(t)
+	mail := func(id, subject, body string) []byte {
+		return []byte("From: Zawadi Njeri <" + who + ">\r\nTo: " + srvUser + "\r\nSubject: " + subject +
+			"\r\nDate: Mon, 4 May 2026 09:20:00 +0300\r\nMessage-ID: <" + id + "@participant.example>\r\n" +
+			"Content-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n")
+	}
+	imapSrv.append(t, "INBOX", mail("zawadi-1", "A lit footpath to the market", "A lit footpath to the market, please."))
+	mb := srvMailbox(imapSrv.addr) // polling: the memory server does not report at IDLE start mail that came just before
+	f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), srvQuietLog(), []MailboxConfig{mb}, nil, func(c *Config) {
+		c.Ack.Email = EmailAckConfig{Enabled: true, Address: smtpSrv.addr, TLS: "none", From: "Consultation <" + srvUser + ">", Interval: "24h"}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := f.run(ctx)
+
+	select {
+	case <-entered: // the acknowledgement is leased and being submitted
+	case <-time.After(15 * time.Second):
+		t.Fatal("the acknowledgement was never submitted")
+	}
+	imapSrv.append(t, "INBOX", mail("zawadi-2", "DELETE", "Please remove what I sent."))
+	db := srvDB(t, f.path)
+	srvWait(t, 15*time.Second, "the erasure", func() bool {
+		return srvCount(t, db, `SELECT count(*) FROM opt_outs WHERE reason = 'erasure'`) == 1
+	})
+	close(release)
+
+	confirmed := func() bool {
+		for _, m := range smtpSrv.messages() {
+			if len(m.To) == 1 && m.To[0] == who && strings.Contains(string(m.Data), "Subject: Your messages have been deleted") {
+				return true
+			}
+		}
+		return false
+	}
+	deadline := time.Now().Add(10 * time.Second) // it goes out within milliseconds when all is well
+	for !confirmed() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !confirmed() {
+		c, _ := f.st.OutboxCount(ctx, "email")
+		t.Errorf("the erasure confirmation never reached the SMTP server (%d messages received, outbox %+v)", len(smtpSrv.messages()), c)
+	}
+	srvStop(t, cancel, done, 25*time.Second)
+}
