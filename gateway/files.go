@@ -80,18 +80,29 @@ func IngestPaths(ctx context.Context, in *Ingester, paths []string, campaign str
 		if err := ctx.Err(); err != nil {
 			return fi.sum, errorf("ingest files: %w", err)
 		}
-		if err := fi.path(ctx, p); err != nil {
+		err := fi.path(ctx, p)
+		if err == nil {
+			err = fi.flush(ctx)
+		}
+		if err != nil {
 			return fi.sum, errorf("ingest %s: %w", p, err)
 		}
 	}
 	return fi.sum, nil
 }
 
+// fileChunk is how many messages read from files are committed together
+// (Ingester.EmailBatch); ingestBudget bounds their bytes.
+const fileChunk = 100
+
 // fileIngest carries one IngestPaths call's state.
 type fileIngest struct {
 	in       *Ingester
 	campaign string
 	sum      Summary
+
+	pend      []store.EmailItem // read, not yet committed
+	pendBytes int
 }
 
 func (fi *fileIngest) fail(path string, err error) {
@@ -275,20 +286,38 @@ func (fi *fileIngest) file(ctx context.Context, p, source string, given bool) er
 	return fi.message(ctx, source, raw)
 }
 
-// message runs one message through the Ingester. Only a store failure is
-// returned.
+// message queues one message for the Ingester, committing the queue first
+// when it is full. Only a store failure is returned.
 func (fi *fileIngest) message(ctx context.Context, source string, raw []byte) error {
-	out, _, err := fi.in.Email(ctx, store.EmailItem{Source: source, Raw: raw}, fi.campaign)
-	if err != nil {
-		return err
+	if len(fi.pend) > 0 && (len(fi.pend) >= fileChunk || fi.pendBytes+len(raw) > ingestBudget) {
+		if err := fi.flush(ctx); err != nil {
+			return err
+		}
 	}
-	switch out {
-	case OutcomeNew:
-		fi.sum.New++
-	case OutcomeDuplicate:
-		fi.sum.Duplicate++
-	case OutcomeQuarantined:
-		fi.sum.Quarantined++
-	}
+	fi.pend = append(fi.pend, store.EmailItem{Source: source, Raw: raw})
+	fi.pendBytes += len(raw)
 	return nil
+}
+
+// flush runs the queued messages through the Ingester and counts them. On
+// a store failure the messages committed before it are counted, and the
+// rest are dropped: a re-run ingests them.
+func (fi *fileIngest) flush(ctx context.Context) error {
+	if len(fi.pend) == 0 {
+		return nil
+	}
+	outs, err := fi.in.emails(ctx, fi.pend, fi.campaign)
+	for _, out := range outs {
+		switch out {
+		case OutcomeNew:
+			fi.sum.New++
+		case OutcomeDuplicate:
+			fi.sum.Duplicate++
+		case OutcomeQuarantined:
+			fi.sum.Quarantined++
+		}
+	}
+	clear(fi.pend)
+	fi.pend, fi.pendBytes = fi.pend[:0], 0
+	return err
 }

@@ -33,8 +33,8 @@ type tally struct {
 func (t tally) empty() bool { return t == tally{} }
 
 // sync ingests every message above the checkpoint, one batch at a time:
-// fetch, commit each message, mark or move the committed ones, advance
-// the checkpoint.
+// fetch, commit the messages a chunk at a time, mark or move the committed
+// ones, advance the checkpoint.
 func (p *Poller) sync(ctx context.Context, c *imapConn) error {
 	stop := context.AfterFunc(ctx, c.close)
 	defer stop()
@@ -168,6 +168,33 @@ func (p *Poller) batch(ctx context.Context, c *imapConn, refs []msgRef, t *tally
 
 	if len(small) > 0 {
 		seen := make(map[imap.UID]bool, len(refs))
+		// Fetched messages wait in pend until a chunk is complete, then
+		// are committed together (Ingester.EmailBatch).
+		var pend []fetched
+		pendBytes := 0
+		var storeErr error
+		flush := func() {
+			if len(pend) == 0 || storeErr != nil {
+				return
+			}
+			outs, err := p.ingestBatch(ctx, c, pend)
+			for k, out := range outs {
+				uid := pend[k].ref.uid
+				committed[uid] = true
+				acks.AddNum(uid)
+				switch out {
+				case OutcomeNew:
+					t.new++
+				case OutcomeDuplicate:
+					t.duplicate++
+				case OutcomeQuarantined:
+					t.quarantined++
+				}
+			}
+			storeErr = err
+			clear(pend)
+			pend, pendBytes = pend[:0], 0
+		}
 		bs := &imap.FetchItemBodySection{Peek: true}
 		c.kick()
 		cmd := c.c.Fetch(small, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{bs}})
@@ -188,27 +215,28 @@ func (p *Poller) batch(ctx context.Context, c *imapConn, refs []msgRef, t *tally
 				continue
 			}
 			if ctx.Err() != nil {
-				break // stop between messages; this one stays untouched
+				break // stop between chunks; what is pending stays untouched
 			}
-			out, err := p.ingest(ctx, c, r, raw)
-			c.kick()
-			if err != nil {
-				ferr = err
-				break
+			if len(pend) > 0 && (len(pend) >= ingestChunk || pendBytes+len(raw) > ingestBudget) {
+				flush()
+				c.kick()
+				if storeErr != nil {
+					break
+				}
 			}
-			committed[uid] = true
-			acks.AddNum(uid)
-			switch out {
-			case OutcomeNew:
-				t.new++
-			case OutcomeDuplicate:
-				t.duplicate++
-			case OutcomeQuarantined:
-				t.quarantined++
-			}
+			pend = append(pend, fetched{ref: r, raw: raw})
+			pendBytes += len(raw)
 		}
 		if err := cmd.Close(); err != nil && ferr == nil {
 			ferr = errorf("mailbox %s: fetch: %w", p.cfg.Name, err)
+		}
+		// Even after a failed FETCH, the messages read in full are
+		// committed, as they would have been one at a time.
+		if ctx.Err() == nil {
+			flush()
+		}
+		if storeErr != nil {
+			ferr = storeErr
 		}
 		if ferr == nil && ctx.Err() == nil {
 			// The FETCH succeeded: a UID it did not return was expunged
@@ -275,17 +303,39 @@ func readBody(m *imapclient.FetchMessageData, limit int64) (uid imap.UID, raw []
 	return uid, raw, tooBig, nil
 }
 
-// ingest commits one message. It is not interrupted by ctx: a message,
-// once fetched, is either committed and parsed or left untouched (the
-// store bounds each write with its own timeout).
-func (p *Poller) ingest(ctx context.Context, c *imapConn, r msgRef, raw []byte) (Outcome, error) {
+// Fetched messages are committed in chunks of at most ingestChunk
+// messages and ingestBudget bytes: one chunk costs two durable commits
+// however many messages it holds, while the budget bounds the memory held
+// by fetched messages, and the chunk size bounds how much is still
+// committed after a shutdown was asked for (the chunk in progress).
+const (
+	ingestChunk  = 10
+	ingestBudget = 32 << 20
+)
+
+// fetched is one message read by FETCH, waiting to be committed.
+type fetched struct {
+	ref msgRef
+	raw []byte
+}
+
+// ingestBatch commits fetched messages (Ingester.EmailBatch, falling back
+// to one at a time if the batch fails). It is not interrupted by ctx:
+// messages, once fetched, are either committed and parsed or left
+// untouched (the store bounds each write with its own timeout). outs
+// covers the prefix of msgs that was committed, all of them unless err is
+// set.
+func (p *Poller) ingestBatch(ctx context.Context, c *imapConn, msgs []fetched) ([]Outcome, error) {
 	c.rest() // the server is not expected to say anything meanwhile
-	it := store.EmailItem{Source: p.cfg.Name, UIDValidity: c.uidValidity, UID: uint32(r.uid), Raw: raw, ReceivedAt: r.date}
-	out, _, err := p.in.Email(context.WithoutCancel(ctx), it, p.cfg.Campaign)
-	if err != nil {
-		return out, fmt.Errorf("gateway: mailbox %s: store UID %d: %w", p.cfg.Name, r.uid, err)
+	items := make([]store.EmailItem, len(msgs))
+	for i, m := range msgs {
+		items[i] = store.EmailItem{Source: p.cfg.Name, UIDValidity: c.uidValidity, UID: uint32(m.ref.uid), Raw: m.raw, ReceivedAt: m.ref.date}
 	}
-	return out, nil
+	outs, err := p.in.emails(context.WithoutCancel(ctx), items, p.cfg.Campaign)
+	if err != nil {
+		return outs, fmt.Errorf("gateway: mailbox %s: store UID %d: %w", p.cfg.Name, msgs[len(outs)].ref.uid, err)
+	}
+	return outs, nil
 }
 
 // quarantineOversize keeps only the header of messages over

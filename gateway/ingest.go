@@ -7,7 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-message/textproto"
@@ -49,6 +53,13 @@ type Ingester struct {
 // could not commit: the caller must then leave the message untouched on the
 // server. A message that cannot be parsed is quarantined, not an error.
 func (in *Ingester) Email(ctx context.Context, it store.EmailItem, campaign string) (Outcome, store.Saved, error) {
+	return in.email(ctx, it, campaign, false)
+}
+
+// email is Email. counted says that the message was already counted as
+// received by a batch whose new ledger row may since have been erased
+// (EmailBatch after an erasure request), so a new row is not counted again.
+func (in *Ingester) email(ctx context.Context, it store.EmailItem, campaign string, counted bool) (Outcome, store.Saved, error) {
 	start := time.Now()
 	if it.MessageID == "" {
 		it.MessageID = MessageID(it.Raw)
@@ -61,10 +72,230 @@ func (in *Ingester) Email(ctx context.Context, it store.EmailItem, campaign stri
 		in.count(func(m *Metrics) { m.Duplicates.WithLabelValues("email").Inc() })
 		return OutcomeDuplicate, store.Saved{}, nil
 	}
-	if !rc.Duplicate {
+	if !rc.Duplicate && !counted {
 		in.count(func(m *Metrics) { m.Received.WithLabelValues("email").Inc() })
 	}
 	return in.finish(ctx, rc.LedgerID, it.Raw, campaign, start)
+}
+
+// EmailBatch ingests several raw messages, each exactly as Email would
+// one after the other, but with one ledger transaction for the whole batch
+// (store.ReceiveEmails), the parsing spread over the CPUs, and one
+// transaction for the suggestions and quarantines (store.SaveEmails); the
+// metrics and OnSaved follow only once those are committed, in the order
+// of items. outs[i] and saved[i] are what became of items[i]. An item
+// repeated within the batch is a duplicate of its first occurrence.
+//
+// An erasure request (a subject that is a delete keyword) is carried out
+// at its place in the batch: what comes before it is committed first, and
+// what comes after it goes through Email one message at a time, as it
+// would have arrived after the erasure, since the erasure may have
+// removed its ledger row along with the sender's other mail.
+//
+// It returns an error only when the store could not commit. outs and
+// saved then cover the items finished before the failure, a prefix of
+// items that is often empty; the rest are not in the ledger, or wait
+// there in status received (a later Resume, or the same batch again,
+// finishes them). Nothing past that prefix may be acknowledged.
+func (in *Ingester) EmailBatch(ctx context.Context, items []store.EmailItem, campaign string) ([]Outcome, []store.Saved, error) {
+	if len(items) == 0 {
+		return nil, nil, nil
+	}
+	start := time.Now()
+	items = slices.Clone(items)
+	for i := range items {
+		if items[i].MessageID == "" {
+			items[i].MessageID = MessageID(items[i].Raw)
+		}
+	}
+	rcs, err := in.Store.ReceiveEmails(ctx, items)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := &emailBatch{in: in, items: items, rcs: rcs, campaign: campaign, start: start,
+		outs: make([]Outcome, len(items)), saved: make([]store.Saved, len(items))}
+	first := make(map[int64]int, len(items))
+	b.repeat = make([]bool, len(items))
+	var todo []int
+	for i, rc := range rcs {
+		if !rc.Duplicate {
+			in.count(func(m *Metrics) { m.Received.WithLabelValues("email").Inc() })
+		}
+		if _, ok := first[rc.LedgerID]; ok {
+			b.repeat[i] = true
+			continue
+		}
+		first[rc.LedgerID] = i
+		if rc.Status == store.StatusReceived {
+			todo = append(todo, i)
+		}
+	}
+	b.parsed = parseEmails(items, todo)
+	if err := b.run(ctx); err != nil {
+		return b.outs[:b.done], b.saved[:b.done], err
+	}
+	return b.outs, b.saved, nil
+}
+
+// emailBatch carries one EmailBatch call through its items in order.
+type emailBatch struct {
+	in       *Ingester
+	items    []store.EmailItem
+	rcs      []store.Receipt
+	repeat   []bool // the item's ledger row is an earlier item's
+	parsed   []parsedEmail
+	campaign string
+	start    time.Time
+
+	outs  []Outcome
+	saved []store.Saved
+	done  int // items[:done] are finished: committed, counted, called back
+
+	pending []int // items waiting for SaveEmails, in order
+}
+
+// run decides each item's fate in order, saving runs of them with one
+// SaveEmails.
+func (b *emailBatch) run(ctx context.Context) error {
+	for i := range b.items {
+		rc := b.rcs[i]
+		switch {
+		case b.duplicate(i):
+			// Already finished, before the batch or earlier in it: what
+			// Email would find when its turn came. Counted in flush.
+			b.pending = append(b.pending, i)
+		case b.parsed[i].err == nil:
+			lang, ok := b.in.erasureRequest(b.parsed[i].e)
+			if !ok {
+				b.pending = append(b.pending, i)
+				continue
+			}
+			if err := b.flush(ctx, i); err != nil {
+				return err
+			}
+			if _, err := b.in.Erasure.Erase(ctx, rc.LedgerID, b.parsed[i].e, lang); err != nil {
+				return err
+			}
+			b.outs[i], b.done = OutcomeNew, i+1
+			return b.oneByOne(ctx, i+1)
+		default:
+			b.pending = append(b.pending, i)
+		}
+	}
+	return b.flush(ctx, len(b.items))
+}
+
+// duplicate reports whether items[i] was finished before its turn: before
+// the batch, or as an earlier item of it.
+func (b *emailBatch) duplicate(i int) bool {
+	return b.repeat[i] || b.rcs[i].Status != store.StatusReceived
+}
+
+// flush saves the pending items in one transaction and follows them up;
+// then every item before upTo is finished.
+func (b *emailBatch) flush(ctx context.Context, upTo int) error {
+	var req []store.SaveItem
+	for _, i := range b.pending {
+		switch {
+		case b.duplicate(i):
+		case b.parsed[i].err != nil:
+			req = append(req, store.SaveItem{LedgerID: b.rcs[i].LedgerID, Quarantine: b.parsed[i].err.Error()})
+		default:
+			req = append(req, store.SaveItem{LedgerID: b.rcs[i].LedgerID, Campaign: b.campaign, Email: b.parsed[i].e})
+		}
+	}
+	got, err := b.in.Store.SaveEmails(ctx, req)
+	if err != nil {
+		return err
+	}
+	k := 0
+	for _, i := range b.pending {
+		switch {
+		case b.duplicate(i):
+			b.in.count(func(m *Metrics) { m.Duplicates.WithLabelValues("email").Inc() })
+			b.outs[i] = OutcomeDuplicate
+			continue
+		case b.parsed[i].err != nil:
+			b.in.quarantined(b.rcs[i].LedgerID, b.parsed[i].err.Error())
+			b.outs[i] = OutcomeQuarantined
+		default:
+			b.saved[i] = got[k]
+			b.outs[i] = b.in.saved(ctx, b.parsed[i].e, got[k], b.campaign, b.start)
+		}
+		k++
+	}
+	b.pending = b.pending[:0]
+	b.done = upTo
+	return nil
+}
+
+// oneByOne finishes items[from:] through Email, one message at a time.
+func (b *emailBatch) oneByOne(ctx context.Context, from int) error {
+	for i := from; i < len(b.items); i++ {
+		counted := !b.rcs[i].Duplicate // counted as received above
+		out, sv, err := b.in.email(ctx, b.items[i], b.campaign, counted)
+		if err != nil {
+			return err
+		}
+		b.outs[i], b.saved[i], b.done = out, sv, i+1
+	}
+	return nil
+}
+
+// parsedEmail is one message's parse result.
+type parsedEmail struct {
+	e   *parser.Email
+	err error
+}
+
+// parseEmails parses items[i] for each i of which, in parallel on at most
+// GOMAXPROCS goroutines; the result for items[i] is at index i. The parser
+// is pure, so the order the messages are parsed in changes nothing.
+func parseEmails(items []store.EmailItem, which []int) []parsedEmail {
+	out := make([]parsedEmail, len(items))
+	workers := min(runtime.GOMAXPROCS(0), len(which))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(which) {
+					return
+				}
+				i := which[k]
+				out[i].e, out[i].err = parseEmail(items[i].Raw)
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// emails is EmailBatch for callers that go on as far as they can, as Email
+// one message at a time would: when the batch cannot be committed, the
+// items it did not finish are retried one by one through Email, so a
+// message the store refuses stops the run right there, with everything
+// before it committed. outs covers the finished prefix of items, all of
+// them unless err is set.
+func (in *Ingester) emails(ctx context.Context, items []store.EmailItem, campaign string) ([]Outcome, error) {
+	outs, _, err := in.EmailBatch(ctx, items, campaign)
+	if err == nil {
+		return outs, nil
+	}
+	if ctx.Err() != nil {
+		return outs, err
+	}
+	in.log().Warn("email batch not committed: retrying its messages one at a time",
+		"messages", len(items)-len(outs), "err", err)
+	for _, it := range items[len(outs):] {
+		out, _, err := in.Email(ctx, it, campaign)
+		if err != nil {
+			return outs, err
+		}
+		outs = append(outs, out)
+	}
+	return outs, nil
 }
 
 // Resume parses ledger rows committed before a crash but never parsed.
@@ -85,29 +316,60 @@ func (in *Ingester) Resume(ctx context.Context, campaignOf func(source string) s
 }
 
 func (in *Ingester) finish(ctx context.Context, ledgerID int64, raw []byte, campaign string, start time.Time) (Outcome, store.Saved, error) {
-	e, err := parser.ParseEmail(bytes.NewReader(raw))
+	e, err := parseEmail(raw)
 	if err != nil {
 		if qerr := in.Store.Quarantine(ctx, ledgerID, err.Error()); qerr != nil {
 			return 0, store.Saved{}, qerr
 		}
-		in.count(func(m *Metrics) { m.Quarantined.WithLabelValues("email").Inc() })
-		in.log().Warn("email quarantined", "ledger_id", ledgerID, "reason", logReason(err.Error()))
+		in.quarantined(ledgerID, err.Error())
 		return OutcomeQuarantined, store.Saved{}, nil
 	}
-	if in.Erasure != nil {
-		if ok, lang := in.Erasure.IsRequest(e); ok {
-			if _, err := in.Erasure.Erase(ctx, ledgerID, e, lang); err != nil {
-				return 0, store.Saved{}, err
-			}
-			return OutcomeNew, store.Saved{}, nil
+	if lang, ok := in.erasureRequest(e); ok {
+		if _, err := in.Erasure.Erase(ctx, ledgerID, e, lang); err != nil {
+			return 0, store.Saved{}, err
 		}
+		return OutcomeNew, store.Saved{}, nil
 	}
 	saved, err := in.Store.SaveEmail(ctx, ledgerID, campaign, e)
 	if err != nil {
 		return 0, saved, err
 	}
-	if saved.Duplicate {
-		return OutcomeDuplicate, saved, nil
+	return in.saved(ctx, e, saved, campaign, start), saved, nil
+}
+
+// parseEmail is parser.ParseEmail on raw bytes. A parser panic becomes a
+// parse error, so the message is quarantined instead of taking the gateway
+// down (and again at every restart, when Resume meets it).
+func parseEmail(raw []byte) (e *parser.Email, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, err = nil, fmt.Errorf("parser panicked: %v", r)
+		}
+	}()
+	return parser.ParseEmail(bytes.NewReader(raw))
+}
+
+// erasureRequest reports whether e asks for its sender's erasure (and
+// there is an eraser to carry it out), with the keyword's language.
+func (in *Ingester) erasureRequest(e *parser.Email) (string, bool) {
+	if in.Erasure == nil {
+		return "", false
+	}
+	ok, lang := in.Erasure.IsRequest(e)
+	return lang, ok
+}
+
+// quarantined counts and logs a message the store has just quarantined.
+func (in *Ingester) quarantined(ledgerID int64, reason string) {
+	in.count(func(m *Metrics) { m.Quarantined.WithLabelValues("email").Inc() })
+	in.log().Warn("email quarantined", "ledger_id", ledgerID, "reason", logReason(reason))
+}
+
+// saved follows up a committed SaveEmail of e: it counts a new suggestion
+// and runs OnSaved, and says what became of the message.
+func (in *Ingester) saved(ctx context.Context, e *parser.Email, sv store.Saved, campaign string, start time.Time) Outcome {
+	if sv.Duplicate {
+		return OutcomeDuplicate
 	}
 	in.count(func(m *Metrics) {
 		if e.Disposition == parser.DispSuggestion {
@@ -116,9 +378,9 @@ func (in *Ingester) finish(ctx context.Context, ledgerID int64, raw []byte, camp
 		m.IngestLatency.WithLabelValues("email").Observe(time.Since(start).Seconds())
 	})
 	if in.OnSaved != nil {
-		in.OnSaved(ctx, e, saved, campaign)
+		in.OnSaved(ctx, e, sv, campaign)
 	}
-	return OutcomeNew, saved, nil
+	return OutcomeNew
 }
 
 func (in *Ingester) count(f func(*Metrics)) {

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message/textproto"
 	"golang.org/x/net/idna"
@@ -25,7 +27,8 @@ type extracted struct {
 
 // readMessage reads the header block and walks the MIME tree.
 func readMessage(r io.Reader) (*extracted, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	size := inputBufferSize(r)
+	br := bufio.NewReaderSize(r, size)
 	// Skip leading blank space and an mbox "From " line.
 	for {
 		b, err := br.Peek(1)
@@ -43,12 +46,12 @@ func readMessage(r io.Reader) (*extracted, error) {
 		break
 	}
 	if p, _ := br.Peek(5); string(p) == "From " {
-		if _, err := br.ReadSlice('\n'); err != nil && err != bufio.ErrBufferFull {
+		if !skipFromLine(br) {
 			return nil, errors.New("parser: empty message")
 		}
 	}
 	lr := &io.LimitedReader{R: br, N: maxHeaderBytes}
-	hr := bufio.NewReaderSize(lr, 4096)
+	hr := bufio.NewReaderSize(lr, min(size, 4096))
 	h, err := textproto.ReadHeader(hr)
 	if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("parser: read header: %w", err)
@@ -65,6 +68,60 @@ func readMessage(r io.Reader) (*extracted, error) {
 		return nil, errors.New("parser: empty message")
 	}
 	return x, nil
+}
+
+// maxFromLine is how much of an mbox "From " line is skipped: the rest of
+// a longer one is read as header.
+const maxFromLine = 64 << 10
+
+// inputBufferSize sizes the readers over the input. Allocating big
+// buffers costs more than parsing a typical message. Their size matters
+// to the result only through when the input is read: the "header too
+// large" decision depends on how much was read ahead, and a reader that
+// fails mid-way fails at a different point. For input held in memory,
+// whose reads cannot fail and whose length is known, neither can happen
+// below maxHeaderBytes, so buffers no bigger than the input are used (at
+// least 512 bytes: the leading blank check peeks at 256).
+func inputBufferSize(r io.Reader) int {
+	n := 0
+	switch r := r.(type) {
+	case *bytes.Reader:
+		n = r.Len()
+	case *strings.Reader:
+		n = r.Len()
+	case *bytes.Buffer:
+		n = r.Len()
+	default:
+		return maxFromLine
+	}
+	if n >= maxHeaderBytes {
+		return maxFromLine
+	}
+	return min(max(n+1, 512), 4<<10)
+}
+
+// skipFromLine discards an mbox "From " line through its line feed, at
+// most maxFromLine bytes of it: the rest of a longer line is read as
+// header. It reports false when the input ends before the line does.
+func skipFromLine(br *bufio.Reader) bool {
+	if br.Size() >= maxFromLine {
+		_, err := br.ReadSlice('\n')
+		return err == nil || err == bufio.ErrBufferFull
+	}
+	// A smaller buffer over input in memory: the same, in steps.
+	for left := maxFromLine; left > 0; {
+		b, err := br.Peek(min(left, br.Size()))
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			_, _ = br.Discard(i + 1)
+			return true
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			return false
+		}
+		_, _ = br.Discard(len(b))
+		left -= len(b)
+	}
+	return true
 }
 
 // ParseEmail parses one RFC 5322 message. It fails only when the message
@@ -139,14 +196,37 @@ func ParseEmail(r io.Reader) (*Email, error) {
 	return e, nil
 }
 
-var msgIDRe = regexp.MustCompile(`<([^<>\s]{1,998})>`)
-
 // msgIDs extracts message identifiers (RFC 5322 section 3.6.4), without
 // angle brackets; bare tokens are accepted when no bracketed id is found.
+// A bracketed id is what the regexp <([^<>\s]{1,998})> matches: 1 to 998
+// characters other than angle brackets and white space.
 func msgIDs(v string) []string {
 	var ids []string
-	for _, m := range msgIDRe.FindAllStringSubmatch(v, 1000) {
-		ids = append(ids, m[1])
+	for i := 0; len(ids) < 1000; {
+		p := strings.IndexByte(v[i:], '<')
+		if p < 0 {
+			break
+		}
+		p += i
+		j, n := p+1, 0
+		for j < len(v) {
+			c := v[j]
+			if c == '<' || c == '>' || c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' {
+				break
+			}
+			if c < utf8.RuneSelf {
+				j++
+			} else {
+				_, size := utf8.DecodeRuneInString(v[j:])
+				j += size
+			}
+			n++
+		}
+		if n >= 1 && n <= 998 && j < len(v) && v[j] == '>' {
+			ids = append(ids, v[p+1:j])
+			j++
+		}
+		i = j
 	}
 	if len(ids) == 0 {
 		for _, f := range strings.Fields(v) {
@@ -254,7 +334,7 @@ var dateCommentRe = regexp.MustCompile(`\s*\([^)]*\)\s*$`)
 // parseDate parses a Date header (RFC 5322 section 3.3), tolerating a few
 // common deviations.
 func parseDate(v string) (time.Time, error) {
-	if d, err := mail.ParseDate(v); err == nil {
+	if d, ok := mailParseDate(v); ok {
 		return d, nil
 	}
 	v2 := dateCommentRe.ReplaceAllString(v, "")

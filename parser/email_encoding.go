@@ -28,12 +28,36 @@ func transferDecoder(h *textproto.Header, body io.Reader, w *walker) io.Reader {
 // b64Reader decodes base64, ignoring every byte outside the alphabet
 // (line breaks, stray spaces, garbage) as RFC 2045 section 6.8 allows.
 type b64Reader struct {
-	src  io.Reader
-	w    *walker
-	buf  [8192]byte
-	pend []byte // filtered alphabet bytes not yet decoded (< 4 after a round)
-	out  []byte
-	done bool
+	src    io.Reader
+	w      *walker
+	chunks chunkReader
+	pend   []byte // filtered alphabet bytes not yet decoded (< 4 after a round)
+	dec    []byte // decoded bytes, reused
+	out    []byte // what Read has yet to return, in dec
+	done   bool
+}
+
+// Sizes of the chunks the decoders read. They start small, so that the
+// many small parts cost little, and double while reads fill them.
+const (
+	minChunk = 512
+	maxChunk = 8 << 10
+)
+
+// chunkReader reads a part in chunks of growing size.
+type chunkReader struct {
+	buf  []byte
+	grow bool
+}
+
+// read returns the next chunk of src, valid until the next call.
+func (c *chunkReader) read(src io.Reader) ([]byte, error) {
+	if c.buf == nil || c.grow && len(c.buf) < maxChunk {
+		c.buf = make([]byte, max(2*len(c.buf), minChunk))
+	}
+	n, err := src.Read(c.buf)
+	c.grow = n == len(c.buf)
+	return c.buf[:n], err
 }
 
 func b64Value(c byte) bool {
@@ -45,9 +69,9 @@ func (r *b64Reader) Read(p []byte) (int, error) {
 		if r.done {
 			return 0, io.EOF
 		}
-		n, err := r.src.Read(r.buf[:])
+		chunk, err := r.chunks.read(r.src)
 		bad := false
-		for _, c := range r.buf[:n] {
+		for _, c := range chunk {
 			switch {
 			case b64Value(c):
 				if c == '-' {
@@ -76,12 +100,14 @@ func (r *b64Reader) Read(p []byte) (int, error) {
 			r.done = true
 		}
 		if full > 0 {
-			dec := make([]byte, base64.RawStdEncoding.DecodedLen(full))
-			m, derr := base64.RawStdEncoding.Decode(dec, r.pend[:full])
+			if need := base64.RawStdEncoding.DecodedLen(full); cap(r.dec) < need {
+				r.dec = make([]byte, need)
+			}
+			m, derr := base64.RawStdEncoding.Decode(r.dec[:cap(r.dec)], r.pend[:full])
 			if derr != nil && r.w != nil {
 				r.w.warn("invalid base64 data ignored")
 			}
-			r.out = dec[:m]
+			r.out = r.dec[:m]
 			r.pend = append(r.pend[:0], r.pend[full:]...)
 		}
 		if err != nil && err != io.EOF && r.w != nil {
@@ -97,11 +123,13 @@ func (r *b64Reader) Read(p []byte) (int, error) {
 // "=" not followed by two hex digits or a line break is kept literally, as
 // the RFC recommends, and a trailing "=" at the end is a soft break.
 type qpReader struct {
-	src   io.Reader
-	buf   [8192]byte
-	carry []byte
-	out   []byte
-	done  bool
+	src    io.Reader
+	chunks chunkReader
+	carry  []byte // undecoded end of the last chunk
+	data   []byte // carry and the next chunk, reused
+	dec    []byte // decoded bytes, reused
+	out    []byte // what Read has yet to return, in dec
+	done   bool
 }
 
 func unhex(c byte) (byte, bool) {
@@ -189,13 +217,17 @@ func (r *qpReader) Read(p []byte) (int, error) {
 		if r.done {
 			return 0, io.EOF
 		}
-		n, err := r.src.Read(r.buf[:])
-		data := append(r.carry, r.buf[:n]...)
+		chunk, err := r.chunks.read(r.src)
+		data := chunk
+		if len(r.carry) > 0 {
+			r.data = append(append(r.data[:0], r.carry...), chunk...)
+			data = r.data
+		}
 		final := err != nil
-		var out []byte
-		out, r.carry = decodeQP(make([]byte, 0, len(data)), data, final)
-		r.carry = append([]byte(nil), r.carry...)
-		r.out = out
+		var rest []byte
+		r.dec, rest = decodeQP(r.dec[:0], data, final)
+		r.carry = append(r.carry[:0], rest...)
+		r.out = r.dec
 		if final {
 			r.done = true
 		}

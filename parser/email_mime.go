@@ -41,7 +41,8 @@ type walker struct {
 	rawHTML   []string // decoded HTML parts, kept for tests
 	atts      []Attachment
 	bounce    *Bounce
-	report    bool // multipart/report; report-type=delivery-status
+	report    bool   // multipart/report; report-type=delivery-status
+	copyBuf   []byte // hashing attachments, allocated on first use
 }
 
 func (w *walker) warn(format string, args ...any) {
@@ -57,8 +58,8 @@ func (w *walker) warn(format string, args ...any) {
 }
 
 var (
-	boundaryRe = regexp.MustCompile(`(?i)boundary\s*=\s*"?([^";\r\n]+)"?`)
-	charsetRe  = regexp.MustCompile(`(?i)charset\s*=\s*"?([^";\s]+)"?`)
+	boundaryRe = mustCompileFiltered(`(?i)boundary\s*=\s*"?([^";\r\n]+)"?`)
+	charsetRe  = mustCompileFiltered(`(?i)charset\s*=\s*"?([^";\s]+)"?`)
 )
 
 // mediaType parses a Content-Type value leniently. It returns a lower-case
@@ -204,7 +205,10 @@ func (w *walker) readText(h *textproto.Header, body io.Reader, mt string, params
 func (w *walker) attach(h *textproto.Header, body io.Reader, filename, mt string) {
 	r := transferDecoder(h, body, w)
 	sum := sha256.New()
-	n, err := io.Copy(sum, r)
+	if w.copyBuf == nil {
+		w.copyBuf = make([]byte, 8<<10)
+	}
+	n, err := io.CopyBuffer(sum, readerOnly{r}, w.copyBuf)
 	if err != nil {
 		w.warn("truncated attachment %q: %v", truncate(filename, 60), err)
 	}
@@ -306,7 +310,7 @@ func joinPieces(ps []piece) string {
 	return sb.String()
 }
 
-var stubRe = regexp.MustCompile(`(?i)(view|read|see|open|display)\s+(this|the)\s+(e-?mail|message|newsletter)\s+(in|as|with)\s+(an?\s+)?(html|web|browser|web\s*page|online)|(this|the)\s+(is\s+an?\s+)?(html|mime)\s+(formatted\s+)?(message|e-?mail)|this\s+message\s+is\s+in\s+html|(client|program|reader|software)\s+(does\s+not|doesn't|cannot|can't)\s+(support|display|read)\s+html|enable\s+html|html\s+(only|version)|^\s*\[?\s*html\s*\]?\s*$|multi-?part\s+message\s+in\s+mime\s+format`)
+var stubRe = mustCompileFiltered(`(?i)(view|read|see|open|display)\s+(this|the)\s+(e-?mail|message|newsletter)\s+(in|as|with)\s+(an?\s+)?(html|web|browser|web\s*page|online)|(this|the)\s+(is\s+an?\s+)?(html|mime)\s+(formatted\s+)?(message|e-?mail)|this\s+message\s+is\s+in\s+html|(client|program|reader|software)\s+(does\s+not|doesn't|cannot|can't)\s+(support|display|read)\s+html|enable\s+html|html\s+(only|version)|^\s*\[?\s*html\s*\]?\s*$|multi-?part\s+message\s+in\s+mime\s+format`)
 
 // isStubText reports a text/plain alternative that only says to look at
 // the HTML one, or is empty.
@@ -415,9 +419,15 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// drain reads r to its end. io.Discard reads with a pooled buffer; left
+// to io.Copy, a reader with a WriteTo method (io.MultiReader) would
+// allocate a fresh 32 KB one for every call.
 func drain(r io.Reader) {
-	_, _ = io.Copy(io.Discard, r)
+	_, _ = io.Copy(io.Discard, readerOnly{r})
 }
+
+// readerOnly hides every method of a reader but Read.
+type readerOnly struct{ io.Reader }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

@@ -1,7 +1,6 @@
 package parser
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -49,14 +48,14 @@ type htmlConv struct {
 	pre       int
 	lists     []listState
 	linkHref  []string
-	linkText  []strings.Builder
+	linkText  []*strings.Builder
 	cut       bool
 }
 
 var (
-	hiddenStyleRe = regexp.MustCompile(`(?i)display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all|max-height\s*:\s*0(?:px)?\s*(?:;|$|!)`)
-	quoteClassRe  = regexp.MustCompile(`(?i)gmail_quote|gmail_attr|yahoo_quoted|moz-cite-prefix|protonmail_quote|outlookmessageheader|zmail_extra|tutanota_quote|mailbox_quote|_quote_container`)
-	cutIDRe       = regexp.MustCompile(`(?i)^(?:x_)?(?:divRplyFwdMsg|appendonsend|stopSpelling|zwchr|RE_HEADER|mail-editor-reference-message-container)$`)
+	hiddenStyleRe = mustCompileFiltered(`(?i)display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all|max-height\s*:\s*0(?:px)?\s*(?:;|$|!)`)
+	quoteClassRe  = mustCompileFiltered(`(?i)gmail_quote|gmail_attr|yahoo_quoted|moz-cite-prefix|protonmail_quote|outlookmessageheader|zmail_extra|tutanota_quote|mailbox_quote|_quote_container`)
+	cutIDRe       = mustCompileFiltered(`(?i)^(?:x_)?(?:divRplyFwdMsg|appendonsend|stopSpelling|zwchr|RE_HEADER|mail-editor-reference-message-container)$`)
 )
 
 var voidElems = map[string]bool{
@@ -228,7 +227,7 @@ func (c *htmlConv) start(name string, attrs map[string]string, selfClosing bool)
 		if href := strings.TrimSpace(attrs["href"]); href != "" {
 			e.link = true
 			c.linkHref = append(c.linkHref, href)
-			c.linkText = append(c.linkText, strings.Builder{})
+			c.linkText = append(c.linkText, &strings.Builder{})
 		}
 	}
 	c.stack = append(c.stack, e)

@@ -3,6 +3,7 @@ package parser
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/abadojack/whatlanggo"
 )
@@ -34,10 +35,15 @@ var langWhitelist = func() map[whatlanggo.Lang]bool {
 	return m
 }()
 
-// stopwords are frequent function words of common Latin-script languages.
-// On short texts they beat trigram statistics.
-var stopwords = func() map[string][]string {
-	m := map[string][]string{}
+// stopwordLangs are the languages stopwords knows, in the order that
+// breaks nothing: a tie for first place means no language dominates.
+var stopwordLangs = [...]string{"de", "en", "es", "fr", "it", "nl", "pl", "pt"}
+
+// stopwords maps frequent function words of common Latin-script languages
+// to a bit set of stopwordLangs. On short texts they beat trigram
+// statistics.
+var stopwords = func() map[string]uint8 {
+	m := map[string]uint8{}
 	for lang, ws := range map[string]string{
 		"en": "the and of to in is for on please with more this that we i should be are it at our would not have a an but about can you my there",
 		"fr": "le la les des du de et est pour dans une un que qui plus pas nous vous il sur au aux merci je ce cette sont avec",
@@ -48,43 +54,18 @@ var stopwords = func() map[string][]string {
 		"nl": "de het een en van is niet voor met op te ik we meer graag zijn dat die ook in wij",
 		"pl": "i w z na nie się do że jest o to dla po więcej proszę oraz są przy",
 	} {
+		bit := uint8(0)
+		for i, l := range stopwordLangs {
+			if l == lang {
+				bit = 1 << i
+			}
+		}
 		for _, w := range strings.Fields(ws) {
-			m[w] = append(m[w], lang)
+			m[w] |= bit
 		}
 	}
 	return m
 }()
-
-// stopwordLanguage returns the language whose function words clearly
-// dominate text, or "".
-func stopwordLanguage(text string) string {
-	score := map[string]int{}
-	n := 0
-	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) }) {
-		n++
-		for _, l := range stopwords[w] {
-			score[l]++
-		}
-		if n > 2000 {
-			break
-		}
-	}
-	best, second, bestLang := 0, 0, ""
-	for l, c := range score {
-		if c > best || (c == best && l < bestLang) {
-			if c > best {
-				second = best
-			}
-			best, bestLang = c, l
-		} else if c > second {
-			second = c
-		}
-	}
-	if best >= 2 && best > second && best*5 >= n {
-		return bestLang
-	}
-	return ""
-}
 
 // swahiliWords are frequent Swahili function words.
 var swahiliWords = map[string]bool{
@@ -94,20 +75,96 @@ var swahiliWords = map[string]bool{
 	"hapa": true, "kuna": true, "mimi": true, "sisi": true, "wao": true, "huu": true, "hizi": true,
 }
 
-// isSwahili reports text where Swahili function words and the typical
-// "ku-"/"wa-" verb and noun prefixes dominate.
-func isSwahili(text string) bool {
-	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) })
-	if len(words) < minLatinWords {
-		return false
+// maxStopwordWords bounds the words stopwordLanguage scores.
+const maxStopwordWords = 2001
+
+// wordStats is what one pass over the lower-cased words of a text finds.
+type wordStats struct {
+	words   int // all words
+	swahili int // Swahili function words and typical prefixes
+	scored  int // words scored for stopwords: min(words, maxStopwordWords)
+	score   [len(stopwordLangs)]int
+}
+
+// countWords splits text into words as strings.FieldsFunc(strings.ToLower(
+// text), not a letter) would, without building either, and tallies
+// Swahili markers and stopwords.
+func countWords(text string) wordStats {
+	var st wordStats
+	var buf [64]byte
+	w := buf[:0]
+	flush := func() {
+		if len(w) == 0 {
+			return
+		}
+		st.words++
+		if swahiliWords[string(w)] || (len(w) > 4 && (hasPrefix(w, "ku") || hasPrefix(w, "mwa") || hasPrefix(w, "wana") || hasPrefix(w, "tuna") || hasPrefix(w, "napend"))) {
+			st.swahili++
+		}
+		if st.scored < maxStopwordWords {
+			st.scored++
+			if set := stopwords[string(w)]; set != 0 {
+				for i := range stopwordLangs {
+					if set&(1<<i) != 0 {
+						st.score[i]++
+					}
+				}
+			}
+		}
+		w = w[:0]
 	}
-	hits := 0
-	for _, w := range words {
-		if swahiliWords[w] || (len(w) > 4 && (strings.HasPrefix(w, "ku") || strings.HasPrefix(w, "mwa") || strings.HasPrefix(w, "wana") || strings.HasPrefix(w, "tuna") || strings.HasPrefix(w, "napend"))) {
-			hits++
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			i++
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if 'a' <= c && c <= 'z' {
+				w = append(w, c)
+			} else {
+				flush()
+			}
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		i += size
+		if r = unicode.ToLower(r); unicode.IsLetter(r) {
+			w = utf8.AppendRune(w, r)
+		} else {
+			flush()
 		}
 	}
-	return hits*3 >= len(words)
+	flush()
+	return st
+}
+
+func hasPrefix(b []byte, p string) bool { return len(b) >= len(p) && string(b[:len(p)]) == p }
+
+// stopwordLanguage returns the language whose function words clearly
+// dominate, or "". A tie for first place is not dominance.
+func (st *wordStats) stopwordLanguage() string {
+	best, second, bestLang := 0, 0, ""
+	for i, c := range st.score {
+		switch {
+		case c > best:
+			second, best, bestLang = best, c, stopwordLangs[i]
+		case c == best:
+			second = c
+		case c > second:
+			second = c
+		}
+	}
+	if best >= 2 && best > second && best*5 >= st.scored {
+		return bestLang
+	}
+	return ""
+}
+
+// isSwahili reports text where Swahili function words and the typical
+// "ku-"/"wa-" verb and noun prefixes dominate.
+func (st *wordStats) isSwahili() bool {
+	return st.words >= minLatinWords && st.swahili*3 >= st.words
 }
 
 // DetectLanguage returns the ISO 639-1 code of the language text is
@@ -121,7 +178,22 @@ func DetectLanguage(text string) string {
 	}
 	var latin, cyr, arabic, deva, han, kana, hangul, other, letters, words int
 	inWord := false
-	for _, r := range text {
+	for i := 0; i < len(text); {
+		var r rune
+		if c := text[i]; c < utf8.RuneSelf {
+			i++
+			if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
+				inWord = true
+				letters++
+				latin++
+				continue
+			}
+			r = rune(c)
+		} else {
+			var size int
+			r, size = utf8.DecodeRuneInString(text[i:])
+			i += size
+		}
 		if !unicode.IsLetter(r) {
 			if inWord {
 				words++
@@ -168,19 +240,23 @@ func DetectLanguage(text string) string {
 			return "zh"
 		}
 	}
-	info := whatlanggo.DetectWithOptions(text, whatlanggo.Options{Whitelist: langWhitelist})
-	code := ""
-	if info.Lang >= 0 {
-		code = info.Lang.Iso6391()
+	// The trigram detector (whatlanggo's, see lang_trigram.go) is most of
+	// the cost of this function: it is only run where its answer is used.
+	detect := func() (code string, confidence float64) {
+		lang, confidence := detectTrigrams(text)
+		if lang >= 0 {
+			code = lang.Iso6391()
+		}
+		return code, confidence
 	}
 	switch {
 	case arabic*2 >= letters && arabic >= minOtherLetters:
-		if (code == "fa" || code == "ur") && info.Confidence >= 0.8 {
+		if code, conf := detect(); (code == "fa" || code == "ur") && conf >= 0.8 {
 			return code
 		}
 		return "ar"
 	case deva*2 >= letters && deva >= minOtherLetters:
-		if code != "" && code != "hi" && info.Confidence >= 0.8 {
+		if code, conf := detect(); code != "" && code != "hi" && conf >= 0.8 {
 			return code
 		}
 		return "hi"
@@ -196,29 +272,33 @@ func DetectLanguage(text string) string {
 		case strings.ContainsAny(text, "ыэъЫЭЪё"):
 			return "ru"
 		}
-		if info.Confidence < minConfidence {
-			return ""
+		if code, conf := detect(); conf >= minConfidence {
+			return code
 		}
-		return code
+		return ""
 	case latin*2 >= letters:
 		if latin < minLatinLetters || words < minLatinWords {
 			return ""
 		}
-		if isSwahili(text) {
+		st := countWords(text)
+		if st.isSwahili() {
 			// whatlanggo has no Swahili profile.
 			return "sw"
 		}
-		if l := stopwordLanguage(text); l != "" {
+		if l := st.stopwordLanguage(); l != "" {
 			return l
 		}
-		if info.Confidence < minConfidence {
-			return ""
+		if code, conf := detect(); conf >= minConfidence {
+			return code
 		}
-		return code
+		return ""
 	default:
-		if other < minOtherLetters || info.Confidence < minConfidence {
+		if other < minOtherLetters {
 			return ""
 		}
-		return code
+		if code, conf := detect(); conf >= minConfidence {
+			return code
+		}
+		return ""
 	}
 }

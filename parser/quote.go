@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 	"unicode"
@@ -13,25 +14,87 @@ const maxAttributionLen = 500
 
 var (
 	// Separators that introduce an original or forwarded message.
-	separatorRe   = regexp.MustCompile(`(?i)^[\s>*]*[-=_~]{2,}\s*(?:original message|original e-?mail|reply message|forwarded message|forwarded e-?mail|message d'origine|message original|message transféré|mensaje original|mensaje reenviado|mensagem original|mensagem encaminhada|ursprüngliche nachricht|ursprungliche nachricht|antwort nachricht|weitergeleitete nachricht|originalnachricht|messaggio originale|messaggio inoltrato|oorspronkelijk bericht|origineel bericht|doorgestuurd bericht|wiadomość oryginalna|oryginalna wiadomość|przekazana wiadomość|исходное сообщение|пересылаемое сообщение|пересланное сообщение|оригінальне повідомлення|переслане повідомлення|oprindelig meddelelse|videresendt meddelelse|opprinnelig melding|videresendt melding|ursprungligt meddelande|vidarebefordrat meddelande|alkuperäinen viesti|původní zpráva|eredeti üzenet|orijinal mesaj|mesaj original|原始邮件|原始郵件|转发的邮件|轉寄的郵件|元のメッセージ|転送されたメッセージ|원본 메시지|전달된 메시지|الرسالة الأصلية|رسالة معاد توجيهها|ujumbe wa awali|ujumbe uliotumwa|मूल संदेश|अग्रेषित संदेश|thư gốc)\s*[-=_~]*\s*$`)
-	forwardMarkRe = regexp.MustCompile(`(?i)forward|transf|reenv|encaminh|weitergeleitet|inoltrat|doorgestuurd|przekazan|пересл|пересыл|переслан|videresendt|vidarebefordrat|转发|轉寄|転送|전달|توجيه|अग्रेषित|uliotumwa`)
+	separatorRe   = mustCompileFiltered(`(?i)^[\s>*]*[-=_~]{2,}\s*(?:original message|original e-?mail|reply message|forwarded message|forwarded e-?mail|message d'origine|message original|message transféré|mensaje original|mensaje reenviado|mensagem original|mensagem encaminhada|ursprüngliche nachricht|ursprungliche nachricht|antwort nachricht|weitergeleitete nachricht|originalnachricht|messaggio originale|messaggio inoltrato|oorspronkelijk bericht|origineel bericht|doorgestuurd bericht|wiadomość oryginalna|oryginalna wiadomość|przekazana wiadomość|исходное сообщение|пересылаемое сообщение|пересланное сообщение|оригінальне повідомлення|переслане повідомлення|oprindelig meddelelse|videresendt meddelelse|opprinnelig melding|videresendt melding|ursprungligt meddelande|vidarebefordrat meddelande|alkuperäinen viesti|původní zpráva|eredeti üzenet|orijinal mesaj|mesaj original|原始邮件|原始郵件|转发的邮件|轉寄的郵件|元のメッセージ|転送されたメッセージ|원본 메시지|전달된 메시지|الرسالة الأصلية|رسالة معاد توجيهها|ujumbe wa awali|ujumbe uliotumwa|मूल संदेश|अग्रेषित संदेश|thư gốc)\s*[-=_~]*\s*$`)
+	forwardMarkRe = mustCompileFiltered(`(?i)forward|transf|reenv|encaminh|weitergeleitet|inoltrat|doorgestuurd|przekazan|пересл|пересыл|переслан|videresendt|vidarebefordrat|转发|轉寄|転送|전달|توجيه|अग्रेषित|uliotumwa`)
 	// Apple Mail and friends: "Begin forwarded message:".
-	beginForwardRe = regexp.MustCompile(`(?i)^[\s>]*(?:begin forwarded message|début du message réexpédié|début du message transféré|inicio del mensaje reenviado|comienzo del mensaje reenviado|início da mensagem reencaminhada|início da mensagem encaminhada|anfang der weitergeleiteten nachricht|inizio messaggio inoltrato|begin doorgestuurd bericht|początek przekazanej wiadomości|начало пересылаемого сообщения|початок пересланого повідомлення|vidarebefordrat mejl|videresendt besked|転送されたメッセージ|以下是转发的邮件|전달된 메시지)\s*[:：]?\s*$`)
+	beginForwardRe = mustCompileFiltered(`(?i)^[\s>]*(?:begin forwarded message|début du message réexpédié|début du message transféré|inicio del mensaje reenviado|comienzo del mensaje reenviado|início da mensagem reencaminhada|início da mensagem encaminhada|anfang der weitergeleiteten nachricht|inizio messaggio inoltrato|begin doorgestuurd bericht|początek przekazanej wiadomości|начало пересылаемого сообщения|початок пересланого повідомлення|vidarebefordrat mejl|videresendt besked|転送されたメッセージ|以下是转发的邮件|전달된 메시지)\s*[:：]?\s*$`)
 	// A line of underscores, dashes or equals signs (Outlook puts one
 	// above its header block).
 	ruleLineRe = regexp.MustCompile(`^\s*(?:_{5,}|-{5,}|={5,}|\*{5,})\s*$`)
 
 	headerKeyRe = regexp.MustCompile(`^\s*[*_]{0,2}\s*([\p{L}][\p{L}\p{M} .'-]{0,30}?)\s*[*_]{0,2}\s*[:：]`)
 
-	// Attribution verbs ("... wrote:") at the end of the attribution.
-	verbEndRe = regexp.MustCompile(`(?i)(?:(?:^|[\s,"'>)])(?:wrote|writes|has written|sent|a écrit|a ecrit|écrit|escribió|escribio|ha escrit|va escriure|escreveu|escrito|schrieb|schreibt|geschrieben|ha scritto|scrive|schreef|geschreven|napisał\(a\)|napisała|napisał|napisal|pisze|skrev|kirjoitti|írta|a scris|yazdı|napsal\(a\)|napsala|napsal|aliandika|kirjutas|rašė|rakstīja)|(?:написал\(а\)|написала|написал|написав\(ла\)|написав|пише|пишет|έγραψε|כתב|כתבה|đã viết|ने लिखा|लिखा|写道|寫道|のメッセージ|님이 작성|작성|كتب))\s*[:：]?\s*$`)
+	// Attribution verbs ("... wrote:") at the end of the attribution,
+	// as endsWithVerb finds them.
+	verbEndRe = regexp.MustCompile(`(?i)(?:(?:^|[\s,"'>)])(?:` + quoteAlternation(boundedEndVerbs) + `)|(?:` + quoteAlternation(freeEndVerbs) + `))\s*[:：]?\s*$`)
 	// Verbs that come before the name in verb-second languages.
-	verbMidRe    = regexp.MustCompile(`(?i)(?:(?:^|\s)(?:schrieb|schreef|skrev|schreibt|napisał|escribió|a écrit|wrote|heeft)(?:\s|$)|كتب|כתב|написал|написав)`)
+	verbMidRe    = mustCompileFiltered(`(?i)(?:(?:^|\s)(?:schrieb|schreef|skrev|schreibt|napisał|escribió|a écrit|wrote|heeft)(?:\s|$)|كتب|כתב|написал|написав)`)
 	onPrefixRe   = regexp.MustCompile(`(?i)^(?:on|le|el|em|am|il|op|w dniu|dnia|den|på|vào|dne|στις|в|у|في|在|às|a|el día|pe|op de|kl\.|man\.|tir\.|ons\.|tor\.|fre\.|lør\.|søn\.|mån\.|tis\.|fre\.|ma\.|ti\.|to\.|pe\.|la\.|su\.)(?:\s|,|$)|^\d`)
 	dateStartRe  = regexp.MustCompile(`^(?:\d{4}[-/.年]\s?\d{1,2}[-/.月]|\d{1,2}[-/.]\s?\d{1,2}[-/.]\s?\d{2,4}|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,? \d|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))`)
 	emailRe      = regexp.MustCompile(`[\p{L}\p{N}._%+'-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+|mailto:`)
 	sharedLineRe = regexp.MustCompile(`^(.*?\S)\s*(?:-{2,}\s*|\s)((?:On|Le|El|Am|Op|Il|Em)\s.*)$`)
 )
+
+// Verbs ending an attribution: the bounded ones at the start of the text
+// or after white space or one of ,"'>) — the others after anything.
+var (
+	boundedEndVerbs = []string{"wrote", "writes", "has written", "sent", "a écrit", "a ecrit", "écrit", "escribió", "escribio", "ha escrit", "va escriure", "escreveu", "escrito", "schrieb", "schreibt", "geschrieben", "ha scritto", "scrive", "schreef", "geschreven", "napisał(a)", "napisała", "napisał", "napisal", "pisze", "skrev", "kirjoitti", "írta", "a scris", "yazdı", "napsal(a)", "napsala", "napsal", "aliandika", "kirjutas", "rašė", "rakstīja"}
+	freeEndVerbs    = []string{"написал(а)", "написала", "написал", "написав(ла)", "написав", "пише", "пишет", "έγραψε", "כתב", "כתבה", "đã viết", "ने लिखा", "लिखा", "写道", "寫道", "のメッセージ", "님이 작성", "작성", "كتب"}
+
+	foldedBoundedEndVerbs = foldStrings(boundedEndVerbs)
+	foldedFreeEndVerbs    = foldStrings(freeEndVerbs)
+)
+
+func quoteAlternation(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = regexp.QuoteMeta(w)
+	}
+	return strings.Join(q, "|")
+}
+
+func foldStrings(words []string) [][]byte {
+	out := make([][]byte, len(words))
+	for i, w := range words {
+		out[i] = appendFolded(nil, w)
+	}
+	return out
+}
+
+// endsWithVerb reports whether verbEndRe matches s, without running it: a
+// match ends with a verb followed by nothing but white space and at most
+// one colon, so the verb must end where the text does once those are
+// trimmed. Case is compared as the regexp does (foldRune).
+func endsWithVerb(s string) bool {
+	var buf [256]byte
+	t := trimRightRegexpSpace(appendFolded(buf[:0], s))
+	if bytes.HasSuffix(t, []byte(":")) {
+		t = t[:len(t)-1]
+	} else if bytes.HasSuffix(t, []byte("：")) {
+		t = t[:len(t)-len("：")]
+	}
+	t = trimRightRegexpSpace(t)
+	for _, v := range foldedBoundedEndVerbs {
+		if i := len(t) - len(v); i >= 0 && string(t[i:]) == string(v) && (i == 0 || strings.IndexByte(" \t\n\f\r,\"'>)", t[i-1]) >= 0) {
+			return true
+		}
+	}
+	for _, v := range foldedFreeEndVerbs {
+		if bytes.HasSuffix(t, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// trimRightRegexpSpace trims what \s matches: ASCII space, \t, \n, \f and
+// \r.
+func trimRightRegexpSpace(t []byte) []byte {
+	for len(t) > 0 && strings.IndexByte(" \t\n\f\r", t[len(t)-1]) >= 0 {
+		t = t[:len(t)-1]
+	}
+	return t
+}
 
 // headerKeyClass maps reply-header keys in many languages to what they
 // mean: f(rom), d(ate), t(o), c(c), s(ubject).
@@ -180,7 +243,7 @@ func attributionStrength(s string) attrStrength {
 		return attrNone
 	}
 	endColon := strings.HasSuffix(s, ":") || strings.HasSuffix(s, "：")
-	endVerb := mayEndWithVerb(s, endColon) && verbEndRe.MatchString(tail(s, 80))
+	endVerb := mayEndWithVerb(s, endColon) && endsWithVerb(tail(s, 80))
 	midVerb := endColon && verbMidRe.MatchString(s)
 	hasDigit := strings.ContainsAny(s, "0123456789")
 	hasEmail := (strings.Contains(s, "@") || strings.Contains(s, "mailto:")) && emailRe.MatchString(s)
@@ -351,7 +414,7 @@ func stripQuotes(lines []string) []string {
 			continue
 		}
 		// A reply sharing its last line with the attribution.
-		if len(line) < maxAttributionLen && mayEndWithVerb(strings.TrimSpace(line), strings.HasSuffix(strings.TrimSpace(line), ":")) && verbEndRe.MatchString(tail(line, 80)) {
+		if len(line) < maxAttributionLen && mayEndWithVerb(strings.TrimSpace(line), strings.HasSuffix(strings.TrimSpace(line), ":")) && endsWithVerb(tail(line, 80)) {
 			if m := sharedLineRe.FindStringSubmatch(line); m != nil && attributionStrength(m[2]) == attrStrong && attributionStrength(line) != attrNone {
 				if prefix := strings.TrimRight(m[1], " -"); prefix != "" && attributionStrength(prefix) == attrNone {
 					out = append(out, prefix)

@@ -114,43 +114,53 @@ type Saved struct {
 func (s *Store) SaveEmail(ctx context.Context, ledgerID int64, campaign string, e *parser.Email) (Saved, error) {
 	var out Saved
 	err := s.write(ctx, fmt.Sprintf("save email %d", ledgerID), func(tx *sql.Tx) error {
-		var status, receivedAt string
-		var sugg sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT status, received_at, suggestion_id FROM ledger WHERE id = ?`, ledgerID).Scan(&status, &receivedAt, &sugg); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("ledger row %d: %w", ledgerID, ErrNotFound)
-			}
-			return err
-		}
-		if status != StatusReceived {
-			out.Duplicate = true
-			if sugg.Valid {
-				out.SuggestionID = sugg.Int64
-				return tx.QueryRowContext(ctx, `SELECT ref, sender_id FROM suggestions WHERE id = ?`, sugg.Int64).Scan(&out.Ref, &out.SenderID)
-			}
-			return nil
-		}
-		now := s.now()
-		if e.From != "" {
-			out.SenderID = s.SenderID(e.From)
-			if err := upsertContact(ctx, tx, out.SenderID, "email", e.From, e.FromName, e.Language, now); err != nil {
-				return err
-			}
-		}
-		att, _ := json.Marshal(nonNil(e.Attachments))
-		id, ref, err := insertSuggestion(ctx, tx, suggestionRow{
-			Channel: "email", Campaign: campaign, SenderID: out.SenderID, ReceivedAt: receivedAt, UpdatedAt: ts(now),
-			Subject: e.Subject, Body: e.Body, Signature: e.Signature, Language: e.Language,
-			Disposition: string(e.Disposition), Attachments: string(att), MessageID: e.MessageID,
-			Tags: emailTags(e),
-		})
-		if err != nil {
-			return err
-		}
-		out.SuggestionID, out.Ref = id, ref
-		_, err = tx.ExecContext(ctx, `UPDATE ledger SET status = 'parsed', error = '', suggestion_id = ?, sender_id = ? WHERE id = ?`, id, out.SenderID, ledgerID)
+		var err error
+		out, err = s.saveEmailTx(ctx, tx, ledgerID, campaign, e)
 		return err
 	})
+	return out, err
+}
+
+// saveEmailTx is SaveEmail inside the caller's write transaction, so the
+// single and the batched API (SaveEmails) share one set of rules. A row
+// saved earlier in the same transaction counts as already parsed.
+func (s *Store) saveEmailTx(ctx context.Context, tx *sql.Tx, ledgerID int64, campaign string, e *parser.Email) (Saved, error) {
+	var out Saved
+	var status, receivedAt string
+	var sugg sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT status, received_at, suggestion_id FROM ledger WHERE id = ?`, ledgerID).Scan(&status, &receivedAt, &sugg); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return out, fmt.Errorf("ledger row %d: %w", ledgerID, ErrNotFound)
+		}
+		return out, err
+	}
+	if status != StatusReceived {
+		out.Duplicate = true
+		if sugg.Valid {
+			out.SuggestionID = sugg.Int64
+			return out, tx.QueryRowContext(ctx, `SELECT ref, sender_id FROM suggestions WHERE id = ?`, sugg.Int64).Scan(&out.Ref, &out.SenderID)
+		}
+		return out, nil
+	}
+	now := s.now()
+	if e.From != "" {
+		out.SenderID = s.SenderID(e.From)
+		if err := upsertContact(ctx, tx, out.SenderID, "email", e.From, e.FromName, e.Language, now); err != nil {
+			return out, err
+		}
+	}
+	att, _ := json.Marshal(nonNil(e.Attachments))
+	id, ref, err := insertSuggestion(ctx, tx, suggestionRow{
+		Channel: "email", Campaign: campaign, SenderID: out.SenderID, ReceivedAt: receivedAt, UpdatedAt: ts(now),
+		Subject: e.Subject, Body: e.Body, Signature: e.Signature, Language: e.Language,
+		Disposition: string(e.Disposition), Attachments: string(att), MessageID: e.MessageID,
+		Tags: emailTags(e),
+	})
+	if err != nil {
+		return out, err
+	}
+	out.SuggestionID, out.Ref = id, ref
+	_, err = tx.ExecContext(ctx, `UPDATE ledger SET status = 'parsed', error = '', suggestion_id = ?, sender_id = ? WHERE id = ?`, id, out.SenderID, ledgerID)
 	return out, err
 }
 
@@ -165,9 +175,20 @@ func nonNil(a []parser.Attachment) []parser.Attachment {
 // reason for staff to look at.
 func (s *Store) Quarantine(ctx context.Context, ledgerID int64, reason string) error {
 	return s.write(ctx, fmt.Sprintf("quarantine ledger row %d", ledgerID), func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE ledger SET status = 'quarantined', error = ? WHERE id = ? AND status = 'received'`, reason, ledgerID)
+		_, err := quarantineTx(ctx, tx, ledgerID, reason)
 		return err
 	})
+}
+
+// quarantineTx is Quarantine inside the caller's write transaction. It
+// reports whether the row was still in status received, so changed.
+func quarantineTx(ctx context.Context, tx *sql.Tx, ledgerID int64, reason string) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE ledger SET status = 'quarantined', error = ? WHERE id = ? AND status = 'received'`, reason, ledgerID)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // LedgerItem is a ledger row with its payload.
