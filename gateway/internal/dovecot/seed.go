@@ -140,3 +140,35 @@ func (s *Server) Count(folder string, flag imap.Flag) (total, flagged int, err e
 	}
 	return total, flagged, c.Logout().Wait()
 }
+
+// MessageIDs counts the distinct Message-IDs in folder. A server stopped
+// in the middle of a MOVE may leave a message copied but not yet removed,
+// so the same message can sit in a folder twice; tests that check "each
+// message moved once" count distinct messages.
+func (s *Server) MessageIDs(folder string) (distinct int, err error) {
+	c, err := s.Dial(nil)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	sd, err := c.Select(folder, &imap.SelectOptions{ReadOnly: true}).Wait()
+	if err != nil {
+		return 0, fmt.Errorf("dovecot: examine %s: %w", folder, err)
+	}
+	if sd.NumMessages == 0 {
+		return 0, c.Logout().Wait()
+	}
+	var all imap.SeqSet
+	all.AddRange(1, sd.NumMessages)
+	msgs, err := c.Fetch(all, &imap.FetchOptions{Envelope: true}).Collect()
+	if err != nil {
+		return 0, fmt.Errorf("dovecot: fetch envelopes of %s: %w", folder, err)
+	}
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		if m.Envelope != nil {
+			seen[m.Envelope.MessageID] = true
+		}
+	}
+	return len(seen), c.Logout().Wait()
+}

@@ -1,0 +1,318 @@
+package gateway
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/intake-gateway/intake/parser"
+	"github.com/intake-gateway/intake/store"
+)
+
+// batchWorld is a fresh store with an Ingester, its metrics and a record
+// of the OnSaved calls, so that EmailBatch and Email can be run side by
+// side on the same input and their results compared.
+type batchWorld struct {
+	st      *store.Store
+	db      *sql.DB
+	in      *Ingester
+	m       *Metrics
+	onSaved []string // Message-IDs, in call order
+}
+
+func newBatchWorld(t *testing.T, erasure bool) *batchWorld {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "intake.db")
+	st, err := store.Open(ctx, path, store.Options{SenderKey: []byte("batch test key")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	w := &batchWorld{st: st, db: db, m: NewMetrics()}
+	w.in = &Ingester{Store: st, Metrics: w.m, OnSaved: func(_ context.Context, e *parser.Email, s store.Saved, campaign string) {
+		if s.SuggestionID == 0 || s.Duplicate || campaign != "river" {
+			t.Errorf("OnSaved(%s) with %+v, campaign %q", e.MessageID, s, campaign)
+		}
+		w.onSaved = append(w.onSaved, e.MessageID)
+	}}
+	if erasure {
+		w.in.Erasure = NewEmailEraser(DefaultConfig(), st, nil, nil)
+	}
+	return w
+}
+
+// state is the database's content without ids, refs and clocks, in a
+// stable order, as one comparable text.
+func (w *batchWorld) state(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT source, COALESCE(uid, 0), COALESCE(external_id, ''), status, error, sender_id, suggestion_id IS NOT NULL FROM ledger ORDER BY 1, 2, 3, 4`,
+		`SELECT sender_id, campaign, subject, body, disposition, tags, message_id FROM suggestions ORDER BY 7, 3, 4`,
+		`SELECT sender_id, kind, address, display_name FROM contacts ORDER BY 1`,
+		`SELECT sender_id, channel, reason FROM opt_outs ORDER BY 1`,
+		`SELECT count(*), 0, 0 FROM outbox`,
+	} {
+		rows, err := w.db.Query(q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintln(&b, vals...)
+		}
+		rows.Close()
+		b.WriteString("--\n")
+	}
+	return b.String()
+}
+
+// counters are the email metrics the Ingester moves.
+func (w *batchWorld) counters(t *testing.T) [4]float64 {
+	t.Helper()
+	return [4]float64{
+		imapMetric(t, w.m.Received.WithLabelValues("email")),
+		imapMetric(t, w.m.Suggestions.WithLabelValues("email")),
+		imapMetric(t, w.m.Duplicates.WithLabelValues("email")),
+		imapMetric(t, w.m.Quarantined.WithLabelValues("email")),
+	}
+}
+
+// batchItem is an IMAP-style item: uid numbers it within the mailbox.
+func batchItem(uid int, raw []byte) store.EmailItem {
+	return store.EmailItem{Source: "INBOX", UIDValidity: 3, UID: uint32(uid), Raw: raw}
+}
+
+// brief is what a caller learns of one message, without random refs.
+func brief(o Outcome, s store.Saved) string {
+	return fmt.Sprintf("%v new-suggestion=%v dup=%v sender=%s", o, s.SuggestionID != 0, s.Duplicate, s.SenderID)
+}
+
+// TestEmailBatchMatchesEmail runs the same mail through EmailBatch and
+// through Email one message at a time, on two stores with the same
+// history, and wants the same outcomes, database, metrics and OnSaved
+// calls (in the same order).
+func TestEmailBatchMatchesEmail(t *testing.T) {
+	const (
+		amina = "amina@participant.example"
+		bob   = "bob@participant.example"
+	)
+	mail := func(from, id, subject, body string) []byte { return ingestRaw(from, id, subject, body) }
+	cases := []struct {
+		label   string
+		erasure bool
+		before  []store.EmailItem // ingested with Email first, in both worlds
+		left    []store.EmailItem // committed to the ledger only: a crash before parsing
+		batch   []store.EmailItem
+	}{
+		{
+			label:  "suggestions, quarantines and duplicates",
+			before: []store.EmailItem{batchItem(1, mail(amina, "old@p", "Old", "Said before"))},
+			left:   []store.EmailItem{batchItem(2, mail(bob, "left@p", "Left", "Committed before a crash"))},
+			batch: append([]store.EmailItem{
+				batchItem(1, mail(amina, "old@p", "Old", "Said before")),              // already parsed
+				batchItem(2, mail(bob, "left@p", "Left", "Committed before a crash")), // pending row
+				batchItem(3, mail(amina, "a1@p", "Trees", "Plant trees #river")),
+				batchItem(4, imapMalformed(4)),
+				batchItem(5, mail(bob, "b1@p", "Benches", "More benches")),
+				batchItem(6, mail(amina, "a1@p", "Trees", "Plant trees #river")), // same Message-ID, other UID
+				batchItem(7, imapMalformed(4)),                                   // same bytes again
+				batchItem(8, imapBlank(8)),
+				batchItem(3, mail(amina, "a1@p", "Trees", "Plant trees #river")), // same UID again
+			}, backlogItems(100, 200)...),
+		},
+		{
+			label:   "erasure requests in the middle",
+			erasure: true,
+			before:  []store.EmailItem{batchItem(1, mail(amina, "old@p", "Old", "Said before"))},
+			left:    []store.EmailItem{batchItem(2, mail(amina, "left@p", "Left", "Committed before a crash"))},
+			batch: []store.EmailItem{
+				batchItem(2, mail(amina, "left@p", "Left", "Committed before a crash")),
+				batchItem(3, mail(amina, "a1@p", "Trees", "Plant trees")),
+				batchItem(4, mail(bob, "b1@p", "Benches", "More benches")),
+				batchItem(5, imapMalformed(5)),
+				batchItem(6, mail(amina, "del1@p", "DELETE", "")),
+				batchItem(7, mail(amina, "a2@p", "Again", "A new idea after the erasure")),
+				batchItem(8, mail(bob, "b1@p", "Benches", "More benches")), // duplicate of UID 4
+				batchItem(9, mail(amina, "a1@p", "Trees", "Plant trees")),  // erased with her: new again
+				batchItem(10, mail(bob, "b2@p", "Lights", "Street lights")),
+				batchItem(11, mail(amina, "del2@p", "supprimer", "")),
+				batchItem(12, mail(bob, "b3@p", "Paths", "Wider paths")),
+				batchItem(6, mail(amina, "del1@p", "DELETE", "")), // the request again
+			},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.label, func(t *testing.T) {
+			ctx := context.Background()
+			batched, single := newBatchWorld(t, c.erasure), newBatchWorld(t, c.erasure)
+			for _, w := range []*batchWorld{batched, single} {
+				for _, it := range c.before {
+					if _, _, err := w.in.Email(ctx, it, "river"); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for _, it := range c.left {
+					if _, err := w.st.ReceiveEmail(ctx, it); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			outs, saved, err := batched.in.EmailBatch(ctx, c.batch, "river")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(outs) != len(c.batch) || len(saved) != len(c.batch) {
+				t.Fatalf("EmailBatch returned %d outcomes and %d results for %d items", len(outs), len(saved), len(c.batch))
+			}
+			for i, it := range c.batch {
+				o, s, err := single.in.Email(ctx, it, "river")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := brief(outs[i], saved[i]), brief(o, s); got != want {
+					t.Errorf("item %d (UID %d): EmailBatch gave %s, Email gave %s", i, it.UID, got, want)
+				}
+			}
+			if got, want := batched.state(t), single.state(t); got != want {
+				t.Errorf("database after EmailBatch:\n%s\nafter Email one at a time:\n%s", got, want)
+			}
+			if got, want := batched.counters(t), single.counters(t); got != want {
+				t.Errorf("metrics (received, suggestions, duplicates, quarantined) = %v, want %v", got, want)
+			}
+			if !slices.Equal(batched.onSaved, single.onSaved) {
+				t.Errorf("OnSaved calls %v, want %v", batched.onSaved, single.onSaved)
+			}
+			if p, err := batched.st.Pending(ctx, "email", 10); err != nil || len(p) != 0 {
+				t.Errorf("Pending after EmailBatch = %d rows, %v", len(p), err)
+			}
+		})
+	}
+}
+
+// backlogItems are well-formed suggestions with UIDs from..to-1, every
+// tenth one unparseable, to give the parallel parser something to order.
+func backlogItems(from, to int) []store.EmailItem {
+	var out []store.EmailItem
+	for uid := from; uid < to; uid++ {
+		raw := imapTestMessage(uid)
+		if uid%10 == 0 {
+			raw = imapMalformed(uid)
+		}
+		out = append(out, batchItem(uid, raw))
+	}
+	return out
+}
+
+// TestEmailBatchStoreFailure: when the store refuses a message, EmailBatch
+// reports only what it finished (nothing, when the refusal is in the
+// batch's one save transaction), leaves the rest pending, and the
+// one-at-a-time retry (Ingester.emails) commits everything before the
+// refused message, as Email one at a time would have.
+func TestEmailBatchStoreFailure(t *testing.T) {
+	ctx := context.Background()
+	w := newBatchWorld(t, true)
+	if _, err := w.db.Exec(`CREATE TRIGGER refuse_boom BEFORE INSERT ON suggestions WHEN new.subject = 'boom'
+		BEGIN SELECT RAISE(ABORT, 'disk full'); END`); err != nil {
+		t.Fatal(err)
+	}
+	const amina, bob = "amina@participant.example", "bob@participant.example"
+	plain := []store.EmailItem{
+		batchItem(1, ingestRaw(bob, "b1@p", "Benches", "More benches")),
+		batchItem(2, imapMalformed(2)),
+		batchItem(3, ingestRaw(bob, "boom@p", "boom", "refused")),
+		batchItem(4, ingestRaw(bob, "b4@p", "Lights", "Street lights")),
+	}
+	outs, saved, err := w.in.EmailBatch(ctx, plain, "river")
+	if err == nil || !strings.Contains(err.Error(), "disk full") || len(outs) != 0 || len(saved) != 0 {
+		t.Fatalf("EmailBatch with a refused message = %v, %v, %v; want the store's error and nothing finished", outs, saved, err)
+	}
+	if p, _ := w.st.Pending(ctx, "email", 10); len(p) != 4 {
+		t.Errorf("%d rows pending after the failed batch, want all 4", len(p))
+	}
+	if len(w.onSaved) != 0 {
+		t.Errorf("OnSaved ran for an uncommitted batch: %v", w.onSaved)
+	}
+	got, err := w.in.emails(ctx, plain, "river")
+	if err == nil || !slices.Equal(got, []Outcome{OutcomeNew, OutcomeQuarantined}) {
+		t.Fatalf("emails = %v, %v; want the two messages before the refused one, and the error", got, err)
+	}
+	if !slices.Equal(w.onSaved, []string{"b1@p"}) {
+		t.Errorf("OnSaved calls %v, want b1@p only", w.onSaved)
+	}
+
+	// After an erasure request the batch goes on one message at a time;
+	// what was finished before the refusal is reported.
+	withErasure := []store.EmailItem{
+		batchItem(10, ingestRaw(amina, "a1@p", "Trees", "Plant trees")),
+		batchItem(11, ingestRaw(amina, "del@p", "DELETE", "")),
+		batchItem(12, ingestRaw(amina, "a2@p", "Again", "After")),
+		batchItem(13, ingestRaw(amina, "boom2@p", "boom", "refused")),
+		batchItem(14, ingestRaw(amina, "a3@p", "More", "Later")),
+	}
+	outs, _, err = w.in.EmailBatch(ctx, withErasure, "river")
+	if err == nil || !slices.Equal(outs, []Outcome{OutcomeNew, OutcomeNew, OutcomeNew}) {
+		t.Fatalf("EmailBatch = %v, %v; want three finished, then the store's error", outs, err)
+	}
+}
+
+// TestEmailBatchResume: a batch whose ledger commit went through but whose
+// save did not (as after a crash between the two) is finished by Resume,
+// once; the same messages fetched again are then all duplicates.
+func TestEmailBatchResume(t *testing.T) {
+	ctx := context.Background()
+	w := newBatchWorld(t, false)
+	items := backlogItems(1, 41)
+	if _, err := w.db.Exec(`CREATE TRIGGER crash BEFORE INSERT ON suggestions BEGIN SELECT RAISE(ABORT, 'killed'); END`); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.in.EmailBatch(ctx, items, "river"); err == nil {
+		t.Fatal("EmailBatch succeeded despite the refused save")
+	}
+	if p, _ := w.st.Pending(ctx, "email", 100); len(p) != len(items) {
+		t.Fatalf("%d rows pending, want %d", len(p), len(items))
+	}
+	if _, err := w.db.Exec(`DROP TRIGGER crash`); err != nil {
+		t.Fatal(err)
+	}
+	n, err := w.in.Resume(ctx, func(string) string { return "river" })
+	if err != nil || n != len(items) {
+		t.Fatalf("Resume = %d, %v; want %d", n, err, len(items))
+	}
+	outs, _, err := w.in.EmailBatch(ctx, items, "river")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range outs {
+		if o != OutcomeDuplicate {
+			t.Errorf("item %d fetched again: %v, want duplicate", i, o)
+		}
+	}
+	if len(w.onSaved) != 36 { // 40 messages, 4 of them unparseable
+		t.Errorf("OnSaved ran %d times, want 36", len(w.onSaved))
+	}
+	if got := countRows(t, w.db, `SELECT count(*) FROM suggestions`); got != 36 {
+		t.Errorf("%d suggestions, want 36", got)
+	}
+	if got := countRows(t, w.db, `SELECT count(*) FROM ledger WHERE status = 'quarantined'`); got != 4 {
+		t.Errorf("%d quarantined rows, want 4", got)
+	}
+}
