@@ -334,7 +334,7 @@ var dateCommentRe = regexp.MustCompile(`\s*\([^)]*\)\s*$`)
 // parseDate parses a Date header (RFC 5322 section 3.3), tolerating a few
 // common deviations.
 func parseDate(v string) (time.Time, error) {
-	if d, ok := mailParseDate(v); ok {
+	if d, err := mail.ParseDate(v); err == nil {
 		return d, nil
 	}
 	v2 := dateCommentRe.ReplaceAllString(v, "")

@@ -46,6 +46,10 @@ func splitBody(clean string) (body, sig string) {
 func cleanText(s string) string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
+	if isCleanASCII(s) {
+		// ASCII is in NFC, and nothing below changes it.
+		return s
+	}
 	s = norm.NFC.String(s)
 	return strings.Map(func(r rune) rune {
 		switch r {
@@ -62,6 +66,17 @@ func cleanText(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// isCleanASCII reports ASCII text without control characters other than
+// "\n" and "\t".
+func isCleanASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x7f || c < 0x20 && c != '\n' && c != '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 // finishText trims trailing blanks on every line, collapses runs of blank

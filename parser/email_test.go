@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -147,5 +148,42 @@ func TestDecodeCharsetUnknown(t *testing.T) {
 	var u errUnknownCharset
 	if !errors.As(err, &u) || got != "café" {
 		t.Errorf("decodeCharset(unknown) = %q, %v; want best effort and errUnknownCharset", got, err)
+	}
+}
+
+// TestParseEmailConcurrent parses the golden inputs from several
+// goroutines at once, as the gateway does, and expects the results of a
+// sequential run: the parser shares nothing that changes (run with -race).
+func TestParseEmailConcurrent(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "golden", "*.eml"))
+	var inputs [][]byte
+	var want []string
+	for _, f := range files {
+		in, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, _ := ParseEmail(bytes.NewReader(in))
+		got, _ := json.Marshal(e)
+		inputs, want = append(inputs, in), append(want, string(got))
+	}
+	errs := make(chan string, 4*len(inputs))
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range inputs {
+				e, _ := ParseEmail(bytes.NewReader(inputs[i]))
+				if got, _ := json.Marshal(e); string(got) != want[i] {
+					errs <- files[i]
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for f := range errs {
+		t.Errorf("ParseEmail(%s) differs when run concurrently", f)
 	}
 }

@@ -86,6 +86,7 @@ func htmlToText(src string) string {
 	c := &htmlConv{}
 	z := html.NewTokenizer(strings.NewReader(src))
 	z.SetMaxBuf(0)
+	attrs := map[string]string{} // one tag's, reused: start keeps none
 	for !c.cut {
 		tt := z.Next()
 		switch tt {
@@ -98,8 +99,9 @@ func htmlToText(src string) string {
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, hasAttr := z.TagName()
-			attrs := map[string]string{}
-			for hasAttr {
+			clear(attrs)
+			// Inside skipped content start looks at the name only.
+			for hasAttr && c.skip == 0 {
 				var k, v []byte
 				k, v, hasAttr = z.TagAttr()
 				if len(attrs) < 32 {

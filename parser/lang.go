@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -35,15 +36,16 @@ var langWhitelist = func() map[whatlanggo.Lang]bool {
 	return m
 }()
 
-// stopwordLangs are the languages stopwords knows, in the order that
-// breaks nothing: a tie for first place means no language dominates.
+// stopwordLangs are the languages stopwords knows. A tie for first place
+// means no language dominates, so their order does not matter.
 var stopwordLangs = [...]string{"de", "en", "es", "fr", "it", "nl", "pl", "pt"}
 
-// stopwords maps frequent function words of common Latin-script languages
-// to a bit set of stopwordLangs. On short texts they beat trigram
+// stopwords are frequent function words of common Latin-script languages,
+// mapped to the stopwordLangs they count for: once per time they are
+// listed ("mais" twice for pt). On short texts they beat trigram
 // statistics.
-var stopwords = func() map[string]uint8 {
-	m := map[string]uint8{}
+var stopwords = func() map[string][]uint8 {
+	m := map[string][]uint8{}
 	for lang, ws := range map[string]string{
 		"en": "the and of to in is for on please with more this that we i should be are it at our would not have a an but about can you my there",
 		"fr": "le la les des du de et est pour dans une un que qui plus pas nous vous il sur au aux merci je ce cette sont avec",
@@ -54,14 +56,9 @@ var stopwords = func() map[string]uint8 {
 		"nl": "de het een en van is niet voor met op te ik we meer graag zijn dat die ook in wij",
 		"pl": "i w z na nie się do że jest o to dla po więcej proszę oraz są przy",
 	} {
-		bit := uint8(0)
-		for i, l := range stopwordLangs {
-			if l == lang {
-				bit = 1 << i
-			}
-		}
+		i := slices.Index(stopwordLangs[:], lang)
 		for _, w := range strings.Fields(ws) {
-			m[w] |= bit
+			m[w] = append(m[w], uint8(i))
 		}
 	}
 	return m
@@ -91,6 +88,7 @@ type wordStats struct {
 // Swahili markers and stopwords.
 func countWords(text string) wordStats {
 	var st wordStats
+	var memo runeMemo[rune]
 	var buf [64]byte
 	w := buf[:0]
 	flush := func() {
@@ -103,12 +101,8 @@ func countWords(text string) wordStats {
 		}
 		if st.scored < maxStopwordWords {
 			st.scored++
-			if set := stopwords[string(w)]; set != 0 {
-				for i := range stopwordLangs {
-					if set&(1<<i) != 0 {
-						st.score[i]++
-					}
-				}
+			for _, l := range stopwords[string(w)] {
+				st.score[l]++
 			}
 		}
 		w = w[:0]
@@ -129,7 +123,7 @@ func countWords(text string) wordStats {
 		}
 		r, size := utf8.DecodeRuneInString(text[i:])
 		i += size
-		if r = unicode.ToLower(r); unicode.IsLetter(r) {
+		if r = memo.get(r, lowerLetter); r >= 0 {
 			w = utf8.AppendRune(w, r)
 		} else {
 			flush()
@@ -137,6 +131,14 @@ func countWords(text string) wordStats {
 	}
 	flush()
 	return st
+}
+
+// lowerLetter returns r lower-cased if that is a letter, else -1.
+func lowerLetter(r rune) rune {
+	if r = unicode.ToLower(r); unicode.IsLetter(r) {
+		return r
+	}
+	return -1
 }
 
 func hasPrefix(b []byte, p string) bool { return len(b) >= len(p) && string(b[:len(p)]) == p }
@@ -167,6 +169,61 @@ func (st *wordStats) isSwahili() bool {
 	return st.words >= minLatinWords && st.swahili*3 >= st.words
 }
 
+// letterClass is what DetectLanguage counts a character as.
+type letterClass int8
+
+const (
+	notLetter letterClass = iota
+	latinLetter
+	cyrillicLetter
+	arabicLetter
+	devanagariLetter
+	kanaLetter
+	hanLetter
+	hangulLetter
+	otherLetter
+	numLetterClasses
+)
+
+func classifyLetter(r rune) letterClass {
+	switch {
+	case !unicode.IsLetter(r):
+		return notLetter
+	case unicode.Is(unicode.Latin, r):
+		return latinLetter
+	case unicode.Is(unicode.Cyrillic, r):
+		return cyrillicLetter
+	case unicode.Is(unicode.Arabic, r):
+		return arabicLetter
+	case unicode.Is(unicode.Devanagari, r):
+		return devanagariLetter
+	case unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r):
+		return kanaLetter
+	case unicode.Is(unicode.Han, r):
+		return hanLetter
+	case unicode.Is(unicode.Hangul, r):
+		return hangulLetter
+	}
+	return otherLetter
+}
+
+// runeMemo remembers a function's values for the runes of one text: a
+// text in one script uses few distinct runes, and the Unicode table
+// lookups behind the values are slow. It is meant for non-ASCII runes
+// (rune 0 is the empty slot).
+type runeMemo[V any] struct {
+	key [128]rune
+	val [128]V
+}
+
+func (m *runeMemo[V]) get(r rune, f func(rune) V) V {
+	i := uint32(r) % uint32(len(m.key))
+	if m.key[i] != r {
+		m.key[i], m.val[i] = r, f(r)
+	}
+	return m.val[i]
+}
+
 // DetectLanguage returns the ISO 639-1 code of the language text is
 // written in, or "" when the text is too short or the guess is weak.
 // Scripts that identify a language decide it directly (Hangul: ko, kana:
@@ -176,25 +233,23 @@ func DetectLanguage(text string) string {
 	if len(text) > 64<<10 {
 		text = text[:64<<10]
 	}
-	var latin, cyr, arabic, deva, han, kana, hangul, other, letters, words int
+	var count [numLetterClasses]int
+	var memo runeMemo[letterClass]
+	letters, words := 0, 0
 	inWord := false
 	for i := 0; i < len(text); {
-		var r rune
-		if c := text[i]; c < utf8.RuneSelf {
+		c := letterClass(notLetter)
+		if b := text[i]; b < utf8.RuneSelf {
 			i++
-			if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
-				inWord = true
-				letters++
-				latin++
-				continue
+			if 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' {
+				c = latinLetter
 			}
-			r = rune(c)
 		} else {
-			var size int
-			r, size = utf8.DecodeRuneInString(text[i:])
+			r, size := utf8.DecodeRuneInString(text[i:])
 			i += size
+			c = memo.get(r, classifyLetter)
 		}
-		if !unicode.IsLetter(r) {
+		if c == notLetter {
 			if inWord {
 				words++
 			}
@@ -203,25 +258,10 @@ func DetectLanguage(text string) string {
 		}
 		inWord = true
 		letters++
-		switch {
-		case unicode.Is(unicode.Latin, r):
-			latin++
-		case unicode.Is(unicode.Cyrillic, r):
-			cyr++
-		case unicode.Is(unicode.Arabic, r):
-			arabic++
-		case unicode.Is(unicode.Devanagari, r):
-			deva++
-		case unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r):
-			kana++
-		case unicode.Is(unicode.Han, r):
-			han++
-		case unicode.Is(unicode.Hangul, r):
-			hangul++
-		default:
-			other++
-		}
+		count[c]++
 	}
+	latin, cyr, arabic, deva := count[latinLetter], count[cyrillicLetter], count[arabicLetter], count[devanagariLetter]
+	han, kana, hangul, other := count[hanLetter], count[kanaLetter], count[hangulLetter], count[otherLetter]
 	if inWord {
 		words++
 	}
@@ -240,14 +280,14 @@ func DetectLanguage(text string) string {
 			return "zh"
 		}
 	}
-	// The trigram detector (whatlanggo's, see lang_trigram.go) is most of
-	// the cost of this function: it is only run where its answer is used.
+	// The trigram detector is most of the cost of this function: it is
+	// only run where its answer is used.
 	detect := func() (code string, confidence float64) {
-		lang, confidence := detectTrigrams(text)
-		if lang >= 0 {
-			code = lang.Iso6391()
+		info := whatlanggo.DetectWithOptions(text, whatlanggo.Options{Whitelist: langWhitelist})
+		if info.Lang >= 0 {
+			code = info.Lang.Iso6391()
 		}
-		return code, confidence
+		return code, info.Confidence
 	}
 	switch {
 	case arabic*2 >= letters && arabic >= minOtherLetters:

@@ -35,67 +35,6 @@ var (
 	sharedLineRe = regexp.MustCompile(`^(.*?\S)\s*(?:-{2,}\s*|\s)((?:On|Le|El|Am|Op|Il|Em)\s.*)$`)
 )
 
-// Verbs ending an attribution: the bounded ones at the start of the text
-// or after white space or one of ,"'>) — the others after anything.
-var (
-	boundedEndVerbs = []string{"wrote", "writes", "has written", "sent", "a écrit", "a ecrit", "écrit", "escribió", "escribio", "ha escrit", "va escriure", "escreveu", "escrito", "schrieb", "schreibt", "geschrieben", "ha scritto", "scrive", "schreef", "geschreven", "napisał(a)", "napisała", "napisał", "napisal", "pisze", "skrev", "kirjoitti", "írta", "a scris", "yazdı", "napsal(a)", "napsala", "napsal", "aliandika", "kirjutas", "rašė", "rakstīja"}
-	freeEndVerbs    = []string{"написал(а)", "написала", "написал", "написав(ла)", "написав", "пише", "пишет", "έγραψε", "כתב", "כתבה", "đã viết", "ने लिखा", "लिखा", "写道", "寫道", "のメッセージ", "님이 작성", "작성", "كتب"}
-
-	foldedBoundedEndVerbs = foldStrings(boundedEndVerbs)
-	foldedFreeEndVerbs    = foldStrings(freeEndVerbs)
-)
-
-func quoteAlternation(words []string) string {
-	q := make([]string, len(words))
-	for i, w := range words {
-		q[i] = regexp.QuoteMeta(w)
-	}
-	return strings.Join(q, "|")
-}
-
-func foldStrings(words []string) [][]byte {
-	out := make([][]byte, len(words))
-	for i, w := range words {
-		out[i] = appendFolded(nil, w)
-	}
-	return out
-}
-
-// endsWithVerb reports whether verbEndRe matches s, without running it: a
-// match ends with a verb followed by nothing but white space and at most
-// one colon, so the verb must end where the text does once those are
-// trimmed. Case is compared as the regexp does (foldRune).
-func endsWithVerb(s string) bool {
-	var buf [256]byte
-	t := trimRightRegexpSpace(appendFolded(buf[:0], s))
-	if bytes.HasSuffix(t, []byte(":")) {
-		t = t[:len(t)-1]
-	} else if bytes.HasSuffix(t, []byte("：")) {
-		t = t[:len(t)-len("：")]
-	}
-	t = trimRightRegexpSpace(t)
-	for _, v := range foldedBoundedEndVerbs {
-		if i := len(t) - len(v); i >= 0 && string(t[i:]) == string(v) && (i == 0 || strings.IndexByte(" \t\n\f\r,\"'>)", t[i-1]) >= 0) {
-			return true
-		}
-	}
-	for _, v := range foldedFreeEndVerbs {
-		if bytes.HasSuffix(t, v) {
-			return true
-		}
-	}
-	return false
-}
-
-// trimRightRegexpSpace trims what \s matches: ASCII space, \t, \n, \f and
-// \r.
-func trimRightRegexpSpace(t []byte) []byte {
-	for len(t) > 0 && strings.IndexByte(" \t\n\f\r", t[len(t)-1]) >= 0 {
-		t = t[:len(t)-1]
-	}
-	return t
-}
-
 // headerKeyClass maps reply-header keys in many languages to what they
 // mean: f(rom), d(ate), t(o), c(c), s(ubject).
 var headerKeyClass = func() map[string]byte {
@@ -116,7 +55,7 @@ var headerKeyClass = func() map[string]byte {
 
 // headerKey returns the class of a "Key: value" reply-header line, or 0.
 func headerKey(line string) byte {
-	if len(line) > 2000 || !strings.ContainsAny(head(line, 60), ":：") {
+	if h := head(line, 60); len(line) > 2000 || !strings.Contains(h, ":") && !strings.Contains(h, "：") {
 		return 0
 	}
 	m := headerKeyRe.FindStringSubmatch(line)
@@ -192,8 +131,9 @@ func mayEndWithVerb(s string, endColon bool) bool {
 	if endColon {
 		return true
 	}
-	t := strings.ToLower(tail(s, 30))
-	return strings.Contains(t, "wrote") || strings.Contains(t, "sent") || strings.Contains(t, "writes") || strings.Contains(t, "写道") || strings.Contains(t, "작성")
+	var buf [128]byte
+	t := appendLower(buf[:0], tail(s, 30))
+	return bytes.Contains(t, []byte("wrote")) || bytes.Contains(t, []byte("sent")) || bytes.Contains(t, []byte("writes")) || bytes.Contains(t, []byte("写道")) || bytes.Contains(t, []byte("작성"))
 }
 
 // tail returns about the last n bytes of s, cut at a rune boundary.
@@ -245,7 +185,7 @@ func attributionStrength(s string) attrStrength {
 	endColon := strings.HasSuffix(s, ":") || strings.HasSuffix(s, "：")
 	endVerb := mayEndWithVerb(s, endColon) && endsWithVerb(tail(s, 80))
 	midVerb := endColon && verbMidRe.MatchString(s)
-	hasDigit := strings.ContainsAny(s, "0123456789")
+	hasDigit := hasASCIIDigit(s)
 	hasEmail := (strings.Contains(s, "@") || strings.Contains(s, "mailto:")) && emailRe.MatchString(s)
 	lower := strings.ToLower(head(s, 60))
 	dateStart := hasDigit && dateStartRe.MatchString(lower)
@@ -273,7 +213,7 @@ func attributionAt(lines []string, i int) (end int, strength attrStrength) {
 		return i + 1, single
 	}
 	lowFirst := strings.ToLower(head(strings.TrimFunc(first, attrTrimLeft), 60))
-	hasDigit := strings.ContainsAny(first, "0123456789")
+	hasDigit := hasASCIIDigit(first)
 	onStart := hasDigit && onPrefixRe.MatchString(lowFirst)
 	if !onStart && !(hasDigit && dateStartRe.MatchString(lowFirst)) && !strings.Contains(first, "@") && !strings.Contains(first, "mailto:") {
 		return i + 1, single

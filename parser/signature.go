@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -108,9 +109,10 @@ func isMobileFooter(t string) bool {
 	if len(t) > 200 {
 		return false
 	}
-	l := strings.ToLower(t)
+	var buf [256]byte
+	l := appendLower(buf[:0], t)
 	for _, h := range mobileHints {
-		if strings.Contains(l, h) {
+		if bytes.Contains(l, []byte(h)) {
 			return mobileRe.MatchString(t)
 		}
 	}
@@ -120,12 +122,23 @@ func isMobileFooter(t string) bool {
 // disclaimerStarts are the first words of every disclaimerRe alternative.
 var disclaimerStarts = []string{"confidential", "disclaimer", "avertissement", "avis ", "aviso", "haftungsausschluss", "vertraulichkeitshinweis", "this ", "the ", "if ", "ce ", "les ", "este ", "la ", "esta ", "diese ", "le ", "questo ", "dit ", "de ", "ta ", "это ", "данное ", "you ", "to "}
 
+// maxDisclaimerStart is the length of the longest disclaimerStarts.
+var maxDisclaimerStart = func() int {
+	n := 0
+	for _, p := range disclaimerStarts {
+		n = max(n, len(p))
+	}
+	return n
+}()
+
 // isDisclaimer reports the first line of a confidentiality disclaimer or
 // a mailing-list footer.
 func isDisclaimer(t string) bool {
-	l := strings.ToLower(strings.TrimLeft(t, "* \t"))
+	// Lower-casing the start is enough for the prefixes.
+	var buf [64]byte
+	l := appendLowerHead(buf[:0], strings.TrimLeft(t, "* \t"), maxDisclaimerStart)
 	for _, p := range disclaimerStarts {
-		if strings.HasPrefix(l, p) {
+		if bytes.HasPrefix(l, []byte(p)) {
 			return disclaimerRe.MatchString(head(t, 160))
 		}
 	}
