@@ -173,11 +173,19 @@ func (a *EmailAcker) skipReason(e *parser.Email, s store.Saved) string {
 		return "mailing list"
 	case e.From == "" || s.SenderID == "":
 		return "no sender address"
-	case addressKey(e.From) == "" || strings.ContainsAny(e.From, " \t\r\n<>"):
+	}
+	return a.addressSkipReason(e.From)
+}
+
+// addressSkipReason says why an address must never be written to, or "":
+// unusable, a robot (no-reply, mailer-daemon, postmaster) or our own.
+func (a *EmailAcker) addressSkipReason(from string) string {
+	switch {
+	case addressKey(from) == "" || strings.ContainsAny(from, " \t\r\n<>"):
 		return "unusable sender address"
-	case isRobotAddress(e.From):
+	case isRobotAddress(from):
 		return "no-reply address"
-	case a.own[addressKey(e.From)]:
+	case a.own[addressKey(from)]:
 		return "own address"
 	}
 	return ""

@@ -163,17 +163,10 @@ func (x *EmailEraser) Erase(ctx context.Context, ledgerID int64, e *parser.Email
 // a confirmation, or "" if they may. Unlike acknowledgements, opt-outs and
 // rate limits do not apply: the confirmation is the one message owed.
 func (a *EmailAcker) confirmSkipReason(e *parser.Email) string {
-	switch {
-	case e.ListID != "":
+	if e.ListID != "" {
 		return "mailing list"
-	case addressKey(e.From) == "" || strings.ContainsAny(e.From, " \t\r\n<>"):
-		return "unusable sender address"
-	case isRobotAddress(e.From):
-		return "no-reply address"
-	case a.own[addressKey(e.From)]:
-		return "own address"
 	}
-	return ""
+	return a.addressSkipReason(e.From)
 }
 
 // defaultErasureSubjects and defaultErasureBodies are the confirmation of an
