@@ -97,7 +97,7 @@ func TestDovecotBacklog(t *testing.T) {
 			defer db.Close()
 			var raw []byte
 			var reason string
-			if err := db.QueryRow(`SELECT raw, error FROM ledger WHERE status = 'quarantined' LIMIT 1`).Scan(&raw, &reason); err != nil {
+			if err := db.QueryRow(`SELECT raw, error FROM ledger JOIN ledger_raw ON ledger_id = id WHERE status = 'quarantined' LIMIT 1`).Scan(&raw, &reason); err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.HasPrefix(raw, []byte("This first header line has no colon")) || reason == "" {

@@ -65,7 +65,7 @@ func (f *ingestFixture) count(t *testing.T, q string, args ...any) int {
 func (f *ingestFixture) ledgerRaw(t *testing.T, id string) string {
 	t.Helper()
 	var raw []byte
-	if err := f.db.QueryRow(`SELECT raw FROM ledger WHERE external_id = ?`, id).Scan(&raw); err != nil {
+	if err := f.db.QueryRow(`SELECT raw FROM ledger JOIN ledger_raw ON ledger_id = id WHERE external_id = ?`, id).Scan(&raw); err != nil {
 		t.Fatalf("ledger row %s: %v", id, err)
 	}
 	return string(raw)

@@ -169,7 +169,7 @@ func TestPollerOversize(t *testing.T) {
 	defer db.Close()
 	var raw []byte
 	var reason string
-	if err := db.QueryRow(`SELECT raw, error FROM ledger WHERE status = 'quarantined'`).Scan(&raw, &reason); err != nil {
+	if err := db.QueryRow(`SELECT raw, error FROM ledger JOIN ledger_raw ON ledger_id = id WHERE status = 'quarantined'`).Scan(&raw, &reason); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(string(raw), "From: big@example.org") || bytes.Contains(raw, []byte("0123456789")) {

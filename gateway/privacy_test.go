@@ -422,7 +422,7 @@ func TestRetentionLoop(t *testing.T) {
 	defer db.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		raw := countRows(t, db, `SELECT count(*) FROM ledger WHERE raw IS NOT NULL`)
+		raw := countRows(t, db, `SELECT count(*) FROM ledger_raw`)
 		contacts := countRows(t, db, `SELECT count(*) FROM contacts`)
 		pending := countRows(t, db, `SELECT count(*) FROM ledger WHERE intent = 'delete'`)
 		if raw == 1 && contacts == 1 && pending == 0 {

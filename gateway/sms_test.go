@@ -296,7 +296,7 @@ func TestSMSWebhookRequests(t *testing.T) {
 				}
 				twimlText(t, w.Body.String())
 				var raw string
-				e.db.QueryRow(`SELECT CAST(raw AS TEXT) FROM ledger`).Scan(&raw)
+				e.db.QueryRow(`SELECT CAST(raw AS TEXT) FROM ledger_raw`).Scan(&raw)
 				if raw != body {
 					t.Errorf("ledger raw differs from the posted form")
 				}

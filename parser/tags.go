@@ -15,6 +15,9 @@ const maxHashtags = 10
 // A '#' inside a word ("C#", "issue#4") or followed by digits only ("#1")
 // is not a tag.
 func Hashtags(text string) []string {
+	if !strings.ContainsAny(text, "#＃") {
+		return nil // most texts: no need to decode them into runes
+	}
 	var out []string
 	seen := map[string]bool{}
 	rs := []rune(text)

@@ -168,7 +168,7 @@ func TestSaveEmailsAtomic(t *testing.T) {
 			{LedgerID: ids[1], Quarantine: "broken"},
 			{LedgerID: ids[2], Email: bad},
 			{LedgerID: ids[3], Email: testEmail(3)},
-		}, "item 2 (ledger row"},
+		}, "insert suggestions: constraint failed: refused by test trigger"}, // one statement for the batch: retried one by one, the items say which
 		{"unknown ledger row", []SaveItem{
 			{LedgerID: ids[0], Email: testEmail(0)},
 			{LedgerID: 9999, Email: testEmail(9)},

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -70,7 +69,7 @@ func expAdd(t testing.TB, s *Store, m expMail) string {
 	var ref string
 	if m.channel == "sms" {
 		sender := s.SenderID(m.from)
-		err := s.write(ctx, "test sms", func(tx *sql.Tx) error {
+		err := s.write(ctx, "test sms", func(tx *writeTx) error {
 			if err := upsertContact(ctx, tx, sender, "phone", m.from, "", m.lang, m.at); err != nil {
 				return err
 			}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -42,7 +41,7 @@ type Receipt struct {
 // content hash, so a UIDVALIDITY rescan or a re-imported file is recognised.
 func (s *Store) ReceiveEmail(ctx context.Context, it EmailItem) (Receipt, error) {
 	var r Receipt
-	err := s.write(ctx, "receive email from "+it.Source, func(tx *sql.Tx) error {
+	err := s.write(ctx, "receive email from "+it.Source, func(tx *writeTx) error {
 		var err error
 		r, err = s.receiveEmailTx(ctx, tx, it)
 		return err
@@ -53,7 +52,7 @@ func (s *Store) ReceiveEmail(ctx context.Context, it EmailItem) (Receipt, error)
 // receiveEmailTx is ReceiveEmail inside the caller's write transaction, so
 // the single and the batched API share one set of dedup rules. An item seen
 // earlier in the same transaction counts as a duplicate.
-func (s *Store) receiveEmailTx(ctx context.Context, tx *sql.Tx, it EmailItem) (Receipt, error) {
+func (s *Store) receiveEmailTx(ctx context.Context, tx *writeTx, it EmailItem) (Receipt, error) {
 	var r Receipt
 	hash := hashHex(it.Raw)
 	at := it.ReceivedAt
@@ -89,14 +88,26 @@ func (s *Store) receiveEmailTx(ctx context.Context, tx *sql.Tx, it EmailItem) (R
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return r, err
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO ledger (channel, source, uid_validity, uid, external_id, content_hash, raw, size, received_at)
-		VALUES ('email', ?, ?, ?, ?, ?, ?, ?, ?)`, it.Source, uv, uid, extID, hash, it.Raw, len(it.Raw), ts(at))
+	res, err := tx.ExecContext(ctx, `INSERT INTO ledger (channel, source, uid_validity, uid, external_id, content_hash, size, received_at)
+		VALUES ('email', ?, ?, ?, ?, ?, ?, ?)`, it.Source, uv, uid, extID, hash, len(it.Raw), ts(at))
 	if err != nil {
 		return r, err
 	}
-	r.LedgerID, err = res.LastInsertId()
+	if r.LedgerID, err = res.LastInsertId(); err != nil {
+		return r, err
+	}
 	r.Status = StatusReceived
-	return r, err
+	return r, insertRaw(ctx, tx, r.LedgerID, it.Raw)
+}
+
+// insertRaw keeps a ledger row's payload, in its own table (migration 5).
+// A nil payload is no payload, as after a purge.
+func insertRaw(ctx context.Context, tx *writeTx, ledgerID int64, raw []byte) error {
+	if raw == nil {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO ledger_raw (ledger_id, raw) VALUES (?, ?)`, ledgerID, raw)
+	return err
 }
 
 // Saved describes the suggestion an item became.
@@ -112,56 +123,11 @@ type Saved struct {
 // auto-replies and bounces stay visible to staff) and the ledger status.
 // Calling it again for a row already parsed changes nothing.
 func (s *Store) SaveEmail(ctx context.Context, ledgerID int64, campaign string, e *parser.Email) (Saved, error) {
-	var out Saved
-	err := s.write(ctx, fmt.Sprintf("save email %d", ledgerID), func(tx *sql.Tx) error {
-		var err error
-		out, err = s.saveEmailTx(ctx, tx, ledgerID, campaign, e)
-		return err
-	})
-	return out, err
-}
-
-// saveEmailTx is SaveEmail inside the caller's write transaction, so the
-// single and the batched API (SaveEmails) share one set of rules. A row
-// saved earlier in the same transaction counts as already parsed.
-func (s *Store) saveEmailTx(ctx context.Context, tx *sql.Tx, ledgerID int64, campaign string, e *parser.Email) (Saved, error) {
-	var out Saved
-	var status, receivedAt string
-	var sugg sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT status, received_at, suggestion_id FROM ledger WHERE id = ?`, ledgerID).Scan(&status, &receivedAt, &sugg); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return out, fmt.Errorf("ledger row %d: %w", ledgerID, ErrNotFound)
-		}
-		return out, err
-	}
-	if status != StatusReceived {
-		out.Duplicate = true
-		if sugg.Valid {
-			out.SuggestionID = sugg.Int64
-			return out, tx.QueryRowContext(ctx, `SELECT ref, sender_id FROM suggestions WHERE id = ?`, sugg.Int64).Scan(&out.Ref, &out.SenderID)
-		}
-		return out, nil
-	}
-	now := s.now()
-	if e.From != "" {
-		out.SenderID = s.SenderID(e.From)
-		if err := upsertContact(ctx, tx, out.SenderID, "email", e.From, e.FromName, e.Language, now); err != nil {
-			return out, err
-		}
-	}
-	att, _ := json.Marshal(nonNil(e.Attachments))
-	id, ref, err := insertSuggestion(ctx, tx, suggestionRow{
-		Channel: "email", Campaign: campaign, SenderID: out.SenderID, ReceivedAt: receivedAt, UpdatedAt: ts(now),
-		Subject: e.Subject, Body: e.Body, Signature: e.Signature, Language: e.Language,
-		Disposition: string(e.Disposition), Attachments: string(att), MessageID: e.MessageID,
-		Tags: emailTags(e),
-	})
+	out, err := s.SaveEmails(ctx, []SaveItem{{LedgerID: ledgerID, Campaign: campaign, Email: e}})
 	if err != nil {
-		return out, err
+		return Saved{}, err
 	}
-	out.SuggestionID, out.Ref = id, ref
-	_, err = tx.ExecContext(ctx, `UPDATE ledger SET status = 'parsed', error = '', suggestion_id = ?, sender_id = ? WHERE id = ?`, id, out.SenderID, ledgerID)
-	return out, err
+	return out[0], nil
 }
 
 func nonNil(a []parser.Attachment) []parser.Attachment {
@@ -174,7 +140,7 @@ func nonNil(a []parser.Attachment) []parser.Attachment {
 // Quarantine marks a ledger row as unusable, keeping its raw bytes and the
 // reason for staff to look at.
 func (s *Store) Quarantine(ctx context.Context, ledgerID int64, reason string) error {
-	return s.write(ctx, fmt.Sprintf("quarantine ledger row %d", ledgerID), func(tx *sql.Tx) error {
+	return s.write(ctx, fmt.Sprintf("quarantine ledger row %d", ledgerID), func(tx *writeTx) error {
 		_, err := quarantineTx(ctx, tx, ledgerID, reason)
 		return err
 	})
@@ -182,7 +148,7 @@ func (s *Store) Quarantine(ctx context.Context, ledgerID int64, reason string) e
 
 // quarantineTx is Quarantine inside the caller's write transaction. It
 // reports whether the row was still in status received, so changed.
-func quarantineTx(ctx context.Context, tx *sql.Tx, ledgerID int64, reason string) (bool, error) {
+func quarantineTx(ctx context.Context, tx *writeTx, ledgerID int64, reason string) (bool, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE ledger SET status = 'quarantined', error = ? WHERE id = ? AND status = 'received'`, reason, ledgerID)
 	if err != nil {
 		return false, err
@@ -206,7 +172,7 @@ type LedgerItem struct {
 	SuggestionID int64
 }
 
-const ledgerCols = `id, channel, source, COALESCE(external_id, ''), raw, size, sender_id, received_at, status, error, COALESCE(suggestion_id, 0)`
+const ledgerCols = `id, channel, source, COALESCE(external_id, ''), (SELECT raw FROM ledger_raw WHERE ledger_id = ledger.id), size, sender_id, received_at, status, error, COALESCE(suggestion_id, 0)`
 
 func scanLedger(sc interface{ Scan(...any) error }) (LedgerItem, error) {
 	var it LedgerItem
@@ -261,22 +227,32 @@ type suggestionRow struct {
 	Tags, Attachments, MessageID                       string
 }
 
-// insertSuggestion inserts a suggestion under a fresh public reference,
-// drawing again on the rare collision.
-func insertSuggestion(ctx context.Context, tx *sql.Tx, r suggestionRow) (int64, string, error) {
+// args are the row's values in suggestionCols order, under public
+// reference ref, with the defaults filled in.
+func (r suggestionRow) args(ref string) []any {
 	if r.Disposition == "" {
 		r.Disposition = string(parser.DispSuggestion)
 	}
 	if r.Attachments == "" {
 		r.Attachments = "[]"
 	}
+	return []any{ref, r.Channel, r.Campaign, r.SenderID, r.ReceivedAt, r.UpdatedAt,
+		r.Subject, r.Body, r.Signature, r.Language, r.Disposition, r.Tags, r.Attachments, r.MessageID}
+}
+
+const (
+	suggestionCols = `ref, channel, campaign, sender_id, received_at, updated_at,
+		subject, body, signature, language, disposition, tags, attachments, message_id`
+	suggestionParams = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
+// insertSuggestion inserts a suggestion under a fresh public reference,
+// drawing again on the rare collision.
+func insertSuggestion(ctx context.Context, tx *writeTx, r suggestionRow) (int64, string, error) {
 	for range 20 {
 		ref := newRef()
-		res, err := tx.ExecContext(ctx, `INSERT INTO suggestions (ref, channel, campaign, sender_id, received_at, updated_at,
-			subject, body, signature, language, disposition, tags, attachments, message_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ref) DO NOTHING`,
-			ref, r.Channel, r.Campaign, r.SenderID, r.ReceivedAt, r.UpdatedAt,
-			r.Subject, r.Body, r.Signature, r.Language, r.Disposition, r.Tags, r.Attachments, r.MessageID)
+		res, err := tx.ExecContext(ctx, `INSERT INTO suggestions (`+suggestionCols+`)
+			VALUES `+suggestionParams+` ON CONFLICT (ref) DO NOTHING`, r.args(ref)...)
 		if err != nil {
 			return 0, "", fmt.Errorf("insert suggestion: %w", err)
 		}
@@ -289,7 +265,7 @@ func insertSuggestion(ctx context.Context, tx *sql.Tx, r suggestionRow) (int64, 
 }
 
 // upsertContact records who is behind a pseudonymous id.
-func upsertContact(ctx context.Context, tx *sql.Tx, senderID, kind, address, name, lang string, now time.Time) error {
+func upsertContact(ctx context.Context, tx *writeTx, senderID, kind, address, name, lang string, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO contacts (sender_id, kind, address, display_name, language, first_seen, last_seen)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (sender_id) DO UPDATE SET last_seen = excluded.last_seen,
@@ -321,7 +297,7 @@ func (s *Store) Checkpoint(ctx context.Context, mailbox string) (Checkpoint, err
 // SetCheckpoint records that every message of mailbox up to c.LastUID under
 // c.UIDValidity is safely stored.
 func (s *Store) SetCheckpoint(ctx context.Context, mailbox string, c Checkpoint) error {
-	return s.write(ctx, "set checkpoint of mailbox "+mailbox, func(tx *sql.Tx) error {
+	return s.write(ctx, "set checkpoint of mailbox "+mailbox, func(tx *writeTx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (mailbox, uid_validity, last_uid, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid, updated_at = excluded.updated_at`,
 			mailbox, int64(c.UIDValidity), int64(c.LastUID), ts(s.now()))

@@ -73,7 +73,7 @@ func TestReceiveEmailKeepsItem(t *testing.T) {
 	var src, ext, hash, recv string
 	var uv, uid, size int64
 	var got []byte
-	err = s.db.QueryRow(`SELECT source, uid_validity, uid, external_id, content_hash, raw, size, received_at FROM ledger WHERE id = ?`, rc.LedgerID).
+	err = s.db.QueryRow(`SELECT source, uid_validity, uid, external_id, content_hash, raw, size, received_at FROM ledger JOIN ledger_raw ON ledger_id = id WHERE id = ?`, rc.LedgerID).
 		Scan(&src, &uv, &uid, &ext, &hash, &got, &size, &recv)
 	if err != nil {
 		t.Fatal(err)
@@ -322,7 +322,7 @@ func TestQuarantine(t *testing.T) {
 	}
 	var status, reason string
 	var raw []byte
-	if err := s.db.QueryRow(`SELECT status, error, raw FROM ledger WHERE id = ?`, rc.LedgerID).Scan(&status, &reason, &raw); err != nil {
+	if err := s.db.QueryRow(`SELECT status, error, raw FROM ledger JOIN ledger_raw ON ledger_id = id WHERE id = ?`, rc.LedgerID).Scan(&status, &reason, &raw); err != nil {
 		t.Fatal(err)
 	}
 	if status != StatusQuarantined || reason != "malformed header" || string(raw) != string(it.Raw) {

@@ -56,7 +56,7 @@ func (s *Store) Enqueue(ctx context.Context, m OutboxMessage, interval time.Dura
 		return "", errors.New("store: enqueue acknowledgement: channel, sender, recipient and message are required")
 	}
 	var out EnqueueOutcome
-	err := s.write(ctx, "enqueue "+m.Channel+" acknowledgement for "+m.SenderID, func(tx *sql.Tx) error {
+	err := s.write(ctx, "enqueue "+m.Channel+" acknowledgement for "+m.SenderID, func(tx *writeTx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM opt_outs WHERE sender_id = ?`, m.SenderID).Scan(&one)
 		if err == nil {
@@ -158,7 +158,7 @@ func scanOutbox(sc interface{ Scan(...any) error }) (OutboxItem, error) {
 // again once the lease ends.
 func (s *Store) Due(ctx context.Context, channel string, limit int) ([]OutboxItem, error) {
 	var out []OutboxItem
-	err := s.write(ctx, "lease due "+channel+" acknowledgements", func(tx *sql.Tx) error {
+	err := s.write(ctx, "lease due "+channel+" acknowledgements", func(tx *writeTx) error {
 		now := s.now()
 		rows, err := tx.QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox
 			WHERE sent_at = '' AND next_attempt_at <= ? AND channel = ? ORDER BY next_attempt_at, id LIMIT ?`, outboxTS(now), channel, limit)
@@ -193,7 +193,7 @@ func (s *Store) Due(ctx context.Context, channel string, limit int) ([]OutboxIte
 // MarkSent records that a message was accepted by the server. A row
 // already marked sent keeps its first time.
 func (s *Store) MarkSent(ctx context.Context, id int64) error {
-	return s.write(ctx, fmt.Sprintf("mark outbox row %d sent", id), func(tx *sql.Tx) error {
+	return s.write(ctx, fmt.Sprintf("mark outbox row %d sent", id), func(tx *writeTx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ? AND sent_at = ''`, outboxTS(s.now()), id)
 		if err != nil {
 			return err
@@ -204,7 +204,7 @@ func (s *Store) MarkSent(ctx context.Context, id int64) error {
 
 // MarkFailed records a failed attempt and when to try again.
 func (s *Store) MarkFailed(ctx context.Context, id int64, lastError string, retryIn time.Duration) error {
-	return s.write(ctx, fmt.Sprintf("mark outbox row %d failed", id), func(tx *sql.Tx) error {
+	return s.write(ctx, fmt.Sprintf("mark outbox row %d failed", id), func(tx *writeTx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND sent_at = ''`,
 			lastError, outboxTS(s.now().Add(retryIn)), id)
 		return err
@@ -214,7 +214,7 @@ func (s *Store) MarkFailed(ctx context.Context, id int64, lastError string, retr
 // GiveUp records a last failed attempt and stops retrying. The row stays,
 // with its error, for staff to see.
 func (s *Store) GiveUp(ctx context.Context, id int64, lastError string) error {
-	return s.write(ctx, fmt.Sprintf("give up outbox row %d", id), func(tx *sql.Tx) error {
+	return s.write(ctx, fmt.Sprintf("give up outbox row %d", id), func(tx *writeTx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND sent_at = ''`,
 			lastError, outboxNever, id)
 		if err != nil {
@@ -227,7 +227,7 @@ func (s *Store) GiveUp(ctx context.Context, id int64, lastError string) error {
 // Release hands a leased message back without counting an attempt, for a
 // sender that stops (shutdown) before trying it.
 func (s *Store) Release(ctx context.Context, id int64) error {
-	return s.write(ctx, fmt.Sprintf("release outbox row %d", id), func(tx *sql.Tx) error {
+	return s.write(ctx, fmt.Sprintf("release outbox row %d", id), func(tx *writeTx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND sent_at = '' AND next_attempt_at <> ?`,
 			outboxTS(s.now()), id, outboxNever)
 		return err

@@ -80,7 +80,7 @@ func (s *Store) Forget(ctx context.Context, e Erasure) (ForgetResult, error) {
 	if e.SenderID == "" {
 		return r, errors.New("store: forget: empty sender id")
 	}
-	err := s.write(ctx, "forget sender "+e.SenderID, func(tx *sql.Tx) error {
+	err := s.write(ctx, "forget sender "+e.SenderID, func(tx *writeTx) error {
 		var err error
 		r, err = s.forgetTx(ctx, tx, e)
 		return err
@@ -92,7 +92,7 @@ func (s *Store) Forget(ctx context.Context, e Erasure) (ForgetResult, error) {
 	return r, nil
 }
 
-func (s *Store) forgetTx(ctx context.Context, tx *sql.Tx, e Erasure) (ForgetResult, error) {
+func (s *Store) forgetTx(ctx context.Context, tx *writeTx, e Erasure) (ForgetResult, error) {
 	r := ForgetResult{SenderID: e.SenderID}
 	id := e.SenderID
 
@@ -185,10 +185,10 @@ func (s *Store) forgetTx(ctx context.Context, tx *sql.Tx, e Erasure) (ForgetResu
 // yet (quarantined, or received and not parsed) and whose From header is
 // address. The raw bytes are searched first, then each hit's header is
 // read, so a message that merely mentions the address stays.
-func deleteUnparsedFrom(ctx context.Context, tx *sql.Tx, address string) (int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, raw FROM ledger
-		WHERE channel = 'email' AND sender_id = '' AND status IN ('received', 'quarantined') AND raw IS NOT NULL
-		AND instr(lower(CAST(raw AS TEXT)), lower(?)) > 0`, address)
+func deleteUnparsedFrom(ctx context.Context, tx *writeTx, address string) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT l.id, r.raw FROM ledger l JOIN ledger_raw r ON r.ledger_id = l.id
+		WHERE l.channel = 'email' AND l.sender_id = '' AND l.status IN ('received', 'quarantined')
+		AND instr(lower(CAST(r.raw AS TEXT)), lower(?)) > 0`, address)
 	if err != nil {
 		return 0, fmt.Errorf("find unparsed email rows: %w", err)
 	}
@@ -243,7 +243,7 @@ func fromIs(raw []byte, address string) bool {
 func (s *Store) ForgetRef(ctx context.Context, ref string) (ForgetResult, error) {
 	ref = NormalizeRef(ref)
 	var r ForgetResult
-	err := s.write(ctx, "forget suggestion "+ref, func(tx *sql.Tx) error {
+	err := s.write(ctx, "forget suggestion "+ref, func(tx *writeTx) error {
 		var id int64
 		var sender, channel string
 		err := tx.QueryRowContext(ctx, `SELECT id, sender_id, channel FROM suggestions WHERE ref = ?`, ref).Scan(&id, &sender, &channel)
@@ -311,16 +311,16 @@ const purgeBatch = 500
 // and no zone, since "." and digits sort before "Z".
 func cutoff(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000") }
 
-// PurgeRaw drops the raw payload (ledger.raw: the whole email with its
+// PurgeRaw drops the raw payload (ledger_raw: the whole email with its
 // headers, or the webhook form with the phone number) of ledger rows
 // received before olderThan, keeping the row and the suggestion parsed
 // from it. Rows still waiting to be parsed keep theirs: they would be lost.
 // Quarantined rows lose theirs too: staff had the retention period to look
 // at them. It returns how many payloads were dropped.
 func (s *Store) PurgeRaw(ctx context.Context, olderThan time.Time) (int, error) {
-	n, err := s.purgeBatches(ctx, "purge raw payloads", `SELECT id FROM ledger
-		WHERE id > ? AND raw IS NOT NULL AND status <> 'received' AND received_at < ? ORDER BY id LIMIT ?`,
-		`UPDATE ledger SET raw = NULL WHERE id = ?`, cutoff(olderThan))
+	n, err := s.purgeBatches(ctx, "purge raw payloads", `SELECT l.id FROM ledger l JOIN ledger_raw r ON r.ledger_id = l.id
+		WHERE l.id > ? AND l.status <> 'received' AND l.received_at < ? ORDER BY l.id LIMIT ?`,
+		`DELETE FROM ledger_raw WHERE ledger_id = ?`, cutoff(olderThan))
 	if n > 0 {
 		s.scrubAfter(ctx, "raw payload purge", false)
 	}
@@ -361,7 +361,7 @@ func (s *Store) purgeBatches(ctx context.Context, what, pick, change, bound stri
 	var after int64
 	for {
 		n := 0
-		err := s.write(ctx, what, func(tx *sql.Tx) error {
+		err := s.write(ctx, what, func(tx *writeTx) error {
 			rows, err := tx.QueryContext(ctx, pick, after, bound, purgeBatch)
 			if err != nil {
 				return err
@@ -475,7 +475,7 @@ func (s *Store) scrub(ctx context.Context, fts bool, wait time.Duration) error {
 // dropIfErased deletes outbox row id when its recipient has been erased:
 // such a row is an erasure confirmation, the last place the address is
 // kept, and must not outlive its delivery (or the giving up on it).
-func dropIfErased(ctx context.Context, tx *sql.Tx, id int64) error {
+func dropIfErased(ctx context.Context, tx *writeTx, id int64) error {
 	_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?
 		AND sender_id IN (SELECT sender_id FROM opt_outs WHERE reason = 'erasure')`, id)
 	if err != nil {
@@ -484,7 +484,7 @@ func dropIfErased(ctx context.Context, tx *sql.Tx, id int64) error {
 	return nil
 }
 
-func execCount(ctx context.Context, tx *sql.Tx, q string, args ...any) (int, error) {
+func execCount(ctx context.Context, tx *writeTx, q string, args ...any) (int, error) {
 	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, err

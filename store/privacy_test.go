@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -375,7 +374,7 @@ func TestPurgeRaw(t *testing.T) {
 	}
 	for id, wantRaw := range map[int64]bool{q.LedgerID: false, pending.LedgerID: true} {
 		var isNull bool
-		s.db.QueryRow(`SELECT raw IS NULL FROM ledger WHERE id = ?`, id).Scan(&isNull)
+		s.db.QueryRow(`SELECT NOT EXISTS (SELECT 1 FROM ledger_raw WHERE ledger_id = ?)`, id).Scan(&isNull)
 		if isNull == wantRaw {
 			t.Errorf("ledger row %d raw NULL = %v, want kept %v", id, isNull, wantRaw)
 		}
@@ -482,7 +481,7 @@ func TestScrubIsNeeded(t *testing.T) {
 			if err := s.TruncateWAL(ctx); err != nil { // everything in the main file
 				t.Fatal(err)
 			}
-			err := s.write(ctx, "test erasure", func(tx *sql.Tx) error {
+			err := s.write(ctx, "test erasure", func(tx *writeTx) error {
 				_, err := s.forgetTx(ctx, tx, Erasure{SenderID: a.SenderID})
 				return err
 			})
@@ -513,7 +512,7 @@ func BenchmarkForgetSender(b *testing.B) {
 	defer s.Close()
 	ctx := context.Background()
 	words := strings.Fields("water road school clinic market borehole teacher nurse bus fees rain drought seeds price youth jobs light power")
-	err = s.write(ctx, "bench setup", func(tx *sql.Tx) error {
+	err = s.write(ctx, "bench setup", func(tx *writeTx) error {
 		for i := range 20000 {
 			body := fmt.Sprintf("%s %s %s number %d", words[i%len(words)], words[(i/3)%len(words)], words[(i/7)%len(words)], i)
 			if _, _, err := insertSuggestion(ctx, tx, suggestionRow{Channel: "email", SenderID: fmt.Sprintf("s_%d", i%5000),

@@ -102,9 +102,7 @@ func (s *Store) RecordSMSBatch(ctx context.Context, ins []SMSInput, decide SMSDe
 	} else {
 		what = fmt.Sprintf("record batch of %d sms", len(ins))
 	}
-	err = s.write(ctx, what, func(sqlTx *sql.Tx) error {
-		tx := newSMSTx(sqlTx)
-		defer tx.close()
+	err = s.write(ctx, what, func(tx *writeTx) error {
 		for i, in := range ins {
 			if in.MessageSID == "" || in.From == "" {
 				errs[i] = errors.New("store: record sms: MessageSid and sender are required")
@@ -135,7 +133,7 @@ func (s *Store) RecordSMSBatch(ctx context.Context, ins []SMSInput, decide SMSDe
 }
 
 // recordSMSTx is RecordSMS inside an open transaction.
-func (s *Store) recordSMSTx(ctx context.Context, tx *smsTx, in SMSInput, decide SMSDecider) (SMSResult, error) {
+func (s *Store) recordSMSTx(ctx context.Context, tx *writeTx, in SMSInput, decide SMSDecider) (SMSResult, error) {
 	var r SMSResult
 	var intent string
 	err := tx.QueryRowContext(ctx, `SELECT id, response, sender_id, COALESCE(suggestion_id, 0), intent FROM ledger
@@ -171,19 +169,24 @@ func (s *Store) recordSMSTx(ctx context.Context, tx *smsTx, in SMSInput, decide 
 	if r.SuggestionID != 0 {
 		sugg = r.SuggestionID
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO ledger (channel, source, external_id, content_hash, raw, size, sender_id,
+	res, err := tx.ExecContext(ctx, `INSERT INTO ledger (channel, source, external_id, content_hash, size, sender_id,
 		received_at, status, response, suggestion_id, intent)
-		VALUES ('sms', ?, ?, ?, ?, ?, ?, ?, 'parsed', ?, ?, ?)`,
-		in.Source, in.MessageSID, hashHex(in.Raw), in.Raw, len(in.Raw), r.SenderID, ts(now), r.Response, sugg, r.Intent.String())
+		VALUES ('sms', ?, ?, ?, ?, ?, ?, 'parsed', ?, ?, ?)`,
+		in.Source, in.MessageSID, hashHex(in.Raw), len(in.Raw), r.SenderID, ts(now), r.Response, sugg, r.Intent.String())
 	if err != nil {
 		return r, fmt.Errorf("insert ledger row: %w", err)
 	}
-	r.LedgerID, err = res.LastInsertId()
-	return r, err
+	if r.LedgerID, err = res.LastInsertId(); err != nil {
+		return r, err
+	}
+	if err := insertRaw(ctx, tx, r.LedgerID, in.Raw); err != nil {
+		return r, fmt.Errorf("insert ledger payload: %w", err)
+	}
+	return r, nil
 }
 
 // applySMS does the contact, opt-out and suggestion part of RecordSMS.
-func (s *Store) applySMS(ctx context.Context, tx *smsTx, in SMSInput) (SMSOutcome, error) {
+func (s *Store) applySMS(ctx context.Context, tx *writeTx, in SMSInput) (SMSOutcome, error) {
 	now := s.now()
 	o := SMSOutcome{SenderID: s.SenderID(in.From), Intent: in.Intent}
 	detect := in.Detect
@@ -233,7 +236,7 @@ func (s *Store) applySMS(ctx context.Context, tx *smsTx, in SMSInput) (SMSOutcom
 	if o.Language == "" {
 		o.Language = "en"
 	}
-	if err := upsertContact(ctx, tx.Tx, o.SenderID, "phone", in.From, "", msgLang, now); err != nil {
+	if err := upsertContact(ctx, tx, o.SenderID, "phone", in.From, "", msgLang, now); err != nil {
 		return o, err
 	}
 	if in.Intent != parser.IntentNone {
@@ -251,7 +254,7 @@ func (s *Store) applySMS(ctx context.Context, tx *smsTx, in SMSInput) (SMSOutcom
 // saveSMSSuggestion appends the text to the sender's previous suggestion
 // when it continues it (a long text split by the phone, or a thought sent
 // in pieces), or inserts a new one.
-func (s *Store) saveSMSSuggestion(ctx context.Context, tx *smsTx, in SMSInput, o *SMSOutcome, textLang string, now time.Time, detect func(string) string) error {
+func (s *Store) saveSMSSuggestion(ctx context.Context, tx *writeTx, in SMSInput, o *SMSOutcome, textLang string, now time.Time, detect func(string) string) error {
 	o.Disposition = parser.DispSuggestion
 	if in.Body == "" && len(in.Media) == 0 {
 		o.Disposition = parser.DispEmpty
@@ -289,7 +292,7 @@ func (s *Store) saveSMSSuggestion(ctx context.Context, tx *smsTx, in SMSInput, o
 		}
 	}
 	aj, _ := json.Marshal(nonNil(in.Media))
-	id, ref, err := insertSuggestion(ctx, tx.Tx, suggestionRow{
+	id, ref, err := insertSuggestion(ctx, tx, suggestionRow{
 		Channel: "sms", Campaign: in.Campaign, SenderID: o.SenderID, ReceivedAt: ts(now), UpdatedAt: ts(now),
 		Body: in.Body, Language: textLang, Disposition: string(o.Disposition), Attachments: string(aj),
 		Tags: smsTags(in.Body, len(in.Media) > 0, false),
@@ -299,52 +302,6 @@ func (s *Store) saveSMSSuggestion(ctx context.Context, tx *smsTx, in SMSInput, o
 	}
 	o.SuggestionID, o.Ref = id, ref
 	return nil
-}
-
-// smsTx prepares each statement once per transaction: a batch runs the
-// same few statements for every text, and parsing them again each time
-// was a quarter of the time spent holding the write lock.
-type smsTx struct {
-	*sql.Tx
-	stmts map[string]*sql.Stmt
-}
-
-func newSMSTx(tx *sql.Tx) *smsTx { return &smsTx{Tx: tx, stmts: map[string]*sql.Stmt{}} }
-
-func (t *smsTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := t.stmts[query]; ok {
-		return st, nil
-	}
-	st, err := t.Tx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	t.stmts[query] = st
-	return st, nil
-}
-
-// QueryRowContext is sql.Tx.QueryRowContext through a prepared statement.
-func (t *smsTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := t.stmt(ctx, query)
-	if err != nil {
-		return t.Tx.QueryRowContext(ctx, query, args...) // reports the same error through Scan
-	}
-	return st.QueryRowContext(ctx, args...)
-}
-
-// ExecContext is sql.Tx.ExecContext through a prepared statement.
-func (t *smsTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := t.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(ctx, args...)
-}
-
-func (t *smsTx) close() {
-	for _, st := range t.stmts {
-		st.Close()
-	}
 }
 
 func intentFromString(s string) parser.Intent {

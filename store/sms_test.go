@@ -104,7 +104,7 @@ func TestRecordSMSStoresAndReplaysRetries(t *testing.T) {
 		suggID                                                         int64
 	)
 	if err := s.db.QueryRow(`SELECT channel, source, external_id, content_hash, raw, sender_id, status, response, suggestion_id, intent
-		FROM ledger WHERE id = ?`, first.LedgerID).Scan(&channel, &source, &extID, &hash, &raw, &sender, &status, &response, &suggID, &intent); err != nil {
+		FROM ledger JOIN ledger_raw ON ledger_id = id WHERE id = ?`, first.LedgerID).Scan(&channel, &source, &extID, &hash, &raw, &sender, &status, &response, &suggID, &intent); err != nil {
 		t.Fatal(err)
 	}
 	if channel != "sms" || source != "twilio" || extID != in.MessageSID || string(raw) != string(in.Raw) || hash != hashHex(in.Raw) ||

@@ -52,7 +52,7 @@ func count(t testing.TB, db *sql.DB, query string, args ...any) int {
 }
 
 // wantTables are the tables every schema version from 2 on must have.
-var wantTables = []string{"ledger", "suggestions", "contacts", "opt_outs", "checkpoints", "suggestions_fts", "outbox"}
+var wantTables = []string{"ledger", "suggestions", "contacts", "opt_outs", "checkpoints", "suggestions_fts", "outbox", "ledger_raw"}
 
 func checkTables(t *testing.T, db *sql.DB) {
 	t.Helper()
@@ -206,7 +206,7 @@ func TestMigrateFromV1(t *testing.T) {
 	}
 
 	// The old rows are all there.
-	for table, want := range map[string]int{"ledger": 3, "suggestions": 2, "contacts": 1, "opt_outs": 1, "checkpoints": 1} {
+	for table, want := range map[string]int{"ledger": 3, "ledger_raw": 3, "suggestions": 2, "contacts": 1, "opt_outs": 1, "checkpoints": 1} {
 		if n := count(t, s.db, "SELECT count(*) FROM "+table); n != want {
 			t.Errorf("%s: %d rows after upgrade, want %d", table, n, want)
 		}
