@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -81,36 +82,42 @@ func (p *Poller) sync(ctx context.Context, c *imapConn) error {
 	if err != nil {
 		return wrap(err)
 	}
-	var t tally
 	start := time.Now()
-	for i := 0; i < len(refs); i += p.batchSize {
-		if err := ctx.Err(); err != nil {
-			return err
+	run := p.startRun(ctx, c, refs, cp)
+	run.dirty = cp != saved // a new UIDVALIDITY is recorded even with nothing to read
+	for i := 0; i < len(refs) && err == nil; i += p.batchSize {
+		if err = ctx.Err(); err != nil {
+			break
 		}
-		done, err := p.batch(ctx, c, refs[i:min(i+p.batchSize, len(refs))], &t)
-		if done > imap.UID(cp.LastUID) {
-			cp.LastUID = uint32(done)
+		err = run.fetch(ctx, refs[i:min(i+p.batchSize, len(refs))])
+		// Mark or move what the store has committed so far, without
+		// waiting for the rest: the store goes on with this batch while
+		// the server marks the previous one.
+		if aerr := run.acknowledge(ctx); err == nil {
+			err = aerr
 		}
-		if cp != saved {
-			// Even after a failure: what the batch finished is final.
-			if cerr := p.in.Store.SetCheckpoint(context.WithoutCancel(ctx), p.cfg.Name, cp); cerr != nil {
-				return wrap(fmt.Errorf("gateway: mailbox %s: %w", p.cfg.Name, cerr))
-			}
-			saved = cp
-		}
-		if err != nil {
-			return wrap(err)
-		}
-		p.succeed() // a long backlog is progress, not an outage
-	}
-	if cp != saved { // a new UIDVALIDITY with nothing to read
-		if err := p.in.Store.SetCheckpoint(ctx, p.cfg.Name, cp); err != nil {
-			return wrap(fmt.Errorf("gateway: mailbox %s: %w", p.cfg.Name, err))
+		if err == nil {
+			p.succeed() // a long backlog is progress, not an outage
 		}
 	}
+	// What was handed to the store is committed in any case; after a
+	// failure too, what is committed is acknowledged and checkpointed.
+	if werr := run.finish(ctx); err == nil {
+		err = werr
+	}
+	if aerr := run.acknowledge(ctx); err == nil {
+		err = aerr
+	}
+	if cerr := run.checkpoint(ctx, true); err == nil {
+		err = cerr
+	}
+	t := run.tally()
 	if !t.empty() {
 		p.log.Info("mailbox synced", "new", t.new, "duplicate", t.duplicate, "quarantined", t.quarantined,
-			"oversize", t.oversize, "gone", t.gone, "last_uid", cp.LastUID, "took", time.Since(start).Round(time.Millisecond))
+			"oversize", t.oversize, "gone", t.gone, "last_uid", run.cp.LastUID, "took", time.Since(start).Round(time.Millisecond))
+	}
+	if err != nil {
+		return wrap(err)
 	}
 	return nil
 }
@@ -146,55 +153,92 @@ func (p *Poller) list(c *imapConn, from imap.UID) ([]msgRef, error) {
 	return refs, nil
 }
 
-// batch fetches and commits one batch, then marks or moves what was
-// committed. It returns the highest UID up to which every message of the
-// batch is finished (committed and acknowledged, or gone from the server),
-// so the checkpoint never skips one that is not.
-func (p *Poller) batch(ctx context.Context, c *imapConn, refs []msgRef, t *tally) (imap.UID, error) {
+// syncRun is one sync's progress. The poller's goroutine fetches the
+// messages, a batch at a time, and marks or moves them on the server; a
+// goroutine of the run's own commits them meanwhile (through an
+// emailPipe). Whenever that goroutine is ready, it takes every message
+// that has arrived since it last took some, up to a chunk: a slow server
+// gets each message committed at once, a fast one gets them committed
+// many per transaction.
+type syncRun struct {
+	p       *Poller
+	c       *imapConn
+	refs    []msgRef // every message of the sync, in UID order
+	cp      store.Checkpoint
+	next    int       // refs[:next] are finished: cp covers them
+	dirty   bool      // cp is not yet written
+	written time.Time // when cp was last written
+
+	pend      []fetched // fetched, not yet handed over
+	pendBytes int
+	work      chan []fetched // unbuffered: a send succeeds when the goroutine is ready
+	failed    chan struct{}  // closed when a chunk could not be committed
+	wg        sync.WaitGroup
+
+	mu       sync.Mutex
+	toAck    imap.UIDSet       // committed, not yet marked or moved
+	finished map[imap.UID]bool // marked or moved, or gone from the server
+	t        tally
+	storeErr error
+}
+
+func (p *Poller) startRun(ctx context.Context, c *imapConn, refs []msgRef, cp store.Checkpoint) *syncRun {
+	r := &syncRun{p: p, c: c, refs: refs, cp: cp, work: make(chan []fetched), failed: make(chan struct{}),
+		finished: make(map[imap.UID]bool, len(refs))}
+	r.wg.Go(func() {
+		// Not interrupted by ctx: messages, once fetched, are either
+		// committed and parsed or left untouched (the store bounds
+		// each write with its own timeout).
+		wctx := context.WithoutCancel(ctx)
+		pipe := &emailPipe{in: p.in, campaign: p.cfg.Campaign}
+		for msgs := range r.work {
+			if pipe.err != nil || ctx.Err() != nil {
+				continue // stop between chunks; what was not started stays untouched
+			}
+			pipe.add(wctx, p.items(c, msgs), func(outs []Outcome, err error) {
+				r.mu.Lock()
+				defer r.mu.Unlock()
+				for k, out := range outs {
+					r.toAck.AddNum(msgs[k].ref.uid)
+					switch out {
+					case OutcomeNew:
+						r.t.new++
+					case OutcomeDuplicate:
+						r.t.duplicate++
+					case OutcomeQuarantined:
+						r.t.quarantined++
+					}
+				}
+				if err != nil {
+					r.storeErr = fmt.Errorf("gateway: mailbox %s: store UID %d: %w", p.cfg.Name, msgs[len(outs)].ref.uid, err)
+					close(r.failed)
+				}
+			})
+		}
+		pipe.close(wctx)
+	})
+	return r
+}
+
+// fetch reads one batch's messages and hands them to the store; it
+// quarantines the oversize ones with their header. Messages read in full
+// may still be waiting to be handed over when it returns.
+func (r *syncRun) fetch(ctx context.Context, refs []msgRef) error {
+	p, c := r.p, r.c
 	byUID := make(map[imap.UID]msgRef, len(refs))
 	var small, big imap.UIDSet
-	for _, r := range refs {
-		byUID[r.uid] = r
-		if r.size > p.maxSize {
-			big.AddNum(r.uid)
+	for _, ref := range refs {
+		byUID[ref.uid] = ref
+		if ref.size > p.maxSize {
+			big.AddNum(ref.uid)
 		} else {
-			small.AddNum(r.uid)
+			small.AddNum(ref.uid)
 		}
 	}
-	committed := map[imap.UID]bool{}
-	var acks imap.UIDSet
 	var oversize []imap.UID
 	var ferr error
-
 	if len(small) > 0 {
 		seen := make(map[imap.UID]bool, len(refs))
-		// Fetched messages wait in pend until a chunk is complete, then
-		// are committed together (Ingester.EmailBatch).
-		var pend []fetched
-		pendBytes := 0
-		var storeErr error
-		flush := func() {
-			if len(pend) == 0 || storeErr != nil {
-				return
-			}
-			outs, err := p.ingestBatch(ctx, c, pend)
-			for k, out := range outs {
-				uid := pend[k].ref.uid
-				committed[uid] = true
-				acks.AddNum(uid)
-				switch out {
-				case OutcomeNew:
-					t.new++
-				case OutcomeDuplicate:
-					t.duplicate++
-				case OutcomeQuarantined:
-					t.quarantined++
-				}
-			}
-			storeErr = err
-			clear(pend)
-			pend, pendBytes = pend[:0], 0
-		}
 		bs := &imap.FetchItemBodySection{Peek: true}
 		c.kick()
 		cmd := c.c.Fetch(small, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{bs}})
@@ -205,7 +249,7 @@ func (p *Poller) batch(ctx context.Context, c *imapConn, refs []msgRef, t *tally
 				ferr = errorf("mailbox %s: fetch: %w", p.cfg.Name, err)
 				break
 			}
-			r, ok := byUID[uid]
+			ref, ok := byUID[uid]
 			if !ok {
 				continue
 			}
@@ -217,65 +261,160 @@ func (p *Poller) batch(ctx context.Context, c *imapConn, refs []msgRef, t *tally
 			if ctx.Err() != nil {
 				break // stop between chunks; what is pending stays untouched
 			}
-			if len(pend) > 0 && (len(pend) >= ingestChunk || pendBytes+len(raw) > ingestBudget) {
-				flush()
-				c.kick()
-				if storeErr != nil {
-					break
-				}
+			if !r.add(fetched{ref: ref, raw: raw, id: MessageID(raw)}) {
+				break
 			}
-			pend = append(pend, fetched{ref: r, raw: raw})
-			pendBytes += len(raw)
 		}
 		if err := cmd.Close(); err != nil && ferr == nil {
 			ferr = errorf("mailbox %s: fetch: %w", p.cfg.Name, err)
 		}
-		// Even after a failed FETCH, the messages read in full are
-		// committed, as they would have been one at a time.
-		if ctx.Err() == nil {
-			flush()
-		}
-		if storeErr != nil {
-			ferr = storeErr
-		}
-		if ferr == nil && ctx.Err() == nil {
+		if ferr == nil && ctx.Err() == nil && !r.stopped() {
 			// The FETCH succeeded: a UID it did not return was expunged
 			// by someone else in the meantime and is gone for good.
-			for _, r := range refs {
-				if r.size <= p.maxSize && !seen[r.uid] {
-					committed[r.uid] = true
-					t.gone++
+			r.mu.Lock()
+			for _, ref := range refs {
+				if ref.size <= p.maxSize && !seen[ref.uid] {
+					r.finished[ref.uid] = true
+					r.t.gone++
 				}
 			}
+			r.mu.Unlock()
 		}
 	}
 	if ids, ok := big.Nums(); ok {
 		oversize = append(oversize, ids...)
 	}
-	if len(oversize) > 0 && ferr == nil && ctx.Err() == nil {
-		n, err := p.quarantineOversize(ctx, c, oversize, byUID, committed, &acks)
-		t.oversize += n
-		ferr = err
-	}
-
-	if len(acks) > 0 {
-		if err := p.acknowledge(c, acks); err != nil {
-			// Committed but not acknowledged: the next sync fetches these
-			// again, the ledger sees duplicates, and acknowledges them.
-			return 0, errors.Join(ferr, err)
-		}
-	}
-	var done imap.UID
-	for _, r := range refs {
-		if !committed[r.uid] {
-			break
-		}
-		done = r.uid
+	if len(oversize) > 0 && ferr == nil && ctx.Err() == nil && !r.stopped() {
+		ferr = r.quarantineOversize(ctx, oversize, byUID)
 	}
 	if ferr == nil && ctx.Err() != nil {
 		ferr = ctx.Err()
 	}
-	return done, ferr
+	return ferr
+}
+
+// add queues a fetched message for the store, handing over what is
+// pending when the store is ready or a chunk is full. It reports false
+// once the store has failed.
+func (r *syncRun) add(m fetched) bool {
+	if len(r.pend) > 0 && r.pendBytes+len(m.raw) > ingestBudget && !r.flush() {
+		return false
+	}
+	r.pend = append(r.pend, m)
+	r.pendBytes += len(m.raw)
+	if len(r.pend) >= ingestChunk {
+		return r.flush()
+	}
+	select {
+	case r.work <- r.pend: // the store was idle
+		r.pend, r.pendBytes = nil, 0
+	case <-r.failed:
+		return false
+	default:
+	}
+	return true
+}
+
+// flush hands the pending messages over, waiting until the store's
+// goroutine takes them; false when the store failed.
+func (r *syncRun) flush() bool {
+	if len(r.pend) == 0 {
+		return !r.stopped()
+	}
+	r.c.rest() // the server is not expected to say anything while we wait
+	defer r.c.kick()
+	select {
+	case r.work <- r.pend:
+	case <-r.failed:
+		return false
+	}
+	r.pend, r.pendBytes = nil, 0
+	return true
+}
+
+// stopped reports whether the store has failed.
+func (r *syncRun) stopped() bool {
+	select {
+	case <-r.failed:
+		return true
+	default:
+		return false
+	}
+}
+
+// finish hands over what is pending (unless ctx is done) and waits until
+// the store has committed all it was handed. It returns the store's error.
+func (r *syncRun) finish(ctx context.Context) error {
+	// Even after a failed FETCH, the messages read in full are
+	// committed, as they would have been one at a time.
+	if ctx.Err() == nil {
+		r.flush()
+	}
+	close(r.work)
+	r.c.rest()
+	r.wg.Wait()
+	r.c.kick()
+	return r.storeErr
+}
+
+// acknowledge marks or moves what the store has committed and is not yet
+// acknowledged, then advances the checkpoint over what is finished.
+func (r *syncRun) acknowledge(ctx context.Context) error {
+	r.mu.Lock()
+	set := r.toAck
+	r.toAck = nil
+	r.mu.Unlock()
+	if len(set) > 0 {
+		if err := r.p.acknowledge(r.c, set); err != nil {
+			// Committed but not acknowledged: the next sync fetches these
+			// again, the ledger sees duplicates, and acknowledges them.
+			return err
+		}
+		r.mu.Lock()
+		for _, rng := range set {
+			for uid := rng.Start; uid <= rng.Stop; uid++ {
+				r.finished[uid] = true
+			}
+		}
+		r.mu.Unlock()
+	}
+	return r.checkpoint(ctx, false)
+}
+
+// checkpointEvery spaces the checkpoint writes of a long sync: each one
+// waits for the store's write lock, which the run's own goroutine holds
+// most of the time, and a checkpoint a second behind only means that a
+// restart lists a few more messages again (the ledger knows them).
+const checkpointEvery = time.Second
+
+// checkpoint records the highest UID up to which every message of the sync
+// is finished (acknowledged, or gone from the server), so the checkpoint
+// never skips one that is not. Unless now is set, it writes at most once
+// per checkpointEvery.
+func (r *syncRun) checkpoint(ctx context.Context, now bool) error {
+	r.mu.Lock()
+	for r.next < len(r.refs) && r.finished[r.refs[r.next].uid] {
+		if uid := uint32(r.refs[r.next].uid); uid > r.cp.LastUID {
+			r.cp.LastUID, r.dirty = uid, true
+		}
+		r.next++
+	}
+	cp, dirty := r.cp, r.dirty
+	r.mu.Unlock()
+	if !dirty || !now && time.Since(r.written) < checkpointEvery {
+		return nil
+	}
+	if err := r.p.in.Store.SetCheckpoint(context.WithoutCancel(ctx), r.p.cfg.Name, cp); err != nil {
+		return fmt.Errorf("gateway: mailbox %s: %w", r.p.cfg.Name, err)
+	}
+	r.dirty, r.written = false, time.Now()
+	return nil
+}
+
+func (r *syncRun) tally() tally {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.t
 }
 
 // readBody reads one FETCH response: its UID and its BODY[] (or header),
@@ -306,49 +445,41 @@ func readBody(m *imapclient.FetchMessageData, limit int64) (uid imap.UID, raw []
 // Fetched messages are committed in chunks of at most ingestChunk
 // messages and ingestBudget bytes: one chunk costs two durable commits
 // however many messages it holds, while the budget bounds the memory held
-// by fetched messages, and the chunk size bounds how much is still
-// committed after a shutdown was asked for (the chunk in progress).
+// by fetched messages (at most three chunks: one being saved, one being
+// parsed, one being read), and the chunk size bounds how much is still
+// committed after a shutdown was asked for (the two chunks in progress).
 const (
-	ingestChunk  = 10
-	ingestBudget = 32 << 20
+	ingestChunk  = 250
+	ingestBudget = 16 << 20
 )
 
 // fetched is one message read by FETCH, waiting to be committed.
 type fetched struct {
 	ref msgRef
 	raw []byte
+	id  string // Message-ID
 }
 
-// ingestBatch commits fetched messages (Ingester.EmailBatch, falling back
-// to one at a time if the batch fails). It is not interrupted by ctx:
-// messages, once fetched, are either committed and parsed or left
-// untouched (the store bounds each write with its own timeout). outs
-// covers the prefix of msgs that was committed, all of them unless err is
-// set.
-func (p *Poller) ingestBatch(ctx context.Context, c *imapConn, msgs []fetched) ([]Outcome, error) {
-	c.rest() // the server is not expected to say anything meanwhile
+// items are fetched messages as the store takes them.
+func (p *Poller) items(c *imapConn, msgs []fetched) []store.EmailItem {
 	items := make([]store.EmailItem, len(msgs))
 	for i, m := range msgs {
-		items[i] = store.EmailItem{Source: p.cfg.Name, UIDValidity: c.uidValidity, UID: uint32(m.ref.uid), Raw: m.raw, ReceivedAt: m.ref.date}
+		items[i] = store.EmailItem{Source: p.cfg.Name, UIDValidity: c.uidValidity, UID: uint32(m.ref.uid),
+			MessageID: m.id, Raw: m.raw, ReceivedAt: m.ref.date}
 	}
-	outs, err := p.in.emails(context.WithoutCancel(ctx), items, p.cfg.Campaign)
-	if err != nil {
-		return outs, fmt.Errorf("gateway: mailbox %s: store UID %d: %w", p.cfg.Name, msgs[len(outs)].ref.uid, err)
-	}
-	return outs, nil
+	return items
 }
 
 // quarantineOversize keeps only the header of messages over
 // max_message_size, quarantined with the reason, so that staff see that
 // something arrived and from whom.
-func (p *Poller) quarantineOversize(ctx context.Context, c *imapConn, uids []imap.UID, byUID map[imap.UID]msgRef,
-	committed map[imap.UID]bool, acks *imap.UIDSet) (int, error) {
+func (r *syncRun) quarantineOversize(ctx context.Context, uids []imap.UID, byUID map[imap.UID]msgRef) error {
+	p, c := r.p, r.c
 	var set imap.UIDSet
 	set.AddNum(uids...)
 	hs := &imap.FetchItemBodySection{Peek: true, Specifier: imap.PartSpecifierHeader}
 	c.kick()
 	cmd := c.c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{hs}})
-	n := 0
 	var ferr error
 	seen := make(map[imap.UID]bool, len(uids))
 	for m := cmd.Next(); m != nil; m = cmd.Next() {
@@ -358,7 +489,7 @@ func (p *Poller) quarantineOversize(ctx context.Context, c *imapConn, uids []ima
 			ferr = errorf("mailbox %s: fetch header: %w", p.cfg.Name, err)
 			break
 		}
-		r, ok := byUID[uid]
+		ref, ok := byUID[uid]
 		if !ok {
 			continue
 		}
@@ -369,30 +500,33 @@ func (p *Poller) quarantineOversize(ctx context.Context, c *imapConn, uids []ima
 		if ctx.Err() != nil {
 			break
 		}
-		size := r.size
+		size := ref.size
 		if size <= p.maxSize {
 			size = p.maxSize + 1 // RFC822.SIZE understated it; we only know it is bigger
 		}
 		reason := fmt.Sprintf("message of %d bytes exceeds max_message_size (%d bytes): only its header was kept", size, p.maxSize)
-		if err := p.storeHeaderOnly(ctx, c, r, header, reason); err != nil {
+		if err := p.storeHeaderOnly(ctx, c, ref, header, reason); err != nil {
 			ferr = err
 			break
 		}
-		committed[uid] = true
-		acks.AddNum(uid)
-		n++
+		r.mu.Lock()
+		r.toAck.AddNum(uid)
+		r.t.oversize++
+		r.mu.Unlock()
 	}
 	if err := cmd.Close(); err != nil && ferr == nil {
 		ferr = errorf("mailbox %s: fetch header: %w", p.cfg.Name, err)
 	}
 	if ferr == nil && ctx.Err() == nil {
+		r.mu.Lock()
 		for _, uid := range uids {
 			if !seen[uid] {
-				committed[uid] = true // expunged meanwhile
+				r.finished[uid] = true // expunged meanwhile
 			}
 		}
+		r.mu.Unlock()
 	}
-	return n, ferr
+	return ferr
 }
 
 func (p *Poller) storeHeaderOnly(ctx context.Context, c *imapConn, r msgRef, header []byte, reason string) error {

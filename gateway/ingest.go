@@ -101,22 +101,44 @@ func (in *Ingester) EmailBatch(ctx context.Context, items []store.EmailItem, cam
 	if len(items) == 0 {
 		return nil, nil, nil
 	}
+	b, err := in.receiveBatch(ctx, items, campaign)
+	if err != nil {
+		return nil, nil, err
+	}
+	b.parse()
+	return b.finish(ctx)
+}
+
+// receiveBatch is the first step of EmailBatch: it commits items to the
+// ledger. What is left (parse, then finish) may run while the next batch
+// is being received.
+func (in *Ingester) receiveBatch(ctx context.Context, items []store.EmailItem, campaign string) (*emailBatch, error) {
 	start := time.Now()
+	items = withMessageIDs(items)
+	rcs, err := in.Store.ReceiveEmails(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	return in.newBatch(items, rcs, campaign, start), nil
+}
+
+// withMessageIDs is a copy of items with every MessageID read.
+func withMessageIDs(items []store.EmailItem) []store.EmailItem {
 	items = slices.Clone(items)
 	for i := range items {
 		if items[i].MessageID == "" {
 			items[i].MessageID = MessageID(items[i].Raw)
 		}
 	}
-	rcs, err := in.Store.ReceiveEmails(ctx, items)
-	if err != nil {
-		return nil, nil, err
-	}
+	return items
+}
+
+// newBatch is the batch of items once the ledger has them, as rcs says.
+func (in *Ingester) newBatch(items []store.EmailItem, rcs []store.Receipt, campaign string, start time.Time) *emailBatch {
 	b := &emailBatch{in: in, items: items, rcs: rcs, campaign: campaign, start: start,
 		outs: make([]Outcome, len(items)), saved: make([]store.Saved, len(items))}
 	first := make(map[int64]int, len(items))
 	b.repeat = make([]bool, len(items))
-	var todo []int
 	for i, rc := range rcs {
 		if !rc.Duplicate {
 			in.count(func(m *Metrics) { m.Received.WithLabelValues("email").Inc() })
@@ -127,10 +149,18 @@ func (in *Ingester) EmailBatch(ctx context.Context, items []store.EmailItem, cam
 		}
 		first[rc.LedgerID] = i
 		if rc.Status == store.StatusReceived {
-			todo = append(todo, i)
+			b.todo = append(b.todo, i)
 		}
 	}
-	b.parsed = parseEmails(items, todo)
+	return b
+}
+
+// parse parses the batch's messages that need it. The parser is pure, so
+// it may run beside the store's work on another batch.
+func (b *emailBatch) parse() { b.parsed = parseEmails(b.items, b.todo) }
+
+// finish saves the parsed batch, as the end of EmailBatch.
+func (b *emailBatch) finish(ctx context.Context) ([]Outcome, []store.Saved, error) {
 	if err := b.run(ctx); err != nil {
 		return b.outs[:b.done], b.saved[:b.done], err
 	}
@@ -143,6 +173,7 @@ type emailBatch struct {
 	items    []store.EmailItem
 	rcs      []store.Receipt
 	repeat   []bool // the item's ledger row is an earlier item's
+	todo     []int  // the items to parse
 	parsed   []parsedEmail
 	campaign string
 	start    time.Time
@@ -194,6 +225,16 @@ func (b *emailBatch) duplicate(i int) bool {
 // flush saves the pending items in one transaction and follows them up;
 // then every item before upTo is finished.
 func (b *emailBatch) flush(ctx context.Context, upTo int) error {
+	got, err := b.in.Store.SaveEmails(ctx, b.request())
+	if err != nil {
+		return err
+	}
+	b.apply(ctx, got, upTo)
+	return nil
+}
+
+// request is what SaveEmails is asked for the pending items.
+func (b *emailBatch) request() []store.SaveItem {
 	var req []store.SaveItem
 	for _, i := range b.pending {
 		switch {
@@ -204,10 +245,12 @@ func (b *emailBatch) flush(ctx context.Context, upTo int) error {
 			req = append(req, store.SaveItem{LedgerID: b.rcs[i].LedgerID, Campaign: b.campaign, Email: b.parsed[i].e})
 		}
 	}
-	got, err := b.in.Store.SaveEmails(ctx, req)
-	if err != nil {
-		return err
-	}
+	return req
+}
+
+// apply follows up the committed request() of the pending items; then
+// every item before upTo is finished.
+func (b *emailBatch) apply(ctx context.Context, got []store.Saved, upTo int) {
 	k := 0
 	for _, i := range b.pending {
 		switch {
@@ -226,7 +269,20 @@ func (b *emailBatch) flush(ctx context.Context, upTo int) error {
 	}
 	b.pending = b.pending[:0]
 	b.done = upTo
-	return nil
+}
+
+// plain reports whether no item of the parsed batch is an erasure
+// request, so that the whole batch is saved by one SaveEmails (its
+// request() once all items are pending).
+func (b *emailBatch) plain() bool {
+	for i := range b.items {
+		if !b.duplicate(i) && b.parsed[i].err == nil {
+			if _, ok := b.in.erasureRequest(b.parsed[i].e); ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // oneByOne finishes items[from:] through Email, one message at a time.
@@ -280,6 +336,12 @@ func parseEmails(items []store.EmailItem, which []int) []parsedEmail {
 // them unless err is set.
 func (in *Ingester) emails(ctx context.Context, items []store.EmailItem, campaign string) ([]Outcome, error) {
 	outs, _, err := in.EmailBatch(ctx, items, campaign)
+	return in.oneByOne(ctx, items, campaign, outs, err)
+}
+
+// oneByOne carries on after a batch that finished only outs, a prefix of
+// items, with err: the rest one message at a time through Email.
+func (in *Ingester) oneByOne(ctx context.Context, items []store.EmailItem, campaign string, outs []Outcome, err error) ([]Outcome, error) {
 	if err == nil {
 		return outs, nil
 	}
@@ -296,6 +358,121 @@ func (in *Ingester) emails(ctx context.Context, items []store.EmailItem, campaig
 		outs = append(outs, out)
 	}
 	return outs, nil
+}
+
+// emailPipe commits a stream of email batches as emails does each of them,
+// in order, but overlaps their steps: a batch is parsed, on the other
+// cores, while the next one is committed to the ledger, and is saved once
+// that is done. Every message is still committed to the ledger before it
+// is parsed. done is called for each batch in order, with what emails
+// would have returned; after an error, the batches that follow are
+// dropped untouched.
+type emailPipe struct {
+	in       *Ingester
+	campaign string
+	prev     *pipeBatch
+	err      error
+}
+
+type pipeBatch struct {
+	items  []store.EmailItem
+	b      *emailBatch // nil when the ledger refused the batch
+	err    error       // why
+	parsed chan struct{}
+	done   func([]Outcome, error)
+}
+
+// add commits items to the ledger, starts parsing them, and finishes the
+// batch added before. ctx should not be cancelled midway (the poller
+// passes a context without cancellation): what is received is finished.
+func (p *emailPipe) add(ctx context.Context, items []store.EmailItem, done func([]Outcome, error)) {
+	if p.prev != nil && p.prev.b == nil {
+		// The ledger refused the batch before: its messages go one at
+		// a time first, so that a message it refuses again stops the
+		// run before anything after it is received.
+		p.finish(ctx)
+	}
+	if p.err != nil {
+		return
+	}
+	next := &pipeBatch{items: items, done: done, parsed: make(chan struct{})}
+	if !p.saveAndReceive(ctx, next) {
+		next.b, next.err = p.in.receiveBatch(ctx, items, p.campaign)
+	}
+	if next.b != nil {
+		go func() {
+			next.b.parse()
+			close(next.parsed)
+		}()
+	} else {
+		close(next.parsed)
+	}
+	p.finish(ctx)
+	if p.err != nil {
+		// The store failed saving the batch before: the one just
+		// received waits in the ledger, unacknowledged, for the next
+		// sync (or a Resume) to finish it.
+		<-next.parsed
+		return
+	}
+	p.prev = next
+}
+
+// saveAndReceive saves the batch added before and receives next in one
+// transaction, when the batch before is plain (no erasure request in it).
+// It reports whether it did; if not, nothing was committed.
+func (p *emailPipe) saveAndReceive(ctx context.Context, next *pipeBatch) bool {
+	prev := p.prev
+	if prev == nil || prev.b == nil {
+		return false
+	}
+	<-prev.parsed
+	b := prev.b
+	if !b.plain() {
+		return false
+	}
+	b.pending = b.pending[:0]
+	for i := range b.items {
+		b.pending = append(b.pending, i)
+	}
+	start := time.Now()
+	items := withMessageIDs(next.items)
+	got, rcs, err := p.in.Store.SaveAndReceiveEmails(ctx, b.request(), items)
+	if err != nil {
+		// Each step again on its own, so that the error is the step's.
+		b.pending = b.pending[:0]
+		return false
+	}
+	p.prev = nil
+	b.apply(ctx, got, len(b.items))
+	prev.done(b.outs, nil)
+	next.b = p.in.newBatch(items, rcs, p.campaign, start)
+	return true
+}
+
+// close finishes the last batch added; it returns the first error.
+func (p *emailPipe) close(ctx context.Context) error {
+	p.finish(ctx)
+	return p.err
+}
+
+func (p *emailPipe) finish(ctx context.Context) {
+	b := p.prev
+	if b == nil || p.err != nil {
+		return
+	}
+	p.prev = nil
+	<-b.parsed
+	var outs []Outcome
+	var err error
+	if b.b != nil {
+		outs, _, err = b.b.finish(ctx)
+	} else {
+		err = b.err
+	}
+	outs, err = p.in.oneByOne(ctx, b.items, p.campaign, outs, err)
+	p.err = err
+	b.done(outs, err)
 }
 
 // Resume parses ledger rows committed before a crash but never parsed.

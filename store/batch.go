@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 
 	"github.com/intake-gateway/intake/parser"
@@ -25,21 +26,231 @@ func (s *Store) ReceiveEmails(ctx context.Context, items []EmailItem) ([]Receipt
 	if len(items) == 0 {
 		return nil, nil
 	}
-	out := make([]Receipt, len(items))
-	err := s.write(ctx, fmt.Sprintf("receive batch of %d emails", len(items)), func(tx *writeTx) error {
-		for i, it := range items {
-			r, err := s.receiveEmailTx(ctx, tx, it)
-			if err != nil {
-				return fmt.Errorf("item %d from %s: %w", i, it.Source, err)
-			}
-			out[i] = r
-		}
-		return nil
+	what := fmt.Sprintf("receive batch of %d emails", len(items))
+	if len(items) == 1 {
+		what = "receive email from " + items[0].Source
+	}
+	var out []Receipt
+	err := s.write(ctx, what, func(tx *writeTx) error {
+		var err error
+		out, err = s.receiveEmailsTx(ctx, tx, items)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// imapKey is an email's identity on its IMAP server.
+type imapKey struct {
+	source  string
+	uv, uid uint32
+}
+
+// receiveEmailsTx is ReceiveEmails inside the caller's write transaction.
+// An item is matched by mailbox + UIDVALIDITY + UID, then by Message-ID,
+// then (without a Message-ID) by content hash: against the ledger, looked
+// up a batch at a time, and against the items before it in the batch. The
+// new items are inserted a few statements per batch, not per item: the
+// statements' fixed cost was most of the cost of a small email.
+func (s *Store) receiveEmailsTx(ctx context.Context, tx *writeTx, items []EmailItem) ([]Receipt, error) {
+	out := make([]Receipt, len(items))
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = strings.TrimSpace(it.MessageID)
+	}
+
+	// What the ledger already has, under each identity.
+	byUID := map[imapKey]Receipt{}
+	groups := map[imapKey][]any{} // (source, UIDVALIDITY) -> UIDs
+	for _, it := range items {
+		if it.UID != 0 {
+			k := imapKey{source: it.Source, uv: it.UIDValidity}
+			groups[k] = append(groups[k], int64(it.UID))
+		}
+	}
+	for k, uids := range groups {
+		err := queryIn(ctx, tx, `SELECT id, status, uid FROM ledger WHERE source = ? AND uid_validity = ? AND uid IN `,
+			[]any{k.source, int64(k.uv)}, uids, func(rows *sql.Rows) error {
+				var r Receipt
+				var uid int64
+				if err := rows.Scan(&r.LedgerID, &r.Status, &uid); err != nil {
+					return err
+				}
+				byUID[imapKey{k.source, k.uv, uint32(uid)}] = r
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
+	}
+	byID := map[string]Receipt{}
+	var idArgs []any
+	for _, id := range ids {
+		if id != "" {
+			idArgs = append(idArgs, id)
+		}
+	}
+	err := queryIn(ctx, tx, `SELECT id, status, external_id FROM ledger WHERE channel = 'email' AND external_id IN `,
+		nil, idArgs, func(rows *sql.Rows) error {
+			var r Receipt
+			var id string
+			if err := rows.Scan(&r.LedgerID, &r.Status, &id); err != nil {
+				return err
+			}
+			byID[id] = r
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+
+	// Decide each item in order; the new ones get the ids SQLite would
+	// give them (the write lock is held), so that their rows and payloads
+	// go in with one statement each.
+	var next int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM ledger`).Scan(&next); err != nil {
+		return nil, err
+	}
+	byHash := map[string]Receipt{}
+	var fresh []int
+	hashes := make([]string, len(items))
+	for i, it := range items {
+		k := imapKey{it.Source, it.UIDValidity, it.UID}
+		if it.UID != 0 {
+			if r, ok := byUID[k]; ok {
+				out[i] = Receipt{LedgerID: r.LedgerID, Status: r.Status, Duplicate: true}
+				continue
+			}
+		}
+		hashes[i] = hashHex(it.Raw)
+		if ids[i] != "" {
+			if r, ok := byID[ids[i]]; ok {
+				out[i] = Receipt{LedgerID: r.LedgerID, Status: r.Status, Duplicate: true}
+				continue
+			}
+		} else {
+			r, ok := byHash[hashes[i]]
+			if !ok {
+				err := tx.QueryRowContext(ctx, `SELECT id, status FROM ledger WHERE channel = 'email' AND content_hash = ? AND external_id IS NULL LIMIT 1`,
+					hashes[i]).Scan(&r.LedgerID, &r.Status)
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return nil, fmt.Errorf("item %d from %s: %w", i, it.Source, err)
+				}
+				ok = err == nil
+			}
+			if ok {
+				out[i] = Receipt{LedgerID: r.LedgerID, Status: r.Status, Duplicate: true}
+				continue
+			}
+		}
+		next++
+		out[i] = Receipt{LedgerID: next, Status: StatusReceived}
+		fresh = append(fresh, i)
+		if it.UID != 0 {
+			byUID[k] = out[i]
+		}
+		if ids[i] != "" {
+			byID[ids[i]] = out[i]
+		} else {
+			byHash[hashes[i]] = out[i]
+		}
+	}
+
+	// The new rows, then their payloads.
+	now := s.now()
+	for start, end := range parts(len(fresh)) {
+		part := fresh[start:end]
+		args := make([]any, 0, 9*len(part))
+		for _, i := range part {
+			it := items[i]
+			var uv, uid, extID any
+			if it.UID != 0 {
+				uv, uid = int64(it.UIDValidity), int64(it.UID)
+			}
+			if ids[i] != "" {
+				extID = ids[i]
+			}
+			at := it.ReceivedAt
+			if at.IsZero() {
+				at = now
+			}
+			args = append(args, out[i].LedgerID, it.Source, uv, uid, extID, hashes[i], len(it.Raw), ts(at))
+		}
+		q := `INSERT INTO ledger (id, channel, source, uid_validity, uid, external_id, content_hash, size, received_at) VALUES ` +
+			repeatJoin(`(?, 'email', ?, ?, ?, ?, ?, ?, ?)`, len(part))
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return nil, fmt.Errorf("insert %d ledger rows: %w", len(part), err)
+		}
+		args = args[:0]
+		n := 0
+		for _, i := range part {
+			if items[i].Raw != nil {
+				args = append(args, out[i].LedgerID, items[i].Raw)
+				n++
+			}
+		}
+		if n > 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_raw (ledger_id, raw) VALUES `+repeatJoin(`(?, ?)`, n), args...); err != nil {
+				return nil, fmt.Errorf("insert %d ledger payloads: %w", n, err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// partSizes are the row counts of the multi-row statements. A batch of n
+// rows is cut greedily into parts of these sizes, so that only a few
+// statement texts exist, each prepared once for the life of the Store
+// (parsing a statement of 256 rows costs about as much as running it),
+// and every statement stays far under SQLite's 32,766 bound parameters.
+var partSizes = []int{256, 64, 16, 4, 1}
+
+// parts yields the [start, end) bounds that cut n rows into partSizes.
+func parts(n int) iter.Seq2[int, int] {
+	return func(yield func(int, int) bool) {
+		start := 0
+		for _, size := range partSizes {
+			for ; n-start >= size; start += size {
+				if !yield(start, start+size) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// repeatJoin is n copies of tuple, comma-separated.
+func repeatJoin(tuple string, n int) string {
+	return strings.Repeat(tuple+", ", n-1) + tuple
+}
+
+// queryIn runs query, which ends with "IN ", with args and then the list
+// of in (split by parts), calling each for every row.
+func queryIn(ctx context.Context, tx *writeTx, query string, args, in []any, each func(*sql.Rows) error) error {
+	for start, end := range parts(len(in)) {
+		part := in[start:end]
+		st, err := tx.stmt(ctx, query+"("+repeatJoin("?", len(part))+")")
+		if err != nil {
+			return err
+		}
+		rows, err := st.QueryContext(ctx, append(append([]any{}, args...), part...)...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SaveItem is one ledger row's parsed form for SaveEmails: either Email,
@@ -80,6 +291,27 @@ func (s *Store) SaveEmails(ctx context.Context, items []SaveItem) ([]Saved, erro
 	return out, nil
 }
 
+// SaveAndReceiveEmails is SaveEmails(save) and then ReceiveEmails(receive)
+// in one transaction, for a caller that parses one batch while it
+// receives the next: one durable commit instead of two. On error nothing
+// of either is committed.
+func (s *Store) SaveAndReceiveEmails(ctx context.Context, save []SaveItem, receive []EmailItem) ([]Saved, []Receipt, error) {
+	saved := make([]Saved, len(save))
+	var rcs []Receipt
+	err := s.write(ctx, fmt.Sprintf("save batch of %d emails and receive %d", len(save), len(receive)), func(tx *writeTx) error {
+		if err := s.saveEmailsTx(ctx, tx, save, saved); err != nil {
+			return err
+		}
+		var err error
+		rcs, err = s.receiveEmailsTx(ctx, tx, receive)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return saved, rcs, nil
+}
+
 // saveEmailsTx is SaveEmails inside the caller's write transaction. It
 // works in three passes so that the suggestions of the whole batch are
 // inserted by one statement: SQLite opens a statement savepoint for each
@@ -89,11 +321,33 @@ func (s *Store) SaveEmails(ctx context.Context, items []SaveItem) ([]Saved, erro
 func (s *Store) saveEmailsTx(ctx context.Context, tx *writeTx, items []SaveItem, out []Saved) error {
 	now := s.now()
 	// Pass 1, in item order: each row's state, quarantines, contacts.
+	type state struct {
+		status, receivedAt string
+		sugg               sql.NullInt64
+	}
+	states := make(map[int64]state, len(items))
+	lids := make([]any, len(items))
+	for i, it := range items {
+		lids[i] = it.LedgerID
+	}
+	err := queryIn(ctx, tx, `SELECT id, status, received_at, suggestion_id FROM ledger WHERE id IN `, nil, lids, func(rows *sql.Rows) error {
+		var id int64
+		var st state
+		if err := rows.Scan(&id, &st.status, &st.receivedAt, &st.sugg); err != nil {
+			return err
+		}
+		states[id] = st
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read ledger rows: %w", err)
+	}
 	type pending struct {
 		i   int
 		row suggestionRow
 	}
 	var todo []pending
+	var contacts []contactRow
 	first := make(map[int64]int, len(items)) // ledger row -> the item of this batch that finished it
 	repeatOf := map[int]int{}
 	for i, it := range items {
@@ -101,20 +355,15 @@ func (s *Store) saveEmailsTx(ctx context.Context, tx *writeTx, items []SaveItem,
 			repeatOf[i] = j
 			continue
 		}
-		var status, receivedAt string
-		var sugg sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT status, received_at, suggestion_id FROM ledger WHERE id = ?`, it.LedgerID).Scan(&status, &receivedAt, &sugg)
-		if errors.Is(err, sql.ErrNoRows) {
-			err = fmt.Errorf("ledger row %d: %w", it.LedgerID, ErrNotFound)
+		st, ok := states[it.LedgerID]
+		if !ok {
+			return fmt.Errorf("item %d (ledger row %d): %w", i, it.LedgerID, fmt.Errorf("ledger row %d: %w", it.LedgerID, ErrNotFound))
 		}
-		if err != nil {
-			return fmt.Errorf("item %d (ledger row %d): %w", i, it.LedgerID, err)
-		}
-		if status != StatusReceived {
+		if st.status != StatusReceived {
 			out[i].Duplicate = true
-			if sugg.Valid && it.Quarantine == "" {
-				out[i].SuggestionID = sugg.Int64
-				if err := tx.QueryRowContext(ctx, `SELECT ref, sender_id FROM suggestions WHERE id = ?`, sugg.Int64).Scan(&out[i].Ref, &out[i].SenderID); err != nil {
+			if st.sugg.Valid && it.Quarantine == "" {
+				out[i].SuggestionID = st.sugg.Int64
+				if err := tx.QueryRowContext(ctx, `SELECT ref, sender_id FROM suggestions WHERE id = ?`, st.sugg.Int64).Scan(&out[i].Ref, &out[i].SenderID); err != nil {
 					return fmt.Errorf("item %d (ledger row %d): %w", i, it.LedgerID, err)
 				}
 			}
@@ -132,18 +381,19 @@ func (s *Store) saveEmailsTx(ctx context.Context, tx *writeTx, items []SaveItem,
 			e := it.Email
 			if e.From != "" {
 				out[i].SenderID = s.SenderID(e.From)
-				if err := upsertContact(ctx, tx, out[i].SenderID, "email", e.From, e.FromName, e.Language, now); err != nil {
-					return fmt.Errorf("item %d (ledger row %d): %w", i, it.LedgerID, err)
-				}
+				contacts = append(contacts, contactRow{senderID: out[i].SenderID, kind: "email", address: e.From, name: e.FromName, lang: e.Language})
 			}
 			att, _ := json.Marshal(nonNil(e.Attachments))
 			todo = append(todo, pending{i: i, row: suggestionRow{
-				Channel: "email", Campaign: it.Campaign, SenderID: out[i].SenderID, ReceivedAt: receivedAt, UpdatedAt: ts(now),
+				Channel: "email", Campaign: it.Campaign, SenderID: out[i].SenderID, ReceivedAt: st.receivedAt, UpdatedAt: ts(now),
 				Subject: e.Subject, Body: e.Body, Signature: e.Signature, Language: e.Language,
 				Disposition: string(e.Disposition), Attachments: string(att), MessageID: e.MessageID,
 				Tags: emailTags(e),
 			}})
 		}
+	}
+	if err := upsertContacts(ctx, tx, contacts, now); err != nil {
+		return err
 	}
 
 	// Pass 2: the suggestions, in as few statements as the parameter
@@ -160,8 +410,8 @@ func (s *Store) saveEmailsTx(ctx context.Context, tx *writeTx, items []SaveItem,
 	// Pass 3: link each ledger row to its suggestion, again in as few
 	// statements as possible (each statement journals the pages it
 	// changes, and consecutive rows share pages).
-	for start := 0; start < len(todo); start += linkMax {
-		part := todo[start:min(start+linkMax, len(todo))]
+	for start, end := range parts(len(todo)) {
+		part := todo[start:end]
 		args := make([]any, 0, 3*len(part))
 		for k, p := range part {
 			out[p.i].SuggestionID, out[p.i].Ref = ids[start+k], refs[start+k]
@@ -187,22 +437,14 @@ func (s *Store) saveEmailsTx(ctx context.Context, tx *writeTx, items []SaveItem,
 	return nil
 }
 
-// linkMax keeps the ledger UPDATE under SQLite's parameter limit (three
-// per row).
-const linkMax = 5000
-
-// insertSuggestionsMax keeps a multi-row INSERT under SQLite's limit of
-// 32,766 bound parameters (14 per suggestion).
-const insertSuggestionsMax = 1000
-
 // insertSuggestions inserts rows, each under a fresh public reference, with
-// one statement per insertSuggestionsMax rows; ids[k] and refs[k] are
+// a few statements (parts); ids[k] and refs[k] are
 // rows[k]'s. A row whose reference was already taken is inserted again
 // alone, under a new draw.
 func insertSuggestions(ctx context.Context, tx *writeTx, rows []suggestionRow) (ids []int64, refs []string, err error) {
 	ids, refs = make([]int64, len(rows)), make([]string, len(rows))
-	for start := 0; start < len(rows); start += insertSuggestionsMax {
-		part := rows[start:min(start+insertSuggestionsMax, len(rows))]
+	for start, end := range parts(len(rows)) {
+		part := rows[start:end]
 		args := make([]any, 0, 14*len(part))
 		at := make(map[string]int, len(part))
 		for k, r := range part {

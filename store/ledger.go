@@ -40,64 +40,11 @@ type Receipt struct {
 // UIDVALIDITY + UID, then by Message-ID, then (without a Message-ID) by
 // content hash, so a UIDVALIDITY rescan or a re-imported file is recognised.
 func (s *Store) ReceiveEmail(ctx context.Context, it EmailItem) (Receipt, error) {
-	var r Receipt
-	err := s.write(ctx, "receive email from "+it.Source, func(tx *writeTx) error {
-		var err error
-		r, err = s.receiveEmailTx(ctx, tx, it)
-		return err
-	})
-	return r, err
-}
-
-// receiveEmailTx is ReceiveEmail inside the caller's write transaction, so
-// the single and the batched API share one set of dedup rules. An item seen
-// earlier in the same transaction counts as a duplicate.
-func (s *Store) receiveEmailTx(ctx context.Context, tx *writeTx, it EmailItem) (Receipt, error) {
-	var r Receipt
-	hash := hashHex(it.Raw)
-	at := it.ReceivedAt
-	if at.IsZero() {
-		at = s.now()
-	}
-	var uv, uid, extID any
-	if it.UID != 0 {
-		uv, uid = int64(it.UIDValidity), int64(it.UID)
-	}
-	if id := strings.TrimSpace(it.MessageID); id != "" {
-		extID = id
-	}
-	// Look for the item under each identity it may already have.
-	var row *sql.Row
-	if uid != nil {
-		row = tx.QueryRowContext(ctx, `SELECT id, status FROM ledger WHERE source = ? AND uid_validity = ? AND uid = ?`, it.Source, uv, uid)
-		if err := row.Scan(&r.LedgerID, &r.Status); err == nil {
-			r.Duplicate = true
-			return r, nil
-		} else if !errors.Is(err, sql.ErrNoRows) {
-			return r, err
-		}
-	}
-	if extID != nil {
-		row = tx.QueryRowContext(ctx, `SELECT id, status FROM ledger WHERE channel = 'email' AND external_id = ?`, extID)
-	} else {
-		row = tx.QueryRowContext(ctx, `SELECT id, status FROM ledger WHERE channel = 'email' AND content_hash = ? AND external_id IS NULL LIMIT 1`, hash)
-	}
-	if err := row.Scan(&r.LedgerID, &r.Status); err == nil {
-		r.Duplicate = true
-		return r, nil
-	} else if !errors.Is(err, sql.ErrNoRows) {
-		return r, err
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO ledger (channel, source, uid_validity, uid, external_id, content_hash, size, received_at)
-		VALUES ('email', ?, ?, ?, ?, ?, ?, ?)`, it.Source, uv, uid, extID, hash, len(it.Raw), ts(at))
+	r, err := s.ReceiveEmails(ctx, []EmailItem{it})
 	if err != nil {
-		return r, err
+		return Receipt{}, err
 	}
-	if r.LedgerID, err = res.LastInsertId(); err != nil {
-		return r, err
-	}
-	r.Status = StatusReceived
-	return r, insertRaw(ctx, tx, r.LedgerID, it.Raw)
+	return r[0], nil
 }
 
 // insertRaw keeps a ledger row's payload, in its own table (migration 5).
@@ -264,16 +211,38 @@ func insertSuggestion(ctx context.Context, tx *writeTx, r suggestionRow) (int64,
 	return 0, "", errors.New("insert suggestion: no free reference after 20 draws")
 }
 
+// contactRow is who is behind a pseudonymous id, as upsertContacts
+// records it.
+type contactRow struct {
+	senderID, kind, address, name, lang string
+}
+
+// contactUpsert inserts contacts, or refreshes the ones already known: the
+// last time seen, and the name and language when the new ones are known.
+// Its VALUES list is appended by the callers.
+const contactUpsert = `INSERT INTO contacts (sender_id, kind, address, display_name, language, first_seen, last_seen) VALUES %s
+	ON CONFLICT (sender_id) DO UPDATE SET last_seen = excluded.last_seen,
+		display_name = CASE WHEN excluded.display_name <> '' THEN excluded.display_name ELSE display_name END,
+		language = CASE WHEN excluded.language <> '' THEN excluded.language ELSE language END`
+
 // upsertContact records who is behind a pseudonymous id.
 func upsertContact(ctx context.Context, tx *writeTx, senderID, kind, address, name, lang string, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO contacts (sender_id, kind, address, display_name, language, first_seen, last_seen)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (sender_id) DO UPDATE SET last_seen = excluded.last_seen,
-			display_name = CASE WHEN excluded.display_name <> '' THEN excluded.display_name ELSE display_name END,
-			language = CASE WHEN excluded.language <> '' THEN excluded.language ELSE language END`,
-		senderID, kind, address, name, lang, ts(now), ts(now))
-	if err != nil {
-		return fmt.Errorf("upsert contact: %w", err)
+	return upsertContacts(ctx, tx, []contactRow{{senderID, kind, address, name, lang}}, now)
+}
+
+// upsertContacts is upsertContact for several contacts, in order (a later
+// row for the same id updates the earlier one), a few statements in all.
+func upsertContacts(ctx context.Context, tx *writeTx, cs []contactRow, now time.Time) error {
+	at := ts(now)
+	for start, end := range parts(len(cs)) {
+		part := cs[start:end]
+		args := make([]any, 0, 7*len(part))
+		for _, c := range part {
+			args = append(args, c.senderID, c.kind, c.address, c.name, c.lang, at, at)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(contactUpsert, repeatJoin(`(?, ?, ?, ?, ?, ?, ?)`, len(part))), args...); err != nil {
+			return fmt.Errorf("upsert contacts: %w", err)
+		}
 	}
 	return nil
 }

@@ -53,6 +53,7 @@ type Options struct {
 // Store is intake's database. It is safe for concurrent use.
 type Store struct {
 	db   *sql.DB
+	wdb  *sql.DB // write transactions (write); nil when read-only
 	path string
 	key  []byte
 	now  func() time.Time
@@ -63,7 +64,16 @@ type Store struct {
 	// handler keeps latency even under load. busy_timeout still covers
 	// other processes (an `intake ingest` beside `intake serve`).
 	writeMu sync.Mutex
+
+	// prepared holds the write statements prepared once for the life of
+	// the Store, on each connection that runs them (writeTx.stmt).
+	preparedMu sync.Mutex
+	prepared   map[string]*sql.Stmt
 }
+
+// maxPrepared bounds the prepared statements kept (the multi-row ones
+// differ by row count).
+const maxPrepared = 512
 
 // Open opens (creating if needed) the database at path and brings its schema
 // up to date.
@@ -87,6 +97,26 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	s := &Store{db: db, path: path, key: opt.SenderKey, now: opt.Now, log: opt.Logger}
+	if !opt.ReadOnly {
+		// Writes have connections of their own, whose statement
+		// journals (the undo log of each statement of a multi-statement
+		// transaction) are kept in memory rather than in a temporary
+		// file: a write transaction is bounded, while the readers'
+		// sorts (an export of a million rows) may be too big for
+		// memory and keep the default. Writes are serialised by
+		// writeMu, so one connection is busy at a time; the second
+		// lets a statement be prepared for the Store's cache while
+		// the first holds a transaction.
+		q.Add("_pragma", "temp_store(MEMORY)")
+		wdb, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+		wdb.SetMaxOpenConns(2)
+		wdb.SetMaxIdleConns(2)
+		s.wdb = wdb
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -108,6 +138,9 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	if s.wdb != nil {
+		s.wdb.Close()
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
@@ -182,12 +215,15 @@ func (s *Store) write(ctx context.Context, what string, fn func(tx *writeTx) err
 	defer cancel()
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	sqlTx, err := s.db.BeginTx(ctx, nil)
+	if s.wdb == nil {
+		return fmt.Errorf("store: %s: %s is open read-only", what, s.path)
+	}
+	sqlTx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: %s: begin: %w", what, err)
 	}
 	defer sqlTx.Rollback()
-	tx := &writeTx{Tx: sqlTx}
+	tx := &writeTx{Tx: sqlTx, s: s}
 	if err := fn(tx); err != nil {
 		return fmt.Errorf("store: %s: %w", what, err)
 	}
@@ -197,12 +233,14 @@ func (s *Store) write(ctx context.Context, what string, fn func(tx *writeTx) err
 	return nil
 }
 
-// writeTx is a write transaction that prepares each statement once: a
-// batch runs the same few statements for every item, and parsing them
-// again each time was a quarter of the time spent holding the write lock.
-// The statements are closed with the transaction.
+// writeTx is a write transaction whose statements are prepared once for
+// the life of the Store: a batch runs the same few statements for every
+// item, and parsing them again each time was a quarter of the time spent
+// holding the write lock. The transaction's handles on them are closed
+// with it; the statements stay.
 type writeTx struct {
 	*sql.Tx
+	s     *Store
 	stmts map[string]*sql.Stmt
 }
 
@@ -210,14 +248,40 @@ func (t *writeTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := t.stmts[query]; ok {
 		return st, nil
 	}
-	st, err := t.Tx.PrepareContext(ctx, query)
-	if err != nil {
+	var st *sql.Stmt
+	if shared, err := t.s.preparedStmt(ctx, query); err != nil {
+		return nil, err
+	} else if shared != nil {
+		st = t.Tx.StmtContext(ctx, shared) // prepared on this connection once, then reused
+	} else if st, err = t.Tx.PrepareContext(ctx, query); err != nil {
 		return nil, err
 	}
 	if t.stmts == nil {
 		t.stmts = map[string]*sql.Stmt{}
 	}
 	t.stmts[query] = st
+	return st, nil
+}
+
+// preparedStmt returns the Store's prepared statement for query, preparing
+// it on first use; nil, without error, once maxPrepared are kept.
+func (s *Store) preparedStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.preparedMu.Lock()
+	defer s.preparedMu.Unlock()
+	if st, ok := s.prepared[query]; ok {
+		return st, nil
+	}
+	if len(s.prepared) >= maxPrepared {
+		return nil, nil
+	}
+	st, err := s.wdb.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if s.prepared == nil {
+		s.prepared = map[string]*sql.Stmt{}
+	}
+	s.prepared[query] = st
 	return st, nil
 }
 
