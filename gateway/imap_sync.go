@@ -443,11 +443,11 @@ func readBody(m *imapclient.FetchMessageData, limit int64) (uid imap.UID, raw []
 }
 
 // Fetched messages are committed in chunks of at most ingestChunk
-// messages and ingestBudget bytes: one chunk costs two durable commits
+// messages and ingestBudget bytes: one chunk costs one durable commit
 // however many messages it holds, while the budget bounds the memory held
-// by fetched messages (at most three chunks: one being saved, one being
-// parsed, one being read), and the chunk size bounds how much is still
-// committed after a shutdown was asked for (the two chunks in progress).
+// by fetched messages (a chunk being read, and the 1+pipeDepth chunks the
+// emailPipe holds), and the chunk size bounds how much is still committed
+// after a shutdown was asked for (the chunks in progress).
 const (
 	ingestChunk  = 250
 	ingestBudget = 16 << 20

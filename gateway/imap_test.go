@@ -251,9 +251,9 @@ func TestPollerCancelMidBatch(t *testing.T) {
 		t.Fatalf("PollOnce = %v, want context.Canceled", err)
 	}
 	c := dbCounts(t, f.path)
-	// The chunks in progress (one being saved, the next one received)
-	// are finished, and nothing after them is started.
-	if max := 150 + 2*ingestChunk; c.Ledger < 150 || c.Ledger > max || c.Received != 0 {
+	// The chunks in progress (one being saved, the pipeDepth ones
+	// received after it) are finished, and nothing after them is started.
+	if max := 150 + (1+pipeDepth)*ingestChunk; c.Ledger < 150 || c.Ledger > max || c.Received != 0 {
 		t.Errorf("after cancel: %+v, want 150 to %d rows, all finished", c, max)
 	}
 	f.in.OnSaved = nil

@@ -157,7 +157,7 @@ func (in *Ingester) newBatch(items []store.EmailItem, rcs []store.Receipt, campa
 
 // parse parses the batch's messages that need it. The parser is pure, so
 // it may run beside the store's work on another batch.
-func (b *emailBatch) parse() { b.parsed = parseEmails(b.items, b.todo) }
+func (b *emailBatch) parse() { b.parsed = parseEmails(b.items, b.todo, runtime.GOMAXPROCS(0)) }
 
 // finish saves the parsed batch, as the end of EmailBatch.
 func (b *emailBatch) finish(ctx context.Context) ([]Outcome, []store.Saved, error) {
@@ -307,9 +307,9 @@ type parsedEmail struct {
 // parseEmails parses items[i] for each i of which, in parallel on at most
 // GOMAXPROCS goroutines; the result for items[i] is at index i. The parser
 // is pure, so the order the messages are parsed in changes nothing.
-func parseEmails(items []store.EmailItem, which []int) []parsedEmail {
+func parseEmails(items []store.EmailItem, which []int, workers int) []parsedEmail {
 	out := make([]parsedEmail, len(items))
-	workers := min(runtime.GOMAXPROCS(0), len(which))
+	workers = min(workers, len(which))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
@@ -361,18 +361,24 @@ func (in *Ingester) oneByOne(ctx context.Context, items []store.EmailItem, campa
 }
 
 // emailPipe commits a stream of email batches as emails does each of them,
-// in order, but overlaps their steps: a batch is parsed, on the other
-// cores, while the next one is committed to the ledger, and is saved once
-// that is done. Every message is still committed to the ledger before it
-// is parsed. done is called for each batch in order, with what emails
-// would have returned; after an error, the batches that follow are
-// dropped untouched.
+// in order, but overlaps their steps. A batch is committed to the ledger,
+// then parsed on the other cores while the next batch is committed to the
+// ledger, and then saved in the same transaction that commits the batch
+// after that (Store.SaveAndReceiveEmails): one durable commit per batch,
+// and the parser never keeps the store waiting. Every message is still
+// committed to the ledger before it is parsed. done is called for each
+// batch in order, with what emails would have returned; after an error,
+// the batches that follow are dropped untouched.
 type emailPipe struct {
 	in       *Ingester
 	campaign string
-	prev     *pipeBatch
+	queue    []*pipeBatch // received, being parsed or parsed, in order
 	err      error
 }
+
+// pipeDepth is how many batches wait in the ledger (being parsed) before
+// the oldest is saved along with the next one received.
+const pipeDepth = 2
 
 type pipeBatch struct {
 	items  []store.EmailItem
@@ -382,52 +388,57 @@ type pipeBatch struct {
 	done   func([]Outcome, error)
 }
 
-// add commits items to the ledger, starts parsing them, and finishes the
-// batch added before. ctx should not be cancelled midway (the poller
+// add commits items to the ledger, starts parsing them, and saves the
+// oldest batch waiting. ctx should not be cancelled midway (the poller
 // passes a context without cancellation): what is received is finished.
 func (p *emailPipe) add(ctx context.Context, items []store.EmailItem, done func([]Outcome, error)) {
-	if p.prev != nil && p.prev.b == nil {
-		// The ledger refused the batch before: its messages go one at
-		// a time first, so that a message it refuses again stops the
-		// run before anything after it is received.
-		p.finish(ctx)
+	for _, q := range p.queue {
+		if q.b == nil {
+			// The ledger refused a batch: its messages go one at a time,
+			// after the ones before it, so that a message it refuses
+			// again stops the run before anything after it is received.
+			p.drain(ctx)
+			break
+		}
 	}
 	if p.err != nil {
 		return
 	}
 	next := &pipeBatch{items: items, done: done, parsed: make(chan struct{})}
-	if !p.saveAndReceive(ctx, next) {
+	if len(p.queue) < pipeDepth || !p.saveAndReceive(ctx, next) {
 		next.b, next.err = p.in.receiveBatch(ctx, items, p.campaign)
+		for len(p.queue) >= pipeDepth && p.err == nil {
+			p.finishOldest(ctx)
+		}
 	}
 	if next.b != nil {
 		go func() {
-			next.b.parse()
+			// One goroutine: the batch has until the one after next is
+			// received to be parsed, and the store's goroutine, which
+			// everything waits for, keeps a core.
+			next.b.parsed = parseEmails(next.b.items, next.b.todo, 1)
 			close(next.parsed)
 		}()
 	} else {
 		close(next.parsed)
 	}
-	p.finish(ctx)
 	if p.err != nil {
-		// The store failed saving the batch before: the one just
-		// received waits in the ledger, unacknowledged, for the next
-		// sync (or a Resume) to finish it.
+		// The store failed saving a batch before: the one just received
+		// waits in the ledger, unacknowledged, for the next sync (or a
+		// Resume) to finish it.
 		<-next.parsed
 		return
 	}
-	p.prev = next
+	p.queue = append(p.queue, next)
 }
 
-// saveAndReceive saves the batch added before and receives next in one
-// transaction, when the batch before is plain (no erasure request in it).
-// It reports whether it did; if not, nothing was committed.
+// saveAndReceive saves the oldest batch waiting and receives next in one
+// transaction, when that batch is plain (no erasure request in it). It
+// reports whether it did; if not, nothing was committed.
 func (p *emailPipe) saveAndReceive(ctx context.Context, next *pipeBatch) bool {
-	prev := p.prev
-	if prev == nil || prev.b == nil {
-		return false
-	}
-	<-prev.parsed
-	b := prev.b
+	old := p.queue[0]
+	<-old.parsed
+	b := old.b
 	if !b.plain() {
 		return false
 	}
@@ -443,36 +454,46 @@ func (p *emailPipe) saveAndReceive(ctx context.Context, next *pipeBatch) bool {
 		b.pending = b.pending[:0]
 		return false
 	}
-	p.prev = nil
+	p.queue = p.queue[1:]
 	b.apply(ctx, got, len(b.items))
-	prev.done(b.outs, nil)
+	old.done(b.outs, nil)
 	next.b = p.in.newBatch(items, rcs, p.campaign, start)
 	return true
 }
 
-// close finishes the last batch added; it returns the first error.
+// close finishes the batches still waiting; it returns the first error.
 func (p *emailPipe) close(ctx context.Context) error {
-	p.finish(ctx)
+	p.drain(ctx)
 	return p.err
 }
 
-func (p *emailPipe) finish(ctx context.Context) {
-	b := p.prev
-	if b == nil || p.err != nil {
-		return
+// drain finishes every batch waiting, in order.
+func (p *emailPipe) drain(ctx context.Context) {
+	for len(p.queue) > 0 && p.err == nil {
+		p.finishOldest(ctx)
 	}
-	p.prev = nil
-	<-b.parsed
+	for _, q := range p.queue { // left in the ledger after an error
+		<-q.parsed
+	}
+	p.queue = nil
+}
+
+// finishOldest saves the oldest batch waiting on its own, as emails would
+// (one message at a time after a failure).
+func (p *emailPipe) finishOldest(ctx context.Context) {
+	q := p.queue[0]
+	p.queue = p.queue[1:]
+	<-q.parsed
 	var outs []Outcome
 	var err error
-	if b.b != nil {
-		outs, _, err = b.b.finish(ctx)
+	if q.b != nil {
+		outs, _, err = q.b.finish(ctx)
 	} else {
-		err = b.err
+		err = q.err
 	}
-	outs, err = p.in.oneByOne(ctx, b.items, p.campaign, outs, err)
+	outs, err = p.in.oneByOne(ctx, q.items, p.campaign, outs, err)
 	p.err = err
-	b.done(outs, err)
+	q.done(outs, err)
 }
 
 // Resume parses ledger rows committed before a crash but never parsed.
