@@ -598,7 +598,9 @@ func (in *Ingester) log() *slog.Logger {
 // the rest, so the ledger can deduplicate before the parser runs. It
 // returns "" for a message whose header cannot be read.
 func MessageID(raw []byte) string {
-	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(raw)))
+	// A reader no bigger than the message: the default 4 KiB buffer was
+	// most of what reading a short message's header allocated.
+	h, err := textproto.ReadHeader(bufio.NewReaderSize(bytes.NewReader(raw), min(len(raw), 4096)))
 	if err != nil {
 		return ""
 	}

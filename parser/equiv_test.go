@@ -1,12 +1,15 @@
 package parser
 
 import (
+	"fmt"
 	"math/rand"
+	"net/mail"
 	"reflect"
 	"regexp"
 	"regexp/syntax"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 )
 
@@ -301,5 +304,48 @@ func TestCountWordsMatchesReference(t *testing.T) {
 	if st := countWords(long); st.stopwordLanguage() != refStopwordLanguage(long) {
 		got, want := st.stopwordLanguage(), refStopwordLanguage(long)
 		t.Errorf("stopwordLanguage(long) = %q, want %q", got, want)
+	}
+}
+
+// TestParseDateMatchesNetMail: the layout parseDate tries first gives what
+// net/mail.ParseDate gives, on every date that layout accepts, and the
+// dates it does not accept still go through net/mail.
+func TestParseDateMatchesNetMail(t *testing.T) {
+	dates := []string{
+		"Mon, 2 Mar 2026 10:00:00 +0100",
+		"Mon, 02 Mar 2026 10:00:00 +0100",
+		"Tue, 10 Nov 2009 23:00:00 -0800",
+		"Sun, 31 Dec 2023 23:59:60 +0000",
+		"Wed, 1 Jan 2025 00:00:00 -0000",
+		"Fri, 21 Nov 1997 09:55:06 -0600 (MDT)",
+		"Fri, 21 Nov 1997 09:55 -0600",
+		" Fri, 21 Nov 1997 09:55:06 -0600",
+		"Fri, 21 Nov 97 09:55:06 GMT",
+		"21 Nov 1997 09:55:06 -0600",
+		"Thu, 20 Nov 1997 09:55:06 MDT",
+		"Mon, 2 Mar 2026 10:00:00 +01",
+		"Mon, 2 Mar 2026 25:00:00 +0100",
+		"Mon, 31 Feb 2026 10:00:00 +0100",
+		"Xyz, 2 Mar 2026 10:00:00 +0100",
+		"Mon, 2 Mar 2026 10:00:00 +0100\r\n",
+	}
+	rng := rand.New(rand.NewSource(5322))
+	days := []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Mo", "mon"}
+	months := []string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Foo"}
+	zones := []string{"+0000", "-0000", "+0530", "-1200", "+1400", "GMT", "UT", "EST", "+01:00", "Z"}
+	for range 3000 {
+		dates = append(dates, fmt.Sprintf("%s,%s%d %s %d %02d:%02d:%02d %s", days[rng.Intn(len(days))],
+			[]string{" ", "  ", ""}[rng.Intn(3)], rng.Intn(33), months[rng.Intn(len(months))],
+			[]int{2026, 1999, 26, 2000}[rng.Intn(4)], rng.Intn(25), rng.Intn(61), rng.Intn(61), zones[rng.Intn(len(zones))]))
+	}
+	for _, v := range dates {
+		want, werr := mail.ParseDate(v)
+		got, gerr := parseDate(v)
+		if werr == nil && (gerr != nil || !got.Equal(want) || got.Location().String() != want.Location().String()) {
+			t.Errorf("parseDate(%q) = %v, %v; net/mail gives %v", v, got, gerr, want)
+		}
+		if _, ferr := time.Parse("Mon, 2 Jan 2006 15:04:05 -0700", v); ferr == nil && werr != nil {
+			t.Errorf("%q: the fast layout accepts what net/mail refuses (%v)", v, werr)
+		}
 	}
 }
