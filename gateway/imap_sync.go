@@ -93,7 +93,7 @@ func (p *Poller) sync(ctx context.Context, c *imapConn) error {
 		// Mark or move what the store has committed so far, without
 		// waiting for the rest: the store goes on with this batch while
 		// the server marks the previous one.
-		if aerr := run.acknowledge(ctx); err == nil {
+		if aerr := run.acknowledgeSome(ctx); err == nil {
 			err = aerr
 		}
 		if err == nil {
@@ -168,6 +168,7 @@ type syncRun struct {
 	next    int       // refs[:next] are finished: cp covers them
 	dirty   bool      // cp is not yet written
 	written time.Time // when cp was last written
+	acked   time.Time // when messages were last acknowledged
 
 	pend      []fetched // fetched, not yet handed over
 	pendBytes int
@@ -183,7 +184,7 @@ type syncRun struct {
 }
 
 func (p *Poller) startRun(ctx context.Context, c *imapConn, refs []msgRef, cp store.Checkpoint) *syncRun {
-	r := &syncRun{p: p, c: c, refs: refs, cp: cp, work: make(chan []fetched), failed: make(chan struct{}),
+	r := &syncRun{p: p, c: c, refs: refs, cp: cp, work: make(chan []fetched), failed: make(chan struct{}), acked: time.Now(),
 		finished: make(map[imap.UID]bool, len(refs))}
 	r.wg.Go(func() {
 		// Not interrupted by ctx: messages, once fetched, are either
@@ -359,7 +360,28 @@ func (r *syncRun) finish(ctx context.Context) error {
 
 // acknowledge marks or moves what the store has committed and is not yet
 // acknowledged, then advances the checkpoint over what is finished.
+// acknowledgeSome acknowledges once enough is committed, or it has been a
+// while: every command costs the server work, on a machine it often
+// shares with the gateway.
+func (r *syncRun) acknowledgeSome(ctx context.Context) error {
+	r.mu.Lock()
+	n := 0
+	for _, rng := range r.toAck {
+		n += int(rng.Stop-rng.Start) + 1
+	}
+	r.mu.Unlock()
+	if n < ackMin && time.Since(r.acked) < time.Second {
+		return nil
+	}
+	return r.acknowledge(ctx)
+}
+
+// ackMin is how many committed messages wait to be acknowledged together
+// during a sync (a second at most).
+const ackMin = 500
+
 func (r *syncRun) acknowledge(ctx context.Context) error {
+	defer func() { r.acked = time.Now() }()
 	r.mu.Lock()
 	set := r.toAck
 	r.toAck = nil
