@@ -443,8 +443,8 @@ type srvTextResult struct {
 // messages stored exactly once.
 func TestServeShutdownUnderLoadLosesNothing(t *testing.T) {
 	const (
-		nMail      = 300
-		badEvery   = 100 // messages 99, 199 and 299 are unparseable
+		nMail      = 2000 // more than the poller has in hand at once (1+pipeDepth chunks)
+		badEvery   = 100  // messages 99, 199, ... are unparseable
 		clients    = 20
 		maxTexts   = 8000 // bounds the load phase
 		cancelAt   = 100  // emails saved when the shutdown starts
