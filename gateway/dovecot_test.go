@@ -322,6 +322,9 @@ type helperPollerArgs struct {
 	DB       string
 	Password string
 	Mailbox  MailboxConfig
+	// PerMessage slows the child down after each message saved, so that
+	// the parent's progress checks can follow it.
+	PerMessage time.Duration
 }
 
 // TestHelperPoller is not a test: it is the gateway process that
@@ -342,6 +345,9 @@ func TestHelperPoller(t *testing.T) {
 	}
 	defer st.Close()
 	in := &Ingester{Store: st}
+	if a.PerMessage > 0 {
+		in.OnSaved = func(context.Context, *parser.Email, store.Saved, string) { time.Sleep(a.PerMessage) }
+	}
 	if _, err := ResumeMailboxes(ctx, in, []MailboxConfig{a.Mailbox}); err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +379,10 @@ func TestDovecotKill9(t *testing.T) {
 	f.st.Close() // the children own the database
 	cfg := dovecotMailbox(s, "none")
 	cfg.BatchSize = 50
-	spec, _ := json.Marshal(helperPollerArgs{DB: f.path, Password: s.Password, Mailbox: cfg})
+	// About a thousand messages a second: the progress checks (a doveadm
+	// call and a count each) follow, and the kills land mid-backlog;
+	// they still land anywhere (fetching, committing, moving).
+	spec, _ := json.Marshal(helperPollerArgs{DB: f.path, Password: s.Password, Mailbox: cfg, PerMessage: time.Millisecond})
 	start := func() (*exec.Cmd, *bytes.Buffer) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPoller$", "-test.count=1")
 		cmd.Env = append(os.Environ(), helperPollerEnv+"="+string(spec))
