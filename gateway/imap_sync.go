@@ -33,9 +33,10 @@ type tally struct {
 
 func (t tally) empty() bool { return t == tally{} }
 
-// sync ingests every message above the checkpoint, one batch at a time:
-// fetch, commit the messages a chunk at a time, mark or move the committed
-// ones, advance the checkpoint.
+// sync ingests every message above the checkpoint. It fetches them a
+// batch at a time while the run's goroutine commits them (see syncRun),
+// marks or moves what is committed as it goes, and advances the
+// checkpoint over what is marked or moved.
 func (p *Poller) sync(ctx context.Context, c *imapConn) error {
 	stop := context.AfterFunc(ctx, c.close)
 	defer stop()
