@@ -226,18 +226,8 @@ func TestAppendLowerMatchesToLower(t *testing.T) {
 // refStopwordLanguage and refIsSwahili are the word counts as first
 // written, kept to check countWords against.
 func refStopwordLanguage(text string) string {
-	lists := map[string]string{
-		"en": "the and of to in is for on please with more this that we i should be are it at our would not have a an but about can you my there",
-		"fr": "le la les des du de et est pour dans une un que qui plus pas nous vous il sur au aux merci je ce cette sont avec",
-		"es": "el la los las de del y en para por que una un es más con se no muy gracias lo al nuestro propongo",
-		"pt": "o a os as de do da dos das e em para que uma um é mais não com no na obrigado mais nosso",
-		"de": "der die das und ist nicht mit für den dem ein eine zu auf im ich wir bitte mehr sie es auch von wäre",
-		"it": "il lo la gli le di e è per che non un una del della con più sono nel alla grazie in ci",
-		"nl": "de het een en van is niet voor met op te ik we meer graag zijn dat die ook in wij",
-		"pl": "i w z na nie się do że jest o to dla po więcej proszę oraz są przy",
-	}
 	stop := map[string][]string{}
-	for lang, ws := range lists {
+	for lang, ws := range stopwordLists {
 		for _, w := range strings.Fields(ws) {
 			stop[w] = append(stop[w], lang)
 		}
