@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,7 +18,7 @@ import (
 // maxHeaderSize caps the header kept for an oversize message.
 const maxHeaderSize = 1 << 20
 
-// msgRef is what the size listing tells about one message.
+// msgRef is what a FETCH tells about one message besides its content.
 type msgRef struct {
 	uid  imap.UID
 	size int64
@@ -79,18 +78,18 @@ func (p *Poller) sync(ctx context.Context, c *imapConn) error {
 		cp.LastUID = 0
 	}
 	c.uidNext = 0 // only meaningful right after SELECT
-	refs, err := p.list(c, imap.UID(cp.LastUID+1))
+	uids, err := p.list(c, imap.UID(cp.LastUID+1))
 	if err != nil {
 		return wrap(err)
 	}
 	start := time.Now()
-	run := p.startRun(ctx, c, refs, cp)
+	run := p.startRun(ctx, c, uids, cp)
 	run.dirty = cp != saved // a new UIDVALIDITY is recorded even with nothing to read
-	for i := 0; i < len(refs) && err == nil; i += p.batchSize {
+	for i := 0; i < len(uids) && err == nil; i += p.batchSize {
 		if err = ctx.Err(); err != nil {
 			break
 		}
-		err = run.fetch(ctx, refs[i:min(i+p.batchSize, len(refs))])
+		err = run.fetch(ctx, uids[i:min(i+p.batchSize, len(uids))])
 		// Mark or move what the store has committed so far, without
 		// waiting for the rest: the store goes on with this batch while
 		// the server marks the previous one.
@@ -123,35 +122,30 @@ func (p *Poller) sync(ctx context.Context, c *imapConn) error {
 	return nil
 }
 
-// list returns the UIDs at or above from, with their sizes, in UID order.
-// A FETCH of sizes is used rather than SEARCH so that nothing depends on
-// ESEARCH or on how a server orders its SEARCH answer.
-func (p *Poller) list(c *imapConn, from imap.UID) ([]msgRef, error) {
+// list returns the UIDs at or above from, in UID order. A plain UID
+// SEARCH names them at a fraction of the cost of a FETCH of every
+// message's sizes (which the body FETCH brings along); its answer is
+// sorted here, as servers may give it in any order.
+func (p *Poller) list(c *imapConn, from imap.UID) ([]imap.UID, error) {
 	// Not skipped when the client's message count says the folder is
 	// empty: that count is only as good as the server's EXPUNGE reports.
 	c.kick()
 	var set imap.UIDSet
 	set.AddRange(from, 0) // from:*
-	cmd := c.c.Fetch(set, &imap.FetchOptions{UID: true, RFC822Size: true, InternalDate: true})
-	var refs []msgRef
-	for m := cmd.Next(); m != nil; m = cmd.Next() {
-		c.kick()
-		buf, err := m.Collect()
-		if err != nil {
-			cmd.Close()
-			return nil, errorf("mailbox %s: list messages: %w", p.cfg.Name, err)
-		}
-		// "n:*" with n above the highest UID still names the last message
-		// (RFC 3501 6.4.8): skip it.
-		if buf.UID >= from {
-			refs = append(refs, msgRef{uid: buf.UID, size: buf.RFC822Size, date: buf.InternalDate})
-		}
-	}
-	if err := cmd.Close(); err != nil {
+	data, err := c.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{set}}, nil).Wait()
+	if err != nil {
 		return nil, errorf("mailbox %s: list messages: %w", p.cfg.Name, err)
 	}
-	slices.SortFunc(refs, func(a, b msgRef) int { return cmp.Compare(a.uid, b.uid) })
-	return refs, nil
+	all, _ := data.All.(imap.UIDSet)
+	uids, ok := all.Nums()
+	if !ok {
+		return nil, errorf("mailbox %s: list messages: the server answered SEARCH with %v", p.cfg.Name, data.All)
+	}
+	// "n:*" with n above the highest UID still names the last message
+	// (RFC 3501 6.4.8): skip it.
+	uids = slices.DeleteFunc(uids, func(u imap.UID) bool { return u < from })
+	slices.Sort(uids)
+	return slices.Compact(uids), nil
 }
 
 // syncRun is one sync's progress. The poller's goroutine fetches the
@@ -164,9 +158,9 @@ func (p *Poller) list(c *imapConn, from imap.UID) ([]msgRef, error) {
 type syncRun struct {
 	p       *Poller
 	c       *imapConn
-	refs    []msgRef // every message of the sync, in UID order
+	uids    []imap.UID // every message of the sync, in order
 	cp      store.Checkpoint
-	next    int       // refs[:next] are finished: cp covers them
+	next    int       // uids[:next] are finished: cp covers them
 	dirty   bool      // cp is not yet written
 	written time.Time // when cp was last written
 	acked   time.Time // when messages were last acknowledged
@@ -184,9 +178,9 @@ type syncRun struct {
 	storeErr error
 }
 
-func (p *Poller) startRun(ctx context.Context, c *imapConn, refs []msgRef, cp store.Checkpoint) *syncRun {
-	r := &syncRun{p: p, c: c, refs: refs, cp: cp, work: make(chan []fetched), failed: make(chan struct{}), acked: time.Now(),
-		finished: make(map[imap.UID]bool, len(refs))}
+func (p *Poller) startRun(ctx context.Context, c *imapConn, uids []imap.UID, cp store.Checkpoint) *syncRun {
+	r := &syncRun{p: p, c: c, uids: uids, cp: cp, work: make(chan []fetched), failed: make(chan struct{}), acked: time.Now(),
+		finished: make(map[imap.UID]bool, len(uids))}
 	r.wg.Go(func() {
 		// Not interrupted by ctx: messages, once fetched, are either
 		// committed and parsed or left untouched (the store bounds
@@ -225,69 +219,59 @@ func (p *Poller) startRun(ctx context.Context, c *imapConn, refs []msgRef, cp st
 // fetch reads one batch's messages and hands them to the store; it
 // quarantines the oversize ones with their header. Messages read in full
 // may still be waiting to be handed over when it returns.
-func (r *syncRun) fetch(ctx context.Context, refs []msgRef) error {
+func (r *syncRun) fetch(ctx context.Context, uids []imap.UID) error {
 	p, c := r.p, r.c
-	byUID := make(map[imap.UID]msgRef, len(refs))
-	var small, big imap.UIDSet
-	for _, ref := range refs {
-		byUID[ref.uid] = ref
-		if ref.size > p.maxSize {
-			big.AddNum(ref.uid)
-		} else {
-			small.AddNum(ref.uid)
-		}
-	}
-	var oversize []imap.UID
+	var set imap.UIDSet
+	set.AddNum(uids...)
+	// The size comes with the body rather than from a listing first; the
+	// range bounds what an oversize message costs to max_message_size+1
+	// bytes, which tell it apart even where RFC822.SIZE understates it.
+	bs := &imap.FetchItemBodySection{Peek: true, Partial: &imap.SectionPartial{Size: p.maxSize + 1}}
+	c.kick()
+	cmd := c.c.Fetch(set, &imap.FetchOptions{UID: true, RFC822Size: true, InternalDate: true,
+		BodySection: []*imap.FetchItemBodySection{bs}})
+	var oversize []msgRef
 	var ferr error
-	if len(small) > 0 {
-		seen := make(map[imap.UID]bool, len(refs))
-		bs := &imap.FetchItemBodySection{Peek: true}
+	seen := make(map[imap.UID]bool, len(uids))
+	for m := cmd.Next(); m != nil; m = cmd.Next() {
 		c.kick()
-		cmd := c.c.Fetch(small, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{bs}})
-		for m := cmd.Next(); m != nil; m = cmd.Next() {
-			c.kick()
-			uid, raw, tooBig, err := readBody(m, p.maxSize)
-			if err != nil {
-				ferr = errorf("mailbox %s: fetch: %w", p.cfg.Name, err)
-				break
-			}
-			ref, ok := byUID[uid]
-			if !ok {
-				continue
-			}
-			seen[uid] = true
-			if tooBig { // RFC822.SIZE understated it
-				oversize = append(oversize, uid)
-				continue
-			}
-			if ctx.Err() != nil {
-				break // stop between chunks; what is pending stays untouched
-			}
-			if !r.add(fetched{ref: ref, raw: raw, id: MessageID(raw)}) {
-				break
-			}
-		}
-		if err := cmd.Close(); err != nil && ferr == nil {
+		ref, raw, tooBig, err := readBody(m, p.maxSize)
+		if err != nil {
 			ferr = errorf("mailbox %s: fetch: %w", p.cfg.Name, err)
+			break
 		}
-		if ferr == nil && ctx.Err() == nil && !r.stopped() {
-			// The FETCH succeeded: a UID it did not return was expunged
-			// by someone else in the meantime and is gone for good.
-			r.mu.Lock()
-			for _, ref := range refs {
-				if ref.size <= p.maxSize && !seen[ref.uid] {
-					r.finished[ref.uid] = true
-					r.t.gone++
-				}
+		if _, ok := slices.BinarySearch(uids, ref.uid); !ok || seen[ref.uid] {
+			continue
+		}
+		seen[ref.uid] = true
+		if tooBig || ref.size > p.maxSize {
+			oversize = append(oversize, ref)
+			continue
+		}
+		if ctx.Err() != nil {
+			break // stop between chunks; what is pending stays untouched
+		}
+		if !r.add(fetched{ref: ref, raw: raw, id: MessageID(raw)}) {
+			break
+		}
+	}
+	if err := cmd.Close(); err != nil && ferr == nil {
+		ferr = errorf("mailbox %s: fetch: %w", p.cfg.Name, err)
+	}
+	if ferr == nil && ctx.Err() == nil && !r.stopped() {
+		// The FETCH succeeded: a UID it did not return was expunged by
+		// someone else in the meantime and is gone for good.
+		r.mu.Lock()
+		for _, uid := range uids {
+			if !seen[uid] {
+				r.finished[uid] = true
+				r.t.gone++
 			}
-			r.mu.Unlock()
 		}
-	}
-	if ids, ok := big.Nums(); ok {
-		oversize = append(oversize, ids...)
-	}
-	if len(oversize) > 0 && ferr == nil && ctx.Err() == nil && !r.stopped() {
-		ferr = r.quarantineOversize(ctx, oversize, byUID)
+		r.mu.Unlock()
+		if len(oversize) > 0 {
+			ferr = r.quarantineOversize(ctx, oversize)
+		}
 	}
 	if ferr == nil && ctx.Err() != nil {
 		ferr = ctx.Err()
@@ -416,8 +400,8 @@ const checkpointEvery = time.Second
 // per checkpointEvery.
 func (r *syncRun) checkpoint(ctx context.Context, now bool) error {
 	r.mu.Lock()
-	for r.next < len(r.refs) && r.finished[r.refs[r.next].uid] {
-		if uid := uint32(r.refs[r.next].uid); uid > r.cp.LastUID {
+	for r.next < len(r.uids) && r.finished[r.uids[r.next]] {
+		if uid := uint32(r.uids[r.next]); uid > r.cp.LastUID {
 			r.cp.LastUID, r.dirty = uid, true
 		}
 		r.next++
@@ -440,13 +424,18 @@ func (r *syncRun) tally() tally {
 	return r.t
 }
 
-// readBody reads one FETCH response: its UID and its BODY[] (or header),
-// holding at most limit bytes. tooBig reports a body over the limit.
-func readBody(m *imapclient.FetchMessageData, limit int64) (uid imap.UID, raw []byte, tooBig bool, err error) {
+// readBody reads one FETCH response: the message's UID, size and date,
+// and its BODY[] (or header), holding at most limit bytes. tooBig reports
+// a body over the limit.
+func readBody(m *imapclient.FetchMessageData, limit int64) (ref msgRef, raw []byte, tooBig bool, err error) {
 	for item := m.Next(); item != nil; item = m.Next() {
 		switch it := item.(type) {
 		case imapclient.FetchItemDataUID:
-			uid = it.UID
+			ref.uid = it.UID
+		case imapclient.FetchItemDataRFC822Size:
+			ref.size = it.Size
+		case imapclient.FetchItemDataInternalDate:
+			ref.date = it.Time
 		case imapclient.FetchItemDataBodySection:
 			if it.Literal == nil {
 				raw = []byte{}
@@ -458,11 +447,11 @@ func readBody(m *imapclient.FetchMessageData, limit int64) (uid imap.UID, raw []
 			}
 			raw = make([]byte, it.Literal.Size())
 			if _, err := io.ReadFull(it.Literal, raw); err != nil {
-				return uid, nil, false, err
+				return ref, nil, false, err
 			}
 		}
 	}
-	return uid, raw, tooBig, nil
+	return ref, raw, tooBig, nil
 }
 
 // Fetched messages are committed in chunks of at most ingestChunk
@@ -496,27 +485,31 @@ func (p *Poller) items(c *imapConn, msgs []fetched) []store.EmailItem {
 // quarantineOversize keeps only the header of messages over
 // max_message_size, quarantined with the reason, so that staff see that
 // something arrived and from whom.
-func (r *syncRun) quarantineOversize(ctx context.Context, uids []imap.UID, byUID map[imap.UID]msgRef) error {
+func (r *syncRun) quarantineOversize(ctx context.Context, refs []msgRef) error {
 	p, c := r.p, r.c
 	var set imap.UIDSet
-	set.AddNum(uids...)
+	byUID := make(map[imap.UID]msgRef, len(refs))
+	for _, ref := range refs {
+		set.AddNum(ref.uid)
+		byUID[ref.uid] = ref
+	}
 	hs := &imap.FetchItemBodySection{Peek: true, Specifier: imap.PartSpecifierHeader}
 	c.kick()
 	cmd := c.c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{hs}})
 	var ferr error
-	seen := make(map[imap.UID]bool, len(uids))
+	seen := make(map[imap.UID]bool, len(refs))
 	for m := cmd.Next(); m != nil; m = cmd.Next() {
 		c.kick()
-		uid, header, tooBig, err := readBody(m, maxHeaderSize)
+		got, header, tooBig, err := readBody(m, maxHeaderSize)
 		if err != nil {
 			ferr = errorf("mailbox %s: fetch header: %w", p.cfg.Name, err)
 			break
 		}
-		ref, ok := byUID[uid]
-		if !ok {
+		ref, ok := byUID[got.uid]
+		if !ok || seen[ref.uid] {
 			continue
 		}
-		seen[uid] = true
+		seen[ref.uid] = true
 		if tooBig {
 			header = []byte{}
 		}
@@ -533,7 +526,7 @@ func (r *syncRun) quarantineOversize(ctx context.Context, uids []imap.UID, byUID
 			break
 		}
 		r.mu.Lock()
-		r.toAck.AddNum(uid)
+		r.toAck.AddNum(ref.uid)
 		r.t.oversize++
 		r.mu.Unlock()
 	}
@@ -542,9 +535,9 @@ func (r *syncRun) quarantineOversize(ctx context.Context, uids []imap.UID, byUID
 	}
 	if ferr == nil && ctx.Err() == nil {
 		r.mu.Lock()
-		for _, uid := range uids {
-			if !seen[uid] {
-				r.finished[uid] = true // expunged meanwhile
+		for _, ref := range refs {
+			if !seen[ref.uid] {
+				r.finished[ref.uid] = true // expunged meanwhile
 			}
 		}
 		r.mu.Unlock()
