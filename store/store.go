@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io/fs"
 	"log/slog"
 	"net/url"
@@ -69,6 +70,10 @@ type Store struct {
 	// the Store, on each connection that runs them (writeTx.stmt).
 	preparedMu sync.Mutex
 	prepared   map[string]*sql.Stmt
+
+	// macs keeps keyed HMACs for SenderID: keying one costs twice what
+	// hashing an address does, and a backlog needs an id per message.
+	macs sync.Pool
 }
 
 // maxPrepared bounds the prepared statements kept (the multi-row ones
@@ -307,15 +312,25 @@ func (t *writeTx) ExecContext(ctx context.Context, query string, args ...any) (s
 // HMAC-SHA256 under the sender key, so the same person gets the same id
 // without the id revealing who they are.
 func (s *Store) SenderID(address string) string {
-	return SenderID(s.key, address)
+	m, _ := s.macs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, s.key)
+	}
+	defer s.macs.Put(m)
+	return senderID(m, address)
 }
 
 // SenderID computes a pseudonymous id under key. Addresses are compared
 // case-insensitively.
 func SenderID(key []byte, address string) string {
-	m := hmac.New(sha256.New, key)
+	return senderID(hmac.New(sha256.New, key), address)
+}
+
+func senderID(m hash.Hash, address string) string {
+	m.Reset()
 	m.Write([]byte(strings.ToLower(strings.TrimSpace(address))))
-	return "s_" + hex.EncodeToString(m.Sum(nil)[:12])
+	var sum [sha256.Size]byte
+	return "s_" + hex.EncodeToString(m.Sum(sum[:0])[:12])
 }
 
 // refAlphabet leaves out characters that are easy to misread or mistype on
