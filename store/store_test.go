@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -369,6 +371,21 @@ func TestSenderID(t *testing.T) {
 	if got := s.SenderID("ADA@example.org"); got != a {
 		t.Errorf("Store.SenderID = %q, want %q", got, a)
 	}
+	// Its HMACs are reused: from any goroutine, each id is still the
+	// HMAC of its own address alone.
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				addr := fmt.Sprintf("person%d@example.org", (g*7+i)%50)
+				if got, want := s.SenderID(addr), SenderID(testKey, addr); got != want {
+					t.Errorf("Store.SenderID(%q) = %q, want %q", addr, got, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 	if SenderID(testKey, "+447700900123") == SenderID(testKey, "+447700900124") {
 		t.Error("two phone numbers got the same SenderID")
 	}
@@ -433,5 +450,35 @@ func TestWritable(t *testing.T) {
 	s := openTest(t, "")
 	if err := s.Writable(context.Background()); err != nil {
 		t.Fatalf("Writable: %v", err)
+	}
+}
+
+// TestLedgerLinkQueriesUseIndex: the index on ledger.suggestion_id only
+// holds rows with a link (migration 6); the queries that follow links
+// must still find it, or an erasure would scan the whole ledger.
+func TestLedgerLinkQueriesUseIndex(t *testing.T) {
+	s := openTest(t, "")
+	for _, q := range []string{
+		`SELECT id FROM ledger WHERE suggestion_id = ?`,
+		`DELETE FROM ledger WHERE suggestion_id = ?`,
+		`DELETE FROM ledger WHERE sender_id = ?1 OR suggestion_id IN (SELECT id FROM suggestions WHERE sender_id = ?1)`,
+	} {
+		rows, err := s.db.Query("EXPLAIN QUERY PLAN "+q, "s_x")
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if !strings.Contains(strings.Join(plan, "\n"), "INDEX ledger_suggestion") {
+			t.Errorf("%s: plan does not use ledger_suggestion:\n%s", q, strings.Join(plan, "\n"))
+		}
 	}
 }
