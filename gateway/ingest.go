@@ -258,6 +258,11 @@ func (b *emailBatch) apply(ctx context.Context, got []store.Saved, upTo int) {
 			b.in.count(func(m *Metrics) { m.Duplicates.WithLabelValues("email").Inc() })
 			b.outs[i] = OutcomeDuplicate
 			continue
+		case b.parsed[i].err != nil && got[k].Duplicate:
+			// Received while an earlier batch held the same message,
+			// which that batch quarantined first.
+			b.in.count(func(m *Metrics) { m.Duplicates.WithLabelValues("email").Inc() })
+			b.outs[i] = OutcomeDuplicate
 		case b.parsed[i].err != nil:
 			b.in.quarantined(b.rcs[i].LedgerID, b.parsed[i].err.Error())
 			b.outs[i] = OutcomeQuarantined
@@ -283,6 +288,19 @@ func (b *emailBatch) plain() bool {
 		}
 	}
 	return true
+}
+
+// mayErase reports whether an item of the parsed batch asks for an
+// erasure, even one the ledger already had.
+func (b *emailBatch) mayErase() bool {
+	for i := range b.items {
+		if b.parsed[i].err == nil && b.parsed[i].e != nil {
+			if _, ok := b.in.erasureRequest(b.parsed[i].e); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // oneByOne finishes items[from:] through Email, one message at a time.
@@ -374,6 +392,7 @@ type emailPipe struct {
 	campaign string
 	queue    []*pipeBatch // received, being parsed or parsed, in order
 	err      error
+	erasures int // batches finished that may have carried out an erasure
 }
 
 // pipeDepth is how many batches wait in the ledger (being parsed) before
@@ -386,6 +405,12 @@ type pipeBatch struct {
 	err    error       // why
 	parsed chan struct{}
 	done   func([]Outcome, error)
+	// erasures is the pipe's count when the batch was received. An
+	// erasure carried out since then may have removed the ledger rows
+	// its receipts name, or made new again what they call duplicates:
+	// its messages then go one at a time, as they would have arrived
+	// after the erasure.
+	erasures int
 }
 
 // add commits items to the ledger, starts parsing them, and saves the
@@ -405,7 +430,8 @@ func (p *emailPipe) add(ctx context.Context, items []store.EmailItem, done func(
 		return
 	}
 	next := &pipeBatch{items: items, done: done, parsed: make(chan struct{})}
-	if len(p.queue) < pipeDepth || !p.saveAndReceive(ctx, next) {
+	if len(p.queue) < pipeDepth || !p.saveAndReceive(ctx, p.queue[:1], next) {
+		next.erasures = p.erasures
 		next.b, next.err = p.in.receiveBatch(ctx, items, p.campaign)
 		for len(p.queue) >= pipeDepth && p.err == nil {
 			p.finishOldest(ctx)
@@ -432,32 +458,55 @@ func (p *emailPipe) add(ctx context.Context, items []store.EmailItem, done func(
 	p.queue = append(p.queue, next)
 }
 
-// saveAndReceive saves the oldest batch waiting and receives next in one
-// transaction, when that batch is plain (no erasure request in it). It
-// reports whether it did; if not, nothing was committed.
-func (p *emailPipe) saveAndReceive(ctx context.Context, next *pipeBatch) bool {
-	old := p.queue[0]
-	<-old.parsed
-	b := old.b
-	if !b.plain() {
+// saveAndReceive saves the batches waiting in save (the oldest ones) and
+// receives next, if not nil, in one transaction, when those batches are
+// plain (no erasure request in them). It reports whether it did; if not,
+// nothing was committed.
+func (p *emailPipe) saveAndReceive(ctx context.Context, save []*pipeBatch, next *pipeBatch) bool {
+	var req []store.SaveItem
+	ends := make([]int, len(save)) // req[ends[k-1]:ends[k]] is save[k]'s
+	undo := func() bool {
+		for _, q := range save {
+			if q.b != nil {
+				q.b.pending = q.b.pending[:0]
+			}
+		}
 		return false
 	}
-	b.pending = b.pending[:0]
-	for i := range b.items {
-		b.pending = append(b.pending, i)
+	for k, q := range save {
+		<-q.parsed
+		if q.b == nil || q.erasures != p.erasures || !q.b.plain() {
+			return undo()
+		}
+		b := q.b
+		b.pending = b.pending[:0]
+		for i := range b.items {
+			b.pending = append(b.pending, i)
+		}
+		req = append(req, b.request()...)
+		ends[k] = len(req)
 	}
 	start := time.Now()
-	items := withMessageIDs(next.items)
-	got, rcs, err := p.in.Store.SaveAndReceiveEmails(ctx, b.request(), items)
+	var items []store.EmailItem
+	if next != nil {
+		items = withMessageIDs(next.items)
+		next.erasures = p.erasures
+	}
+	got, rcs, err := p.in.Store.SaveAndReceiveEmails(ctx, req, items)
 	if err != nil {
 		// Each step again on its own, so that the error is the step's.
-		b.pending = b.pending[:0]
-		return false
+		return undo()
 	}
-	p.queue = p.queue[1:]
-	b.apply(ctx, got, len(b.items))
-	old.done(b.outs, nil)
-	next.b = p.in.newBatch(items, rcs, p.campaign, start)
+	p.queue = p.queue[len(save):]
+	from := 0
+	for k, q := range save {
+		q.b.apply(ctx, got[from:ends[k]], len(q.b.items))
+		q.done(q.b.outs, nil)
+		from = ends[k]
+	}
+	if next != nil {
+		next.b = p.in.newBatch(items, rcs, p.campaign, start)
+	}
 	return true
 }
 
@@ -467,10 +516,13 @@ func (p *emailPipe) close(ctx context.Context) error {
 	return p.err
 }
 
-// drain finishes every batch waiting, in order.
+// drain finishes every batch waiting, in order: together in one
+// transaction when they are plain, else the oldest on its own.
 func (p *emailPipe) drain(ctx context.Context) {
 	for len(p.queue) > 0 && p.err == nil {
-		p.finishOldest(ctx)
+		if !p.saveAndReceive(ctx, p.queue, nil) {
+			p.finishOldest(ctx)
+		}
 	}
 	for _, q := range p.queue { // left in the ledger after an error
 		<-q.parsed
@@ -486,10 +538,17 @@ func (p *emailPipe) finishOldest(ctx context.Context) {
 	<-q.parsed
 	var outs []Outcome
 	var err error
-	if q.b != nil {
-		outs, _, err = q.b.finish(ctx)
-	} else {
+	switch {
+	case q.b == nil:
 		err = q.err
+	case q.erasures != p.erasures:
+		err = q.b.oneByOne(ctx, 0)
+		outs = q.b.outs[:q.b.done]
+	default:
+		outs, _, err = q.b.finish(ctx)
+	}
+	if q.b == nil || q.b.mayErase() {
+		p.erasures++
 	}
 	outs, err = p.in.oneByOne(ctx, q.items, p.campaign, outs, err)
 	p.err = err
@@ -567,6 +626,9 @@ func (in *Ingester) quarantined(ledgerID int64, reason string) {
 // and runs OnSaved, and says what became of the message.
 func (in *Ingester) saved(ctx context.Context, e *parser.Email, sv store.Saved, campaign string, start time.Time) Outcome {
 	if sv.Duplicate {
+		// Finished since it was received: by a batch still in flight
+		// that held the same message, or by another process.
+		in.count(func(m *Metrics) { m.Duplicates.WithLabelValues("email").Inc() })
 		return OutcomeDuplicate
 	}
 	in.count(func(m *Metrics) {

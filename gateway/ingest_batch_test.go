@@ -106,23 +106,23 @@ func brief(o Outcome, s store.Saved) string {
 	return fmt.Sprintf("%v new-suggestion=%v dup=%v sender=%s", o, s.SuggestionID != 0, s.Duplicate, s.SenderID)
 }
 
-// TestEmailBatchMatchesEmail runs the same mail through EmailBatch and
-// through Email one message at a time, on two stores with the same
-// history, and wants the same outcomes, database, metrics and OnSaved
-// calls (in the same order).
-func TestEmailBatchMatchesEmail(t *testing.T) {
+// batchCase is mail for an ingest path to handle as Email would, one
+// message at a time.
+type batchCase struct {
+	label   string
+	erasure bool
+	before  []store.EmailItem // ingested with Email first, in both worlds
+	left    []store.EmailItem // committed to the ledger only: a crash before parsing
+	batch   []store.EmailItem
+}
+
+func batchCases() []batchCase {
 	const (
 		amina = "amina@participant.example"
 		bob   = "bob@participant.example"
 	)
 	mail := func(from, id, subject, body string) []byte { return ingestRaw(from, id, subject, body) }
-	cases := []struct {
-		label   string
-		erasure bool
-		before  []store.EmailItem // ingested with Email first, in both worlds
-		left    []store.EmailItem // committed to the ledger only: a crash before parsing
-		batch   []store.EmailItem
-	}{
+	return []batchCase{
 		{
 			label:  "suggestions, quarantines and duplicates",
 			before: []store.EmailItem{batchItem(1, mail(amina, "old@p", "Old", "Said before"))},
@@ -160,6 +160,14 @@ func TestEmailBatchMatchesEmail(t *testing.T) {
 			},
 		},
 	}
+}
+
+// TestEmailBatchMatchesEmail runs the same mail through EmailBatch and
+// through Email one message at a time, on two stores with the same
+// history, and wants the same outcomes, database, metrics and OnSaved
+// calls (in the same order).
+func TestEmailBatchMatchesEmail(t *testing.T) {
+	cases := batchCases()
 	for _, c := range cases {
 		t.Run(c.label, func(t *testing.T) {
 			ctx := context.Background()
@@ -314,5 +322,72 @@ func TestEmailBatchResume(t *testing.T) {
 	}
 	if got := countRows(t, w.db, `SELECT count(*) FROM ledger WHERE status = 'quarantined'`); got != 4 {
 		t.Errorf("%d quarantined rows, want 4", got)
+	}
+}
+
+// TestEmailPipeMatchesEmail: the poller's pipeline (each chunk received
+// while earlier ones are parsed and saved, the last ones saved together
+// when it closes) leaves the same outcomes, database, metrics and OnSaved
+// calls as Email one message at a time, however the mail is cut into
+// chunks, erasure requests included.
+func TestEmailPipeMatchesEmail(t *testing.T) {
+	for _, c := range batchCases() {
+		for _, sizes := range [][]int{{1}, {2, 3}, {4, 1, 7}, {1000}} {
+			t.Run(fmt.Sprintf("%s/chunks %v", c.label, sizes), func(t *testing.T) {
+				ctx := context.Background()
+				piped, single := newBatchWorld(t, c.erasure), newBatchWorld(t, c.erasure)
+				for _, w := range []*batchWorld{piped, single} {
+					for _, it := range c.before {
+						if _, _, err := w.in.Email(ctx, it, "river"); err != nil {
+							t.Fatal(err)
+						}
+					}
+					for _, it := range c.left {
+						if _, err := w.st.ReceiveEmail(ctx, it); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				pipe := &emailPipe{in: piped.in, campaign: "river"}
+				var outs []Outcome
+				for i, k := 0, 0; i < len(c.batch); k++ {
+					chunk := c.batch[i:min(i+sizes[k%len(sizes)], len(c.batch))]
+					i += len(chunk)
+					pipe.add(ctx, chunk, func(o []Outcome, err error) {
+						if err != nil || len(o) != len(chunk) {
+							t.Errorf("chunk of %d: %d outcomes, %v", len(chunk), len(o), err)
+						}
+						outs = append(outs, o...)
+					})
+				}
+				if err := pipe.close(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if len(outs) != len(c.batch) {
+					t.Fatalf("%d outcomes for %d items", len(outs), len(c.batch))
+				}
+				for i, it := range c.batch {
+					o, _, err := single.in.Email(ctx, it, "river")
+					if err != nil {
+						t.Fatal(err)
+					}
+					if outs[i] != o {
+						t.Errorf("item %d (UID %d): the pipe gave %v, Email gave %v", i, it.UID, outs[i], o)
+					}
+				}
+				if got, want := piped.state(t), single.state(t); got != want {
+					t.Errorf("database after the pipe:\n%s\nafter Email one at a time:\n%s", got, want)
+				}
+				if got, want := piped.counters(t), single.counters(t); got != want {
+					t.Errorf("metrics (received, suggestions, duplicates, quarantined) = %v, want %v", got, want)
+				}
+				if !slices.Equal(piped.onSaved, single.onSaved) {
+					t.Errorf("OnSaved calls %v, want %v", piped.onSaved, single.onSaved)
+				}
+				if p, err := piped.st.Pending(ctx, "email", 10); err != nil || len(p) != 0 {
+					t.Errorf("Pending after the pipe = %d rows, %v", len(p), err)
+				}
+			})
+		}
 	}
 }

@@ -293,14 +293,17 @@ func (s *Store) SaveEmails(ctx context.Context, items []SaveItem) ([]Saved, erro
 
 // SaveAndReceiveEmails is SaveEmails(save) and then ReceiveEmails(receive)
 // in one transaction, for a caller that parses one batch while it
-// receives the next: one durable commit instead of two. On error nothing
-// of either is committed.
+// receives the next: one durable commit instead of two. Either may be
+// empty. On error nothing of either is committed.
 func (s *Store) SaveAndReceiveEmails(ctx context.Context, save []SaveItem, receive []EmailItem) ([]Saved, []Receipt, error) {
 	saved := make([]Saved, len(save))
 	var rcs []Receipt
 	err := s.write(ctx, fmt.Sprintf("save batch of %d emails and receive %d", len(save), len(receive)), func(tx *writeTx) error {
 		if err := s.saveEmailsTx(ctx, tx, save, saved); err != nil {
 			return err
+		}
+		if len(receive) == 0 {
+			return nil
 		}
 		var err error
 		rcs, err = s.receiveEmailsTx(ctx, tx, receive)
