@@ -162,6 +162,46 @@ func batchCases() []batchCase {
 	}
 }
 
+// worlds are two stores with the case's history: mail ingested before,
+// and mail committed to the ledger only (a crash before parsing).
+func (c batchCase) worlds(t *testing.T) (*batchWorld, *batchWorld) {
+	t.Helper()
+	ctx := context.Background()
+	a, b := newBatchWorld(t, c.erasure), newBatchWorld(t, c.erasure)
+	for _, w := range []*batchWorld{a, b} {
+		for _, it := range c.before {
+			if _, _, err := w.in.Email(ctx, it, "river"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, it := range c.left {
+			if _, err := w.st.ReceiveEmail(ctx, it); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return a, b
+}
+
+// assertSame wants w, after the path named what, to hold what single
+// holds after Email one message at a time: database, metrics, OnSaved
+// calls, and nothing left pending.
+func (w *batchWorld) assertSame(t *testing.T, single *batchWorld, what string) {
+	t.Helper()
+	if got, want := w.state(t), single.state(t); got != want {
+		t.Errorf("database after %s:\n%s\nafter Email one at a time:\n%s", what, got, want)
+	}
+	if got, want := w.counters(t), single.counters(t); got != want {
+		t.Errorf("metrics (received, suggestions, duplicates, quarantined) = %v, want %v", got, want)
+	}
+	if !slices.Equal(w.onSaved, single.onSaved) {
+		t.Errorf("OnSaved calls %v, want %v", w.onSaved, single.onSaved)
+	}
+	if p, err := w.st.Pending(context.Background(), "email", 10); err != nil || len(p) != 0 {
+		t.Errorf("Pending after %s = %d rows, %v", what, len(p), err)
+	}
+}
+
 // TestEmailBatchMatchesEmail runs the same mail through EmailBatch and
 // through Email one message at a time, on two stores with the same
 // history, and wants the same outcomes, database, metrics and OnSaved
@@ -171,19 +211,7 @@ func TestEmailBatchMatchesEmail(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.label, func(t *testing.T) {
 			ctx := context.Background()
-			batched, single := newBatchWorld(t, c.erasure), newBatchWorld(t, c.erasure)
-			for _, w := range []*batchWorld{batched, single} {
-				for _, it := range c.before {
-					if _, _, err := w.in.Email(ctx, it, "river"); err != nil {
-						t.Fatal(err)
-					}
-				}
-				for _, it := range c.left {
-					if _, err := w.st.ReceiveEmail(ctx, it); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
+			batched, single := c.worlds(t)
 			outs, saved, err := batched.in.EmailBatch(ctx, c.batch, "river")
 			if err != nil {
 				t.Fatal(err)
@@ -200,18 +228,7 @@ func TestEmailBatchMatchesEmail(t *testing.T) {
 					t.Errorf("item %d (UID %d): EmailBatch gave %s, Email gave %s", i, it.UID, got, want)
 				}
 			}
-			if got, want := batched.state(t), single.state(t); got != want {
-				t.Errorf("database after EmailBatch:\n%s\nafter Email one at a time:\n%s", got, want)
-			}
-			if got, want := batched.counters(t), single.counters(t); got != want {
-				t.Errorf("metrics (received, suggestions, duplicates, quarantined) = %v, want %v", got, want)
-			}
-			if !slices.Equal(batched.onSaved, single.onSaved) {
-				t.Errorf("OnSaved calls %v, want %v", batched.onSaved, single.onSaved)
-			}
-			if p, err := batched.st.Pending(ctx, "email", 10); err != nil || len(p) != 0 {
-				t.Errorf("Pending after EmailBatch = %d rows, %v", len(p), err)
-			}
+			batched.assertSame(t, single, "EmailBatch")
 		})
 	}
 }
@@ -335,19 +352,7 @@ func TestEmailPipeMatchesEmail(t *testing.T) {
 		for _, sizes := range [][]int{{1}, {2, 3}, {4, 1, 7}, {1000}} {
 			t.Run(fmt.Sprintf("%s/chunks %v", c.label, sizes), func(t *testing.T) {
 				ctx := context.Background()
-				piped, single := newBatchWorld(t, c.erasure), newBatchWorld(t, c.erasure)
-				for _, w := range []*batchWorld{piped, single} {
-					for _, it := range c.before {
-						if _, _, err := w.in.Email(ctx, it, "river"); err != nil {
-							t.Fatal(err)
-						}
-					}
-					for _, it := range c.left {
-						if _, err := w.st.ReceiveEmail(ctx, it); err != nil {
-							t.Fatal(err)
-						}
-					}
-				}
+				piped, single := c.worlds(t)
 				pipe := &emailPipe{in: piped.in, campaign: "river"}
 				var outs []Outcome
 				for i, k := 0, 0; i < len(c.batch); k++ {
@@ -375,18 +380,7 @@ func TestEmailPipeMatchesEmail(t *testing.T) {
 						t.Errorf("item %d (UID %d): the pipe gave %v, Email gave %v", i, it.UID, outs[i], o)
 					}
 				}
-				if got, want := piped.state(t), single.state(t); got != want {
-					t.Errorf("database after the pipe:\n%s\nafter Email one at a time:\n%s", got, want)
-				}
-				if got, want := piped.counters(t), single.counters(t); got != want {
-					t.Errorf("metrics (received, suggestions, duplicates, quarantined) = %v, want %v", got, want)
-				}
-				if !slices.Equal(piped.onSaved, single.onSaved) {
-					t.Errorf("OnSaved calls %v, want %v", piped.onSaved, single.onSaved)
-				}
-				if p, err := piped.st.Pending(ctx, "email", 10); err != nil || len(p) != 0 {
-					t.Errorf("Pending after the pipe = %d rows, %v", len(p), err)
-				}
+				piped.assertSame(t, single, "the pipe")
 			})
 		}
 	}
