@@ -188,7 +188,7 @@ func (p *Poller) startRun(ctx context.Context, c *imapConn, uids []imap.UID, cp 
 		wctx := context.WithoutCancel(ctx)
 		pipe := &emailPipe{in: p.in, campaign: p.cfg.Campaign}
 		for msgs := range r.work {
-			if pipe.err != nil || ctx.Err() != nil {
+			if pipe.failed() || ctx.Err() != nil {
 				continue // stop between chunks; what was not started stays untouched
 			}
 			pipe.add(wctx, p.items(c, msgs), func(outs []Outcome, err error) {

@@ -385,15 +385,60 @@ func (in *Ingester) oneByOne(ctx context.Context, items []store.EmailItem, campa
 // after that (Store.SaveAndReceiveEmails): one durable commit per batch,
 // and the parser never keeps the store waiting. Every message is still
 // committed to the ledger before it is parsed. done is called for each
-// batch in order, with what emails would have returned; after an error,
-// the batches that follow are dropped untouched.
+// batch in order, with what emails would have returned, once what it
+// reports is on stable storage; after an error, the batches that follow
+// are dropped untouched.
 type emailPipe struct {
 	in       *Ingester
 	campaign string
 	queue    []*pipeBatch // received, being parsed or parsed, in order
 	err      error
 	erasures int // batches finished that may have carried out an erasure
+
+	// The store syncs a commit to disk while the pipe goes on with the
+	// next batch; a goroutine of the pipe's own waits for each sync and
+	// then calls done.
+	finished chan pipeDone
+	idle     chan struct{} // closed when that goroutine has ended
+	syncErr  atomic.Pointer[error]
 }
+
+// pipeDone is a batch's outcome, to report once c is on stable storage.
+type pipeDone struct {
+	c    store.Commit
+	done func([]Outcome, error)
+	outs []Outcome
+	err  error
+}
+
+// report calls done(outs, err) once c is on stable storage, in the order
+// of the calls. If a commit cannot be made durable, its batch is reported
+// with that error and nothing after it is reported.
+func (p *emailPipe) report(c store.Commit, done func([]Outcome, error), outs []Outcome, err error) {
+	if p.finished == nil {
+		p.finished, p.idle = make(chan pipeDone, 8), make(chan struct{})
+		go func() {
+			defer close(p.idle)
+			for d := range p.finished {
+				if p.syncErr.Load() != nil {
+					continue
+				}
+				if werr := d.c.Wait(); werr != nil {
+					werr = fmt.Errorf("gateway: email batch committed but not made durable: %w", werr)
+					d.outs, d.err = nil, werr
+				}
+				if d.err != nil {
+					p.syncErr.Store(&d.err)
+				}
+				d.done(d.outs, d.err)
+			}
+		}()
+	}
+	p.finished <- pipeDone{c: c, done: done, outs: outs, err: err}
+}
+
+// failed reports whether the pipe stopped on an error.
+func (p *emailPipe) failed() bool { return p.err != nil || p.syncErr.Load() != nil }
 
 // pipeDepth is how many batches wait in the ledger (being parsed) before
 // the oldest is saved along with the next one received.
@@ -426,7 +471,7 @@ func (p *emailPipe) add(ctx context.Context, items []store.EmailItem, done func(
 			break
 		}
 	}
-	if p.err != nil {
+	if p.failed() {
 		return
 	}
 	next := &pipeBatch{items: items, done: done, parsed: make(chan struct{})}
@@ -492,7 +537,7 @@ func (p *emailPipe) saveAndReceive(ctx context.Context, save []*pipeBatch, next 
 		items = withMessageIDs(next.items)
 		next.erasures = p.erasures
 	}
-	got, rcs, err := p.in.Store.SaveAndReceiveEmails(ctx, req, items)
+	got, rcs, commit, err := p.in.Store.SaveAndReceiveEmails(ctx, req, items)
 	if err != nil {
 		// Each step again on its own, so that the error is the step's.
 		return undo()
@@ -501,7 +546,7 @@ func (p *emailPipe) saveAndReceive(ctx context.Context, save []*pipeBatch, next 
 	from := 0
 	for k, q := range save {
 		q.b.apply(ctx, got[from:ends[k]], len(q.b.items))
-		q.done(q.b.outs, nil)
+		p.report(commit, q.done, q.b.outs, nil)
 		from = ends[k]
 	}
 	if next != nil {
@@ -510,16 +555,24 @@ func (p *emailPipe) saveAndReceive(ctx context.Context, save []*pipeBatch, next 
 	return true
 }
 
-// close finishes the batches still waiting; it returns the first error.
+// close finishes the batches still waiting and waits until every batch is
+// reported; it returns the first error.
 func (p *emailPipe) close(ctx context.Context) error {
 	p.drain(ctx)
+	if p.finished != nil {
+		close(p.finished)
+		<-p.idle
+	}
+	if err := p.syncErr.Load(); err != nil && p.err == nil {
+		return *err
+	}
 	return p.err
 }
 
 // drain finishes every batch waiting, in order: together in one
 // transaction when they are plain, else the oldest on its own.
 func (p *emailPipe) drain(ctx context.Context) {
-	for len(p.queue) > 0 && p.err == nil {
+	for len(p.queue) > 0 && !p.failed() {
 		if !p.saveAndReceive(ctx, p.queue, nil) {
 			p.finishOldest(ctx)
 		}
@@ -552,7 +605,7 @@ func (p *emailPipe) finishOldest(ctx context.Context) {
 	}
 	outs, err = p.in.oneByOne(ctx, q.items, p.campaign, outs, err)
 	p.err = err
-	q.done(outs, err)
+	p.report(store.Commit{}, q.done, outs, err) // what it committed is durable already
 }
 
 // Resume parses ledger rows committed before a crash but never parsed.

@@ -295,10 +295,16 @@ func (s *Store) SaveEmails(ctx context.Context, items []SaveItem) ([]Saved, erro
 // in one transaction, for a caller that parses one batch while it
 // receives the next: one durable commit instead of two. Either may be
 // empty. On error nothing of either is committed.
-func (s *Store) SaveAndReceiveEmails(ctx context.Context, save []SaveItem, receive []EmailItem) ([]Saved, []Receipt, error) {
+//
+// It returns once the transaction is committed; it is on stable storage
+// once the Commit's Wait returns, which the caller must wait for before
+// it tells anyone outside that the messages are safe (the IMAP server,
+// by marking or moving them). Meanwhile the caller may go on with the
+// next batch, while the disk syncs this one.
+func (s *Store) SaveAndReceiveEmails(ctx context.Context, save []SaveItem, receive []EmailItem) ([]Saved, []Receipt, Commit, error) {
 	saved := make([]Saved, len(save))
 	var rcs []Receipt
-	err := s.write(ctx, fmt.Sprintf("save batch of %d emails and receive %d", len(save), len(receive)), func(tx *writeTx) error {
+	c, err := s.writeNoWait(ctx, fmt.Sprintf("save batch of %d emails and receive %d", len(save), len(receive)), func(tx *writeTx) error {
 		if err := s.saveEmailsTx(ctx, tx, save, saved); err != nil {
 			return err
 		}
@@ -310,9 +316,9 @@ func (s *Store) SaveAndReceiveEmails(ctx context.Context, save []SaveItem, recei
 		return err
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, Commit{}, err
 	}
-	return saved, rcs, nil
+	return saved, rcs, c, nil
 }
 
 // saveEmailsTx is SaveEmails inside the caller's write transaction. It

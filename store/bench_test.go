@@ -86,7 +86,10 @@ func BenchmarkEmailChunks(b *testing.B) {
 	b.ResetTimer()
 	var save []SaveItem
 	for i := 0; i < b.N; i += chunk {
-		_, rcs, err := s.SaveAndReceiveEmails(ctx, save, items[i:min(i+chunk, b.N)])
+		_, rcs, c, err := s.SaveAndReceiveEmails(ctx, save, items[i:min(i+chunk, b.N)])
+		if err == nil {
+			err = c.Wait()
+		}
 		if err != nil {
 			b.Fatal(err)
 		}

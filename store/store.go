@@ -19,10 +19,14 @@ import (
 	"hash"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/url"
+	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
@@ -71,6 +75,17 @@ type Store struct {
 	preparedMu sync.Mutex
 	prepared   map[string]*sql.Stmt
 
+	// Commits on the write connections do not wait for the disk
+	// (synchronous=NORMAL): write makes each durable itself by syncing
+	// the WAL after the commit, which is what synchronous=FULL does
+	// inside it, with one sync for all the transactions committed by
+	// then. A caller with other work to do first (the mailbox pipeline)
+	// takes a Commit and waits for it when it must.
+	syncMu    sync.Mutex
+	committed atomic.Uint64 // write transactions committed
+	durable   atomic.Uint64 // of those, how many are on stable storage
+	wal       *os.File      // the WAL, kept open for syncing (under syncMu)
+
 	// macs keeps keyed HMACs for SenderID: keying one costs twice what
 	// hashing an address does, and a backlog needs an id per message.
 	macs sync.Pool
@@ -87,13 +102,16 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, errors.New("store: open: empty database path")
 	}
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "secure_delete(1)"} {
+	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(WAL)", "secure_delete(1)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
 	if opt.ReadOnly {
 		q.Set("mode", "ro")
 	}
+	wq := maps.Clone(q)
+	wq["_pragma"] = slices.Clone(q["_pragma"])
+	q.Add("_pragma", "synchronous(FULL)")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -112,8 +130,10 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		// writeMu, so one connection is busy at a time; the second
 		// lets a statement be prepared for the Store's cache while
 		// the first holds a transaction.
-		q.Add("_pragma", "temp_store(MEMORY)")
-		wdb, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+		// Their commits do not sync (see Store.syncMu).
+		wq.Add("_pragma", "synchronous(NORMAL)")
+		wq.Add("_pragma", "temp_store(MEMORY)")
+		wdb, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+wq.Encode())
 		if err != nil {
 			db.Close()
 			return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -146,6 +166,12 @@ func (s *Store) Close() error {
 	if s.wdb != nil {
 		s.wdb.Close()
 	}
+	s.syncMu.Lock()
+	if s.wal != nil {
+		s.wal.Close()
+		s.wal = nil
+	}
+	s.syncMu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
@@ -216,26 +242,98 @@ func (s *Store) migrate(ctx context.Context) error {
 // write runs fn in one immediate write transaction, serialised with this
 // process's other writers.
 func (s *Store) write(ctx context.Context, what string, fn func(tx *writeTx) error) error {
+	c, err := s.writeNoWait(ctx, what, fn)
+	if err != nil {
+		return err
+	}
+	if err := c.Wait(); err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	return nil
+}
+
+// writeNoWait is write, returning once the transaction is committed,
+// before it is on stable storage.
+func (s *Store) writeNoWait(ctx context.Context, what string, fn func(tx *writeTx) error) (Commit, error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if s.wdb == nil {
-		return fmt.Errorf("store: %s: %s is open read-only", what, s.path)
+		return Commit{}, fmt.Errorf("store: %s: %s is open read-only", what, s.path)
 	}
 	sqlTx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: %s: begin: %w", what, err)
+		return Commit{}, fmt.Errorf("store: %s: begin: %w", what, err)
 	}
 	defer sqlTx.Rollback()
 	tx := &writeTx{Tx: sqlTx, s: s}
 	if err := fn(tx); err != nil {
-		return fmt.Errorf("store: %s: %w", what, err)
+		return Commit{}, fmt.Errorf("store: %s: %w", what, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: %s: commit: %w", what, err)
+		return Commit{}, fmt.Errorf("store: %s: commit: %w", what, err)
 	}
+	return Commit{s: s, seq: s.committed.Add(1)}, nil
+}
+
+// Commit is a committed write transaction: readers see it and it
+// survives the process, but until Wait returns it may not survive a power
+// cut.
+type Commit struct {
+	s   *Store
+	seq uint64
+}
+
+// Wait returns once the transaction is on stable storage. It syncs the
+// WAL unless a sync begun after the commit already covers it, so that
+// transactions committed meanwhile share one sync.
+func (c Commit) Wait() error {
+	s := c.s
+	if s == nil || s.durable.Load() >= c.seq {
+		return nil
+	}
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if s.durable.Load() >= c.seq {
+		return nil
+	}
+	upTo := s.committed.Load() // their frames are written: the sync covers them
+	if err := s.syncWAL(); err != nil {
+		return fmt.Errorf("sync %s-wal: %w", s.path, err)
+	}
+	s.durable.Store(upTo)
 	return nil
+}
+
+// syncWAL syncs the WAL file, opening it again when SQLite has replaced
+// it (it deletes it when its last connection closes, after copying it
+// into the database file and syncing that). No WAL file means nothing
+// is left to sync.
+func (s *Store) syncWAL() error {
+	name := s.path + "-wal"
+	fi, err := os.Stat(name)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if s.wal != nil {
+		if cur, err := s.wal.Stat(); err != nil || !os.SameFile(cur, fi) {
+			s.wal.Close()
+			s.wal = nil
+		}
+	}
+	if s.wal == nil {
+		f, err := os.Open(name)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		s.wal = f
+	}
+	return s.wal.Sync()
 }
 
 // writeTx is a write transaction whose statements are prepared once for

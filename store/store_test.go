@@ -482,3 +482,72 @@ func TestLedgerLinkQueriesUseIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestWritesAreDurableBeforeTheyReturn: the write connections commit
+// without syncing (synchronous=NORMAL) and the Store syncs the WAL
+// itself, which is what synchronous=FULL does inside the commit. Every
+// write that returns is synced; a Commit from SaveAndReceiveEmails is
+// synced once its Wait returns, by its own sync or by a later one.
+func TestWritesAreDurableBeforeTheyReturn(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, "")
+	sync := func(db *sql.DB) int {
+		var v int
+		if err := db.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if got := sync(s.wdb); got != 1 {
+		t.Errorf("write connections: synchronous = %d, want 1 (NORMAL)", got)
+	}
+	if got := sync(s.db); got != 2 {
+		t.Errorf("other connections: synchronous = %d, want 2 (FULL)", got)
+	}
+
+	if err := s.SetCheckpoint(ctx, "INBOX", Checkpoint{UIDValidity: 1, LastUID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if d, c := s.durable.Load(), s.committed.Load(); d != c || c == 0 {
+		t.Errorf("after a write: %d of %d commits durable, want all", d, c)
+	}
+
+	_, _, first, err := s.SaveAndReceiveEmails(ctx, nil, []EmailItem{testItem(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, second, err := s.SaveAndReceiveEmails(ctx, nil, []EmailItem{testItem(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.durable.Load() >= first.seq {
+		t.Fatalf("a Commit counted durable before anything waited for it")
+	}
+	// The WAL was replaced behind the Store's back: the sync must find
+	// the new one.
+	other, err := os.CreateTemp(t.TempDir(), "not-the-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.syncMu.Lock()
+	if s.wal != nil {
+		s.wal.Close()
+	}
+	s.wal = other
+	s.syncMu.Unlock()
+	if err := second.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if s.durable.Load() < first.seq {
+		t.Errorf("the sync for the second commit does not cover the first")
+	}
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	walInfo, err := os.Stat(s.path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.wal.Stat(); err != nil || !os.SameFile(got, walInfo) {
+		t.Errorf("the Store synced %v, not the WAL", s.wal.Name())
+	}
+}
