@@ -130,8 +130,14 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		// writeMu, so one connection is busy at a time; the second
 		// lets a statement be prepared for the Store's cache while
 		// the first holds a transaction.
-		// Their commits do not sync (see Store.syncMu).
+		// Their commits do not sync (see Store.syncMu). They copy the
+		// WAL into the database every 10,000 pages (40 MB) rather than
+		// SQLite's 1,000: the index pages a batch of mail touches are
+		// mostly the ones the batches before it touched, and each
+		// checkpoint copies a page once however often it changed (a
+		// 40,000-email drain runs a fifth faster).
 		wq.Add("_pragma", "synchronous(NORMAL)")
+		wq.Add("_pragma", "wal_autocheckpoint(10000)")
 		wq.Add("_pragma", "temp_store(MEMORY)")
 		wdb, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+wq.Encode())
 		if err != nil {

@@ -501,6 +501,10 @@ func TestWritesAreDurableBeforeTheyReturn(t *testing.T) {
 	if got := sync(s.wdb); got != 1 {
 		t.Errorf("write connections: synchronous = %d, want 1 (NORMAL)", got)
 	}
+	var pages int
+	if err := s.wdb.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&pages); err != nil || pages != 10000 {
+		t.Errorf("write connections: wal_autocheckpoint = %d (%v), want 10000", pages, err)
+	}
 	if got := sync(s.db); got != 2 {
 		t.Errorf("other connections: synchronous = %d, want 2 (FULL)", got)
 	}
