@@ -154,7 +154,9 @@ func (p *Poller) list(c *imapConn, from imap.UID) ([]imap.UID, error) {
 // emailPipe). Whenever that goroutine is ready, it takes every message
 // that has arrived since it last took some, up to a chunk: a slow server
 // gets each message committed at once, a fast one gets them committed
-// many per transaction.
+// many per transaction. It takes them even while the poller's goroutine
+// waits on the server (for a FETCH to start, or for messages to be
+// marked), so that the store never waits for mail that is already here.
 type syncRun struct {
 	p       *Poller
 	c       *imapConn
@@ -165,11 +167,14 @@ type syncRun struct {
 	written time.Time // when cp was last written
 	acked   time.Time // when messages were last acknowledged
 
-	pend      []fetched // fetched, not yet handed over
-	pendBytes int
-	work      chan []fetched // unbuffered: a send succeeds when the goroutine is ready
-	failed    chan struct{}  // closed when a chunk could not be committed
-	wg        sync.WaitGroup
+	qmu         sync.Mutex
+	queued      []fetched // fetched, not yet taken by the store's goroutine
+	queuedBytes int
+	closed      bool          // nothing more will be queued
+	more        chan struct{} // signalled when something is queued, or closed
+	taken       chan struct{} // signalled when the store's goroutine takes the queue
+	failed      chan struct{} // closed when a chunk could not be committed
+	wg          sync.WaitGroup
 
 	mu       sync.Mutex
 	toAck    imap.UIDSet       // committed, not yet marked or moved
@@ -179,15 +184,15 @@ type syncRun struct {
 }
 
 func (p *Poller) startRun(ctx context.Context, c *imapConn, uids []imap.UID, cp store.Checkpoint) *syncRun {
-	r := &syncRun{p: p, c: c, uids: uids, cp: cp, work: make(chan []fetched), failed: make(chan struct{}), acked: time.Now(),
-		finished: make(map[imap.UID]bool, len(uids))}
+	r := &syncRun{p: p, c: c, uids: uids, cp: cp, more: make(chan struct{}, 1), taken: make(chan struct{}, 1),
+		failed: make(chan struct{}), acked: time.Now(), finished: make(map[imap.UID]bool, len(uids))}
 	r.wg.Go(func() {
 		// Not interrupted by ctx: messages, once fetched, are either
 		// committed and parsed or left untouched (the store bounds
 		// each write with its own timeout).
 		wctx := context.WithoutCancel(ctx)
 		pipe := &emailPipe{in: p.in, campaign: p.cfg.Campaign}
-		for msgs := range r.work {
+		for msgs := r.take(); msgs != nil; msgs = r.take() {
 			if pipe.failed() || ctx.Err() != nil {
 				continue // stop between chunks; what was not started stays untouched
 			}
@@ -279,43 +284,57 @@ func (r *syncRun) fetch(ctx context.Context, uids []imap.UID) error {
 	return ferr
 }
 
-// add queues a fetched message for the store, handing over what is
-// pending when the store is ready or a chunk is full. It reports false
-// once the store has failed.
+// add queues a fetched message for the store. When a chunk's worth is
+// queued already, it waits until the store's goroutine takes it. It
+// reports false once the store has failed.
 func (r *syncRun) add(m fetched) bool {
-	if len(r.pend) > 0 && r.pendBytes+len(m.raw) > ingestBudget && !r.flush() {
-		return false
+	for {
+		r.qmu.Lock()
+		if len(r.queued) < ingestChunk && (len(r.queued) == 0 || r.queuedBytes+len(m.raw) <= ingestBudget) {
+			r.queued = append(r.queued, m)
+			r.queuedBytes += len(m.raw)
+			r.qmu.Unlock()
+			signal(r.more)
+			return !r.stopped()
+		}
+		r.qmu.Unlock()
+		r.c.rest() // the server is not expected to say anything while we wait
+		select {
+		case <-r.taken:
+		case <-r.failed:
+		}
+		r.c.kick()
+		if r.stopped() {
+			return false
+		}
 	}
-	r.pend = append(r.pend, m)
-	r.pendBytes += len(m.raw)
-	if len(r.pend) >= ingestChunk {
-		return r.flush()
-	}
-	select {
-	case r.work <- r.pend: // the store was idle
-		r.pend, r.pendBytes = nil, 0
-	case <-r.failed:
-		return false
-	default:
-	}
-	return true
 }
 
-// flush hands the pending messages over, waiting until the store's
-// goroutine takes them; false when the store failed.
-func (r *syncRun) flush() bool {
-	if len(r.pend) == 0 {
-		return !r.stopped()
+// take waits until messages are queued and takes them all; nil once
+// nothing more will be.
+func (r *syncRun) take() []fetched {
+	for {
+		r.qmu.Lock()
+		msgs, closed := r.queued, r.closed
+		r.queued, r.queuedBytes = nil, 0
+		r.qmu.Unlock()
+		if len(msgs) > 0 {
+			signal(r.taken)
+			return msgs
+		}
+		if closed {
+			return nil
+		}
+		<-r.more
 	}
-	r.c.rest() // the server is not expected to say anything while we wait
-	defer r.c.kick()
+}
+
+// signal wakes whoever waits on ch, if nobody was woken already.
+func signal(ch chan struct{}) {
 	select {
-	case r.work <- r.pend:
-	case <-r.failed:
-		return false
+	case ch <- struct{}{}:
+	default:
 	}
-	r.pend, r.pendBytes = nil, 0
-	return true
 }
 
 // stopped reports whether the store has failed.
@@ -328,15 +347,18 @@ func (r *syncRun) stopped() bool {
 	}
 }
 
-// finish hands over what is pending (unless ctx is done) and waits until
-// the store has committed all it was handed. It returns the store's error.
+// finish waits until the store has committed what is queued (unless ctx
+// is done: then what is queued stays untouched) and returns its error.
 func (r *syncRun) finish(ctx context.Context) error {
 	// Even after a failed FETCH, the messages read in full are
 	// committed, as they would have been one at a time.
-	if ctx.Err() == nil {
-		r.flush()
+	r.qmu.Lock()
+	if ctx.Err() != nil {
+		r.queued, r.queuedBytes = nil, 0
 	}
-	close(r.work)
+	r.closed = true
+	r.qmu.Unlock()
+	signal(r.more)
 	r.c.rest()
 	r.wg.Wait()
 	r.c.kick()
