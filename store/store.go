@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"encoding/hex"
 	"errors"
@@ -19,10 +20,8 @@ import (
 	"hash"
 	"io/fs"
 	"log/slog"
-	"maps"
 	"net/url"
 	"os"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -75,14 +74,13 @@ type Store struct {
 	preparedMu sync.Mutex
 	prepared   map[string]*sql.Stmt
 
-	// Commits on the write connections do not wait for the disk
-	// (synchronous=NORMAL): write makes each durable itself by syncing
-	// the WAL after the commit, which is what synchronous=FULL does
-	// inside it, with one sync for all the transactions committed by
-	// then. A caller with other work to do first (the mailbox pipeline)
-	// takes a Commit and waits for it when it must.
+	// A transaction of writeNoWait commits without waiting for the disk
+	// (synchronous=NORMAL for it alone); its Commit's Wait syncs the WAL
+	// afterwards, which is what synchronous=FULL does inside the commit,
+	// with one sync for all such transactions committed by then. Every
+	// other write syncs inside its commit, as SQLite does.
 	syncMu    sync.Mutex
-	committed atomic.Uint64 // write transactions committed
+	committed atomic.Uint64 // writeNoWait transactions committed
 	durable   atomic.Uint64 // of those, how many are on stable storage
 	wal       *os.File      // the WAL, kept open for syncing (under syncMu)
 
@@ -102,16 +100,13 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, errors.New("store: open: empty database path")
 	}
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(WAL)", "secure_delete(1)"} {
+	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "secure_delete(1)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
 	if opt.ReadOnly {
 		q.Set("mode", "ro")
 	}
-	wq := maps.Clone(q)
-	wq["_pragma"] = slices.Clone(q["_pragma"])
-	q.Add("_pragma", "synchronous(FULL)")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -130,16 +125,14 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		// writeMu, so one connection is busy at a time; the second
 		// lets a statement be prepared for the Store's cache while
 		// the first holds a transaction.
-		// Their commits do not sync (see Store.syncMu). They copy the
-		// WAL into the database every 10,000 pages (40 MB) rather than
-		// SQLite's 1,000: the index pages a batch of mail touches are
-		// mostly the ones the batches before it touched, and each
-		// checkpoint copies a page once however often it changed (a
-		// 40,000-email drain runs a fifth faster).
-		wq.Add("_pragma", "synchronous(NORMAL)")
-		wq.Add("_pragma", "wal_autocheckpoint(10000)")
-		wq.Add("_pragma", "temp_store(MEMORY)")
-		wdb, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+wq.Encode())
+		// They copy the WAL into the database every 10,000 pages
+		// (40 MB) rather than SQLite's 1,000: the index pages a batch of
+		// mail touches are mostly the ones the batches before it
+		// touched, and each checkpoint copies a page once however often
+		// it changed (a 40,000-email drain runs a fifth faster).
+		q.Add("_pragma", "wal_autocheckpoint(10000)")
+		q.Add("_pragma", "temp_store(MEMORY)")
+		wdb, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
 		if err != nil {
 			db.Close()
 			return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -248,19 +241,17 @@ func (s *Store) migrate(ctx context.Context) error {
 // write runs fn in one immediate write transaction, serialised with this
 // process's other writers.
 func (s *Store) write(ctx context.Context, what string, fn func(tx *writeTx) error) error {
-	c, err := s.writeNoWait(ctx, what, fn)
-	if err != nil {
-		return err
-	}
-	if err := c.Wait(); err != nil {
-		return fmt.Errorf("store: %s: %w", what, err)
-	}
-	return nil
+	_, err := s.writeTx(ctx, what, false, fn)
+	return err
 }
 
 // writeNoWait is write, returning once the transaction is committed,
-// before it is on stable storage.
+// before it is on stable storage: see Commit.
 func (s *Store) writeNoWait(ctx context.Context, what string, fn func(tx *writeTx) error) (Commit, error) {
+	return s.writeTx(ctx, what, true, fn)
+}
+
+func (s *Store) writeTx(ctx context.Context, what string, noWait bool, fn func(tx *writeTx) error) (Commit, error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	s.writeMu.Lock()
@@ -268,7 +259,24 @@ func (s *Store) writeNoWait(ctx context.Context, what string, fn func(tx *writeT
 	if s.wdb == nil {
 		return Commit{}, fmt.Errorf("store: %s: %s is open read-only", what, s.path)
 	}
-	sqlTx, err := s.wdb.BeginTx(ctx, nil)
+	conn, err := s.wdb.Conn(ctx)
+	if err != nil {
+		return Commit{}, fmt.Errorf("store: %s: begin: %w", what, err)
+	}
+	defer conn.Close()
+	if noWait {
+		// The safety level can only change outside a transaction, and
+		// the connection goes back to the pool syncing, or not at all.
+		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+			return Commit{}, fmt.Errorf("store: %s: begin: %w", what, err)
+		}
+		defer func() {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); err != nil {
+				conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
+	}
+	sqlTx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return Commit{}, fmt.Errorf("store: %s: begin: %w", what, err)
 	}
@@ -279,6 +287,9 @@ func (s *Store) writeNoWait(ctx context.Context, what string, fn func(tx *writeT
 	}
 	if err := tx.Commit(); err != nil {
 		return Commit{}, fmt.Errorf("store: %s: commit: %w", what, err)
+	}
+	if !noWait {
+		return Commit{}, nil // synced by the commit
 	}
 	return Commit{s: s, seq: s.committed.Add(1)}, nil
 }
@@ -312,26 +323,17 @@ func (c Commit) Wait() error {
 	return nil
 }
 
-// syncWAL syncs the WAL file, opening it again when SQLite has replaced
-// it (it deletes it when its last connection closes, after copying it
-// into the database file and syncing that). No WAL file means nothing
-// is left to sync.
+// syncWAL syncs the WAL file, opening it again when SQLite has deleted
+// it (it does when its last connection closes, after copying it into the
+// database file and syncing that). No WAL file means nothing is left to
+// sync.
 func (s *Store) syncWAL() error {
-	name := s.path + "-wal"
-	fi, err := os.Stat(name)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	if s.wal != nil {
-		if cur, err := s.wal.Stat(); err != nil || !os.SameFile(cur, fi) {
-			s.wal.Close()
-			s.wal = nil
-		}
+	if s.wal != nil && unlinked(s.wal) {
+		s.wal.Close()
+		s.wal = nil
 	}
 	if s.wal == nil {
-		f, err := os.Open(name)
+		f, err := os.Open(s.path + "-wal")
 		if errors.Is(err, os.ErrNotExist) {
 			return nil
 		} else if err != nil {
@@ -339,7 +341,7 @@ func (s *Store) syncWAL() error {
 		}
 		s.wal = f
 	}
-	return s.wal.Sync()
+	return datasync(s.wal)
 }
 
 // writeTx is a write transaction whose statements are prepared once for

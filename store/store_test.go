@@ -483,37 +483,42 @@ func TestLedgerLinkQueriesUseIndex(t *testing.T) {
 	}
 }
 
-// TestWritesAreDurableBeforeTheyReturn: the write connections commit
-// without syncing (synchronous=NORMAL) and the Store syncs the WAL
-// itself, which is what synchronous=FULL does inside the commit. Every
-// write that returns is synced; a Commit from SaveAndReceiveEmails is
-// synced once its Wait returns, by its own sync or by a later one.
-func TestWritesAreDurableBeforeTheyReturn(t *testing.T) {
+// TestCommitsAreDurableOnceWaitedFor: writes sync inside their commit
+// (synchronous=FULL), except SaveAndReceiveEmails, whose transaction
+// commits without syncing and whose Commit's Wait syncs the WAL, as FULL
+// would have: a later sync covers earlier commits, and a WAL deleted
+// behind the Store's back is found again. The connection it used goes
+// back to the pool syncing.
+func TestCommitsAreDurableOnceWaitedFor(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, "")
-	sync := func(db *sql.DB) int {
-		var v int
-		if err := db.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&v); err != nil {
+	syncLevels := func() (w1, w2, r int) {
+		// Both write connections, held at once, and a reader.
+		c1, err := s.wdb.Conn(ctx)
+		if err != nil {
 			t.Fatal(err)
 		}
-		return v
-	}
-	if got := sync(s.wdb); got != 1 {
-		t.Errorf("write connections: synchronous = %d, want 1 (NORMAL)", got)
+		defer c1.Close()
+		c2, err := s.wdb.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c2.Close()
+		for _, q := range []struct {
+			c interface {
+				QueryRowContext(context.Context, string, ...any) *sql.Row
+			}
+			v *int
+		}{{c1, &w1}, {c2, &w2}, {s.db, &r}} {
+			if err := q.c.QueryRowContext(ctx, "PRAGMA synchronous").Scan(q.v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return w1, w2, r
 	}
 	var pages int
 	if err := s.wdb.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&pages); err != nil || pages != 10000 {
 		t.Errorf("write connections: wal_autocheckpoint = %d (%v), want 10000", pages, err)
-	}
-	if got := sync(s.db); got != 2 {
-		t.Errorf("other connections: synchronous = %d, want 2 (FULL)", got)
-	}
-
-	if err := s.SetCheckpoint(ctx, "INBOX", Checkpoint{UIDValidity: 1, LastUID: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if d, c := s.durable.Load(), s.committed.Load(); d != c || c == 0 {
-		t.Errorf("after a write: %d of %d commits durable, want all", d, c)
 	}
 
 	_, _, first, err := s.SaveAndReceiveEmails(ctx, nil, []EmailItem{testItem(1)})
@@ -527,10 +532,16 @@ func TestWritesAreDurableBeforeTheyReturn(t *testing.T) {
 	if s.durable.Load() >= first.seq {
 		t.Fatalf("a Commit counted durable before anything waited for it")
 	}
-	// The WAL was replaced behind the Store's back: the sync must find
-	// the new one.
-	other, err := os.CreateTemp(t.TempDir(), "not-the-wal")
+	if w1, w2, r := syncLevels(); w1 != 2 || w2 != 2 || r != 2 {
+		t.Errorf("synchronous after SaveAndReceiveEmails: write connections %d and %d, reader %d; want 2 (FULL) everywhere", w1, w2, r)
+	}
+	// The WAL the Store holds was deleted (as SQLite does when its last
+	// connection closes): the sync must find the one in use.
+	other, err := os.CreateTemp(t.TempDir(), "deleted-wal")
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(other.Name()); err != nil {
 		t.Fatal(err)
 	}
 	s.syncMu.Lock()
