@@ -226,10 +226,7 @@ func (a *EmailAcker) OnSaved(ctx context.Context, e *parser.Email, s store.Saved
 		a.log.Debug("email acknowledgement not queued", "suggestion_id", s.SuggestionID, "reason", string(out))
 		return
 	}
-	select {
-	case a.kick <- struct{}{}:
-	default: // a kick is already pending
-	}
+	signal(a.kick) // a kick already pending is enough
 }
 
 // Run delivers queued acknowledgements until ctx ends: at once when OnSaved

@@ -74,10 +74,7 @@ func (p *Poller) connect(ctx context.Context) (*imapConn, error) {
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
 				if d.NumMessages != nil {
-					select {
-					case c.notify <- struct{}{}:
-					default: // one pending wake-up is enough
-					}
+					signal(c.notify) // one pending wake-up is enough
 				}
 			},
 		},

@@ -151,10 +151,7 @@ func (x *EmailEraser) Erase(ctx context.Context, ledgerID int64, e *parser.Email
 	}
 	logErasure(log, "participant erased at their request", "email", r)
 	if r.Confirmed && x.Acker != nil {
-		select {
-		case x.Acker.kick <- struct{}{}:
-		default:
-		}
+		signal(x.Acker.kick)
 	}
 	return r, nil
 }

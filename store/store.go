@@ -241,17 +241,19 @@ func (s *Store) migrate(ctx context.Context) error {
 // write runs fn in one immediate write transaction, serialised with this
 // process's other writers.
 func (s *Store) write(ctx context.Context, what string, fn func(tx *writeTx) error) error {
-	_, err := s.writeTx(ctx, what, false, fn)
+	_, err := s.transact(ctx, what, false, fn)
 	return err
 }
 
 // writeNoWait is write, returning once the transaction is committed,
 // before it is on stable storage: see Commit.
 func (s *Store) writeNoWait(ctx context.Context, what string, fn func(tx *writeTx) error) (Commit, error) {
-	return s.writeTx(ctx, what, true, fn)
+	return s.transact(ctx, what, true, fn)
 }
 
-func (s *Store) writeTx(ctx context.Context, what string, noWait bool, fn func(tx *writeTx) error) (Commit, error) {
+// transact runs fn in a write transaction; with noWait, its commit does
+// not sync (see Commit).
+func (s *Store) transact(ctx context.Context, what string, noWait bool, fn func(tx *writeTx) error) (Commit, error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	s.writeMu.Lock()
