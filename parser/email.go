@@ -53,11 +53,14 @@ func readMessage(r io.Reader) (*extracted, error) {
 	lr := &io.LimitedReader{R: br, N: maxHeaderBytes}
 	hr := bufio.NewReaderSize(lr, min(size, 4096))
 	h, err := textproto.ReadHeader(hr)
+	if lr.N <= 0 {
+		// Whatever go-message made of the cut-off last line ("malformed
+		// MIME header line: R" when it stops inside a field name), the
+		// cause is the limit.
+		return nil, fmt.Errorf("parser: read header: header larger than %d bytes (%d MiB)", maxHeaderBytes, maxHeaderBytes>>20)
+	}
 	if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("parser: read header: %w", err)
-	}
-	if lr.N <= 0 && err == nil {
-		return nil, errors.New("parser: read header: header too large")
 	}
 	// The rest of the body: what the header reader buffered, then the
 	// remainder of the input.

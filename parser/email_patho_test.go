@@ -96,6 +96,28 @@ func TestPathologicalHugeHeader(t *testing.T) {
 	within(t, func() { _, _ = ParseEmail(strings.NewReader(many)) })
 }
 
+// TestPathologicalManyReceived: a header of 100,000 Received lines is over
+// maxHeaderBytes, and the error says so wherever the limit cuts the last
+// line (go-message alone reports "malformed MIME header line: R" when it
+// cuts inside the field name).
+func TestPathologicalManyReceived(t *testing.T) {
+	const line = "Received: from relay.example.org by mx.example.org; Mon, 01 Jan 2024 00:00:00 +0000\r\n"
+	want := fmt.Sprintf("header larger than %d bytes", maxHeaderBytes)
+	for _, cut := range []int{0, 1, 5, 9, 10, 30, len(line) - 2, len(line) - 1} {
+		// A first field of the right length puts the limit cut bytes
+		// into one of the Received lines.
+		const padField = len("X-Pad: \r\n")
+		pad := ((maxHeaderBytes-cut-padField)%len(line) + len(line)) % len(line)
+		msg := "X-Pad: " + strings.Repeat("p", pad) + "\r\n" + strings.Repeat(line, 100000) + "From: a@example.org\r\n\r\nbody\r\n"
+		for _, r := range []io.Reader{strings.NewReader(msg), struct{ io.Reader }{strings.NewReader(msg)}} {
+			_, err := ParseEmail(r)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("limit %d bytes into a Received line (%T): ParseEmail error = %v, want %q", cut, r, err, want)
+			}
+		}
+	}
+}
+
 // repeatReader streams a line over and over, so a 50 MB message is never
 // held in memory by the test itself.
 type repeatReader struct {
