@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -107,6 +108,11 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if opt.ReadOnly {
 		q.Set("mode", "ro")
 	}
+	if !opt.ReadOnly {
+		if err := createPrivate(path); err != nil {
+			return nil, fmt.Errorf("store: create %s: %w", path, err)
+		}
+	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -158,6 +164,35 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+// createPrivate creates the database file readable by its owner only, and
+// its directory (0700) when missing. SQLite would create the file 0644 less
+// the umask, letting every local user read participants' texts and
+// contacts; it creates the WAL and SHM files with the database file's
+// mode, so they are private too. An existing file is left as it is.
+func createPrivate(path string) error {
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		if err := os.Chmod(dir, 0o700); err != nil { // exact, whatever the umask
+			return err
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // Close closes the database.
