@@ -14,7 +14,7 @@ var matrixClients = []client{
 		langs: "en fr es pt de it nl pl ru uk tr ar fa ur hi bn sw ha am vi id th zh ja ko",
 		reply: replyAttr, attr: "gmail", keys: "gmail", quote: quoteGT,
 		posts:  []placement{placeTop, placeTop, placeTop, placeTop, placeBottom, placeInline, placeBare},
-		extras: "mailtrack track", wrap: 76, wrapAll: true,
+		extras: "mailtrack track", wrap: 78, wrapAll: true, sigDash: true,
 		mime: mimeStyle{kit: "gmail"}, cte: "auto", idDomain: "mail.gmail.com", mailbox: "gmail.com",
 	},
 	{
@@ -285,7 +285,7 @@ var matrixClients = []client{
 	},
 	{
 		id: "mutt", name: "mutt / NeoMutt", half: check, langs: "en de fr es ru pl nl it",
-		reply: replyAttr, attr: "mutt", quote: quoteGTTight, tight: true,
+		reply: replyAttr, attr: "mutt", quote: quoteGTTight, quote2: quoteBar, quoteP: 30, tight: true,
 		posts:   []placement{placeBottom, placeInline, placeInline, placeBare},
 		sigDash: true, wrap: 72,
 		mime: mimeStyle{plain: 100}, cte: "8bit",

@@ -105,6 +105,7 @@ const (
 	quoteNone                       // unprefixed, under a header block (Outlook, ...)
 	quoteIndent                     // " " + line (Yahoo's text part)
 	quoteInitials                   // "JM> " + line (The Bat!)
+	quoteBar                        // "| " + line (mutt with indent_string="| ")
 )
 
 // placement is where the new text goes relative to the quote.
@@ -150,9 +151,11 @@ type client struct {
 	attr   string // format key of the attribution (replyAttr, replyBat, replyNotes)
 	head   header // replyHeader and replyNotes
 	quote  quoteStyle
-	attrIn bool // the attribution is quoted along with the text (Mail.ru)
-	tight  bool // no blank line between the attribution and the quote
-	gap    int  // extra blank-looking lines (a single space) before the quote
+	quote2 quoteStyle // another quote style some of its users configure
+	quoteP int        // percent of cases with quote2
+	attrIn bool       // the attribution is quoted along with the text (Mail.ru)
+	tight  bool       // no blank line between the attribution and the quote
+	gap    int        // extra blank-looking lines (a single space) before the quote
 	posts  []placement
 
 	footer  string // format key of a footer the client appends
@@ -220,6 +223,7 @@ type mcase struct {
 	ui     string
 	shape  string
 	place  placement
+	quote  quoteStyle
 	mime   string // plain, alternative, html
 	blocks []block
 	rng    *rand.Rand
@@ -410,10 +414,14 @@ func (m *mcase) build() {
 	m.staff = pick(r, L.staff)
 	zone := time.FixedZone("", L.tz*60)
 	m.orig = time.Date(2026, time.November, 2, 7, 0, 0, 0, zone).
-		Add(time.Duration(r.IntN(48*24)) * time.Hour).
+		AddDate(0, 0, r.IntN(48)).
 		Add(time.Duration(r.IntN(15*60*60)) * time.Second)
 	m.sent = m.orig.Add(time.Duration(20+r.IntN(3*24*60)) * time.Minute)
 	m.ui = m.chooseUI()
+	m.quote = c.quote
+	if c.quoteP > 0 && chance(r, c.quoteP) {
+		m.quote = c.quote2
+	}
 	m.place = pick(r, c.posts)
 	if m.place == placeInline && (m.shape == "short" || m.shape == "word") {
 		m.place = c.posts[0]
@@ -520,7 +528,7 @@ func (m *mcase) tail() []block {
 			out = append(out, b)
 		}
 	}
-	if strings.Contains(c.extras, "mailtrack") && m.ui == "en" && chance(r, 20) {
+	if strings.Contains(c.extras, "mailtrack") && m.ui == "en" && chance(r, 40) {
 		stamp := m.sent.Format("01/02/06, 15:04:05")
 		out = append(out, block{seg: segSig, kind: bFooter, lines: []string{
 			"[image: Mailtrack]<https://mailtrack.io?utm_source=gmail&utm_medium=signature&utm_campaign=signaturevirality11&>",
@@ -608,7 +616,7 @@ func (m *mcase) replyBlocks(content []string) []block {
 		return []block{h, q}
 	}
 	h := m.headerBlock()
-	if c.quote == quoteNone {
+	if m.quote == quoteNone {
 		q.depth = 0
 	}
 	return []block{h, q}

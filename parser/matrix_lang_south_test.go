@@ -151,6 +151,7 @@ var langSW = language{
 	staff: []person{
 		{name: "Grace Wanjiru", email: "mashauriano@mombasa.example"},
 		{name: "Kaunti ya Mombasa", email: "ushiriki@mombasa.example"},
+		{name: "Idara ya Mipango Miji na Ushirikishwaji wa Umma", email: "mipango.miji.ushirikishwaji@kaunti-ya-mombasa.example"},
 	},
 	subject:   "Mashauriano: nini kibadilike katika mtaa wako?",
 	ask:       []string{"Wakazi wapendwa,", "", "Halmashauri inaandaa mpango wa 2027 wa bustani, maji na usafiri. Nini kibadilike kwanza katika mtaa wenu?", "", "Tafadhali jibuni barua pepe hii kabla ya tarehe 15 Januari.", "", "Timu ya Mashauriano"},

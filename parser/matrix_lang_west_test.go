@@ -38,7 +38,7 @@ var langEN = language{
 		"huawei-footer":  "Sent from my Huawei phone|Sent from my HUAWEI P30 Pro",
 		"yahoo":          "On {EEEE}, {MMMM} {d}, {yyyy}, {hh}:{mm}:{ss} {A} GMT{Zh}, {NE} wrote:",
 		"yahoo-footer":   "Sent from Yahoo Mail on Android|Sent from Yahoo Mail for iPhone",
-		"proton":         "On {EEEE}, {MMMM} {d}{ord}, {yyyy} at {h}:{mm} {A}, {NE} wrote:",
+		"proton":         "On {EEEE}, {MMMM} {d}{ord}, {yyyy} at {h}:{mm} {A}, {NE} wrote:|------- Original Message -------\nOn {EEEE}, {MMMM} {d}{ord}, {yyyy} at {h}:{mm} {A}, {NE} wrote:",
 		"proton-footer":  "Sent with [Proton Mail](https://proton.me/mail/home) secure email.|Sent with Proton Mail secure email.",
 		"disclaimer":     "This e-mail and any attachments are confidential and intended only for the addressee. If you received it in error, please tell the sender and delete it.",
 	},
@@ -67,6 +67,7 @@ var langEN = language{
 	staff: []person{
 		{name: "Jane Miller", email: "consultation@leeds.example"},
 		{name: "Consultation Team", email: "consult@leeds.example"},
+		{name: "Neighbourhood Planning and Consultation Team", email: "neighbourhood.planning.consultation@leeds-city-council.example"},
 	},
 	subject:   "Consultation: what should change in your neighbourhood?",
 	ask:       []string{"Dear residents,", "", "The council is preparing its 2027 plan for parks, water and transport. What should change first in your neighbourhood?", "", "Please reply to this email with your ideas before 15 January.", "", "The Consultation Team"},
@@ -129,6 +130,7 @@ var langFR = language{
 	staff: []person{
 		{name: "Claire Martin", email: "consultation@lyon.example"},
 		{name: "Mairie de Lyon", email: "participation@lyon.example"},
+		{name: "Direction de la participation citoyenne", email: "direction.participation.citoyenne@mairie-de-lyon.example"},
 	},
 	subject:   "Consultation : que faut-il changer dans votre quartier ?",
 	ask:       []string{"Madame, Monsieur,", "", "La mairie prépare son plan 2027 pour les parcs, l'eau et les transports. Que faudrait-il changer en premier dans votre quartier ?", "", "Répondez à ce message avec vos idées avant le 15 janvier.", "", "L'équipe de la consultation"},
@@ -315,6 +317,7 @@ var langDE = language{
 	staff: []person{
 		{name: "Sabine Wagner", email: "beteiligung@leipzig.example"},
 		{name: "Bürgerbeteiligung Leipzig", email: "buergerbeteiligung@leipzig.example"},
+		{name: "Amt für Stadtentwicklung und Bürgerbeteiligung", email: "stadtentwicklung.buergerbeteiligung@stadt-leipzig.example"},
 	},
 	subject:   "Bürgerbeteiligung: Was soll sich in Ihrem Viertel ändern?",
 	ask:       []string{"Liebe Bürgerinnen und Bürger,", "", "die Stadt erstellt ihren Plan 2027 für Parks, Wasser und Verkehr. Was sollte sich in Ihrem Viertel zuerst ändern?", "", "Antworten Sie bitte bis zum 15. Januar auf diese E-Mail.", "", "Ihr Team Bürgerbeteiligung"},

@@ -64,7 +64,12 @@ func normText(s string) string {
 
 // quotePrefix marks one line of quoted text the way the client does.
 func (m *mcase) quotePrefix(line string) string {
-	switch m.c.quote {
+	switch m.quote {
+	case quoteBar:
+		if line == "" {
+			return "|"
+		}
+		return "| " + line
 	case quoteGT:
 		if line == "" {
 			return ">"
@@ -171,7 +176,7 @@ func (m *mcase) plainLines(visible bool) []pline {
 						add(w, b, 0)
 					case c.attrIn:
 						add(m.quotePrefix(w), b, 1)
-					case c.quote == quoteIndent:
+					case m.quote == quoteIndent:
 						add("    "+w+"  ", b, 0)
 					default:
 						add(w, b, 0)
