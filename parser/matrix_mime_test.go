@@ -408,7 +408,8 @@ func encodeWord(label, s string) string {
 		return s
 	}
 	if charsetEncoding(label) == nil {
-		return mime.BEncoding.Encode("UTF-8", s)
+		// Fold between encoded words (RFC 2047 section 2), as clients do.
+		return strings.ReplaceAll(mime.BEncoding.Encode("UTF-8", s), "?= =?", "?=\r\n =?")
 	}
 	var words []string
 	rs := []rune(s)
@@ -416,7 +417,7 @@ func encodeWord(label, s string) string {
 		n := min(len(rs), 12)
 		b, ok := encodeCharset(label, string(rs[:n]))
 		if !ok {
-			return mime.BEncoding.Encode("UTF-8", s)
+			return encodeWord("utf-8", s)
 		}
 		words = append(words, "=?"+label+"?B?"+base64.StdEncoding.EncodeToString(b)+"?=")
 		rs = rs[n:]
