@@ -8,37 +8,14 @@ import (
 )
 
 // parseBody runs the body pipeline on one text: HTML to text, cleaning,
-// quote stripping, signature splitting and final normalisation.
-func parseBody(text string, isHTML bool) (body, sig string) {
-	if isHTML {
-		text = htmlToText(text)
-	} else {
-		text = strings.ReplaceAll(text, quoteCut, "")
-	}
-	return splitBody(cleanText(text))
+// then segmenting it into new text, quote and signature.
+func parseBody(text string, isHTML bool) parts {
+	return parsePieces([]piece{{text: text, html: isHTML}})
 }
 
 // parsePieces joins the text pieces of a message and runs the pipeline.
-func parsePieces(ps []piece) (body, sig string) {
-	var sb strings.Builder
-	for i, p := range ps {
-		if i > 0 {
-			sb.WriteByte('\n')
-		}
-		if p.html {
-			sb.WriteString(htmlToText(p.text))
-		} else {
-			sb.WriteString(strings.ReplaceAll(p.text, quoteCut, ""))
-		}
-	}
-	return splitBody(cleanText(sb.String()))
-}
-
-func splitBody(clean string) (body, sig string) {
-	lines := strings.Split(clean, "\n")
-	lines = stripQuotes(lines)
-	b, s := splitSignature(lines)
-	return finishText(strings.Join(b, "\n")), finishText(strings.Join(s, "\n"))
+func parsePieces(ps []piece) parts {
+	return parseText(normalise(ps))
 }
 
 // cleanText normalises line ends (CRLF and lone CR to LF), applies NFC and
@@ -77,25 +54,4 @@ func isCleanASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-// finishText trims trailing blanks on every line, collapses runs of blank
-// lines into one and trims leading and trailing blank lines.
-func finishText(s string) string {
-	lines := strings.Split(s, "\n")
-	out := make([]string, 0, len(lines))
-	blank := false
-	for _, l := range lines {
-		l = strings.TrimRightFunc(l, unicode.IsSpace)
-		if l == "" {
-			blank = true
-			continue
-		}
-		if blank && len(out) > 0 {
-			out = append(out, "")
-		}
-		blank = false
-		out = append(out, l)
-	}
-	return strings.Join(out, "\n")
 }

@@ -7,12 +7,6 @@ import (
 	"golang.org/x/net/html"
 )
 
-// quoteCut is a line the HTML converter emits where a reply container
-// begins after which everything is quoted (Outlook's divRplyFwdMsg,
-// appendonsend). The quote stripper cuts there. It is a private-use rune,
-// removed from any text that carried it.
-const quoteCut = "\uE000"
-
 const maxHTMLStack = 512
 
 type htmlElem struct {
@@ -87,7 +81,7 @@ func htmlToText(src string) string {
 	z := html.NewTokenizer(strings.NewReader(src))
 	z.SetMaxBuf(0)
 	attrs := map[string]string{} // one tag's, reused: start keeps none
-	for !c.cut {
+	for {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
@@ -114,8 +108,6 @@ func htmlToText(src string) string {
 			c.end(string(name))
 		}
 	}
-	c.breakLine(false)
-	return strings.Join(c.lines, "\n")
 }
 
 func (c *htmlConv) start(name string, attrs map[string]string, selfClosing bool) {
@@ -133,11 +125,10 @@ func (c *htmlConv) start(name string, attrs map[string]string, selfClosing bool)
 	}
 	id := attrs["id"]
 	class := attrs["class"]
-	if cutIDRe.MatchString(id) {
+	if !c.cut && cutIDRe.MatchString(id) {
 		c.breakLine(false)
 		c.lines = append(c.lines, quoteCut)
 		c.cut = true
-		return
 	}
 	switch name {
 	case "br":
@@ -340,7 +331,7 @@ func linkSuffix(href, text string) string {
 
 // text writes character data, collapsing white space outside <pre>.
 func (c *htmlConv) text(t string) {
-	t = strings.ReplaceAll(t, quoteCut, "")
+	t = stripMarks(t)
 	t = strings.ReplaceAll(t, "\u00a0", " ")
 	if c.pre > 0 {
 		parts := strings.Split(strings.ReplaceAll(t, "\r\n", "\n"), "\n")

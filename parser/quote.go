@@ -318,81 +318,102 @@ func hasText(lines []string) bool {
 	return false
 }
 
-// stripQuotes removes quoted text from lines: ">" quotes with the
-// attribution introducing them, Outlook header blocks, "Original Message"
-// separators and everything after them. Unquoted text after a ">" quote
-// (bottom-posting, interleaved replies) is kept. A forward with no new text
-// above it keeps the forwarded text, minus its header block.
-func stripQuotes(lines []string) []string {
-	n := len(lines)
+// markQuotes marks the quoted lines of d: ">" quotes with the attribution
+// introducing them, Outlook header blocks, "Original Message" separators
+// and everything after them. Unquoted text after a ">" quote
+// (bottom-posting, interleaved replies) stays new. A forward with no new
+// text above it keeps the forwarded text, minus its header block.
+func markQuotes(d *doc) {
+	n := len(d.lines)
 	isQ := make([]bool, n)
-	for i, l := range lines {
+	for i, l := range d.lines {
 		isQ[i] = isQuoteLine(l)
 	}
 	for i := 1; i+1 < n; i++ {
-		if !isQ[i] && isQ[i-1] && isQ[i+1] && looksWrapped(lines[i-1], lines[i]) {
+		if !isQ[i] && isQ[i-1] && isQ[i+1] && looksWrapped(d.lines[i-1], d.lines[i]) {
 			isQ[i] = true
 		}
 	}
-	out := make([]string, 0, n)
-	i := 0
+	quote := func(from, to int) {
+		for k := from; k < to; k++ {
+			d.kinds[k] = segQuote
+		}
+	}
+	seenNew := false   // a new line with text so far
+	i, halved := 0, -1 // halved: the second half of a line split in two
 	for i < n {
+		lines := d.lines
 		line := lines[i]
 		if line == quoteCut {
 			j := nextNonBlank(lines, i+1)
-			if !hasText(out) && j < n {
+			if !seenNew && j < n {
 				// Nothing above the reply container: a forward.
 				if end, fwd, ok := headerBlockAt(lines, j); ok && fwd {
+					quote(i, end)
 					i = end
 					continue
 				}
 			}
-			break
+			quote(i, n)
+			return
 		}
 		if isQ[i] {
-			i = quoteBlockEnd(lines, isQ, i)
+			end := quoteBlockEnd(lines, isQ, i)
+			quote(i, end)
+			i = end
 			continue
 		}
 		// A reply sharing its last line with the attribution.
-		if len(line) < maxAttributionLen && mayEndWithVerb(strings.TrimSpace(line), strings.HasSuffix(strings.TrimSpace(line), ":")) && endsWithVerb(tail(line, 80)) {
-			if m := sharedLineRe.FindStringSubmatch(line); m != nil && attributionStrength(m[2]) == attrStrong && attributionStrength(line) != attrNone {
-				if prefix := strings.TrimRight(m[1], " -"); prefix != "" && attributionStrength(prefix) == attrNone {
-					out = append(out, prefix)
-					lines[i] = m[2]
-					line = m[2]
+		if i != halved && len(line) < maxAttributionLen && mayEndWithVerb(strings.TrimSpace(line), strings.HasSuffix(strings.TrimSpace(line), ":")) && endsWithVerb(tail(line, 80)) {
+			if m := sharedLineRe.FindStringSubmatchIndex(line); m != nil && attributionStrength(line[m[4]:m[5]]) == attrStrong && attributionStrength(line) != attrNone {
+				prefix := strings.TrimRight(line[m[2]:m[3]], " -")
+				if prefix != "" && attributionStrength(prefix) == attrNone {
+					d.split(i, len(prefix), m[4])
+					isQ = insertAt(isQ, i+1, false)
+					n++
+					seenNew = true
+					i++
+					halved = i
+					continue
 				}
 			}
 		}
 		end, kind, forward := splitterAt(lines, i)
 		if kind == attrNone {
-			out = append(out, line)
+			if !isBlank(line) {
+				seenNew = true
+			}
 			i++
 			continue
 		}
 		m := nextNonBlank(lines, end)
 		if m < n && isQ[m] {
-			// Splitter introducing a ">" quote: drop both, keep going.
-			i = quoteBlockEnd(lines, isQ, m)
+			// Splitter introducing a ">" quote: both are quoted.
+			e := quoteBlockEnd(lines, isQ, m)
+			quote(i, e)
+			i = e
 			continue
 		}
 		if kind == attrWeak {
-			out = append(out, line)
+			seenNew = true
 			i++
 			continue
 		}
-		if forward && !hasText(out) {
+		if forward && !seenNew {
 			// A bare forward: the forwarded text is what was sent.
-			i = end
-			if k := nextNonBlank(lines, i); k < n {
-				if e, _, ok := headerBlockAt(lines, k); ok {
-					i = e
+			e := end
+			if k := nextNonBlank(lines, e); k < n {
+				if he, _, ok := headerBlockAt(lines, k); ok {
+					e = he
 				}
 			}
+			quote(i, e)
+			i = e
 			continue
 		}
-		break
+		quote(i, n)
+		return
 	}
-	return out
 }
 
 // splitterAt recognises a line (or lines) at i that introduces quoted

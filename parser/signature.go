@@ -52,13 +52,49 @@ var (
 	dashNameRe = regexp.MustCompile(`^-\s?\p{L}[\p{L}.'’ -]{0,30}$`)
 )
 
-// splitSignature separates a trailing signature or footer from the body:
-// a "-- " delimiter (RFC 3676 section 4.3) and its variants, mobile
+// markSignature marks the signature or footer that ends the new text of
+// d (signatureStart), and the lines of a signature container the HTML
+// converter marked.
+func markSignature(d *doc) {
+	var idx []int
+	var lines []string
+	in := false
+	for i, l := range d.lines {
+		switch l {
+		case sigStart:
+			in = true
+			continue
+		case sigEnd:
+			in = false
+			continue
+		}
+		if d.kinds[i] != segNew {
+			continue
+		}
+		if in {
+			d.kinds[i] = segSignature
+			continue
+		}
+		idx = append(idx, i)
+		lines = append(lines, l)
+	}
+	s := signatureStart(lines)
+	kind := segSignature
+	for k := s; k < len(lines); k++ {
+		if t := strings.TrimSpace(lines[k]); t != "" && (isMobileFooter(t) || isDisclaimer(t)) {
+			kind = segFooter
+		}
+		d.kinds[idx[k]] = kind
+	}
+}
+
+// signatureStart finds a trailing signature or footer in the new text: a
+// "-- " delimiter (RFC 3676 section 4.3) and its variants, mobile
 // footers, confidentiality disclaimers, list footers, and a sign-off
-// ("Best regards,") followed by a short name block. A delimiter or
-// sign-off on the first line is not a signature (the body would be
-// nothing but it).
-func splitSignature(lines []string) (body, sig []string) {
+// ("Best regards,") followed by a short name block. It returns the index
+// of its first line, len(lines) for none. A delimiter or sign-off on the
+// first line is not a signature (the body would be nothing but it).
+func signatureStart(lines []string) int {
 	first := nextNonBlank(lines, 0)
 	n := len(lines)
 	for s := first; s < n; s++ {
@@ -94,10 +130,10 @@ func splitSignature(lines []string) (body, sig []string) {
 			ok = named && shortTail(lines[s+1:], 5, 400, 70)
 		}
 		if ok {
-			return lines[:s], lines[s:]
+			return s
 		}
 	}
-	return lines, nil
+	return n
 }
 
 // mobileHints are substrings every mobileRe alternative contains; they

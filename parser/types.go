@@ -46,6 +46,7 @@ type Email struct {
 	Subject     string   // decoded (RFC 2047), whitespace-normalised
 	Date        time.Time
 	Body        string // what the sender newly wrote, normalised
+	Quoted      string // the quoted messages removed from Body, with their attributions and header blocks
 	Signature   string // stripped signature / footer, never part of Body
 	Language    string // ISO 639-1, empty when unsure
 	Disposition Disposition

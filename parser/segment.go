@@ -1,0 +1,194 @@
+package parser
+
+import (
+	"strings"
+	"unicode"
+)
+
+// segKind says where a run of the text goes.
+type segKind uint8
+
+const (
+	segNew       segKind = iota // what the sender newly wrote: Body
+	segQuote                    // a quoted message with its attribution or header block: Quoted
+	segSignature                // the sender's signature or sign-off: Signature
+	segFooter                   // a mobile footer, disclaimer or list footer: Signature
+)
+
+func (k segKind) String() string {
+	return [...]string{"new", "quote", "signature", "footer"}[k]
+}
+
+// segment is a run of whole lines of the normalised text (or, where a
+// reply shares its last line with an attribution, part of one). The
+// segments of a text, concatenated, give it back unchanged: no line can
+// be lost between them.
+type segment struct {
+	kind segKind
+	text string
+}
+
+// Marks the HTML converter leaves in its text, each alone on a line: a
+// reply container after which everything is quoted (Outlook's
+// divRplyFwdMsg), and the start and end of a signature container
+// (gmail_signature and the like). They are private-use runes, removed from
+// any text that carried them, and never copied to Body, Quoted or
+// Signature.
+const (
+	quoteCut = "\uE000"
+	sigStart = "\uE001"
+	sigEnd   = "\uE002"
+)
+
+// markPrefix is the UTF-8 prefix the three marks share.
+const markPrefix = "\xee\x80"
+
+// stripMarks removes the converter's marks from text that did not come
+// from it.
+func stripMarks(s string) string {
+	if !strings.Contains(s, markPrefix) {
+		return s
+	}
+	return markReplacer.Replace(s)
+}
+
+var markReplacer = strings.NewReplacer(quoteCut, "", sigStart, "", sigEnd, "")
+
+func isMark(line string) bool { return line == quoteCut || line == sigStart || line == sigEnd }
+
+// doc is a normalised text cut into lines, with the kind each line was
+// given.
+type doc struct {
+	lines []string
+	// seps[i] is what follows lines[i] in the text: "\n", nothing after
+	// the last line, or the white space between the two halves of a
+	// line split in two.
+	seps  []string
+	kinds []segKind
+}
+
+func newDoc(text string) *doc {
+	lines := strings.Split(text, "\n")
+	seps := make([]string, len(lines))
+	for i := range seps {
+		seps[i] = "\n"
+	}
+	seps[len(seps)-1] = ""
+	return &doc{lines: lines, seps: seps, kinds: make([]segKind, len(lines))}
+}
+
+// split cuts line i in two at byte offsets a ≤ b: lines[i][:a] stays
+// line i, lines[i][b:] becomes line i+1 of the same kind, and what lies
+// between is kept as the separator.
+func (d *doc) split(i, a, b int) {
+	l := d.lines[i]
+	d.lines = insertAt(d.lines, i+1, l[b:])
+	d.seps = insertAt(d.seps, i+1, d.seps[i])
+	d.kinds = insertAt(d.kinds, i+1, d.kinds[i])
+	d.lines[i], d.seps[i] = l[:a], l[a:b]
+}
+
+func insertAt[T any](s []T, i int, v T) []T {
+	var zero T
+	s = append(s, zero)
+	copy(s[i+1:], s[i:])
+	s[i] = v
+	return s
+}
+
+// segments partitions a normalised text (see normalise) into its
+// segments, in order.
+func segments(text string) []segment {
+	d := classify(text)
+	var out []segment
+	var sb strings.Builder
+	for i := range d.lines {
+		if i > 0 && d.kinds[i] != d.kinds[i-1] {
+			out = append(out, segment{d.kinds[i-1], sb.String()})
+			sb.Reset()
+		}
+		sb.WriteString(d.lines[i])
+		sb.WriteString(d.seps[i])
+	}
+	return append(out, segment{d.kinds[len(d.lines)-1], sb.String()})
+}
+
+// classify gives every line of a normalised text its kind: quotes first,
+// then the signature among what is left. A line no rule accounts for
+// stays new.
+func classify(text string) *doc {
+	d := newDoc(text)
+	markQuotes(d)
+	markSignature(d)
+	return d
+}
+
+// parts is what the body pipeline returns.
+type parts struct {
+	body, quoted, sig string
+}
+
+// parseText runs the pipeline on a normalised text.
+func parseText(text string) parts {
+	d := classify(text)
+	return parts{
+		body:   d.text(segNew, segNew),
+		quoted: d.text(segQuote, segQuote),
+		sig:    d.text(segSignature, segFooter),
+	}
+}
+
+// text joins the lines of kind a or b, without the marks, and finishes
+// them (finishText).
+func (d *doc) text(a, b segKind) string {
+	var sb strings.Builder
+	first := true
+	for i, l := range d.lines {
+		if k := d.kinds[i]; (k == a || k == b) && !isMark(l) {
+			if !first {
+				sb.WriteByte('\n')
+			}
+			first = false
+			sb.WriteString(l)
+		}
+	}
+	return finishText(sb.String())
+}
+
+// normalise is the text the segments partition: the pieces joined, HTML
+// converted to text with its marks, and cleaned (cleanText).
+func normalise(ps []piece) string {
+	var sb strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			sb.WriteByte('\n')
+		}
+		if p.html {
+			sb.WriteString(htmlToText(p.text))
+		} else {
+			sb.WriteString(stripMarks(p.text))
+		}
+	}
+	return cleanText(sb.String())
+}
+
+// finishText trims trailing blanks on every line, collapses runs of blank
+// lines into one and trims leading and trailing blank lines.
+func finishText(s string) string {
+	lines := strings.Split(s, "\n")
+	out := make([]string, 0, len(lines))
+	blank := false
+	for _, l := range lines {
+		l = strings.TrimRightFunc(l, unicode.IsSpace)
+		if l == "" {
+			blank = true
+			continue
+		}
+		if blank && len(out) > 0 {
+			out = append(out, "")
+		}
+		blank = false
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
