@@ -138,7 +138,7 @@ func ParseEmail(r io.Reader) (*Email, error) {
 		MessageID:  firstID(h.Get("Message-Id")),
 		References: msgIDs(strings.Join(h.Values("References"), " ")),
 		Subject:    collapseSpace(decodeHeaderValue(h.Get("Subject"))),
-		ListID:     strings.TrimSpace(decodeHeaderValue(h.Get("List-Id"))),
+		ListID:     listID(h),
 	}
 	if v := h.Values("In-Reply-To"); len(v) > 0 {
 		e.InReplyTo = strings.Join(msgIDs(v[len(v)-1]), " ")

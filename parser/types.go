@@ -52,6 +52,6 @@ type Email struct {
 	Disposition Disposition
 	Attachments []Attachment
 	Bounce      *Bounce
-	ListID      string   // List-Id header, if any: mailing-list traffic
+	ListID      string   // the mailing list it came through (listID), "" if none: never acknowledged
 	Warnings    []string // things that were tolerated (unknown charset, truncated part, ...)
 }
