@@ -67,7 +67,7 @@ func TestPrefilters(t *testing.T) {
 	res := map[string]filteredRegexp{
 		"autoSubject": autoSubjectRe, "bounceSubject": bounceSubjectRe, "bounceSender": bounceSenderRe,
 		"boundary": boundaryRe, "charset": charsetRe, "stub": stubRe, "hiddenStyle": hiddenStyleRe,
-		"quoteClass": quoteClassRe, "cutID": cutIDRe, "separator": separatorRe, "forwardMark": forwardMarkRe,
+		"quoteClass": quoteClassRe, "cutID": cutIDRe, "separatorPhrase": separatorPhraseRe, "forwardMark": forwardMarkRe,
 		"beginForward": beginForwardRe, "verbMid": verbMidRe, "mobile": mobileRe,
 		"disclaimer": disclaimerRe, "signoff": signoffRe,
 	}

@@ -122,8 +122,14 @@ func signatureStart(lines []string) int {
 			}
 			ok = true
 		case len(t) <= 40 && t[0] == '-' && dashNameRe.MatchString(t) && len(strings.Fields(t)) <= 3:
+			// "-Ana" or "- Ana Lima", not an item of a list of the
+			// sender's: no other "-" line around it, no colon above.
 			prev := strings.TrimSpace(lines[prevNonBlank(lines, s-1)])
-			ok = !strings.HasPrefix(prev, "-") && shortTail(lines[s+1:], 4, 400, 80)
+			next := ""
+			if k := nextNonBlank(lines, s+1); k < n {
+				next = strings.TrimSpace(lines[k])
+			}
+			ok = !strings.HasPrefix(prev, "-") && !strings.HasSuffix(prev, ":") && !strings.HasPrefix(next, "-") && shortTail(lines[s+1:], 4, 400, 80)
 		case len(t) <= 80 && len(strings.Fields(t)) <= 6 && signoffRe.MatchString(t):
 			// A sign-off needs a name: on its line or below it.
 			named := signoffRe.FindStringSubmatch(t)[1] != "" || nextNonBlank(lines, s+1) < n
