@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -17,7 +18,9 @@ type htmlElem struct {
 	list  bool
 	link  bool
 	bold  bool
-	block int // 0 inline, 1 line break, 2 paragraph
+	sig   bool // a signature container: its lines are marked
+	block int  // 0 inline, 1 line break, 2 paragraph
+	gap   int  // for a paragraph: 1, a blank line before it; 2, after it
 }
 
 type listState struct {
@@ -44,12 +47,20 @@ type htmlConv struct {
 	linkHref  []string
 	linkText  []*strings.Builder
 	cut       bool
+	sig       int  // open signature containers
+	nbsp      bool // the current line holds only no-break spaces so far
 }
 
 var (
 	hiddenStyleRe = mustCompileFiltered(`(?i)display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all|max-height\s*:\s*0(?:px)?\s*(?:;|$|!)`)
 	quoteClassRe  = mustCompileFiltered(`(?i)gmail_quote|gmail_attr|yahoo_quoted|moz-cite-prefix|protonmail_quote|outlookmessageheader|zmail_extra|tutanota_quote|mailbox_quote|_quote_container`)
-	cutIDRe       = mustCompileFiltered(`(?i)^(?:x_)?(?:divRplyFwdMsg|appendonsend|stopSpelling|zwchr|RE_HEADER|mail-editor-reference-message-container)$`)
+	// Signature containers: Gmail's gmail_signature, Thunderbird's
+	// moz-signature, Apple's AppleMailSignature, Outlook's Signature and
+	// ms-outlook-mobile-signature, Samsung's composer_signature, Yahoo's
+	// ymail_android_signature, Proton's protonmail_signature_block, Zoho's
+	// Zm-_Id_-Sgn, NetEase's spnEditorSign.
+	sigClassRe = mustCompileFiltered(`(?i)signature|zm-_id_-sgn|spneditorsign`)
+	cutIDRe    = mustCompileFiltered(`(?i)^(?:x_)?(?:divRplyFwdMsg|appendonsend|stopSpelling|zwchr|RE_HEADER|mail-editor-reference-message-container)$`)
 )
 
 var voidElems = map[string]bool{
@@ -152,6 +163,9 @@ func (c *htmlConv) start(name string, attrs map[string]string, selfClosing bool)
 	if name == "blockquote" || (quoteClassRe.MatchString(class) || quoteClassRe.MatchString(id)) {
 		e.quote = true
 	}
+	if !e.skip && !e.quote && c.quote == 0 && c.sig == 0 && (sigClassRe.MatchString(class) || sigClassRe.MatchString(id)) && name != "a" && name != "span" {
+		e.sig = true
+	}
 	if name == "pre" || name == "xmp" || name == "plaintext" || name == "listing" {
 		e.pre = true
 	}
@@ -159,7 +173,23 @@ func (c *htmlConv) start(name string, attrs map[string]string, selfClosing bool)
 		e.list = true
 	}
 	if paraElems[name] {
-		e.block = 2
+		e.block, e.gap = 2, 3
+		if name == "p" {
+			// Outlook's paragraphs and those styled without margins
+			// show as lines; the empty ones between them (&nbsp;)
+			// make the blank lines the sender saw.
+			if strings.Contains(class, "MsoNormal") {
+				e.gap = 0
+			} else {
+				top, bottom := zeroMargins(attrs["style"])
+				if top {
+					e.gap &^= 1
+				}
+				if bottom {
+					e.gap &^= 2
+				}
+			}
+		}
 	} else if lineElems[name] {
 		e.block = 1
 	}
@@ -175,13 +205,18 @@ func (c *htmlConv) start(name string, attrs map[string]string, selfClosing bool)
 		c.stack = append(c.stack, e)
 		return
 	}
-	if e.block == 2 {
+	if e.block == 2 && e.gap&1 != 0 {
 		c.paragraph()
-	} else if e.block == 1 {
+	} else if e.block > 0 {
 		c.breakLine(false)
 	}
 	if e.quote {
 		c.quote++
+	}
+	if e.sig {
+		c.breakLine(false)
+		c.lines = append(c.lines, sigStart)
+		c.sig++
 	}
 	if e.pre {
 		c.pre++
@@ -266,14 +301,19 @@ func (c *htmlConv) pop() {
 			c.text(" (" + s + ")")
 		}
 	}
-	if e.block == 2 {
+	if e.block == 2 && e.gap&2 != 0 {
 		c.paragraph()
-	} else if e.block == 1 {
+	} else if e.block > 0 {
 		c.breakLine(false)
 	}
 	if e.quote {
 		c.breakLine(false)
 		c.quote--
+	}
+	if e.sig {
+		c.breakLine(false)
+		c.lines = append(c.lines, sigEnd)
+		c.sig--
 	}
 	if e.pre {
 		c.pre--
@@ -332,7 +372,12 @@ func linkSuffix(href, text string) string {
 // text writes character data, collapsing white space outside <pre>.
 func (c *htmlConv) text(t string) {
 	t = stripMarks(t)
-	t = strings.ReplaceAll(t, "\u00a0", " ")
+	if strings.Contains(t, "\u00a0") {
+		if !c.curPrefix && strings.TrimSpace(t) == "" {
+			c.nbsp = true // a line with only &nbsp; on it still shows
+		}
+		t = strings.ReplaceAll(t, "\u00a0", " ")
+	}
 	if c.pre > 0 {
 		parts := strings.Split(strings.ReplaceAll(t, "\r\n", "\n"), "\n")
 		for i, p := range parts {
@@ -365,6 +410,7 @@ func isHTMLSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b =
 
 // raw appends text to the current line, starting it with the quote prefix.
 func (c *htmlConv) raw(s string) {
+	c.nbsp = false
 	if !c.curPrefix {
 		if c.quote > 0 {
 			c.cur.WriteString(strings.Repeat(">", c.quote) + " ")
@@ -384,6 +430,10 @@ func (c *htmlConv) raw(s string) {
 // too (a <br> on its own makes a blank line).
 func (c *htmlConv) breakLine(force bool) {
 	c.space = false
+	if c.nbsp && !c.curPrefix {
+		force = true
+	}
+	c.nbsp = false
 	if c.curPrefix {
 		l := c.cur.String()
 		if strings.TrimSpace(l) == "" {
@@ -397,6 +447,40 @@ func (c *htmlConv) breakLine(force bool) {
 	if force {
 		c.lines = append(c.lines, "")
 	}
+}
+
+var marginRe = regexp.MustCompile(`(?i)(?:^|;)\s*margin(-top|-bottom)?\s*:\s*([^;]*)`)
+
+// zeroMargins reports whether a style gives a paragraph no margin above
+// it, and none below it.
+func zeroMargins(style string) (top, bottom bool) {
+	if !strings.Contains(style, "margin") {
+		return false, false
+	}
+	zero := func(v string) bool {
+		// "0", "0cm", ".0001pt" (Outlook's), not "auto" or "1em".
+		num := strings.TrimRight(strings.ToLower(v), "abcdefghijklmnopqrstuvwxyz%!")
+		f, err := strconv.ParseFloat(num, 64)
+		return err == nil && f < 0.01
+	}
+	for _, m := range marginRe.FindAllStringSubmatch(style, 8) {
+		v := strings.Fields(m[2])
+		if len(v) == 0 {
+			continue
+		}
+		switch m[1] {
+		case "":
+			top, bottom = zero(v[0]), zero(v[0])
+			if len(v) >= 3 {
+				bottom = zero(v[2])
+			}
+		case "-top":
+			top = zero(v[0])
+		case "-bottom":
+			bottom = zero(v[0])
+		}
+	}
+	return top, bottom
 }
 
 // paragraph ends the current line and makes sure a blank line follows.

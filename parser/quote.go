@@ -89,7 +89,9 @@ func head(s string, n int) string {
 	return s[:n]
 }
 
-func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
+// isBlank reports a line with nothing on it but white space, or a mark
+// of the HTML converter.
+func isBlank(s string) bool { return strings.TrimSpace(s) == "" || isMark(s) }
 
 // quoteBlockEnd returns the index after the quote block starting at i,
 // including blank lines inside it and after it.

@@ -146,11 +146,8 @@ func signatureStart(lines []string) int {
 // rule out most lines cheaply.
 var mobileHints = []string{"sent ", "outlook", "envoy", "enviad", "gesendet", "inviato", "verzonden", "verstuurd", "wysłan", "отправлено", "надіслано", "skickat", "sendt", "lähetetty", "odesláno", "gönderildi", "发自", "从我的", "送信", "보냄", "أرسلت", "مرسل", "الإرسال", "imetumwa", "भेजा"}
 
-// isMobileFooter reports a "Sent from my iPhone" style line.
-func isMobileFooter(t string) bool {
-	if len(t) > 200 {
-		return false
-	}
+// knownFooter reports a footer mobileRe knows.
+func knownFooter(t string) bool {
 	var buf [256]byte
 	l := appendLower(buf[:0], t)
 	for _, h := range mobileHints {

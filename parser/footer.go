@@ -1,0 +1,54 @@
+package parser
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// Mobile and webmail footers ("Sent from my iPhone", "Get Outlook for
+// Android") are written by the app, in the language it runs in. Their
+// shape is the same everywhere: a verb of sending or getting at the start
+// or the end of a short line, and the name of the app or the device. The
+// verbs are listed for the languages the clients ship in; the rule needs
+// both a verb in place and a device or app, so that a sentence of the
+// sender's that mentions a phone stays theirs.
+
+var (
+	// Verbs that open a footer ("Sent from …", "Obtenir Outlook …",
+	// "发自…").
+	footerStartRe = mustCompileFiltered(`(?i)^(?:sent|get|download|envoy[ée]|obtenir|télécharger|enviad[oa]|obtener|descargar|obter|baixar|gesendet|von meinem|von meiner|inviato|scarica|verzonden|verstuurd|wysłane|wysłano|pobierz|отправлено|получить|скачать|надіслано|отримати|завантажити|gửi|được gửi|tải|dikirim|terkirim|dapatkan|ส่งจาก|รับ|发自|发送自|从|從|获取|取得|来自|أُرسلت|أرسلت|ارسلت|تم الإرسال|مرسل|احصل|ارسال|ارسال‌شده|دریافت|imetumwa|pata|an aiko|an aika|samu|ከ)(?:\s|$|\p{Lo})`)
+	// Verbs that close one ("… gesendet", "…から送信", "… से भेजा गया").
+	footerEndRe = mustCompileFiltered(`(?i)(?:gesendet|herunterladen|beziehen|downloaden|gönderildi|edinin|indirin|から送信|から送信しました|を入手|보냄|받기|发送|發送|傳送|بھیجا گیا|حاصل کریں|پاٹھانো|পাঠানো|পাঠানো হয়েছে|পান|भेजा गया|प्राप्त करें|የተላከ|ያግኙ|отправлено|надіслано|ارسال شد|ارسال شده است)[.!]?$`)
+	// Apps and devices, and the words for a phone, a device or a mail
+	// app in those languages.
+	footerThingRe = mustCompileFiltered(`(?i)iphone|ipad|ipod|android|galaxy|samsung|huawei|honor|xiaomi|redmi|oppo|vivo|pixel|blackberry|outlook|windows|yahoo|aol|proton|tutanota|zoho|gmx|web\.de|mail\.ru|яндекс|yandex|qq|foxmail|网易|netease|k-9|thunderbird|fairemail|spark|bluemail|zimbra|lotus|nokia|motorola|xperia|mobile|phone|smartphone|tablet|handy|telefon|teléfono|téléphone|telefone|telefono|telefoon|smartfon|телефон|смартфон|пристр|устройств|cihaz|điện thoại|thiết bị|ponsel|perangkat|โทรศัพท์|อุปกรณ์|手机|手機|设备|裝置|スマートフォン|携帯|デバイス|휴대폰|기기|모바일|هاتف|جهاز|الجوال|گوشی|دستگاه|موبائل|فون|ফোন|ডিভাইস|फ़ोन|फोन|डिवाइस|simu|kifaa|waya|na'ura|ስልክ|መሣሪያ|appareil|dispositivo|gerät|apparaat|urządzen|mail|courrier|correo|e-mail|posta|poczta|почт|пошт|thư|surat|เมล|邮箱|郵件|邮件|メール|메일|البريد|ایمیل|میل|মেল|मेल|barua|wasiƙa|ደብዳቤ|app`)
+
+	// Links the apps put after their names, in angle brackets when the
+	// reply is converted to plain text ("Get Outlook for
+	// Android<https://aka.ms/ghei36>").
+	footerLinkRe = regexp.MustCompile(`\s*(?:<https?://[^>\s]{1,300}>|\(https?://[^)\s]{1,300}\)|\[https?://[^\]\s]{1,300}\])`)
+)
+
+// isMobileFooter reports a "Sent from my iPhone" style line, in any of the
+// languages and shapes the apps write it.
+func isMobileFooter(t string) bool {
+	if len(t) > 300 {
+		return false
+	}
+	if strings.Contains(t, "://") {
+		t = strings.TrimSpace(footerLinkRe.ReplaceAllString(t, ""))
+	}
+	if len(t) > 200 || t == "" {
+		return false
+	}
+	if knownFooter(t) {
+		return true
+	}
+	// A footer is a phrase, not a sentence of the sender's.
+	if len(strings.Fields(t)) > 8 || strings.ContainsAny(t, "?？,，;") {
+		return false
+	}
+	body := strings.TrimRightFunc(t, func(r rune) bool { return unicode.IsSpace(r) || r == '.' || r == '!' })
+	return (footerStartRe.MatchString(t) || footerEndRe.MatchString(body)) && footerThingRe.MatchString(t)
+}
