@@ -245,7 +245,7 @@ func markQuotes(d *doc) {
 	isP, isQ := prefixedRuns(d.lines)
 	quote := func(from, to int) {
 		for k := from; k < to; k++ {
-			d.kinds[k] = segQuote
+			d.kinds[k] = lineQuote
 		}
 	}
 	seenNew := false   // a new line with text so far

@@ -5,17 +5,17 @@ import (
 	"unicode"
 )
 
-// segKind says where a run of the text goes.
-type segKind uint8
+// lineKind says where a run of the text goes.
+type lineKind uint8
 
 const (
-	segNew       segKind = iota // what the sender newly wrote: Body
-	segQuote                    // a quoted message with its attribution or header block: Quoted
-	segSignature                // the sender's signature or sign-off: Signature
-	segFooter                   // a mobile footer, disclaimer or list footer: Signature
+	lineNew       lineKind = iota // what the sender newly wrote: Body
+	lineQuote                     // a quoted message with its attribution or header block: Quoted
+	lineSignature                 // the sender's signature or sign-off: Signature
+	lineFooter                    // a mobile footer, disclaimer or list footer: Signature
 )
 
-func (k segKind) String() string {
+func (k lineKind) String() string {
 	return [...]string{"new", "quote", "signature", "footer"}[k]
 }
 
@@ -24,7 +24,7 @@ func (k segKind) String() string {
 // segments of a text, concatenated, give it back unchanged: no line can
 // be lost between them.
 type segment struct {
-	kind segKind
+	kind lineKind
 	text string
 }
 
@@ -64,7 +64,7 @@ type doc struct {
 	// the last line, or the white space between the two halves of a
 	// line split in two.
 	seps  []string
-	kinds []segKind
+	kinds []lineKind
 }
 
 func newDoc(text string) *doc {
@@ -74,7 +74,7 @@ func newDoc(text string) *doc {
 		seps[i] = "\n"
 	}
 	seps[len(seps)-1] = ""
-	return &doc{lines: lines, seps: seps, kinds: make([]segKind, len(lines))}
+	return &doc{lines: lines, seps: seps, kinds: make([]lineKind, len(lines))}
 }
 
 // split cuts line i in two at byte offsets a ≤ b: lines[i][:a] stays
@@ -132,15 +132,15 @@ type parts struct {
 func parseText(text string) parts {
 	d := classify(text)
 	return parts{
-		body:   d.text(segNew, segNew),
-		quoted: d.text(segQuote, segQuote),
-		sig:    d.text(segSignature, segFooter),
+		body:   d.text(lineNew, lineNew),
+		quoted: d.text(lineQuote, lineQuote),
+		sig:    d.text(lineSignature, lineFooter),
 	}
 }
 
 // text joins the lines of kind a or b, without the marks, and finishes
 // them (finishText).
-func (d *doc) text(a, b segKind) string {
+func (d *doc) text(a, b lineKind) string {
 	var sb strings.Builder
 	first := true
 	for i, l := range d.lines {

@@ -26,7 +26,7 @@ func checkPartition(t testing.TB, name, text string) []segment {
 		if s.text == "" && len(segs) > 1 {
 			t.Errorf("%s: segment %d (%v) is empty", name, i, s.kind)
 		}
-		if i+1 < len(segs) && !strings.HasSuffix(s.text, "\n") && (s.kind == segQuote || segs[i+1].kind != segQuote) {
+		if i+1 < len(segs) && !strings.HasSuffix(s.text, "\n") && (s.kind == lineQuote || segs[i+1].kind != lineQuote) {
 			t.Errorf("%s: %v segment %d ends inside a line: %q", name, s.kind, i, tail(s.text, 80))
 		}
 	}
@@ -42,9 +42,9 @@ func checkPartition(t testing.TB, name, text string) []segment {
 	return segs
 }
 
-// segText rebuilds what the segments of kinds a and b give: their lines,
+// partsText rebuilds what the segments of kinds a and b give: their lines,
 // without the converter's marks, finished.
-func segText(segs []segment, a, b segKind) string {
+func partsText(segs []segment, a, b lineKind) string {
 	var lines []string
 	for _, s := range segs {
 		if s.kind != a && s.kind != b {
@@ -75,12 +75,12 @@ func checkEmailPartition(t testing.TB, name string, raw []byte) {
 	}
 	own, fwd := ownPieces(x.w.pieces)
 	segs := checkPartition(t, name, normalise(own))
-	body, quoted, sig := segText(segs, segNew, segNew), segText(segs, segQuote, segQuote), segText(segs, segSignature, segFooter)
+	body, quoted, sig := partsText(segs, lineNew, lineNew), partsText(segs, lineQuote, lineQuote), partsText(segs, lineSignature, lineFooter)
 	if body == "" && len(fwd) > 0 {
 		f := checkPartition(t, name+" (attached message)", normalise(fwd))
-		body = segText(f, segNew, segNew)
-		quoted = joinText(quoted, segText(f, segQuote, segQuote))
-		sig = joinText(sig, segText(f, segSignature, segFooter))
+		body = partsText(f, lineNew, lineNew)
+		quoted = joinText(quoted, partsText(f, lineQuote, lineQuote))
+		sig = joinText(sig, partsText(f, lineSignature, lineFooter))
 	}
 	for _, c := range []struct{ field, got, want string }{
 		{"Body", e.Body, body}, {"Quoted", e.Quoted, quoted}, {"Signature", e.Signature, sig},

@@ -68,21 +68,21 @@ func markSignature(d *doc) {
 			in = false
 			continue
 		}
-		if d.kinds[i] != segNew {
+		if d.kinds[i] != lineNew {
 			continue
 		}
 		if in {
-			d.kinds[i] = segSignature
+			d.kinds[i] = lineSignature
 			continue
 		}
 		idx = append(idx, i)
 		lines = append(lines, l)
 	}
 	s := signatureStart(lines)
-	kind := segSignature
+	kind := lineSignature
 	for k := s; k < len(lines); k++ {
 		if t := strings.TrimSpace(lines[k]); t != "" && (isMobileFooter(t) || isDisclaimer(t)) {
-			kind = segFooter
+			kind = lineFooter
 		}
 		d.kinds[idx[k]] = kind
 	}
