@@ -18,6 +18,8 @@ type htmlElem struct {
 	list  bool
 	link  bool
 	bold  bool
+	star  int  // where the opening star of a bold span is in its line
+	line  int  // and which line that is (len(lines) then)
 	sig   bool // a signature container: its lines are marked
 	block int  // 0 inline, 1 line break, 2 paragraph
 	gap   int  // for a paragraph: 1, a blank line before it; 2, after it
@@ -250,6 +252,7 @@ func (c *htmlConv) start(name string, attrs map[string]string, selfClosing bool)
 		}
 		c.space = false
 		c.raw("*")
+		e.star, e.line = c.cur.Len()-1, len(c.lines)
 		c.endsSpace = true // no space right after the opening star
 	case "a":
 		if href := strings.TrimSpace(attrs["href"]); href != "" {
@@ -291,7 +294,11 @@ func (c *htmlConv) pop() {
 		return
 	}
 	if e.bold {
-		c.closeBold()
+		star := e.star
+		if e.line != len(c.lines) {
+			star = -1 // the span went over a line break
+		}
+		c.closeBold(star)
 	}
 	if e.link {
 		n := len(c.linkHref) - 1
@@ -323,8 +330,10 @@ func (c *htmlConv) pop() {
 	}
 }
 
-// closeBold ends a *bold* span; an empty one is removed.
-func (c *htmlConv) closeBold() {
+// closeBold ends a *bold* span whose opening star is at byte star of the
+// current line. An empty span is removed; so are the stars of a bold
+// label ("*From:*" is From:, as in every header block Outlook writes).
+func (c *htmlConv) closeBold(star int) {
 	cur := c.cur.String()
 	if strings.HasSuffix(cur, "*") && c.curPrefix {
 		trimmed := strings.TrimSuffix(cur, "*")
@@ -334,6 +343,12 @@ func (c *htmlConv) closeBold() {
 			c.cur.Reset()
 			c.curPrefix = false
 		}
+		return
+	}
+	if label := strings.TrimRight(cur, " "); c.curPrefix && star >= 0 && star < len(cur) && cur[star] == '*' && (strings.HasSuffix(label, ":") || strings.HasSuffix(label, "：")) {
+		c.cur.Reset()
+		c.cur.WriteString(cur[:star])
+		c.cur.WriteString(cur[star+1:])
 		return
 	}
 	c.raw("*")
@@ -372,11 +387,9 @@ func linkSuffix(href, text string) string {
 // text writes character data, collapsing white space outside <pre>.
 func (c *htmlConv) text(t string) {
 	t = stripMarks(t)
-	if strings.Contains(t, "\u00a0") {
-		if !c.curPrefix && strings.TrimSpace(t) == "" {
-			c.nbsp = true // a line with only &nbsp; on it still shows
-		}
-		t = strings.ReplaceAll(t, "\u00a0", " ")
+	if !c.curPrefix && strings.Contains(t, "\u00a0") && strings.TrimSpace(t) == "" {
+		c.nbsp = true // a line with only &nbsp; on it still shows
+		return
 	}
 	if c.pre > 0 {
 		parts := strings.Split(strings.ReplaceAll(t, "\r\n", "\n"), "\n")

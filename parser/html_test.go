@@ -40,11 +40,15 @@ func TestHTMLSegments(t *testing.T) {
 		"Line one\nLine two\nPara\n\nNext", "", "")
 	check(`<div>Line one</div><div>Line two</div><div><br></div><div>Para two</div><div>&nbsp;</div><div>Para three</div>`,
 		"Line one\nLine two\n\nPara two\n\nPara three", "", "")
+	// A bold label is a label, not emphasis; &nbsp; is kept as the
+	// character it is, as in the text/plain alternative.
+	check(`<div>Yes <b>please</b>.</div><div><b>Name:</b> Amina</div><div>Le 3 mars, Ana a écrit&nbsp;:</div>`,
+		"Yes *please*.\nName: Amina\nLe 3 mars, Ana a écrit\u00a0:", "", "")
 	// Outlook's reply container: what follows it is the quote, kept in
 	// Quoted; with nothing above it, what follows its header block was
 	// sent (a forward, or a reply written below).
 	check(`<div>More trees.</div><div id="appendonsend"></div><hr><div id="divRplyFwdMsg"><b>From:</b> City<br><b>Sent:</b> Monday, March 3, 2025 9:00 AM<br><b>Subject:</b> Parks</div><div>Ideas?</div>`,
-		"More trees.", "*From:* City\n*Sent:* Monday, March 3, 2025 9:00 AM\n*Subject:* Parks\nIdeas?", "")
+		"More trees.", "From: City\nSent: Monday, March 3, 2025 9:00 AM\nSubject: Parks\nIdeas?", "")
 	check(`<div id="divRplyFwdMsg"><b>From:</b> Residents<br><b>Sent:</b> Monday, March 3, 2025 9:00 AM<br><b>Subject:</b> Playground</div><div>We ask for a playground.</div>`,
-		"We ask for a playground.", "*From:* Residents\n*Sent:* Monday, March 3, 2025 9:00 AM\n*Subject:* Playground", "")
+		"We ask for a playground.", "From: Residents\nSent: Monday, March 3, 2025 9:00 AM\nSubject: Playground", "")
 }

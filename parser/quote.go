@@ -38,12 +38,20 @@ func quotePrefix(line string) prefix {
 		if len(t) == 1 || t[1] == ' ' && !strings.HasSuffix(strings.TrimRight(t, " \t"), "|") {
 			return pipe
 		}
-	case 'A' <= c && c <= 'Z':
-		// One to four letters, the first a capital, then ">" and a
-		// space or the end of the line.
-		k := 1
-		for k < len(t) && k <= 4 && ('a' <= t[k] && t[k] <= 'z' || 'A' <= t[k] && t[k] <= 'Z') {
-			k++
+	default:
+		// One to four letters of any script, the first a capital, then
+		// ">" and a space or the end of the line ("AB> ", "ИВ> ").
+		r, size := utf8.DecodeRuneInString(t)
+		if !unicode.IsUpper(r) {
+			break
+		}
+		k := size
+		for n := 1; k < len(t) && n <= 4; n++ {
+			r, size = utf8.DecodeRuneInString(t[k:])
+			if !unicode.IsLetter(r) {
+				break
+			}
+			k += size
 		}
 		if k < len(t) && t[k] == '>' && (k+1 == len(t) || t[k+1] == ' ' || t[k+1] == '>') {
 			return initials
@@ -173,6 +181,9 @@ func prefixedRuns(lines []string) (isP, isQ []bool) {
 			kinds[i] = kinds[i-1]
 		}
 	}
+	type run struct{ i, j, count int }
+	var runs []run
+	established := map[string]bool{} // initials and "|" seen in runs of two or more
 	for i := 0; i < n; {
 		if !isP[i] {
 			i++
@@ -194,43 +205,83 @@ func prefixedRuns(lines []string) (isP, isQ []bool) {
 			}
 			break
 		}
-		quote := true
-		switch {
-		case kinds[i] != gtPrefix:
-			quote = count >= 2
-		case count == 1:
-			quote = !heldInText(lines, i)
-		}
-		for k := i; k < j; k++ {
-			isQ[k] = quote && isP[k]
+		runs = append(runs, run{i, j, count})
+		if kinds[i] != gtPrefix && count >= 2 {
+			established[prefixMark(lines[i])] = true
 		}
 		i = j
+	}
+	for _, r := range runs {
+		quote := true
+		switch {
+		case kinds[r.i] != gtPrefix:
+			// A lone line with initials or "|" is a quote only when the
+			// same prefix quotes a run elsewhere in the message.
+			quote = r.count >= 2 || established[prefixMark(lines[r.i])]
+		case r.count == r.j-r.i:
+			// No blank line inside: it may be the sender's.
+			quote = !heldInText(lines, r.i, r.j)
+		}
+		for k := r.i; k < r.j; k++ {
+			isQ[k] = quote && isP[k]
+		}
 	}
 	return isP, isQ
 }
 
-// heldInText reports a single ">" line at i that belongs to the sender's
-// text: the line above is theirs, with no blank line between, and so is
-// the line below (or the text ends); and the line is a list item's
-// neighbour or reads as a comparison ("> 30 km/h", ">50%").
-func heldInText(lines []string, i int) bool {
+// prefixMark is the quote prefix of a line with initials or "|": "AB>"
+// or "|".
+func prefixMark(line string) string {
+	t := strings.TrimLeft(line, " \t")
+	if k := strings.IndexAny(t, ">|"); k >= 0 {
+		return t[:k+1]
+	}
+	return ""
+}
+
+// heldInText reports a run of ">" lines [i, j) that belongs to the
+// sender's text: the line above is theirs, with no blank line between,
+// and so is the line below (or the text ends); and the run is a single
+// line next to a list item, or lines that read as comparisons ("> 30
+// km/h", ">50%"), not as quoted list items ("> 1. Which park?").
+func heldInText(lines []string, i, j int) bool {
 	if i == 0 || isBlank(lines[i-1]) || quotePrefix(lines[i-1]) != noPrefix {
 		return false
 	}
-	next := i+1 < len(lines) && !isBlank(lines[i+1]) && quotePrefix(lines[i+1]) == noPrefix
-	end := nextNonBlank(lines, i+1) == len(lines)
+	next := j < len(lines) && !isBlank(lines[j]) && quotePrefix(lines[j]) == noPrefix
+	end := nextNonBlank(lines, j) == len(lines)
 	if !next && !end {
 		return false
 	}
-	t := strings.TrimLeft(lines[i], " \t")
-	if strings.HasPrefix(t, ">>") || strings.HasPrefix(t, "> >") {
-		return false
+	comparisons := true
+	for k := i; k < j; k++ {
+		t := strings.TrimLeft(lines[k], " \t")
+		if strings.HasPrefix(t, ">>") || strings.HasPrefix(t, "> >") {
+			return false
+		}
+		comparisons = comparisons && isComparison(strings.TrimPrefix(t[1:], " "), !strings.HasPrefix(t, "> "))
 	}
-	rest := strings.TrimLeft(t[1:], " ")
+	if comparisons {
+		return true
+	}
+	return j == i+1 && (listItemRe.MatchString(lines[i-1]) || next && listItemRe.MatchString(lines[j]))
+}
+
+// numberedRe matches the number of a numbered list item.
+var numberedRe = regexp.MustCompile(`^\p{Nd}{1,3}[.)](?:\s|$)`)
+
+// isComparison reports the rest of a line after ">" that reads as a
+// comparison: a number that is not a list item's, a currency, "=", or
+// (tight) any text: ">50%", "> 2 km", "> $10", ">=".
+func isComparison(rest string, tight bool) bool {
 	r, _ := utf8.DecodeRuneInString(rest)
-	comparison := isDigit(r) || r == '=' || unicode.Is(unicode.Sc, r) || !strings.HasPrefix(t, "> ")
-	list := listItemRe.MatchString(lines[i-1]) || next && listItemRe.MatchString(lines[i+1])
-	return comparison || list
+	switch {
+	case isDigit(r):
+		return !numberedRe.MatchString(rest)
+	case r == '=' || unicode.Is(unicode.Sc, r):
+		return true
+	}
+	return tight && rest != "" && !unicode.IsSpace(r)
 }
 
 // markQuotes marks the quoted lines of d: quote blocks with the

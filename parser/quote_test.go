@@ -99,6 +99,10 @@ func TestQuotePrefixes(t *testing.T) {
 	check := checkSplit(t)
 	check(reply+"\n\n> Please send us\n>> your ideas.", reply, "> Please send us\n>> your ideas.")
 	check(reply+"\n\nAL> Please send us\nAL> your ideas.\nAL>\nAL> The council", reply, "AL> your ideas.")
+	// Initials in any script (The Bat! in Russian), and a lone line with
+	// the initials another run of the message quotes with.
+	check("Здравствуйте.\n\nВы писали 3 марта 2025 г., 09:00:15:\n\nИВ> 1. Какая проблема?\nИВ>\n\nЛивнёвка.\n\nИВ> 2. Что делать?\n\nПрочистить.",
+		"Здравствуйте.\n\nЛивнёвка.\n\nПрочистить.", "ИВ> 2. Что делать?")
 	check(reply+"\n\n| Please send us\n| your ideas.", reply, "| your ideas.")
 	check("Hello Ana,\n\nAna Lima wrote:\nAL> Ideas?\n\nMore benches.", "Hello Ana,\n\nMore benches.", "AL> Ideas?")
 	// A table is not a quote, nor is one line with initials.
@@ -110,6 +114,12 @@ func TestQuotePrefixes(t *testing.T) {
 	check("Speeding is common here.\n>50% of drivers ignore the sign.\nPlease add a camera.",
 		"Speeding is common here.\n>50% of drivers ignore the sign.\nPlease add a camera.", "")
 	check("Average wait:\n> 2 hours at the clinic", "Average wait:\n> 2 hours at the clinic", "")
+	// Several such lines in a row, between the sender's lines.
+	check("Our survey found:\n>50% buy water\n> 2 km to school\n<1 hour of power\nSo the priorities are clear.",
+		"Our survey found:\n>50% buy water\n> 2 km to school\n<1 hour of power\nSo the priorities are clear.", "")
+	check("Статистика:\n>50% без воды\n> ۲ km\nВот.", "Статистика:\n>50% без воды\n> ۲ km\nВот.", "")
+	// Quoted list items are quotes, held tight or not.
+	check("Hello,\n> 1. Which park?\n> 2. Which street?\nRiverside.", "Hello,\nRiverside.", "> 2. Which street?")
 	check("Cost < 5 dollars\n<- see the leaflet", "Cost < 5 dollars\n<- see the leaflet", "")
 	// The same line after a blank line, or two of them, is a quote.
 	check("Yes.\n\n> 30 km/h near schools?\n\nYes, everywhere.", "Yes.\n\nYes, everywhere.", "> 30 km/h near schools?")

@@ -40,14 +40,18 @@ var (
 		`|cordiali saluti|distinti saluti|saluti|grazie(?: mille)?|un saluto|un cordiale saluto` +
 		`|met vriendelijke groet(?:en)?|vriendelijke groet(?:en)?|hartelijke groet(?:en)?|groeten|groetjes|mvg|bedankt|dank je(?: wel)?|dank u(?: wel)?` +
 		`|pozdrawiam(?: serdecznie)?|z poważaniem|z wyrazami szacunku|dziękuję|pozdrowienia` +
-		`|с уважением|спасибо|всего доброго|всего хорошего|с наилучшими пожеланиями|з повагою|дякую|щиро` +
-		`|مع تحياتي|مع خالص التحيات|مع التحية|شكرا|شكراً|تحياتي|وتفضلوا بقبول فائق الاحترام` +
-		`|asante(?: sana)?|salamu|wako|kila la heri` +
-		`|धन्यवाद|सादर|शुभकामनाओं सहित` +
+		`|с уважением|спасибо|всего доброго|всего хорошего|хорошего дня|с наилучшими пожеланиями|з повагою|дякую|щиро|гарного дня|всього найкращого` +
+		`|مع تحياتي|مع خالص التحيات|مع أطيب التحيات|مع التحية|شكرا|شكراً|شكرا لكم|شكراً لكم|تحياتي|وتفضلوا بقبول فائق الاحترام` +
+		`|ارادتمند|با احترام|با سپاس|سپاس|سپاسگزارم|ممنون|متشکرم|شکریہ|والسلام|آپ کا مخلص|نیک تمنائیں|خیر اندیش` +
+		`|asante(?: sana)?|salamu|wako|kila la heri|na gode|nagode|mun gode|gaisuwa|wassalam|አመሰግናለሁ|ከሰላምታ ጋር|ከአክብሮት ጋር` +
+		`|धन्यवाद|सादर|शुभकामनाओं सहित|आभार|ধন্যবাদ|ধন্যবাদান্তে|শুভেচ্ছান্তে|শুভেচ্ছা` +
+		`|cảm ơn|xin cảm ơn|thân mến|thân ái|terima kasih|hormat saya|salam hangat|salam|ขอบคุณ(?:ครับ|ค่ะ|คะ)?|ด้วยความเคารพ|ขอแสดงความนับถือ` +
+		`|teşekkürler|teşekkür ederim|iyi çalışmalar|sevgiler` +
+		`|以上です|以上、よろしくお願いします|宜しくお願い致します|ありがとうございます|ありがとうございました|감사드립니다|此致敬礼|顺祝商祺|多谢` +
 		`|med vänliga hälsningar|vänliga hälsningar|mvh|hälsningar|med venlig hilsen|venlig hilsen|med vennlig hilsen|vennlig hilsen|hilsen|ystävällisin terveisin` +
 		`|谢谢|謝謝|此致|敬礼|祝好|よろしくお願いします|よろしくお願いいたします|敬具|감사합니다|고맙습니다` +
 		`|saygılarımla|üdvözlettel|s pozdravem|trân trọng` +
-		`)[\s,.!:;]*((?-i:[,\s]+\p{Lu}[\p{L}.'-]*(?:\s+\p{Lu}[\p{L}.'-]*){0,2}))?[\s.!]*$`)
+		`)[\s,.!:;،，、。！፣።।]*((?-i:[,\s]+\p{Lu}[\p{L}.'-]*(?:\s+\p{Lu}[\p{L}.'-]*){0,2}))?[\s.!。！።।]*$`)
 
 	dashNameRe = regexp.MustCompile(`^-\s?\p{L}[\p{L}.'’ -]{0,30}$`)
 )
@@ -81,7 +85,7 @@ func markSignature(d *doc) {
 	s := signatureStart(lines)
 	kind := lineSignature
 	for k := s; k < len(lines); k++ {
-		if t := strings.TrimSpace(lines[k]); t != "" && (isMobileFooter(t) || isDisclaimer(t)) {
+		if t := strings.TrimSpace(lines[k]); t != "" && (isMobileFooter(t) || isDisclaimer(t) || isTrackingFooter(t)) {
 			kind = lineFooter
 		}
 		d.kinds[idx[k]] = kind
@@ -106,6 +110,8 @@ func signatureStart(lines []string) int {
 		switch {
 		case isMobileFooter(t):
 			ok = true
+		case isTrackingFooter(t):
+			ok = s > first && shortTail(lines[s+1:], 4, 400, 0)
 		case s == first:
 			ok = false
 		case lines[s] == "-- " || lines[s] == "--":

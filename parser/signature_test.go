@@ -61,6 +61,11 @@ func TestFooters(t *testing.T) {
 		"发自网易邮箱大师",
 		"Gesendet mit der GMX Mail App",
 		"Sent from my Android device with K-9 Mail. Please excuse my brevity.",
+		"الحصول على Outlook لـ Android<https://aka.ms/AAb9ysg>",
+		"Đã gửi từ Galaxy của tôi",
+		// Proton writes its name as a Markdown link.
+		"[Proton Mail](https://proton.me/mail/home) のセキュアメールで送信しました。",
+		"Sent with [Proton Mail](https://proton.me/mail/home) secure email.",
 	} {
 		check(f, true)
 	}
@@ -87,6 +92,11 @@ func TestSignOffs(t *testing.T) {
 	check(reply+"\n\nThanks,\nAmina", reply, "Thanks,\nAmina")
 	check(reply+"\n\nMerci,\nJean Dupont\nLyon", reply, "Merci,\nJean Dupont\nLyon")
 	check(reply+"\n\nThanks!", reply+"\n\nThanks!", "")
+	// Sign-offs in the languages the clients ship in, with the name
+	// below them, and the comma of their script.
+	for _, so := range []string{"Teşekkürler,", "ارادتمند،", "شکریہ،", "ধন্যবাদ,", "Cảm ơn,", "Hormat saya,", "Terima kasih,", "ขอบคุณค่ะ", "以上です。", "よろしくお願いいたします。", "Гарного дня,", "Na gode,", "አመሰግናለሁ፣", "Asante,"} {
+		check(reply+"\n\n"+so+"\nAmina", reply, so+"\nAmina")
+	}
 	check(reply+"\nMerci", reply+"\nMerci", "")
 	check("Thanks,\nAmina", "Thanks,\nAmina", "")
 	// RFC 3676 section 4.3.
@@ -123,6 +133,21 @@ func TestFooterBeforeQuote(t *testing.T) {
 	checkPartition(t, "text", in)
 	p := parseBody(in, false)
 	if p.body != reply || !strings.HasPrefix(p.sig, "Get Outlook") || !strings.Contains(p.quoted, "Ideas?") {
+		t.Errorf("parseBody(%q) = %+v", in, p)
+	}
+}
+
+// TestTrackingFooters: what tracking add-ons append goes with the
+// signature.
+func TestTrackingFooters(t *testing.T) {
+	in := reply + "\n\n[image: Mailtrack]<https://mailtrack.io?utm_source=gmail&utm_medium=signature>\nSender notified by\nMailtrack<https://mailtrack.io?utm_source=gmail> 03/03/25, 09:00:00"
+	checkPartition(t, "text", in)
+	if p := parseBody(in, false); p.body != reply || !strings.HasPrefix(p.sig, "[image: Mailtrack]") {
+		t.Errorf("parseBody(%q) = %+v", in, p)
+	}
+	// An image of the sender's own stays.
+	in = reply + "\n\n[image: photo of the drain.jpg]"
+	if p := parseBody(in, false); p.body != in {
 		t.Errorf("parseBody(%q) = %+v", in, p)
 	}
 }
