@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -140,6 +141,8 @@ func signatureStart(lines []string) int {
 			// A sign-off needs a name: on its line or below it.
 			named := signoffRe.FindStringSubmatch(t)[1] != "" || nextNonBlank(lines, s+1) < n
 			ok = named && shortTail(lines[s+1:], 5, 400, 70)
+		case isClosing(t):
+			ok = nameBlock(lines[s+1:])
 		}
 		if ok {
 			return s
@@ -226,6 +229,55 @@ func shortTail(lines []string, maxLines, maxChars, maxLine int) bool {
 		c := utf8.RuneCountInString(t)
 		chars += c
 		if count > maxLines || chars > maxChars || (maxLine > 0 && c > maxLine) {
+			return false
+		}
+	}
+	return true
+}
+
+// isClosing reports a line that reads as a closing in any language: a
+// few words with no digits, ending with a comma of any script ("Da
+// gaisuwa,", "با تشکر،", "Kolay gelsin,").
+func isClosing(t string) bool {
+	if len(t) > 120 || utf8.RuneCountInString(t) > 40 || len(strings.Fields(t)) > 5 || hasDigit(t) {
+		return false
+	}
+	r, size := utf8.DecodeLastRuneInString(t)
+	if !strings.ContainsRune(",،，、፣", r) {
+		return false
+	}
+	return !strings.ContainsAny(t[:len(t)-size], ".!?;:,،，、。！？؟")
+}
+
+// nameBlock reports that what follows a closing is a name: one to three
+// short lines right below it ("Amina Diallo", "Amina, Kano"), none a
+// sentence or a list item, capitalised where the script has capitals,
+// and nothing after them but footers.
+func nameBlock(rest []string) bool {
+	if len(rest) == 0 || isBlank(rest[0]) {
+		return false
+	}
+	names := 0
+	for _, l := range rest {
+		t := strings.TrimSpace(l)
+		if t == "" {
+			break
+		}
+		names++
+		r, _ := utf8.DecodeRuneInString(t)
+		last, _ := utf8.DecodeLastRuneInString(t)
+		if names > 3 || utf8.RuneCountInString(t) > 60 || len(strings.Fields(t)) > 6 || unicode.IsLower(r) ||
+			strings.ContainsRune(".!?。！？؟।።:", last) || listItemRe.MatchString(l) || quotePrefix(l) != noPrefix {
+			return false
+		}
+	}
+	return shortTail(rest[names:], 4, 400, 0) && onlyFooters(rest[names:])
+}
+
+// onlyFooters reports lines that are blank, footers or disclaimers.
+func onlyFooters(lines []string) bool {
+	for _, l := range lines {
+		if t := strings.TrimSpace(l); t != "" && !isMobileFooter(t) && !isTrackingFooter(t) && !isDisclaimer(t) && !(len(t) <= 4 && sigDelimRe.MatchString(t)) {
 			return false
 		}
 	}

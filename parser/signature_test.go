@@ -92,6 +92,18 @@ func TestSignOffs(t *testing.T) {
 	check(reply+"\n\nThanks,\nAmina", reply, "Thanks,\nAmina")
 	check(reply+"\n\nMerci,\nJean Dupont\nLyon", reply, "Merci,\nJean Dupont\nLyon")
 	check(reply+"\n\nThanks!", reply+"\n\nThanks!", "")
+	// Any short closing ending with a comma, followed by a name block,
+	// whatever its words (none of these is in the sign-off list).
+	for _, so := range []string{"Da gaisuwa,", "با تشکر فراوان،", "Kolay gelsin,", "Hoşça kalın,", "Sincères amitiés,", "Mit herzlichem Gruß,", "Wishing you well,"} {
+		check(reply+"\n\n"+so+"\nAmina Bello\nKano", reply, so+"\nAmina Bello\nKano")
+	}
+	// But not a sentence cut at a comma, a list, or a closing with no
+	// name below it.
+	check(reply+"\n\nAlso,\nbenches near the school", reply+"\n\nAlso,\nbenches near the school", "")
+	check(reply+"\n\nIn short,\nMore trees.", reply+"\n\nIn short,\nMore trees.", "")
+	check(reply+"\n\nFor example,\n1. Trees\n2. Benches", reply+"\n\nFor example,\n1. Trees\n2. Benches", "")
+	check(reply+"\n\nKolay gelsin,\n\nAyşe", reply+"\n\nKolay gelsin,\n\nAyşe", "")
+	check(reply+"\n\nKolay gelsin,\nAyşe\nAnd more trees by the river, please.", reply+"\n\nKolay gelsin,\nAyşe\nAnd more trees by the river, please.", "")
 	// Sign-offs in the languages the clients ship in, with the name
 	// below them, and the comma of their script.
 	for _, so := range []string{"Teşekkürler,", "ارادتمند،", "شکریہ،", "ধন্যবাদ,", "Cảm ơn,", "Hormat saya,", "Terima kasih,", "ขอบคุณค่ะ", "以上です。", "よろしくお願いいたします。", "Гарного дня,", "Na gode,", "አመሰግናለሁ፣", "Asante,"} {
