@@ -141,7 +141,8 @@ func inlineHeaderClasses(line string) int {
 		if !colon || i > 0 && isDigitByte(line[i-1]) && i+1 < len(line) && isDigitByte(line[i+1]) {
 			continue
 		}
-		before := strings.TrimRightFunc(line[:i], unicode.IsSpace)
+		// The key is short: look no further back than a few words.
+		before := strings.TrimRightFunc(line[max(0, i-48):i], unicode.IsSpace)
 		before = strings.TrimRight(before, "*_")
 		// The key is the last one, two or three words before the colon.
 		for w, k := 0, len(before); w < 3 && k > 0; w++ {

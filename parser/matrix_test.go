@@ -15,7 +15,7 @@ import (
 // check half's bodies exact, no language below minLangExact in the check
 // half. It is off while the parser does not meet them; the parser's
 // helper turns it on when it does.
-const matrixEnforce = false
+const matrixEnforce = true
 
 const (
 	minCheckExact = 0.97

@@ -61,8 +61,8 @@ var (
 // d (signatureStart), and the lines of a signature container the HTML
 // converter marked.
 func markSignature(d *doc) {
-	var idx []int
-	var lines []string
+	idx := make([]int, 0, len(d.lines))
+	lines := make([]string, 0, len(d.lines))
 	in := false
 	for i, l := range d.lines {
 		switch l {
@@ -102,14 +102,35 @@ func markSignature(d *doc) {
 func signatureStart(lines []string) int {
 	first := nextNonBlank(lines, 0)
 	n := len(lines)
+	// after[s]: the lines below s that shortTail counts, up to the first
+	// disclaimer. A sign-off or a delimiter needs few of them, so the
+	// costly tests run only near the end of the text.
+	after := make([]int, n+1)
+	foot := make([]bool, n)
+	for s := n - 1; s >= 0; s-- {
+		t := strings.TrimSpace(lines[s])
+		switch {
+		case t == "":
+			after[s] = after[s+1]
+		case isDisclaimer(t):
+			after[s] = 0
+		default:
+			foot[s] = len(t) <= 300 && isMobileFooter(t)
+			after[s] = after[s+1]
+			if !foot[s] && !(len(t) <= 4 && sigDelimRe.MatchString(t)) {
+				after[s]++
+			}
+		}
+	}
 	for s := first; s < n; s++ {
 		t := strings.TrimSpace(lines[s])
 		if t == "" || len(t) > 300 {
 			continue
 		}
+		near := after[s+1] <= 15
 		ok := false
 		switch {
-		case isMobileFooter(t):
+		case foot[s]:
 			ok = true
 		case isTrackingFooter(t):
 			ok = s > first && shortTail(lines[s+1:], 4, 400, 0)
@@ -117,8 +138,6 @@ func signatureStart(lines []string) int {
 			ok = false
 		case lines[s] == "-- " || lines[s] == "--":
 			ok = true
-		case len(t) <= 4 && sigDelimRe.MatchString(t) || len(t) > 4 && strings.Trim(t, "_") == "" && sigDelimRe.MatchString(t):
-			ok = shortTail(lines[s+1:], 15, 1200, 0)
 		case isDisclaimer(t):
 			// Start at the paragraph holding the disclaimer.
 			for s > first+1 && !isBlank(lines[s-1]) && !isDisclaimer(strings.TrimSpace(lines[s-1])) && s > first {
@@ -128,6 +147,10 @@ func signatureStart(lines []string) int {
 				s--
 			}
 			ok = true
+		case !near:
+			ok = false
+		case len(t) <= 4 && sigDelimRe.MatchString(t) || len(t) > 4 && strings.Trim(t, "_") == "" && sigDelimRe.MatchString(t):
+			ok = shortTail(lines[s+1:], 15, 1200, 0)
 		case len(t) <= 40 && t[0] == '-' && dashNameRe.MatchString(t) && len(strings.Fields(t)) <= 3:
 			// "-Ana" or "- Ana Lima", not an item of a list of the
 			// sender's: no other "-" line around it, no colon above.
@@ -137,11 +160,11 @@ func signatureStart(lines []string) int {
 				next = strings.TrimSpace(lines[k])
 			}
 			ok = !strings.HasPrefix(prev, "-") && !strings.HasSuffix(prev, ":") && !strings.HasPrefix(next, "-") && shortTail(lines[s+1:], 4, 400, 80)
-		case len(t) <= 80 && len(strings.Fields(t)) <= 6 && signoffRe.MatchString(t):
+		case after[s+1] <= 5 && len(t) <= 80 && len(strings.Fields(t)) <= 6 && signoffRe.MatchString(t):
 			// A sign-off needs a name: on its line or below it.
 			named := signoffRe.FindStringSubmatch(t)[1] != "" || nextNonBlank(lines, s+1) < n
 			ok = named && shortTail(lines[s+1:], 5, 400, 70)
-		case isClosing(t):
+		case after[s+1] <= 7 && isClosing(t):
 			ok = nameBlock(lines[s+1:])
 		}
 		if ok {
