@@ -135,6 +135,10 @@ func attributionStrength(s string) attrStrength {
 	if len(s) > maxAttributionLen {
 		return attrNone
 	}
+	// "---- On …, Ana <a@example.org> wrote ----" (Zoho, Android): the
+	// decoration closes it as a colon would.
+	t := strings.TrimSpace(s)
+	decorated := strings.HasPrefix(t, "--") && strings.HasSuffix(t, "--")
 	s = strings.TrimFunc(s, attrTrimLeft)
 	if s == "" {
 		return attrNone
@@ -142,7 +146,7 @@ func attributionStrength(s string) attrStrength {
 	if strings.Contains(s, "\u00a0") || strings.Contains(s, "\u202f") || strings.Contains(s, "\u2009") {
 		s = attrSpaces.Replace(s)
 	}
-	endColon := strings.HasSuffix(s, ":") || strings.HasSuffix(s, "：")
+	endColon := strings.HasSuffix(s, ":") || strings.HasSuffix(s, "：") || decorated
 	endVerb := mayEndWithVerb(s, endColon) && endsWithVerb(tail(s, 80))
 	if !endColon && !endVerb {
 		// "2011/4/7 Ana <a@example.org>", no colon: weak.

@@ -60,6 +60,17 @@ func TestAttributionShapes(t *testing.T) {
 		"Ana Lima <ana@example.org> 于2025年3月3日周一 09:00写道：",
 		// A date, a name and a colon, nothing else (some mobile clients).
 		"03.03.2025, 09:00, Ana Lima:",
+		// Yandex, mutt's "%n [%d]", Apple Mail in Japanese.
+		"03.03.2025, 09:00, \"Ana Lima\" <ana@example.org>:",
+		"* Ana Lima <ana@example.org> [250303 09:00]:",
+		"2025/03/03 9:00、Ana Lima <ana@example.org>のメール：",
+		// Thunderbird: no address, the verb alone.
+		"Pada 03/03/25 09.00, Ana Lima menulis:",
+		"در ۰۳/۰۳/۲۵ ۹:۰۰، Ana Lima نوشت:",
+		// Zoho: decorated, a verb and no colon, in a verb no list has.
+		"---- On Mon, 03 Mar 2025 09:00:00 +0100 Ana Lima <ana@example.org> wrote ----",
+		"---- 在 星期一, 03 三月 2025 09:00:00 +0100 Ana Lima <ana@example.org> 撰写 ----",
+		"---- Le lun., 03 mars 2025 09:00:00 +0100 Ana Lima <ana@example.org> a rédigé ----",
 	} {
 		check(reply+"\n\n"+attr+"\n> Please send us your ideas.\n> The council", reply, attr)
 	}
@@ -149,6 +160,9 @@ func TestHeaderBlocks(t *testing.T) {
 		"----- Original Message -----\nFrom: \"City\" <c@city.example>\nTo: \"Ana\" <ana@example.org>\nSent: Monday, March 3, 2025 9:00:00 AM",
 		"***** Mensaje original *****\nDe: Ayuntamiento <c@city.example>\nFecha: lunes, 3 de marzo de 2025 9:00",
 		"= = = Ujumbe wa awali = = =\n\nKutoka: Halmashauri <c@city.example>\nImetumwa: Jumatatu, 3 Machi 2025 09:00",
+		// NetEase, Zimbra in French.
+		"---- 回复的原邮件 ----\n发件人：市政府 <c@city.example>\n日期：2025年03月03日 09:00",
+		"----- Mail original -----\nDe: \"Mairie\" <m@city.example>\nÀ: \"Ana\" <ana@example.org>\nEnvoyé: Lundi 3 Mars 2025 09:00:00\nObjet: Parcs",
 		// A phrase the lists do not know, made a separator by the
 		// header block below it.
 		"----- Orihinal na Mensahe -----\nFrom: City <c@city.example>\nSent: Monday, March 3, 2025 9:00 AM",
