@@ -36,22 +36,25 @@ func cleanText(s string) string {
 	s = norm.NFC.String(s)
 	var sb strings.Builder
 	sb.Grow(len(s))
-	prev := rune(0) // the last rune kept
+	prev := rune(0) // the rune before r in s
 	for i, r := range s {
+		p := prev
+		prev = r
 		switch {
 		case r == '\n' || r == '\t':
 		case r == '\u2028' || r == '\u2029':
 			r = '\n'
 		case r == '\u200c' || r == '\u200d':
+			// Alone between two letters: shaping. In a run of
+			// invisible characters: a mark.
 			next, _ := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):])
-			if !joins(prev, next) {
+			if !joins(p, next) {
 				continue
 			}
 		case invisible(r):
 			continue
 		}
 		sb.WriteRune(r)
-		prev = r
 	}
 	return sb.String()
 }

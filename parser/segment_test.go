@@ -118,8 +118,8 @@ func fuzzInputs(t testing.TB) map[string][]byte {
 }
 
 // TestPartition checks the partition property (checkEmailPartition) over
-// every golden input, the fuzz corpus and its seeds, and the shared
-// corpus when it is present.
+// every golden input, the fuzz corpus and its seeds, the matrix, and the
+// shared corpus when it is present.
 func TestPartition(t *testing.T) {
 	inputs := map[string][]byte{"seed": []byte(fuzzSeed)}
 	golden, _ := filepath.Glob(filepath.Join("testdata", "golden", "*.eml"))
@@ -134,6 +134,16 @@ func TestPartition(t *testing.T) {
 		inputs[f] = b
 	}
 	for f, b := range fuzzInputs(t) {
+		inputs[f] = b
+	}
+	// The client × language matrix, both halves: the property is not
+	// tuned on, so reading the check half here is fair.
+	matrix, _ := filepath.Glob(filepath.Join("testdata", "matrix", "*", "*.eml"))
+	for _, f := range matrix {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
 		inputs[f] = b
 	}
 	for name, b := range inputs {

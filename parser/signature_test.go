@@ -129,6 +129,7 @@ func TestInvisibleMarks(t *testing.T) {
 		}
 	}
 	check("More\u200b\u200c\u200d\u2063 trees\u2062", "More trees")
+	check("wo\u200c\u200drd wo\u200b\u200c\u200b\u200d\u200c\u200brd", "word word")
 	check("\ufeffBenches\u00ad please", "Benches please")
 	check("Trees\U000e0041\U000e0042 now", "Trees now")
 	check("\u200eParks\u200f", "Parks")
