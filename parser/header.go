@@ -85,9 +85,10 @@ func headerBlockAt(lines []string, i int) (end int, forward, ok bool) {
 	var classes [256]bool
 	classes[first] = true
 	nclass := 1
-	if inline := inlineHeaderClasses(lines[i]); inline >= 2 {
+	if inline, from := inlineHeaderClasses(lines[i]); inline >= 2 {
 		// "From: A Sent: B To: C Subject: D" on one line.
 		nclass = inline
+		classes['f'] = classes['f'] || from
 	}
 	end = i + 1
 	gap := 0
@@ -113,7 +114,13 @@ func headerBlockAt(lines []string, i int) (end int, forward, ok bool) {
 			break
 		}
 	}
+	// A header block says who sent what when: a From key and an address
+	// or a date, or else both an address and a date. "Date: 3 May / To:
+	// all residents" in the sender's own text is not one.
 	if nclass < 2 {
+		return 0, false, false
+	}
+	if email, date := headerEvidence(lines[i:end]); !(classes['f'] && (email || date) || email && date) {
 		return 0, false, false
 	}
 	if !forward && nclass > 1 && end == i+1 {
@@ -126,12 +133,11 @@ func headerBlockAt(lines []string, i int) (end int, forward, ok bool) {
 // holding a header block run together ("De : A Envoyé : lundi 3 mars
 // 2025 09:00 À : B Objet : C"): the one to three words before every colon
 // that is not inside a time.
-func inlineHeaderClasses(line string) int {
+func inlineHeaderClasses(line string) (n int, from bool) {
 	if len(line) > 2000 || strings.Count(line, ":")+strings.Count(line, "：") < 3 {
-		return 0
+		return 0, false
 	}
 	var seen [256]bool
-	n := 0
 	for i := 0; i < len(line); i++ {
 		c := line[i]
 		colon := c == ':'
@@ -163,7 +169,16 @@ func inlineHeaderClasses(line string) int {
 			}
 		}
 	}
-	return n
+	return n, seen['f']
+}
+
+// headerEvidence reports an address and a date in a header block.
+func headerEvidence(lines []string) (email, date bool) {
+	for _, l := range lines {
+		email = email || strings.Contains(l, "@") && emailRe.MatchString(l)
+		date = date || hasDigit(l) && dateTime(l)
+	}
+	return email, date
 }
 
 func isDigitByte(c byte) bool { return '0' <= c && c <= '9' }

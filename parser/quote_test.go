@@ -178,8 +178,15 @@ func TestHeaderBlocks(t *testing.T) {
 	} {
 		check(reply+"\n\n"+hdr+"\n\nPlease send us your ideas.\nThe council", reply, "Please send us your ideas.")
 	}
-	// A participant's own "Name: value" lines are not a header block.
+	// A participant's own "Name: value" lines are not a header block,
+	// even with keys a header block has, unless they say who sent what
+	// when (a From key and an address or a date, or both of those).
 	check("Name: Amina Diallo\nTown: Kano\nIdea: more trees", "Name: Amina Diallo\nTown: Kano\nIdea: more trees", "")
+	meeting := "Please organise a meeting.\n\nDate: 3 March 2025\nTo: all residents\nSubject: trees\n\nI will bring the children."
+	check(meeting, meeting, "")
+	letter := "Please read my letter.\n\nFrom: Amina\nTo: the mayor\n\nWe need trees."
+	check(letter, letter, "")
+	check(reply+"\n\nDate: Mon, 3 Mar 2025 09:00:02 -0600\nTo: ana@example.org\n\nIdeas?", reply, "To: ana@example.org")
 	// Nor is a sentence with dashes in it.
 	check("Original -- and cheap -- idea: a tool library.", "Original -- and cheap -- idea: a tool library.", "")
 }
