@@ -212,9 +212,6 @@ func TestAppendLowerMatchesToLower(t *testing.T) {
 				t.Errorf("appendLowerHead(%q, %d) = %q, not a long enough prefix of %q", s, n, got, want)
 			}
 		}
-		if got, want := hasASCIIDigit(s), strings.ContainsAny(s, "0123456789"); got != want {
-			t.Errorf("hasASCIIDigit(%q) = %v, want %v", s, got, want)
-		}
 	}
 }
 

@@ -202,3 +202,24 @@ func TestForwardAtTop(t *testing.T) {
 	check("Début du message réexpédié :\n\nDe: Riverains <r@example.org>\nObjet: Aire de jeux\nDate: 3 mars 2025 à 09:00:00 UTC+1\n\nNous demandons une aire de jeux.",
 		"Nous demandons une aire de jeux.", "Début du message réexpédié")
 }
+
+// TestDateTime: the date and time shapes attributions carry, in any
+// script of digits, and numbers that are neither.
+func TestDateTime(t *testing.T) {
+	check := func(s string, want bool) {
+		t.Helper()
+		if got := dateTime(s); got != want {
+			t.Errorf("dateTime(%q) = %v, want %v", s, got, want)
+		}
+	}
+	for _, s := range []string{
+		"9:00", "at 09.00", "à 9h00", "2025-03-03", "03/03/2025", "3.3.25", "2025. 3. 3.",
+		"2025年3月3日", "2025년 3월 3일", "3 mars 2025", "Mar 3, 2025", "3 de mar. de 2025",
+		"৩ মার্চ ২০২৫", "۳ مارس ۲۰۲۵", "٣ مارس ٢٠٢٥", "३ मार्च २०२५", "3 มี.ค. 2568", "९:००",
+	} {
+		check(s, true)
+	}
+	for _, s := range []string{"", "40 households", "2 km", "50%", "for 2025 and 2026", "call 0803 555 1234", "3 trees, 4 benches"} {
+		check(s, false)
+	}
+}
