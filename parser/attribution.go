@@ -155,15 +155,16 @@ func attributionStrength(s string) attrStrength {
 		}
 		return attrNone
 	}
-	midVerb := endColon && verbMidRe.MatchString(s)
 	hasEmail := (strings.Contains(s, "@") || strings.Contains(s, "mailto:")) && emailRe.MatchString(s)
 	date := hasDigit(s) && dateTime(s)
+	// The verb before the name is looked for only when it decides.
+	verb := endVerb || endColon && !(date && hasEmail) && verbMidRe.MatchString(s)
 	switch {
-	case (endVerb || midVerb) && (date || hasEmail):
+	case verb && (date || hasEmail):
 		return attrStrong
 	case endColon && date && hasEmail:
 		return attrStrong
-	case endVerb || midVerb:
+	case verb:
 		return attrWeak
 	case endColon && hasEmail && (hasDigit(s) || onPrefixRe.MatchString(strings.ToLower(head(s, 60)))):
 		return attrWeak

@@ -240,6 +240,9 @@ func separatorAt(lines []string, i int) (end int, forward, ok bool) {
 // hasDecoration reports two decoration characters in a row, or with one
 // space between them ("= = =").
 func hasDecoration(s string) bool {
+	if !strings.ContainsAny(s, "-=_~*#") && !(!isCleanASCII(s) && strings.ContainsAny(s, "—–─━－＝")) {
+		return false
+	}
 	prev, gap := false, 0
 	for _, r := range s {
 		switch {

@@ -163,16 +163,18 @@ var listItemRe = regexp.MustCompile(`^\s*(?:\p{Nd}{1,3}[.)]|[a-zA-Z][.)]|[-*â€¢Â
 // "|" prefixes need a run of two lines: one alone is too weak a sign.
 func prefixedRuns(lines []string) (isP, isQ []bool) {
 	n := len(lines)
-	isP, isQ = make([]bool, n), make([]bool, n)
-	kinds := make([]prefix, n)
-	any := false
+	flags := make([]bool, 2*n)
+	isP, isQ = flags[:n:n], flags[n:]
+	var kinds []prefix
 	for i, l := range lines {
-		if kinds[i] = quotePrefix(l); kinds[i] != noPrefix {
-			isP[i] = true
-			any = true
+		if k := quotePrefix(l); k != noPrefix {
+			if kinds == nil {
+				kinds = make([]prefix, n)
+			}
+			kinds[i], isP[i] = k, true
 		}
 	}
-	if !any {
+	if kinds == nil {
 		return isP, isQ
 	}
 	for i := 1; i+1 < n; i++ {

@@ -62,25 +62,39 @@ type doc struct {
 	lines []string
 	// seps[i] is what follows lines[i] in the text: "\n", nothing after
 	// the last line, or the white space between the two halves of a
-	// line split in two.
+	// line split in two. Nil until a line is split: see sep.
 	seps  []string
 	kinds []lineKind
 }
 
 func newDoc(text string) *doc {
 	lines := strings.Split(text, "\n")
-	seps := make([]string, len(lines))
-	for i := range seps {
-		seps[i] = "\n"
+	return &doc{lines: lines, kinds: make([]lineKind, len(lines))}
+}
+
+// sep returns what follows line i in the text.
+func (d *doc) sep(i int) string {
+	switch {
+	case d.seps != nil:
+		return d.seps[i]
+	case i == len(d.lines)-1:
+		return ""
 	}
-	seps[len(seps)-1] = ""
-	return &doc{lines: lines, seps: seps, kinds: make([]lineKind, len(lines))}
+	return "\n"
 }
 
 // split cuts line i in two at byte offsets a ≤ b: lines[i][:a] stays
 // line i, lines[i][b:] becomes line i+1 of the same kind, and what lies
 // between is kept as the separator.
 func (d *doc) split(i, a, b int) {
+	if d.seps == nil {
+		// Rare: the separators are kept only once a line is split.
+		seps := make([]string, len(d.lines))
+		for k := range seps {
+			seps[k] = d.sep(k)
+		}
+		d.seps = seps
+	}
 	l := d.lines[i]
 	d.lines = insertAt(d.lines, i+1, l[b:])
 	d.seps = insertAt(d.seps, i+1, d.seps[i])
@@ -108,7 +122,7 @@ func segments(text string) []segment {
 			sb.Reset()
 		}
 		sb.WriteString(d.lines[i])
-		sb.WriteString(d.seps[i])
+		sb.WriteString(d.sep(i))
 	}
 	return append(out, segment{d.kinds[len(d.lines)-1], sb.String()})
 }
@@ -138,21 +152,30 @@ func parseText(text string) parts {
 	}
 }
 
-// text joins the lines of kind a or b, without the marks, and finishes
-// them (finishText).
+// text joins the lines of kind a or b, without the marks, finished as
+// finishText finishes a text.
 func (d *doc) text(a, b lineKind) string {
 	var sb strings.Builder
-	first := true
+	blank := false
 	for i, l := range d.lines {
-		if k := d.kinds[i]; (k == a || k == b) && !isMark(l) {
-			if !first {
+		if k := d.kinds[i]; k != a && k != b || isMark(l) {
+			continue
+		}
+		l = strings.TrimRightFunc(l, unicode.IsSpace)
+		if l == "" {
+			blank = true
+			continue
+		}
+		if sb.Len() > 0 {
+			sb.WriteByte('\n')
+			if blank {
 				sb.WriteByte('\n')
 			}
-			first = false
-			sb.WriteString(l)
 		}
+		blank = false
+		sb.WriteString(l)
 	}
-	return finishText(sb.String())
+	return sb.String()
 }
 
 // normalise is the text the segments partition: the pieces joined, HTML
@@ -170,25 +193,4 @@ func normalise(ps []piece) string {
 		}
 	}
 	return cleanText(sb.String())
-}
-
-// finishText trims trailing blanks on every line, collapses runs of blank
-// lines into one and trims leading and trailing blank lines.
-func finishText(s string) string {
-	lines := strings.Split(s, "\n")
-	out := make([]string, 0, len(lines))
-	blank := false
-	for _, l := range lines {
-		l = strings.TrimRightFunc(l, unicode.IsSpace)
-		if l == "" {
-			blank = true
-			continue
-		}
-		if blank && len(out) > 0 {
-			out = append(out, "")
-		}
-		blank = false
-		out = append(out, l)
-	}
-	return strings.Join(out, "\n")
 }

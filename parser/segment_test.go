@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // checkPartition checks the partition property on one normalised text:
@@ -202,4 +203,26 @@ func TestEmailSegments(t *testing.T) {
 	// RFC 3676 section 4.3 delimiter.
 	check("Benches, please.\n-- \nAmina\nKano", "new:Benches, please.\n", "signature:-- \nAmina\nKano")
 	check("Benches, please.\n\nSent from my iPhone", "new:Benches, please.\n\n", "footer:Sent from my iPhone")
+}
+
+// finishText trims trailing blanks on every line, collapses runs of blank
+// lines into one and trims leading and trailing blank lines: what
+// doc.text does, written the plain way to check it.
+func finishText(s string) string {
+	lines := strings.Split(s, "\n")
+	out := make([]string, 0, len(lines))
+	blank := false
+	for _, l := range lines {
+		l = strings.TrimRightFunc(l, unicode.IsSpace)
+		if l == "" {
+			blank = true
+			continue
+		}
+		if blank && len(out) > 0 {
+			out = append(out, "")
+		}
+		blank = false
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
 }

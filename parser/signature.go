@@ -61,10 +61,20 @@ var (
 // d (signatureStart), and the lines of a signature container the HTML
 // converter marked.
 func markSignature(d *doc) {
-	idx := make([]int, 0, len(d.lines))
-	lines := make([]string, 0, len(d.lines))
+	var idx []int // the new lines' indexes in d; nil when all are new
+	lines := d.lines
+	for i, l := range d.lines {
+		if d.kinds[i] != lineNew || l == sigStart {
+			idx = make([]int, 0, len(d.lines))
+			lines = make([]string, 0, len(d.lines))
+			break
+		}
+	}
 	in := false
 	for i, l := range d.lines {
+		if idx == nil {
+			break
+		}
 		switch l {
 		case sigStart:
 			in = true
@@ -85,12 +95,23 @@ func markSignature(d *doc) {
 	}
 	s := signatureStart(lines)
 	kind := lineSignature
-	for k := s; k < len(lines); k++ {
-		if t := strings.TrimSpace(lines[k]); t != "" && (isMobileFooter(t) || isDisclaimer(t) || isTrackingFooter(t)) {
-			kind = lineFooter
-		}
-		d.kinds[idx[k]] = kind
+	if t := strings.TrimSpace(get(lines, s)); t != "" && (isMobileFooter(t) || isDisclaimer(t) || isTrackingFooter(t)) {
+		kind = lineFooter
 	}
+	for k := s; k < len(lines); k++ {
+		if idx != nil {
+			d.kinds[idx[k]] = kind
+		} else {
+			d.kinds[k] = kind
+		}
+	}
+}
+
+func get(lines []string, i int) string {
+	if i < len(lines) {
+		return lines[i]
+	}
+	return ""
 }
 
 // signatureStart finds a trailing signature or footer in the new text: a
@@ -102,24 +123,19 @@ func markSignature(d *doc) {
 func signatureStart(lines []string) int {
 	first := nextNonBlank(lines, 0)
 	n := len(lines)
-	// after[s]: the lines below s that shortTail counts, up to the first
-	// disclaimer. A sign-off or a delimiter needs few of them, so the
-	// costly tests run only near the end of the text.
-	after := make([]int, n+1)
-	foot := make([]bool, n)
+	// after[s]: the non-blank lines below s, up to the first disclaimer,
+	// at least as many as shortTail counts (it skips footers). A
+	// sign-off or a delimiter needs few, so the costly tests run only
+	// near the end of the text.
+	after := make([]int32, n+1)
 	for s := n - 1; s >= 0; s-- {
-		t := strings.TrimSpace(lines[s])
-		switch {
+		switch t := strings.TrimSpace(lines[s]); {
 		case t == "":
 			after[s] = after[s+1]
 		case isDisclaimer(t):
 			after[s] = 0
 		default:
-			foot[s] = len(t) <= 300 && isMobileFooter(t)
-			after[s] = after[s+1]
-			if !foot[s] && !(len(t) <= 4 && sigDelimRe.MatchString(t)) {
-				after[s]++
-			}
+			after[s] = after[s+1] + 1
 		}
 	}
 	for s := first; s < n; s++ {
@@ -127,10 +143,10 @@ func signatureStart(lines []string) int {
 		if t == "" || len(t) > 300 {
 			continue
 		}
-		near := after[s+1] <= 15
+		near := after[s+1] <= 20
 		ok := false
 		switch {
-		case foot[s]:
+		case isMobileFooter(t):
 			ok = true
 		case isTrackingFooter(t):
 			ok = s > first && shortTail(lines[s+1:], 4, 400, 0)
@@ -151,7 +167,7 @@ func signatureStart(lines []string) int {
 			ok = false
 		case len(t) <= 4 && sigDelimRe.MatchString(t) || len(t) > 4 && strings.Trim(t, "_") == "" && sigDelimRe.MatchString(t):
 			ok = shortTail(lines[s+1:], 15, 1200, 0)
-		case len(t) <= 40 && t[0] == '-' && dashNameRe.MatchString(t) && len(strings.Fields(t)) <= 3:
+		case len(t) <= 40 && t[0] == '-' && dashNameRe.MatchString(t) && wordCount(t, 4) <= 3:
 			// "-Ana" or "- Ana Lima", not an item of a list of the
 			// sender's: no other "-" line around it, no colon above.
 			prev := strings.TrimSpace(lines[prevNonBlank(lines, s-1)])
@@ -160,11 +176,11 @@ func signatureStart(lines []string) int {
 				next = strings.TrimSpace(lines[k])
 			}
 			ok = !strings.HasPrefix(prev, "-") && !strings.HasSuffix(prev, ":") && !strings.HasPrefix(next, "-") && shortTail(lines[s+1:], 4, 400, 80)
-		case after[s+1] <= 5 && len(t) <= 80 && len(strings.Fields(t)) <= 6 && signoffRe.MatchString(t):
+		case after[s+1] <= 8 && len(t) <= 80 && wordCount(t, 7) <= 6 && signoffRe.MatchString(t):
 			// A sign-off needs a name: on its line or below it.
 			named := signoffRe.FindStringSubmatch(t)[1] != "" || nextNonBlank(lines, s+1) < n
 			ok = named && shortTail(lines[s+1:], 5, 400, 70)
-		case after[s+1] <= 7 && isClosing(t):
+		case after[s+1] <= 10 && isClosing(t):
 			ok = nameBlock(lines[s+1:])
 		}
 		if ok {
@@ -174,15 +190,22 @@ func signatureStart(lines []string) int {
 	return n
 }
 
-// mobileHints are substrings every mobileRe alternative contains; they
-// rule out most lines cheaply.
-var mobileHints = []string{"sent ", "outlook", "envoy", "enviad", "gesendet", "inviato", "verzonden", "verstuurd", "wysłan", "отправлено", "надіслано", "skickat", "sendt", "lähetetty", "odesláno", "gönderildi", "发自", "从我的", "送信", "보냄", "أرسلت", "مرسل", "الإرسال", "imetumwa", "भेजा"}
+// mobileHints are the starts of the mobileRe alternatives anchored at
+// the start of the line, and mobileInner the words of those that are not
+// (Turkish, Japanese, Korean): they rule out most lines cheaply.
+var (
+	mobileHints = []string{"sent ", "get outlook", "download outlook", "obtenir", "télécharger", "obtener", "descargar", "obter", "outlook ", "scarica", "pobierz", "получить", "envoy", "enviad", "von meinem", "gesendet", "inviato", "verzonden", "verstuurd", "wysłan", "отправлено", "надіслано", "skickat", "sendt", "lähetetty", "odesláno", "发自", "从我的", "أرسلت", "مرسل", "تم الإرسال", "imetumwa", "मेरे"}
+	mobileInner = []string{"gönderildi", "送信", "보냄"}
+)
 
-// knownFooter reports a footer mobileRe knows.
-func knownFooter(t string) bool {
-	var buf [256]byte
-	l := appendLower(buf[:0], t)
+// knownFooter reports a footer mobileRe knows; l is t lower-cased.
+func knownFooter(t string, l []byte) bool {
 	for _, h := range mobileHints {
+		if bytes.HasPrefix(l, []byte(h)) {
+			return mobileRe.MatchString(t)
+		}
+	}
+	for _, h := range mobileInner {
 		if bytes.Contains(l, []byte(h)) {
 			return mobileRe.MatchString(t)
 		}
@@ -262,7 +285,7 @@ func shortTail(lines []string, maxLines, maxChars, maxLine int) bool {
 // few words with no digits, ending with a comma of any script ("Da
 // gaisuwa,", "با تشکر،", "Kolay gelsin,").
 func isClosing(t string) bool {
-	if len(t) > 120 || utf8.RuneCountInString(t) > 40 || len(strings.Fields(t)) > 5 || hasDigit(t) {
+	if len(t) > 120 || utf8.RuneCountInString(t) > 40 || wordCount(t, 6) > 5 || hasDigit(t) {
 		return false
 	}
 	r, size := utf8.DecodeLastRuneInString(t)
@@ -289,7 +312,7 @@ func nameBlock(rest []string) bool {
 		names++
 		r, _ := utf8.DecodeRuneInString(t)
 		last, _ := utf8.DecodeLastRuneInString(t)
-		if names > 3 || utf8.RuneCountInString(t) > 60 || len(strings.Fields(t)) > 6 || unicode.IsLower(r) ||
+		if names > 3 || utf8.RuneCountInString(t) > 60 || wordCount(t, 7) > 6 || unicode.IsLower(r) ||
 			strings.ContainsRune(".!?。！？؟।።:", last) || listItemRe.MatchString(l) || quotePrefix(l) != noPrefix {
 			return false
 		}
