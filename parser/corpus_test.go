@@ -218,9 +218,11 @@ func replyCase(c corpusCase, in, want []byte, isAssert bool) verdict {
 		}
 		body, sig = e.Body, e.Signature
 	case ".html":
-		body, sig = parseBody(string(in), true)
+		r := parseBody(string(in), true)
+		body, sig = r.body, r.sig
 	default:
-		body, sig = parseBody(string(in), false)
+		r := parseBody(string(in), false)
+		body, sig = r.body, r.sig
 	}
 	if isAssert {
 		var a struct {

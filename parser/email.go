@@ -141,7 +141,7 @@ func ParseEmail(r io.Reader) (*Email, error) {
 		MessageID:  firstID(h.Get("Message-Id")),
 		References: msgIDs(strings.Join(h.Values("References"), " ")),
 		Subject:    collapseSpace(decodeHeaderValue(h.Get("Subject"))),
-		ListID:     strings.TrimSpace(decodeHeaderValue(h.Get("List-Id"))),
+		ListID:     listID(h),
 	}
 	if v := h.Values("In-Reply-To"); len(v) > 0 {
 		e.InReplyTo = strings.Join(msgIDs(v[len(v)-1]), " ")
@@ -163,21 +163,16 @@ func ParseEmail(r io.Reader) (*Email, error) {
 		}
 	}
 
-	// The participant's text: the message's own pieces; a bare forward
-	// (nothing but an attached message/rfc822) falls back to the
-	// forwarded message's text, since forwarding it was the point.
-	var own, fwd []piece
-	for _, p := range w.pieces {
-		if p.forwarded {
-			fwd = append(fwd, p)
-		} else {
-			own = append(own, p)
-		}
+	own, fwd := ownPieces(w.pieces)
+	res := parsePieces(own)
+	if res.body == "" && len(fwd) > 0 {
+		// A bare forward (nothing but an attached message/rfc822): the
+		// forwarded message's text is what was sent. What the message
+		// itself held (a footer, a quote) is kept beside it.
+		f := parsePieces(fwd)
+		res = parts{body: f.body, quoted: joinText(res.quoted, f.quoted), sig: joinText(res.sig, f.sig)}
 	}
-	e.Body, e.Signature = parsePieces(own)
-	if e.Body == "" && len(fwd) > 0 {
-		e.Body, e.Signature = parsePieces(fwd)
-	}
+	e.Body, e.Quoted, e.Signature = res.body, res.quoted, res.sig
 	e.Attachments = w.atts
 	e.Language = DetectLanguage(e.Body)
 
@@ -197,6 +192,28 @@ func ParseEmail(r io.Reader) (*Email, error) {
 	}
 	e.Warnings = w.warnings
 	return e, nil
+}
+
+// ownPieces separates the message's own text pieces from those of the
+// messages attached to it (message/rfc822), which are the participant's
+// text only when the message says nothing else.
+func ownPieces(ps []piece) (own, fwd []piece) {
+	for _, p := range ps {
+		if p.forwarded {
+			fwd = append(fwd, p)
+		} else {
+			own = append(own, p)
+		}
+	}
+	return own, fwd
+}
+
+// joinText joins two finished texts with a blank line.
+func joinText(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + "\n\n" + b
 }
 
 // msgIDs extracts message identifiers (RFC 5322 section 3.6.4), without

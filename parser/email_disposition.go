@@ -45,9 +45,11 @@ func bounceFromText(s string) *Bounce {
 }
 
 // isAutoReply reports automatic replies: RFC 3834 Auto-Submitted other
-// than "no", the X-Autoreply/X-Autorespond headers, Precedence bulk, junk,
-// list or auto_reply, Microsoft's X-Auto-Response-Suppress, or an
-// out-of-office subject.
+// than "no", the X-Autoreply/X-Autorespond headers, Precedence bulk, junk
+// or auto_reply, Microsoft's X-Auto-Response-Suppress, or an
+// out-of-office subject. Precedence: list is not one: a participant
+// writing through a Google Group or a community list is still a
+// participant (listID keeps such mail from being acknowledged).
 func isAutoReply(h *textproto.Header, subject string) bool {
 	if v := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted"))); v != "" && !strings.HasPrefix(v, "no") {
 		return true
@@ -58,7 +60,7 @@ func isAutoReply(h *textproto.Header, subject string) bool {
 		}
 	}
 	switch strings.ToLower(strings.TrimSpace(h.Get("Precedence"))) {
-	case "bulk", "junk", "list", "auto_reply", "auto-reply":
+	case "bulk", "junk", "auto_reply", "auto-reply":
 		return true
 	}
 	if v := strings.ToLower(h.Get("X-Auto-Response-Suppress")); v != "" {
@@ -75,6 +77,22 @@ func isAutoReply(h *textproto.Header, subject string) bool {
 		subject = subject[:1000]
 	}
 	return autoSubjectRe.MatchString(subject)
+}
+
+// listID names the mailing list a message came through: its List-Id
+// (RFC 2919), else its List-Post (RFC 2369), else "Precedence: list" when
+// only that header says so; "" for mail sent to us directly.
+func listID(h *textproto.Header) string {
+	if v := strings.TrimSpace(decodeHeaderValue(h.Get("List-Id"))); v != "" {
+		return v
+	}
+	if v := strings.TrimSpace(h.Get("List-Post")); v != "" && !strings.EqualFold(v, "NO") {
+		return v
+	}
+	if strings.EqualFold(strings.TrimSpace(h.Get("Precedence")), "list") {
+		return "Precedence: list"
+	}
+	return ""
 }
 
 func isValidUTF8(s string) bool { return utf8.ValidString(s) }

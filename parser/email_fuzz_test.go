@@ -10,8 +10,13 @@ import (
 	"unicode/utf8"
 )
 
+// fuzzSeed is the one seed of FuzzParseEmail besides the golden inputs.
+const fuzzSeed = "Subject: x\r\n\r\nhi"
+
 // FuzzParseEmail checks that no input panics and that the invariants of
-// the result hold: normalised, valid UTF-8 text without carriage returns.
+// the result hold: normalised, valid UTF-8 text without carriage returns,
+// and the partition property (checkEmailPartition): no line of the text
+// is lost between Body, Quoted and Signature.
 func FuzzParseEmail(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "golden", "*.eml"))
 	for _, p := range files {
@@ -19,7 +24,7 @@ func FuzzParseEmail(f *testing.F) {
 			f.Add(b)
 		}
 	}
-	f.Add([]byte("Subject: x\r\n\r\nhi"))
+	f.Add([]byte(fuzzSeed))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e, err := ParseEmail(bytes.NewReader(data))
 		if err != nil {
@@ -28,7 +33,7 @@ func FuzzParseEmail(f *testing.F) {
 			}
 			return
 		}
-		for name, s := range map[string]string{"Body": e.Body, "Signature": e.Signature, "Subject": e.Subject, "FromName": e.FromName} {
+		for name, s := range map[string]string{"Body": e.Body, "Quoted": e.Quoted, "Signature": e.Signature, "Subject": e.Subject, "FromName": e.FromName} {
 			if strings.Contains(s, "\r") && name != "Subject" && name != "FromName" {
 				t.Fatalf("%s contains \\r: %q", name, s)
 			}
@@ -45,5 +50,6 @@ func FuzzParseEmail(f *testing.F) {
 		if e.Body == "" && e.Disposition == DispSuggestion {
 			t.Fatal("empty body marked as suggestion")
 		}
+		checkEmailPartition(t, "input", data)
 	})
 }

@@ -18,6 +18,7 @@ var update = flag.Bool("update", false, "rewrite parser/testdata/golden/*.golden
 // golden is the part of an Email the golden files pin down.
 type golden struct {
 	Body        string       `json:"body"`
+	Quoted      string       `json:"quoted,omitempty"`
 	Signature   string       `json:"signature"`
 	Disposition Disposition  `json:"disposition"`
 	Language    string       `json:"language"`
@@ -31,7 +32,7 @@ type golden struct {
 
 func toGolden(e *Email) golden {
 	g := golden{
-		Body: e.Body, Signature: e.Signature, Disposition: e.Disposition, Language: e.Language,
+		Body: e.Body, Quoted: e.Quoted, Signature: e.Signature, Disposition: e.Disposition, Language: e.Language,
 		Subject: e.Subject, From: e.From, FromName: e.FromName, Bounce: e.Bounce,
 		Attachments: []Attachment{}, Warnings: len(e.Warnings),
 	}

@@ -67,7 +67,7 @@ func TestPrefilters(t *testing.T) {
 	res := map[string]filteredRegexp{
 		"autoSubject": autoSubjectRe, "bounceSubject": bounceSubjectRe, "bounceSender": bounceSenderRe,
 		"boundary": boundaryRe, "charset": charsetRe, "stub": stubRe, "hiddenStyle": hiddenStyleRe,
-		"quoteClass": quoteClassRe, "cutID": cutIDRe, "separator": separatorRe, "forwardMark": forwardMarkRe,
+		"quoteClass": quoteClassRe, "cutID": cutIDRe, "separatorPhrase": separatorPhraseRe, "forwardMark": forwardMarkRe,
 		"beginForward": beginForwardRe, "verbMid": verbMidRe, "mobile": mobileRe,
 		"disclaimer": disclaimerRe, "signoff": signoffRe,
 	}
@@ -177,11 +177,6 @@ func TestFoldRune(t *testing.T) {
 }
 
 func TestEndsWithVerbMatchesRegexp(t *testing.T) {
-	// The pattern the verb lists rebuild, as it was written.
-	const original = `(?i)(?:(?:^|[\s,"'>)])(?:wrote|writes|has written|sent|a écrit|a ecrit|écrit|escribió|escribio|ha escrit|va escriure|escreveu|escrito|schrieb|schreibt|geschrieben|ha scritto|scrive|schreef|geschreven|napisał\(a\)|napisała|napisał|napisal|pisze|skrev|kirjoitti|írta|a scris|yazdı|napsal\(a\)|napsala|napsal|aliandika|kirjutas|rašė|rakstīja)|(?:написал\(а\)|написала|написал|написав\(ла\)|написав|пише|пишет|έγραψε|כתב|כתבה|đã viết|ने लिखा|लिखा|写道|寫道|のメッセージ|님이 작성|작성|كتب))\s*[:：]?\s*$`
-	if verbEndRe.String() != original {
-		t.Fatalf("verbEndRe = %s\nwant %s", verbEndRe, original)
-	}
 	pieces := []string{" ", "\t", "\n", "\r", "\f", "\v", "\u00a0", ":", "：", "::", ",", "\"", "'", ">", ")", "(", "x", "On Mon, Bob ", "é", "\xff", "\xe2\x82", "ı", "I", "S", "\u017f", "K", "\u212a"}
 	for _, v := range append(append([]string{}, boundedEndVerbs...), freeEndVerbs...) {
 		pieces = append(pieces, v, strings.ToUpper(v), strings.ToTitle(v), strings.ReplaceAll(strings.ReplaceAll(v, "s", "\u017f"), "k", "\u212a"), v[:len(v)/2])
@@ -216,9 +211,6 @@ func TestAppendLowerMatchesToLower(t *testing.T) {
 			if want := strings.ToLower(s); !strings.HasPrefix(want, got) || len(got) < min(n, len(want)) {
 				t.Errorf("appendLowerHead(%q, %d) = %q, not a long enough prefix of %q", s, n, got, want)
 			}
-		}
-		if got, want := hasASCIIDigit(s), strings.ContainsAny(s, "0123456789"); got != want {
-			t.Errorf("hasASCIIDigit(%q) = %v, want %v", s, got, want)
 		}
 	}
 }

@@ -1,17 +1,12 @@
 package parser
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 
 	"golang.org/x/net/html"
 )
-
-// quoteCut is a line the HTML converter emits where a reply container
-// begins after which everything is quoted (Outlook's divRplyFwdMsg,
-// appendonsend). The quote stripper cuts there. It is a private-use rune,
-// removed from any text that carried it.
-const quoteCut = "\uE000"
 
 const maxHTMLStack = 512
 
@@ -23,7 +18,11 @@ type htmlElem struct {
 	list  bool
 	link  bool
 	bold  bool
-	block int // 0 inline, 1 line break, 2 paragraph
+	star  int  // where the opening star of a bold span is in its line
+	line  int  // and which line that is (len(lines) then)
+	sig   bool // a signature container: its lines are marked
+	block int  // 0 inline, 1 line break, 2 paragraph
+	gap   int  // for a paragraph: 1, a blank line before it; 2, after it
 }
 
 type listState struct {
@@ -50,12 +49,20 @@ type htmlConv struct {
 	linkHref  []string
 	linkText  []*strings.Builder
 	cut       bool
+	sig       int  // open signature containers
+	nbsp      bool // the current line holds only no-break spaces so far
 }
 
 var (
 	hiddenStyleRe = mustCompileFiltered(`(?i)display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all|max-height\s*:\s*0(?:px)?\s*(?:;|$|!)`)
 	quoteClassRe  = mustCompileFiltered(`(?i)gmail_quote|gmail_attr|yahoo_quoted|moz-cite-prefix|protonmail_quote|outlookmessageheader|zmail_extra|tutanota_quote|mailbox_quote|_quote_container`)
-	cutIDRe       = mustCompileFiltered(`(?i)^(?:x_)?(?:divRplyFwdMsg|appendonsend|stopSpelling|zwchr|RE_HEADER|mail-editor-reference-message-container)$`)
+	// Signature containers: Gmail's gmail_signature, Thunderbird's
+	// moz-signature, Apple's AppleMailSignature, Outlook's Signature and
+	// ms-outlook-mobile-signature, Samsung's composer_signature, Yahoo's
+	// ymail_android_signature, Proton's protonmail_signature_block, Zoho's
+	// Zm-_Id_-Sgn, NetEase's spnEditorSign.
+	sigClassRe = mustCompileFiltered(`(?i)signature|zm-_id_-sgn|spneditorsign`)
+	cutIDRe    = mustCompileFiltered(`(?i)^(?:x_)?(?:divRplyFwdMsg|appendonsend|stopSpelling|zwchr|RE_HEADER|mail-editor-reference-message-container)$`)
 )
 
 var voidElems = map[string]bool{
@@ -87,7 +94,7 @@ func htmlToText(src string) string {
 	z := html.NewTokenizer(strings.NewReader(src))
 	z.SetMaxBuf(0)
 	attrs := map[string]string{} // one tag's, reused: start keeps none
-	for !c.cut {
+	for {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
@@ -114,8 +121,6 @@ func htmlToText(src string) string {
 			c.end(string(name))
 		}
 	}
-	c.breakLine(false)
-	return strings.Join(c.lines, "\n")
 }
 
 func (c *htmlConv) start(name string, attrs map[string]string, selfClosing bool) {
@@ -133,11 +138,10 @@ func (c *htmlConv) start(name string, attrs map[string]string, selfClosing bool)
 	}
 	id := attrs["id"]
 	class := attrs["class"]
-	if cutIDRe.MatchString(id) {
+	if !c.cut && cutIDRe.MatchString(id) {
 		c.breakLine(false)
 		c.lines = append(c.lines, quoteCut)
 		c.cut = true
-		return
 	}
 	switch name {
 	case "br":
@@ -161,6 +165,9 @@ func (c *htmlConv) start(name string, attrs map[string]string, selfClosing bool)
 	if name == "blockquote" || (quoteClassRe.MatchString(class) || quoteClassRe.MatchString(id)) {
 		e.quote = true
 	}
+	if !e.skip && !e.quote && c.quote == 0 && c.sig == 0 && (sigClassRe.MatchString(class) || sigClassRe.MatchString(id)) && name != "a" && name != "span" {
+		e.sig = true
+	}
 	if name == "pre" || name == "xmp" || name == "plaintext" || name == "listing" {
 		e.pre = true
 	}
@@ -168,7 +175,23 @@ func (c *htmlConv) start(name string, attrs map[string]string, selfClosing bool)
 		e.list = true
 	}
 	if paraElems[name] {
-		e.block = 2
+		e.block, e.gap = 2, 3
+		if name == "p" {
+			// Outlook's paragraphs and those styled without margins
+			// show as lines; the empty ones between them (&nbsp;)
+			// make the blank lines the sender saw.
+			if strings.Contains(class, "MsoNormal") {
+				e.gap = 0
+			} else {
+				top, bottom := zeroMargins(attrs["style"])
+				if top {
+					e.gap &^= 1
+				}
+				if bottom {
+					e.gap &^= 2
+				}
+			}
+		}
 	} else if lineElems[name] {
 		e.block = 1
 	}
@@ -184,13 +207,18 @@ func (c *htmlConv) start(name string, attrs map[string]string, selfClosing bool)
 		c.stack = append(c.stack, e)
 		return
 	}
-	if e.block == 2 {
+	if e.block == 2 && e.gap&1 != 0 {
 		c.paragraph()
-	} else if e.block == 1 {
+	} else if e.block > 0 {
 		c.breakLine(false)
 	}
 	if e.quote {
 		c.quote++
+	}
+	if e.sig {
+		c.breakLine(false)
+		c.lines = append(c.lines, sigStart)
+		c.sig++
 	}
 	if e.pre {
 		c.pre++
@@ -224,6 +252,7 @@ func (c *htmlConv) start(name string, attrs map[string]string, selfClosing bool)
 		}
 		c.space = false
 		c.raw("*")
+		e.star, e.line = c.cur.Len()-1, len(c.lines)
 		c.endsSpace = true // no space right after the opening star
 	case "a":
 		if href := strings.TrimSpace(attrs["href"]); href != "" {
@@ -265,7 +294,11 @@ func (c *htmlConv) pop() {
 		return
 	}
 	if e.bold {
-		c.closeBold()
+		star := e.star
+		if e.line != len(c.lines) {
+			star = -1 // the span went over a line break
+		}
+		c.closeBold(star)
 	}
 	if e.link {
 		n := len(c.linkHref) - 1
@@ -275,14 +308,19 @@ func (c *htmlConv) pop() {
 			c.text(" (" + s + ")")
 		}
 	}
-	if e.block == 2 {
+	if e.block == 2 && e.gap&2 != 0 {
 		c.paragraph()
-	} else if e.block == 1 {
+	} else if e.block > 0 {
 		c.breakLine(false)
 	}
 	if e.quote {
 		c.breakLine(false)
 		c.quote--
+	}
+	if e.sig {
+		c.breakLine(false)
+		c.lines = append(c.lines, sigEnd)
+		c.sig--
 	}
 	if e.pre {
 		c.pre--
@@ -292,8 +330,10 @@ func (c *htmlConv) pop() {
 	}
 }
 
-// closeBold ends a *bold* span; an empty one is removed.
-func (c *htmlConv) closeBold() {
+// closeBold ends a *bold* span whose opening star is at byte star of the
+// current line. An empty span is removed; so are the stars of a bold
+// label ("*From:*" is From:, as in every header block Outlook writes).
+func (c *htmlConv) closeBold(star int) {
 	cur := c.cur.String()
 	if strings.HasSuffix(cur, "*") && c.curPrefix {
 		trimmed := strings.TrimSuffix(cur, "*")
@@ -303,6 +343,12 @@ func (c *htmlConv) closeBold() {
 			c.cur.Reset()
 			c.curPrefix = false
 		}
+		return
+	}
+	if label := strings.TrimRight(cur, " "); c.curPrefix && star >= 0 && star < len(cur) && cur[star] == '*' && (strings.HasSuffix(label, ":") || strings.HasSuffix(label, "：")) {
+		c.cur.Reset()
+		c.cur.WriteString(cur[:star])
+		c.cur.WriteString(cur[star+1:])
 		return
 	}
 	c.raw("*")
@@ -340,8 +386,11 @@ func linkSuffix(href, text string) string {
 
 // text writes character data, collapsing white space outside <pre>.
 func (c *htmlConv) text(t string) {
-	t = strings.ReplaceAll(t, quoteCut, "")
-	t = strings.ReplaceAll(t, "\u00a0", " ")
+	t = stripMarks(t)
+	if !c.curPrefix && strings.Contains(t, "\u00a0") && strings.TrimSpace(t) == "" {
+		c.nbsp = true // a line with only &nbsp; on it still shows
+		return
+	}
 	if c.pre > 0 {
 		parts := strings.Split(strings.ReplaceAll(t, "\r\n", "\n"), "\n")
 		for i, p := range parts {
@@ -374,6 +423,7 @@ func isHTMLSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b =
 
 // raw appends text to the current line, starting it with the quote prefix.
 func (c *htmlConv) raw(s string) {
+	c.nbsp = false
 	if !c.curPrefix {
 		if c.quote > 0 {
 			c.cur.WriteString(strings.Repeat(">", c.quote) + " ")
@@ -393,6 +443,10 @@ func (c *htmlConv) raw(s string) {
 // too (a <br> on its own makes a blank line).
 func (c *htmlConv) breakLine(force bool) {
 	c.space = false
+	if c.nbsp && !c.curPrefix {
+		force = true
+	}
+	c.nbsp = false
 	if c.curPrefix {
 		l := c.cur.String()
 		if strings.TrimSpace(l) == "" {
@@ -406,6 +460,40 @@ func (c *htmlConv) breakLine(force bool) {
 	if force {
 		c.lines = append(c.lines, "")
 	}
+}
+
+var marginRe = regexp.MustCompile(`(?i)(?:^|;)\s*margin(-top|-bottom)?\s*:\s*([^;]*)`)
+
+// zeroMargins reports whether a style gives a paragraph no margin above
+// it, and none below it.
+func zeroMargins(style string) (top, bottom bool) {
+	if !strings.Contains(style, "margin") {
+		return false, false
+	}
+	zero := func(v string) bool {
+		// "0", "0cm", ".0001pt" (Outlook's), not "auto" or "1em".
+		num := strings.TrimRight(strings.ToLower(v), "abcdefghijklmnopqrstuvwxyz%!")
+		f, err := strconv.ParseFloat(num, 64)
+		return err == nil && f < 0.01
+	}
+	for _, m := range marginRe.FindAllStringSubmatch(style, 8) {
+		v := strings.Fields(m[2])
+		if len(v) == 0 {
+			continue
+		}
+		switch m[1] {
+		case "":
+			top, bottom = zero(v[0]), zero(v[0])
+			if len(v) >= 3 {
+				bottom = zero(v[2])
+			}
+		case "-top":
+			top = zero(v[0])
+		case "-bottom":
+			bottom = zero(v[0])
+		}
+	}
+	return top, bottom
 }
 
 // paragraph ends the current line and makes sure a blank line follows.

@@ -32,13 +32,3 @@ func appendLowerHead(b []byte, s string, n int) []byte {
 	}
 	return b
 }
-
-// hasASCIIDigit is strings.ContainsAny(s, "0123456789").
-func hasASCIIDigit(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if '0' <= s[i] && s[i] <= '9' {
-			return true
-		}
-	}
-	return false
-}

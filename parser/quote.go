@@ -8,122 +8,60 @@ import (
 	"unicode/utf8"
 )
 
-// maxAttributionLen bounds the text examined as a possible attribution,
-// so a 1 MB line costs one length check, not a regexp run per join.
-const maxAttributionLen = 500
+var sharedLineRe = regexp.MustCompile(`^(.*?\S)\s*(?:-{2,}\s*|\s)((?:On|Le|El|Am|Op|Il|Em)\s.*)$`)
 
-var (
-	// Separators that introduce an original or forwarded message.
-	separatorRe   = mustCompileFiltered(`(?i)^[\s>*]*[-=_~]{2,}\s*(?:original message|original e-?mail|reply message|forwarded message|forwarded e-?mail|message d'origine|message original|message transféré|mensaje original|mensaje reenviado|mensagem original|mensagem encaminhada|ursprüngliche nachricht|ursprungliche nachricht|antwort nachricht|weitergeleitete nachricht|originalnachricht|messaggio originale|messaggio inoltrato|oorspronkelijk bericht|origineel bericht|doorgestuurd bericht|wiadomość oryginalna|oryginalna wiadomość|przekazana wiadomość|исходное сообщение|пересылаемое сообщение|пересланное сообщение|оригінальне повідомлення|переслане повідомлення|oprindelig meddelelse|videresendt meddelelse|opprinnelig melding|videresendt melding|ursprungligt meddelande|vidarebefordrat meddelande|alkuperäinen viesti|původní zpráva|eredeti üzenet|orijinal mesaj|mesaj original|原始邮件|原始郵件|转发的邮件|轉寄的郵件|元のメッセージ|転送されたメッセージ|원본 메시지|전달된 메시지|الرسالة الأصلية|رسالة معاد توجيهها|ujumbe wa awali|ujumbe uliotumwa|मूल संदेश|अग्रेषित संदेश|thư gốc)\s*[-=_~]*\s*$`)
-	forwardMarkRe = mustCompileFiltered(`(?i)forward|transf|reenv|encaminh|weitergeleitet|inoltrat|doorgestuurd|przekazan|пересл|пересыл|переслан|videresendt|vidarebefordrat|转发|轉寄|転送|전달|توجيه|अग्रेषित|uliotumwa`)
-	// Apple Mail and friends: "Begin forwarded message:".
-	beginForwardRe = mustCompileFiltered(`(?i)^[\s>]*(?:begin forwarded message|début du message réexpédié|début du message transféré|inicio del mensaje reenviado|comienzo del mensaje reenviado|início da mensagem reencaminhada|início da mensagem encaminhada|anfang der weitergeleiteten nachricht|inizio messaggio inoltrato|begin doorgestuurd bericht|początek przekazanej wiadomości|начало пересылаемого сообщения|початок пересланого повідомлення|vidarebefordrat mejl|videresendt besked|転送されたメッセージ|以下是转发的邮件|전달된 메시지)\s*[:：]?\s*$`)
-	// A line of underscores, dashes or equals signs (Outlook puts one
-	// above its header block).
-	ruleLineRe = regexp.MustCompile(`^\s*(?:_{5,}|-{5,}|={5,}|\*{5,})\s*$`)
+// prefix is the quote prefix of a line.
+type prefix uint8
 
-	headerKeyRe = regexp.MustCompile(`^\s*[*_]{0,2}\s*([\p{L}][\p{L}\p{M} .'-]{0,30}?)\s*[*_]{0,2}\s*[:：]`)
-
-	// Attribution verbs ("... wrote:") at the end of the attribution,
-	// as endsWithVerb finds them.
-	verbEndRe = regexp.MustCompile(`(?i)(?:(?:^|[\s,"'>)])(?:` + quoteAlternation(boundedEndVerbs) + `)|(?:` + quoteAlternation(freeEndVerbs) + `))\s*[:：]?\s*$`)
-	// Verbs that come before the name in verb-second languages.
-	verbMidRe    = mustCompileFiltered(`(?i)(?:(?:^|\s)(?:schrieb|schreef|skrev|schreibt|napisał|escribió|a écrit|wrote|heeft)(?:\s|$)|كتب|כתב|написал|написав)`)
-	onPrefixRe   = regexp.MustCompile(`(?i)^(?:on|le|el|em|am|il|op|w dniu|dnia|den|på|vào|dne|στις|в|у|في|在|às|a|el día|pe|op de|kl\.|man\.|tir\.|ons\.|tor\.|fre\.|lør\.|søn\.|mån\.|tis\.|fre\.|ma\.|ti\.|to\.|pe\.|la\.|su\.)(?:\s|,|$)|^\d`)
-	dateStartRe  = regexp.MustCompile(`^(?:\d{4}[-/.年]\s?\d{1,2}[-/.月]|\d{1,2}[-/.]\s?\d{1,2}[-/.]\s?\d{2,4}|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,? \d|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))`)
-	emailRe      = regexp.MustCompile(`[\p{L}\p{N}._%+'-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+|mailto:`)
-	sharedLineRe = regexp.MustCompile(`^(.*?\S)\s*(?:-{2,}\s*|\s)((?:On|Le|El|Am|Op|Il|Em)\s.*)$`)
+const (
+	noPrefix prefix = iota
+	gtPrefix        // "> " (RFC 3676 section 4.5), any depth
+	initials        // "AB> " (The Bat!, old Outlook, Supercite)
+	pipe            // "| " (some webmails' plain text, old Pine)
 )
 
-// headerKeyClass maps reply-header keys in many languages to what they
-// mean: f(rom), d(ate), t(o), c(c), s(ubject).
-var headerKeyClass = func() map[string]byte {
-	m := map[string]byte{}
-	add := func(class byte, keys string) {
-		for _, k := range strings.Split(keys, "|") {
-			m[k] = class
-		}
-	}
-	add('f', "from|de|von|da|van|od|от|від|fra|från|lähettäjä|kimden|feladó|từ|kutoka|प्रेषक|发件人|寄件者|差出人|보낸 사람|보낸사람|من|mittente|remitente|absender|expéditeur|afzender|nadawca|відправник|отправитель|frá|lähettäjä")
-	add('d', "sent|date|envoyé|envoyé le|envoye|enviado|enviado el|enviada em|enviado em|enviada|data|gesendet|datum|inviato|verzonden|wysłano|wysłane|отправлено|дата|надіслано|sendt|skickat|lähetetty|gönderildi|elküldve|đã gửi|imetumwa|tarehe|भेजा गया|发送时间|日期|寄件日期|送信日時|日付|보낸 날짜|날짜|تاريخ الإرسال|التاريخ|fecha|message du|sent at|gesendet am|verstuurd|wysłany|отправлено в|tid|päivämäärä|tarih")
-	add('t', "to|à|a|para|an|aan|do|кому|til|till|vastaanottaja|kime|címzett|đến|kwa|प्रति|收件人|收件者|宛先|받는 사람|إلى|destinatario|empfänger|destinataire|destinatário|адресат|otrzymujący|komu")
-	add('c', "cc|bcc|copie à|copie|kopie|kopia|копия|копія|抄送|副本|참조|نسخة|dw|cco|ccn|kopio|bilgi|másolat")
-	add('s', "subject|objet|sujet|asunto|assunto|betreff|oggetto|onderwerp|temat|тема|emne|ämne|aihe|konu|tárgy|chủ đề|mada|विषय|主题|主旨|件名|제목|الموضوع|subj|titre|předmět")
-	add('r', "reply-to|répondre à|antwort an|responder a|rispondi a")
-	return m
-}()
-
-// headerKey returns the class of a "Key: value" reply-header line, or 0.
-func headerKey(line string) byte {
-	if h := head(line, 60); len(line) > 2000 || !strings.Contains(h, ":") && !strings.Contains(h, "：") {
-		return 0
-	}
-	m := headerKeyRe.FindStringSubmatch(line)
-	if m == nil {
-		return 0
-	}
-	return headerKeyClass[strings.ToLower(strings.TrimSpace(m[1]))]
-}
-
-var fwdSubjectRe = regexp.MustCompile(`(?i)^\s*[*_]{0,2}\s*[\p{L} ]{1,20}[*_]{0,2}\s*[:：]\s*(?:fwd?|tr|wg|rv|enc|i|doorst|pd|fw|пересл|转发|轉寄|転送|전달)\s*[:：]`)
-
-func mayBeginForward(line string) bool {
-	t := strings.TrimSpace(line)
-	if strings.HasSuffix(t, ":") || strings.HasSuffix(t, "：") {
-		return true
-	}
-	return strings.Contains(t, "メッセージ") || strings.Contains(t, "메시지") || strings.Contains(t, "邮件")
-}
-
-// headerBlockAt reports an Outlook-style reply header block (From/Sent/
-// To/Subject and translations) starting at line i, returning the index
-// after it and whether its subject marks a forward.
-func headerBlockAt(lines []string, i int) (end int, forward, ok bool) {
-	first := headerKey(lines[i])
-	if first != 'f' && first != 'd' {
-		return 0, false, false
-	}
-	classes := map[byte]bool{first: true}
-	end = i + 1
-	gap := 0
-	for j := i + 1; j < len(lines) && j < i+16; j++ {
-		t := strings.TrimSpace(lines[j])
-		if t == "" {
-			break
-		}
-		if k := headerKey(lines[j]); k != 0 {
-			classes[k] = true
-			end = j + 1
-			gap = 0
-			if k == 's' && fwdSubjectRe.MatchString(lines[j]) {
-				forward = true
-			}
-			continue
-		}
-		gap++
-		if gap > 2 {
-			break
-		}
-	}
-	if len(classes) < 2 {
-		return 0, false, false
-	}
-	return end, forward, true
-}
-
-// isQuoteLine reports a line quoted with ">" (RFC 3676 section 4.5 style).
-// Decorations such as ">>> text <<<" are not quotes.
-func isQuoteLine(line string) bool {
+// quotePrefix returns the quote prefix of a line. Decorations such as
+// ">>> text <<<" are not quotes, nor is a table row "| a | b |".
+func quotePrefix(line string) prefix {
 	t := strings.TrimLeft(line, " \t")
-	if len(line)-len(t) > 3 || !strings.HasPrefix(t, ">") {
-		return false
+	if len(line)-len(t) > 3 || t == "" {
+		return noPrefix
 	}
-	r := strings.TrimRight(t, " \t")
-	if strings.HasSuffix(r, "<") && strings.HasPrefix(r, ">>") {
-		return false
+	switch c := t[0]; {
+	case c == '>':
+		r := strings.TrimRight(t, " \t")
+		if strings.HasSuffix(r, "<") && strings.HasPrefix(r, ">>") {
+			return noPrefix
+		}
+		return gtPrefix
+	case c == '|':
+		if len(t) == 1 || t[1] == ' ' && !strings.HasSuffix(strings.TrimRight(t, " \t"), "|") {
+			return pipe
+		}
+	default:
+		// One to four letters of any script, the first a capital, then
+		// ">" and a space or the end of the line ("AB> ", "ИВ> ").
+		r, size := utf8.DecodeRuneInString(t)
+		if !unicode.IsUpper(r) {
+			break
+		}
+		k := size
+		for n := 1; k < len(t) && n <= 4; n++ {
+			r, size = utf8.DecodeRuneInString(t[k:])
+			if !unicode.IsLetter(r) {
+				break
+			}
+			k += size
+		}
+		if k < len(t) && t[k] == '>' && (k+1 == len(t) || t[k+1] == ' ' || t[k+1] == '>') {
+			return initials
+		}
 	}
-	return true
+	return noPrefix
 }
+
+// isQuoteLine reports a line quoted with ">".
+func isQuoteLine(line string) bool { return quotePrefix(line) == gtPrefix }
 
 // mayEndWithVerb is a cheap test ruling out most lines before verbEndRe:
 // attributions end with a colon, or with "wrote"/"sent" and decorations.
@@ -159,109 +97,12 @@ func head(s string, n int) string {
 	return s[:n]
 }
 
-func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
+// isBlank reports a line with nothing on it but white space, or a mark
+// of the HTML converter.
+func isBlank(s string) bool { return strings.TrimSpace(s) == "" || isMark(s) }
 
-type attrStrength int
-
-const (
-	attrNone attrStrength = iota
-	attrWeak
-	attrStrong
-)
-
-var attrTrimLeft = func(r rune) bool { return r == '-' || r == '*' || r == '_' || unicode.IsSpace(r) || r == '—' }
-
-// attributionStrength classifies a candidate attribution text. Strong
-// ones ("On <date>, X wrote:") end the new text even when no ">" quote
-// follows; weak ones ("X wrote:") only when a quote follows.
-func attributionStrength(s string) attrStrength {
-	if len(s) > maxAttributionLen {
-		return attrNone
-	}
-	s = strings.TrimFunc(s, attrTrimLeft)
-	if s == "" {
-		return attrNone
-	}
-	endColon := strings.HasSuffix(s, ":") || strings.HasSuffix(s, "：")
-	endVerb := mayEndWithVerb(s, endColon) && endsWithVerb(tail(s, 80))
-	midVerb := endColon && verbMidRe.MatchString(s)
-	hasDigit := hasASCIIDigit(s)
-	hasEmail := (strings.Contains(s, "@") || strings.Contains(s, "mailto:")) && emailRe.MatchString(s)
-	lower := strings.ToLower(head(s, 60))
-	dateStart := hasDigit && dateStartRe.MatchString(lower)
-	if (endVerb || midVerb) && (hasDigit || hasEmail) {
-		return attrStrong
-	}
-	if dateStart && hasEmail && endColon {
-		return attrStrong
-	}
-	if endVerb || midVerb || (hasEmail && endColon && (hasDigit || onPrefixRe.MatchString(lower))) || (dateStart && hasEmail) {
-		return attrWeak
-	}
-	return attrNone
-}
-
-// attributionAt looks for an attribution starting at line i, possibly
-// wrapped over several lines. It returns the index after it.
-func attributionAt(lines []string, i int) (end int, strength attrStrength) {
-	first := strings.TrimSpace(lines[i])
-	if first == "" || len(first) > maxAttributionLen || isQuoteLine(lines[i]) {
-		return 0, attrNone
-	}
-	single := attributionStrength(first)
-	if single == attrStrong {
-		return i + 1, single
-	}
-	lowFirst := strings.ToLower(head(strings.TrimFunc(first, attrTrimLeft), 60))
-	hasDigit := hasASCIIDigit(first)
-	onStart := hasDigit && onPrefixRe.MatchString(lowFirst)
-	if !onStart && !(hasDigit && dateStartRe.MatchString(lowFirst)) && !strings.Contains(first, "@") && !strings.Contains(first, "mailto:") {
-		return i + 1, single
-	}
-	maxLines := 3
-	if onStart {
-		maxLines = 6
-	}
-	weakEnd := 0
-	joined := first
-	for j := i + 1; j < len(lines) && j < i+maxLines; j++ {
-		t := strings.TrimSpace(lines[j])
-		if t == "" {
-			if !onStart {
-				break
-			}
-			continue
-		}
-		if isQuoteLine(lines[j]) && !onStart {
-			break
-		}
-		if onStart {
-			t = strings.TrimSpace(strings.TrimLeft(t, ">"))
-		}
-		joined += " " + t
-		if len(joined) > maxAttributionLen {
-			break
-		}
-		switch attributionStrength(joined) {
-		case attrStrong:
-			return j + 1, attrStrong
-		case attrWeak:
-			if weakEnd == 0 {
-				weakEnd = j + 1
-			}
-		}
-	}
-	if single == attrWeak {
-		return i + 1, attrWeak
-	}
-	if weakEnd > 0 {
-		return weakEnd, attrWeak
-	}
-	return 0, attrNone
-}
-
-// quoteBlockEnd returns the index after the ">" quote block starting at
-// i, including blank lines inside it and after it.
+// quoteBlockEnd returns the index after the quote block starting at i,
+// including blank lines inside it and after it.
 func quoteBlockEnd(lines []string, isQ []bool, i int) int {
 	j := i
 	for j < len(lines) {
@@ -309,131 +150,266 @@ func nextNonBlank(lines []string, i int) int {
 	return i
 }
 
-func hasText(lines []string) bool {
-	for _, l := range lines {
-		if !isBlank(l) {
-			return true
+// listItemRe matches an item of a numbered or bulleted list.
+var listItemRe = regexp.MustCompile(`^\s*(?:\p{Nd}{1,3}[.)]|[a-zA-Z][.)]|[-*•·◦▪–])\s`)
+
+// prefixedRuns finds the quoted lines of lines: isP marks every line
+// with a quote prefix (and the unquoted rest of a wrapped quoted line);
+// isQ those that are a quote even without an attribution above them.
+//
+// A quote is a run of prefixed lines. A single ">" line held tight inside
+// the sender's own text — between two list items, or a threshold such as
+// "> 30 km/h" between two lines of theirs — is their text. Initials and
+// "|" prefixes need a run of two lines: one alone is too weak a sign.
+func prefixedRuns(lines []string) (isP, isQ []bool) {
+	n := len(lines)
+	flags := make([]bool, 2*n)
+	isP, isQ = flags[:n:n], flags[n:]
+	var kinds []prefix
+	for i, l := range lines {
+		if k := quotePrefix(l); k != noPrefix {
+			if kinds == nil {
+				kinds = make([]prefix, n)
+			}
+			kinds[i], isP[i] = k, true
 		}
 	}
-	return false
-}
-
-// stripQuotes removes quoted text from lines: ">" quotes with the
-// attribution introducing them, Outlook header blocks, "Original Message"
-// separators and everything after them. Unquoted text after a ">" quote
-// (bottom-posting, interleaved replies) is kept. A forward with no new text
-// above it keeps the forwarded text, minus its header block.
-func stripQuotes(lines []string) []string {
-	n := len(lines)
-	isQ := make([]bool, n)
-	for i, l := range lines {
-		isQ[i] = isQuoteLine(l)
+	if kinds == nil {
+		return isP, isQ
 	}
 	for i := 1; i+1 < n; i++ {
-		if !isQ[i] && isQ[i-1] && isQ[i+1] && looksWrapped(lines[i-1], lines[i]) {
-			isQ[i] = true
+		if !isP[i] && isP[i-1] && isP[i+1] && kinds[i-1] == kinds[i+1] && looksWrapped(lines[i-1], lines[i]) {
+			isP[i] = true
+			kinds[i] = kinds[i-1]
 		}
 	}
-	out := make([]string, 0, n)
-	i := 0
-	for i < n {
-		line := lines[i]
-		if line == quoteCut {
-			j := nextNonBlank(lines, i+1)
-			if !hasText(out) && j < n {
-				// Nothing above the reply container: a forward.
-				if end, fwd, ok := headerBlockAt(lines, j); ok && fwd {
-					i = end
-					continue
-				}
+	type run struct{ i, j, count int }
+	var runs []run
+	established := map[string]bool{} // initials and "|" seen in runs of two or more
+	for i := 0; i < n; {
+		if !isP[i] {
+			i++
+			continue
+		}
+		// The run of lines with the same prefix, blank lines inside it
+		// included.
+		j, count := i, 0
+		for j < n {
+			if isP[j] && kinds[j] == kinds[i] {
+				count++
+				j++
+				continue
+			}
+			k := nextNonBlank(lines, j)
+			if k > j && k < n && isP[k] && kinds[k] == kinds[i] {
+				j = k
+				continue
 			}
 			break
 		}
+		runs = append(runs, run{i, j, count})
+		if kinds[i] != gtPrefix && count >= 2 {
+			established[prefixMark(lines[i])] = true
+		}
+		i = j
+	}
+	for _, r := range runs {
+		quote := true
+		switch {
+		case kinds[r.i] != gtPrefix:
+			// A lone line with initials or "|" is a quote only when the
+			// same prefix quotes a run elsewhere in the message.
+			quote = r.count >= 2 || established[prefixMark(lines[r.i])]
+		case r.count == r.j-r.i:
+			// No blank line inside: it may be the sender's.
+			quote = !heldInText(lines, r.i, r.j)
+		}
+		for k := r.i; k < r.j; k++ {
+			isQ[k] = quote && isP[k]
+		}
+	}
+	return isP, isQ
+}
+
+// prefixMark is the quote prefix of a line with initials or "|": "AB>"
+// or "|".
+func prefixMark(line string) string {
+	t := strings.TrimLeft(line, " \t")
+	if k := strings.IndexAny(t, ">|"); k >= 0 {
+		return t[:k+1]
+	}
+	return ""
+}
+
+// heldInText reports a run of ">" lines [i, j) that belongs to the
+// sender's text: the line above is theirs, with no blank line between,
+// and so is the line below (or the text ends); and the run is a single
+// line next to a list item, or lines that read as comparisons ("> 30
+// km/h", ">50%"), not as quoted list items ("> 1. Which park?").
+func heldInText(lines []string, i, j int) bool {
+	if i == 0 || isBlank(lines[i-1]) || quotePrefix(lines[i-1]) != noPrefix {
+		return false
+	}
+	next := j < len(lines) && !isBlank(lines[j]) && quotePrefix(lines[j]) == noPrefix
+	end := nextNonBlank(lines, j) == len(lines)
+	if !next && !end {
+		return false
+	}
+	comparisons := true
+	for k := i; k < j; k++ {
+		t := strings.TrimLeft(lines[k], " \t")
+		if strings.HasPrefix(t, ">>") || strings.HasPrefix(t, "> >") {
+			return false
+		}
+		comparisons = comparisons && isComparison(strings.TrimPrefix(t[1:], " "), !strings.HasPrefix(t, "> "))
+	}
+	if comparisons {
+		return true
+	}
+	return j == i+1 && (listItemRe.MatchString(lines[i-1]) || next && listItemRe.MatchString(lines[j]))
+}
+
+// numberedRe matches the number of a numbered list item.
+var numberedRe = regexp.MustCompile(`^\p{Nd}{1,3}[.)](?:\s|$)`)
+
+// isComparison reports the rest of a line after ">" that reads as a
+// comparison: a number that is not a list item's, a currency, "=", or
+// (tight) any text: ">50%", "> 2 km", "> $10", ">=".
+func isComparison(rest string, tight bool) bool {
+	r, _ := utf8.DecodeRuneInString(rest)
+	switch {
+	case isDigit(r):
+		return !numberedRe.MatchString(rest)
+	case r == '=' || unicode.Is(unicode.Sc, r):
+		return true
+	}
+	return tight && rest != "" && !unicode.IsSpace(r)
+}
+
+// markQuotes marks the quoted lines of d: quote blocks with the
+// attribution introducing them, header blocks and "Original Message"
+// separators and everything after them. Unquoted text after a quote
+// block (bottom-posting, interleaved replies) stays new. An attribution,
+// header block or separator with no new text above it and no quote block
+// below introduces text that stays new: a forward, or a reply written
+// below its attribution.
+func markQuotes(d *doc) {
+	n := len(d.lines)
+	isP, isQ := prefixedRuns(d.lines)
+	quote := func(from, to int) {
+		for k := from; k < to; k++ {
+			d.kinds[k] = lineQuote
+		}
+	}
+	seenNew := false   // a new line with text so far
+	i, halved := 0, -1 // halved: the second half of a line split in two
+	for i < n {
+		lines := d.lines
+		line := lines[i]
+		if line == quoteCut {
+			j := nextNonBlank(lines, i+1)
+			if !seenNew && j < n {
+				// Nothing above the reply container: its header block
+				// is quoted, what follows is what was sent.
+				end := i + 1
+				if e, _, ok := headerBlockAt(lines, j); ok {
+					end = e
+				}
+				quote(i, end)
+				i = end
+				continue
+			}
+			quote(i, n)
+			return
+		}
 		if isQ[i] {
-			i = quoteBlockEnd(lines, isQ, i)
+			end := quoteBlockEnd(lines, isQ, i)
+			quote(i, end)
+			i = end
 			continue
 		}
 		// A reply sharing its last line with the attribution.
-		if len(line) < maxAttributionLen && mayEndWithVerb(strings.TrimSpace(line), strings.HasSuffix(strings.TrimSpace(line), ":")) && endsWithVerb(tail(line, 80)) {
-			if m := sharedLineRe.FindStringSubmatch(line); m != nil && attributionStrength(m[2]) == attrStrong && attributionStrength(line) != attrNone {
-				if prefix := strings.TrimRight(m[1], " -"); prefix != "" && attributionStrength(prefix) == attrNone {
-					out = append(out, prefix)
-					lines[i] = m[2]
-					line = m[2]
+		if i != halved && len(line) < maxAttributionLen && mayEndWithVerb(strings.TrimSpace(line), strings.HasSuffix(strings.TrimSpace(line), ":")) && endsWithVerb(tail(line, 80)) {
+			if m := sharedLineRe.FindStringSubmatchIndex(line); m != nil && attributionStrength(line[m[4]:m[5]]) == attrStrong && attributionStrength(line) != attrNone {
+				prefix := strings.TrimRight(line[m[2]:m[3]], " -")
+				if prefix != "" && attributionStrength(prefix) == attrNone {
+					d.split(i, len(prefix), m[4])
+					isP, isQ = insertAt(isP, i+1, false), insertAt(isQ, i+1, false)
+					n++
+					seenNew = true
+					i++
+					halved = i
+					continue
 				}
 			}
 		}
-		end, kind, forward := splitterAt(lines, i)
+		end, kind := splitterAt(lines, i)
 		if kind == attrNone {
-			out = append(out, line)
+			if !isBlank(line) {
+				seenNew = true
+			}
 			i++
 			continue
 		}
 		m := nextNonBlank(lines, end)
-		if m < n && isQ[m] {
-			// Splitter introducing a ">" quote: drop both, keep going.
-			i = quoteBlockEnd(lines, isQ, m)
+		if m < n && (isQ[m] || isP[m] && kind >= attrWeak) {
+			// A splitter introducing a quote block: both are quoted.
+			e := quoteBlockEnd(lines, isP, m)
+			quote(i, e)
+			i = e
 			continue
 		}
-		if kind == attrWeak {
-			out = append(out, line)
+		if kind < attrStrong {
+			seenNew = true
 			i++
 			continue
 		}
-		if forward && !hasText(out) {
-			// A bare forward: the forwarded text is what was sent.
+		if !seenNew {
+			// Nothing new above: what follows is what was sent.
+			quote(i, end)
 			i = end
-			if k := nextNonBlank(lines, i); k < n {
-				if e, _, ok := headerBlockAt(lines, k); ok {
-					i = e
-				}
-			}
 			continue
 		}
-		break
+		quote(i, n)
+		return
 	}
-	return out
 }
 
 // splitterAt recognises a line (or lines) at i that introduces quoted
-// text. It returns the index after it, its strength, and whether it
-// introduces a forward.
-func splitterAt(lines []string, i int) (end int, kind attrStrength, forward bool) {
+// text: a separator, "Begin forwarded message:", a rule line above a
+// header block, a header block, or an attribution. It returns the index
+// after it and its strength.
+func splitterAt(lines []string, i int) (end int, kind attrStrength) {
 	line := lines[i]
 	if len(line) > maxAttributionLen {
-		return 0, attrNone, false
+		return 0, attrNone
 	}
-	if (strings.Contains(line, "--") || strings.Contains(line, "__") || strings.Contains(line, "==") || strings.Contains(line, "~~")) && separatorRe.MatchString(line) {
-		fwd := forwardMarkRe.MatchString(line)
-		end = i + 1
-		if k := nextNonBlank(lines, end); k < len(lines) {
-			if e, _, ok := headerBlockAt(lines, k); ok {
-				end = e
+	if e, _, ok := separatorAt(lines, i); ok {
+		return e, attrStrong
+	}
+	if len(line) < 160 && mayBeginForward(line) && beginForwardRe.MatchString(line) {
+		e := i + 1
+		if k := nextNonBlank(lines, e); k < len(lines) && k <= e+1 {
+			if he, _, ok := headerBlockAt(lines, k); ok {
+				e = he
 			}
 		}
-		return end, attrStrong, fwd
-	}
-	if len(line) < 120 && mayBeginForward(line) && beginForwardRe.MatchString(line) {
-		return i + 1, attrStrong, true
+		return e, attrStrong
 	}
 	if ruleLineRe.MatchString(line) {
 		k := nextNonBlank(lines, i+1)
 		if k < len(lines) && k <= i+3 {
-			if e, fwd, ok := headerBlockAt(lines, k); ok {
-				return e, attrStrong, fwd
-			}
-			if _, s := attributionAt(lines, k); s == attrStrong {
-				// Let the attribution itself be found on the next line.
-				return 0, attrNone, false
+			if e, _, ok := headerBlockAt(lines, k); ok {
+				return e, attrStrong
 			}
 		}
-		return 0, attrNone, false
+		return 0, attrNone
 	}
-	if e, fwd, ok := headerBlockAt(lines, i); ok {
-		return e, attrStrong, fwd
+	if e, _, ok := headerBlockAt(lines, i); ok {
+		return e, attrStrong
 	}
 	if e, s := attributionAt(lines, i); s != attrNone {
-		return e, s, false
+		return e, s
 	}
-	return 0, attrNone, false
+	return 0, attrNone
 }

@@ -9,8 +9,8 @@ import (
 // Verbs ending an attribution: the bounded ones at the start of the text
 // or after white space or one of ,"'>) — the others after anything.
 var (
-	boundedEndVerbs = []string{"wrote", "writes", "has written", "sent", "a écrit", "a ecrit", "écrit", "escribió", "escribio", "ha escrit", "va escriure", "escreveu", "escrito", "schrieb", "schreibt", "geschrieben", "ha scritto", "scrive", "schreef", "geschreven", "napisał(a)", "napisała", "napisał", "napisal", "pisze", "skrev", "kirjoitti", "írta", "a scris", "yazdı", "napsal(a)", "napsala", "napsal", "aliandika", "kirjutas", "rašė", "rakstīja"}
-	freeEndVerbs    = []string{"написал(а)", "написала", "написал", "написав(ла)", "написав", "пише", "пишет", "έγραψε", "כתב", "כתבה", "đã viết", "ने लिखा", "लिखा", "写道", "寫道", "のメッセージ", "님이 작성", "작성", "كتب"}
+	boundedEndVerbs = []string{"wrote", "writes", "has written", "sent", "a écrit", "a ecrit", "écrit", "escribió", "escribio", "ha escrit", "va escriure", "escreveu", "escrito", "schrieb", "schreibt", "geschrieben", "ha scritto", "scrive", "schreef", "geschreven", "napisał(a)", "napisała", "napisał", "napisal", "pisze", "skrev", "kirjoitti", "írta", "a scris", "yazdı", "napsal(a)", "napsala", "napsal", "aliandika", "kirjutas", "rašė", "rakstīja", "menulis", "rubuta", "napisao", "napisala", "написа"}
+	freeEndVerbs    = []string{"написал(а)", "написала", "написал", "написав(ла)", "написав", "пише", "пишет", "έγραψε", "כתב", "כתבה", "đã viết", "ने लिखा", "लिखा", "写道", "寫道", "撰写", "のメッセージ", "のメール", "님이 작성", "작성", "كتب", "пишут", "писали", "писал", "писала", "писав", "писала", "เขียนว่า", "เขียน", "نوشت", "نوشته است", "لکھا", "لکھتے ہیں", "লিখেছেন", "লিখেছে", "ጽፈዋል", "ጻፈ", "ጻፈች"}
 
 	foldedBoundedEndVerbs = foldStrings(boundedEndVerbs)
 	foldedFreeEndVerbs    = foldStrings(freeEndVerbs)

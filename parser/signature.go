@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -40,42 +41,119 @@ var (
 		`|cordiali saluti|distinti saluti|saluti|grazie(?: mille)?|un saluto|un cordiale saluto` +
 		`|met vriendelijke groet(?:en)?|vriendelijke groet(?:en)?|hartelijke groet(?:en)?|groeten|groetjes|mvg|bedankt|dank je(?: wel)?|dank u(?: wel)?` +
 		`|pozdrawiam(?: serdecznie)?|z poważaniem|z wyrazami szacunku|dziękuję|pozdrowienia` +
-		`|с уважением|спасибо|всего доброго|всего хорошего|с наилучшими пожеланиями|з повагою|дякую|щиро` +
-		`|مع تحياتي|مع خالص التحيات|مع التحية|شكرا|شكراً|تحياتي|وتفضلوا بقبول فائق الاحترام` +
-		`|asante(?: sana)?|salamu|wako|kila la heri` +
-		`|धन्यवाद|सादर|शुभकामनाओं सहित` +
+		`|с уважением|спасибо|всего доброго|всего хорошего|хорошего дня|с наилучшими пожеланиями|з повагою|дякую|щиро|гарного дня|всього найкращого` +
+		`|مع تحياتي|مع خالص التحيات|مع أطيب التحيات|مع التحية|شكرا|شكراً|شكرا لكم|شكراً لكم|تحياتي|وتفضلوا بقبول فائق الاحترام` +
+		`|ارادتمند|با احترام|با سپاس|سپاس|سپاسگزارم|ممنون|متشکرم|شکریہ|والسلام|آپ کا مخلص|نیک تمنائیں|خیر اندیش` +
+		`|asante(?: sana)?|salamu|wako|kila la heri|na gode|nagode|mun gode|gaisuwa|wassalam|አመሰግናለሁ|ከሰላምታ ጋር|ከአክብሮት ጋር` +
+		`|धन्यवाद|सादर|शुभकामनाओं सहित|आभार|ধন্যবাদ|ধন্যবাদান্তে|শুভেচ্ছান্তে|শুভেচ্ছা` +
+		`|cảm ơn|xin cảm ơn|thân mến|thân ái|terima kasih|hormat saya|salam hangat|salam|ขอบคุณ(?:ครับ|ค่ะ|คะ)?|ด้วยความเคารพ|ขอแสดงความนับถือ` +
+		`|teşekkürler|teşekkür ederim|iyi çalışmalar|sevgiler` +
+		`|以上です|以上、よろしくお願いします|宜しくお願い致します|ありがとうございます|ありがとうございました|감사드립니다|此致敬礼|顺祝商祺|多谢` +
 		`|med vänliga hälsningar|vänliga hälsningar|mvh|hälsningar|med venlig hilsen|venlig hilsen|med vennlig hilsen|vennlig hilsen|hilsen|ystävällisin terveisin` +
 		`|谢谢|謝謝|此致|敬礼|祝好|よろしくお願いします|よろしくお願いいたします|敬具|감사합니다|고맙습니다` +
 		`|saygılarımla|üdvözlettel|s pozdravem|trân trọng` +
-		`)[\s,.!:;]*((?-i:[,\s]+\p{Lu}[\p{L}.'-]*(?:\s+\p{Lu}[\p{L}.'-]*){0,2}))?[\s.!]*$`)
+		`)[\s,.!:;،，、。！፣።।]*((?-i:[,\s]+\p{Lu}[\p{L}.'-]*(?:\s+\p{Lu}[\p{L}.'-]*){0,2}))?[\s.!。！።।]*$`)
 
 	dashNameRe = regexp.MustCompile(`^-\s?\p{L}[\p{L}.'’ -]{0,30}$`)
 )
 
-// splitSignature separates a trailing signature or footer from the body:
-// a "-- " delimiter (RFC 3676 section 4.3) and its variants, mobile
+// markSignature marks the signature or footer that ends the new text of
+// d (signatureStart), and the lines of a signature container the HTML
+// converter marked.
+func markSignature(d *doc) {
+	var idx []int // the new lines' indexes in d; nil when all are new
+	lines := d.lines
+	for i, l := range d.lines {
+		if d.kinds[i] != lineNew || l == sigStart {
+			idx = make([]int, 0, len(d.lines))
+			lines = make([]string, 0, len(d.lines))
+			break
+		}
+	}
+	in := false
+	for i, l := range d.lines {
+		if idx == nil {
+			break
+		}
+		switch l {
+		case sigStart:
+			in = true
+			continue
+		case sigEnd:
+			in = false
+			continue
+		}
+		if d.kinds[i] != lineNew {
+			continue
+		}
+		if in {
+			d.kinds[i] = lineSignature
+			continue
+		}
+		idx = append(idx, i)
+		lines = append(lines, l)
+	}
+	s := signatureStart(lines)
+	kind := lineSignature
+	if t := strings.TrimSpace(get(lines, s)); t != "" && (isMobileFooter(t) || isDisclaimer(t) || isTrackingFooter(t)) {
+		kind = lineFooter
+	}
+	for k := s; k < len(lines); k++ {
+		if idx != nil {
+			d.kinds[idx[k]] = kind
+		} else {
+			d.kinds[k] = kind
+		}
+	}
+}
+
+func get(lines []string, i int) string {
+	if i < len(lines) {
+		return lines[i]
+	}
+	return ""
+}
+
+// signatureStart finds a trailing signature or footer in the new text: a
+// "-- " delimiter (RFC 3676 section 4.3) and its variants, mobile
 // footers, confidentiality disclaimers, list footers, and a sign-off
-// ("Best regards,") followed by a short name block. A delimiter or
-// sign-off on the first line is not a signature (the body would be
-// nothing but it).
-func splitSignature(lines []string) (body, sig []string) {
+// ("Best regards,") followed by a short name block. It returns the index
+// of its first line, len(lines) for none. A delimiter or sign-off on the
+// first line is not a signature (the body would be nothing but it).
+func signatureStart(lines []string) int {
 	first := nextNonBlank(lines, 0)
 	n := len(lines)
+	// after[s]: the non-blank lines below s, up to the first disclaimer,
+	// at least as many as shortTail counts (it skips footers). A
+	// sign-off or a delimiter needs few, so the costly tests run only
+	// near the end of the text.
+	after := make([]int32, n+1)
+	for s := n - 1; s >= 0; s-- {
+		switch t := strings.TrimSpace(lines[s]); {
+		case t == "":
+			after[s] = after[s+1]
+		case isDisclaimer(t):
+			after[s] = 0
+		default:
+			after[s] = after[s+1] + 1
+		}
+	}
 	for s := first; s < n; s++ {
 		t := strings.TrimSpace(lines[s])
 		if t == "" || len(t) > 300 {
 			continue
 		}
+		near := after[s+1] <= 20
 		ok := false
 		switch {
 		case isMobileFooter(t):
 			ok = true
+		case isTrackingFooter(t):
+			ok = s > first && shortTail(lines[s+1:], 4, 400, 0)
 		case s == first:
 			ok = false
 		case lines[s] == "-- " || lines[s] == "--":
 			ok = true
-		case len(t) <= 4 && sigDelimRe.MatchString(t) || len(t) > 4 && strings.Trim(t, "_") == "" && sigDelimRe.MatchString(t):
-			ok = shortTail(lines[s+1:], 15, 1200, 0)
 		case isDisclaimer(t):
 			// Start at the paragraph holding the disclaimer.
 			for s > first+1 && !isBlank(lines[s-1]) && !isDisclaimer(strings.TrimSpace(lines[s-1])) && s > first {
@@ -85,33 +163,49 @@ func splitSignature(lines []string) (body, sig []string) {
 				s--
 			}
 			ok = true
-		case len(t) <= 40 && t[0] == '-' && dashNameRe.MatchString(t) && len(strings.Fields(t)) <= 3:
+		case !near:
+			ok = false
+		case len(t) <= 4 && sigDelimRe.MatchString(t) || len(t) > 4 && strings.Trim(t, "_") == "" && sigDelimRe.MatchString(t):
+			ok = shortTail(lines[s+1:], 15, 1200, 0)
+		case len(t) <= 40 && t[0] == '-' && dashNameRe.MatchString(t) && wordCount(t, 4) <= 3:
+			// "-Ana" or "- Ana Lima", not an item of a list of the
+			// sender's: no other "-" line around it, no colon above.
 			prev := strings.TrimSpace(lines[prevNonBlank(lines, s-1)])
-			ok = !strings.HasPrefix(prev, "-") && shortTail(lines[s+1:], 4, 400, 80)
-		case len(t) <= 80 && len(strings.Fields(t)) <= 6 && signoffRe.MatchString(t):
+			next := ""
+			if k := nextNonBlank(lines, s+1); k < n {
+				next = strings.TrimSpace(lines[k])
+			}
+			ok = !strings.HasPrefix(prev, "-") && !strings.HasSuffix(prev, ":") && !strings.HasPrefix(next, "-") && shortTail(lines[s+1:], 4, 400, 80)
+		case after[s+1] <= 8 && len(t) <= 80 && wordCount(t, 7) <= 6 && signoffRe.MatchString(t):
 			// A sign-off needs a name: on its line or below it.
 			named := signoffRe.FindStringSubmatch(t)[1] != "" || nextNonBlank(lines, s+1) < n
 			ok = named && shortTail(lines[s+1:], 5, 400, 70)
+		case after[s+1] <= 10 && isClosing(t):
+			ok = nameBlock(lines[s+1:])
 		}
 		if ok {
-			return lines[:s], lines[s:]
+			return s
 		}
 	}
-	return lines, nil
+	return n
 }
 
-// mobileHints are substrings every mobileRe alternative contains; they
-// rule out most lines cheaply.
-var mobileHints = []string{"sent ", "outlook", "envoy", "enviad", "gesendet", "inviato", "verzonden", "verstuurd", "wysłan", "отправлено", "надіслано", "skickat", "sendt", "lähetetty", "odesláno", "gönderildi", "发自", "从我的", "送信", "보냄", "أرسلت", "مرسل", "الإرسال", "imetumwa", "भेजा"}
+// mobileHints are the starts of the mobileRe alternatives anchored at
+// the start of the line, and mobileInner the words of those that are not
+// (Turkish, Japanese, Korean): they rule out most lines cheaply.
+var (
+	mobileHints = []string{"sent ", "get outlook", "download outlook", "obtenir", "télécharger", "obtener", "descargar", "obter", "outlook ", "scarica", "pobierz", "получить", "envoy", "enviad", "von meinem", "gesendet", "inviato", "verzonden", "verstuurd", "wysłan", "отправлено", "надіслано", "skickat", "sendt", "lähetetty", "odesláno", "发自", "从我的", "أرسلت", "مرسل", "تم الإرسال", "imetumwa", "मेरे"}
+	mobileInner = []string{"gönderildi", "送信", "보냄"}
+)
 
-// isMobileFooter reports a "Sent from my iPhone" style line.
-func isMobileFooter(t string) bool {
-	if len(t) > 200 {
-		return false
-	}
-	var buf [256]byte
-	l := appendLower(buf[:0], t)
+// knownFooter reports a footer mobileRe knows; l is t lower-cased.
+func knownFooter(t string, l []byte) bool {
 	for _, h := range mobileHints {
+		if bytes.HasPrefix(l, []byte(h)) {
+			return mobileRe.MatchString(t)
+		}
+	}
+	for _, h := range mobileInner {
 		if bytes.Contains(l, []byte(h)) {
 			return mobileRe.MatchString(t)
 		}
@@ -181,6 +275,55 @@ func shortTail(lines []string, maxLines, maxChars, maxLine int) bool {
 		c := utf8.RuneCountInString(t)
 		chars += c
 		if count > maxLines || chars > maxChars || (maxLine > 0 && c > maxLine) {
+			return false
+		}
+	}
+	return true
+}
+
+// isClosing reports a line that reads as a closing in any language: a
+// few words with no digits, ending with a comma of any script ("Da
+// gaisuwa,", "با تشکر،", "Kolay gelsin,").
+func isClosing(t string) bool {
+	if len(t) > 120 || utf8.RuneCountInString(t) > 40 || wordCount(t, 6) > 5 || hasDigit(t) {
+		return false
+	}
+	r, size := utf8.DecodeLastRuneInString(t)
+	if !strings.ContainsRune(",،，、፣", r) {
+		return false
+	}
+	return !strings.ContainsAny(t[:len(t)-size], ".!?;:,،，、。！？؟")
+}
+
+// nameBlock reports that what follows a closing is a name: one to three
+// short lines right below it ("Amina Diallo", "Amina, Kano"), none a
+// sentence or a list item, capitalised where the script has capitals,
+// and nothing after them but footers.
+func nameBlock(rest []string) bool {
+	if len(rest) == 0 || isBlank(rest[0]) {
+		return false
+	}
+	names := 0
+	for _, l := range rest {
+		t := strings.TrimSpace(l)
+		if t == "" {
+			break
+		}
+		names++
+		r, _ := utf8.DecodeRuneInString(t)
+		last, _ := utf8.DecodeLastRuneInString(t)
+		if names > 3 || utf8.RuneCountInString(t) > 60 || wordCount(t, 7) > 6 || unicode.IsLower(r) ||
+			strings.ContainsRune(".!?。！？؟।።:", last) || listItemRe.MatchString(l) || quotePrefix(l) != noPrefix {
+			return false
+		}
+	}
+	return shortTail(rest[names:], 4, 400, 0) && onlyFooters(rest[names:])
+}
+
+// onlyFooters reports lines that are blank, footers or disclaimers.
+func onlyFooters(lines []string) bool {
+	for _, l := range lines {
+		if t := strings.TrimSpace(l); t != "" && !isMobileFooter(t) && !isTrackingFooter(t) && !isDisclaimer(t) && !(len(t) <= 4 && sigDelimRe.MatchString(t)) {
 			return false
 		}
 	}

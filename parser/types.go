@@ -46,11 +46,12 @@ type Email struct {
 	Subject     string   // decoded (RFC 2047), whitespace-normalised
 	Date        time.Time
 	Body        string // what the sender newly wrote, normalised
+	Quoted      string // the quoted messages removed from Body, with their attributions and header blocks
 	Signature   string // stripped signature / footer, never part of Body
 	Language    string // ISO 639-1, empty when unsure
 	Disposition Disposition
 	Attachments []Attachment
 	Bounce      *Bounce
-	ListID      string   // List-Id header, if any: mailing-list traffic
+	ListID      string   // the mailing list it came through (listID), "" if none: never acknowledged
 	Warnings    []string // things that were tolerated (unknown charset, truncated part, ...)
 }

@@ -99,7 +99,7 @@ func TestParseJSONContract(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &m); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"file", "message_id", "from", "subject", "date", "body", "signature", "language", "disposition", "attachments", "warnings"} {
+	for _, k := range []string{"file", "message_id", "from", "subject", "date", "body", "quoted", "signature", "language", "disposition", "attachments", "warnings"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("field %q missing from %s", k, lines[0])
 		}
@@ -109,6 +109,9 @@ func TestParseJSONContract(t *testing.T) {
 	}
 	if b := m["body"].(string); !strings.HasPrefix(b, "Clean water points") || strings.Contains(b, "wrote:") || strings.Contains(b, "iPhone") {
 		t.Errorf("body not cleaned: %q", b)
+	}
+	if q := m["quoted"].(string); !strings.Contains(q, "wrote:") {
+		t.Errorf("quoted = %q, want the attribution and quote removed from the body", q)
 	}
 	if !strings.Contains(lines[1], `"disposition":"bounce"`) {
 		t.Errorf("bounce not recognised: %s", lines[1])

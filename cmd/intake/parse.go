@@ -22,6 +22,7 @@ type parseResult struct {
 	Subject     string            `json:"subject"`
 	Date        string            `json:"date"`
 	Body        string            `json:"body"`
+	Quoted      string            `json:"quoted"`
 	Signature   string            `json:"signature"`
 	Language    string            `json:"language"`
 	Disposition string            `json:"disposition"`
@@ -97,7 +98,8 @@ func parseFile(c *cmdContext, path string) parseResult {
 	if !e.Date.IsZero() {
 		res.Date = e.Date.UTC().Format(time.RFC3339)
 	}
-	res.Body, res.Signature, res.Language, res.Disposition = e.Body, e.Signature, e.Language, string(e.Disposition)
+	res.Body, res.Quoted, res.Signature = e.Body, e.Quoted, e.Signature
+	res.Language, res.Disposition = e.Language, string(e.Disposition)
 	for _, a := range e.Attachments {
 		res.Attachments = append(res.Attachments, parseAttachment{a.Filename, a.ContentType, a.Size})
 	}
@@ -124,6 +126,9 @@ func printParse(c *cmdContext, r parseResult) {
 	fmt.Fprintf(w, "\n%s\n", r.Body)
 	if r.Signature != "" {
 		fmt.Fprintf(w, "\n[signature]\n%s\n", r.Signature)
+	}
+	if r.Quoted != "" {
+		fmt.Fprintf(w, "\n[quoted]\n%s\n", r.Quoted)
 	}
 	fmt.Fprintln(w)
 }

@@ -1,0 +1,122 @@
+package parser
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Mobile and webmail footers ("Sent from my iPhone", "Get Outlook for
+// Android") are written by the app, in the language it runs in. Their
+// shape is the same everywhere: a verb of sending or getting at the start
+// or the end of a short line, and the name of the app or the device. The
+// verbs are listed for the languages the clients ship in; the rule needs
+// both a verb in place and a device or app, so that a sentence of the
+// sender's that mentions a phone stays theirs.
+
+// Verbs that open a footer ("Sent from …", "Obtenir Outlook …", "发自…"),
+// and verbs that close one ("… gesendet", "…から送信", "… से भेजा गया"),
+// lower-cased.
+var (
+	footerStarts = strings.Split("sent|get|download|envoyé|envoye|obtenir|télécharger|enviado|enviada|obtener|descargar|obter|baixar|gesendet|von meinem|von meiner|inviato|scarica|verzonden|verstuurd|wysłane|wysłano|pobierz|отправлено|получить|скачать|надіслано|отримати|завантажити|gửi|được gửi|đã gửi|tải|dikirim|terkirim|dapatkan|ส่งจาก|รับ|发自|发送自|从|從|获取|取得|来自|أُرسلت|أرسلت|ارسلت|تم الإرسال|مرسل|احصل|الحصول على|ارسال|ارسال‌شده|دریافت|imetumwa|pata|an aiko|an aika|samu|ከ", "|")
+	footerEnds   = strings.Split("gesendet|herunterladen|beziehen|downloaden|gönderildi|edinin|indirin|送信|送信しました|を入手|보냄|받기|发送|發送|傳送|بھیجا گیا|حاصل کریں|পাঠানো|পাঠানো হয়েছে|পান|भेजा गया|प्राप्त करें|የተላከ|ያግኙ|отправлено|надіслано|ارسال شد|ارسال شده است", "|")
+)
+
+var (
+	// Apps and devices, and the words for a phone, a device or a mail
+	// app in those languages.
+	footerThingRe = mustCompileFiltered(`(?i)iphone|ipad|ipod|android|galaxy|samsung|huawei|honor|xiaomi|redmi|oppo|vivo|pixel|blackberry|outlook|windows|yahoo|aol|proton|tutanota|zoho|gmx|web\.de|mail\.ru|яндекс|yandex|qq|foxmail|网易|netease|k-9|thunderbird|fairemail|spark|bluemail|zimbra|lotus|nokia|motorola|xperia|mobile|phone|smartphone|tablet|handy|telefon|teléfono|téléphone|telefone|telefono|telefoon|smartfon|телефон|смартфон|пристр|устройств|cihaz|điện thoại|thiết bị|ponsel|perangkat|โทรศัพท์|อุปกรณ์|手机|手機|设备|裝置|スマートフォン|携帯|デバイス|휴대폰|기기|모바일|هاتف|جهاز|الجوال|گوشی|دستگاه|موبائل|فون|ফোন|ডিভাইস|फ़ोन|फोन|डिवाइस|simu|kifaa|waya|na'ura|ስልክ|መሣሪያ|appareil|dispositivo|gerät|apparaat|urządzen|mail|courrier|correo|e-mail|posta|poczta|почт|пошт|thư|surat|เมล|邮箱|郵件|邮件|メール|메일|البريد|ایمیل|میل|মেল|मेल|barua|wasiƙa|ደብዳቤ|app`)
+
+	// Links the apps put after their names, in angle brackets when the
+	// reply is converted to plain text ("Get Outlook for
+	// Android<https://aka.ms/ghei36>").
+	footerLinkRe = regexp.MustCompile(`\s*(?:<https?://[^>\s]{1,300}>|\(https?://[^)\s]{1,300}\)|\[https?://[^\]\s]{1,300}\])`)
+	// A Markdown link, as Proton writes its name: "[Proton
+	// Mail](https://proton.me/…)".
+	markdownLinkRe = regexp.MustCompile(`\[([^\[\]]{1,100})\]\(https?://[^)\s]{1,300}\)`)
+)
+
+// isMobileFooter reports a "Sent from my iPhone" style line, in any of the
+// languages and shapes the apps write it.
+func isMobileFooter(t string) bool {
+	if len(t) > 300 {
+		return false
+	}
+	if strings.Contains(t, "://") {
+		t = markdownLinkRe.ReplaceAllString(t, "$1")
+		t = strings.TrimSpace(footerLinkRe.ReplaceAllString(t, ""))
+	}
+	if len(t) > 200 || t == "" {
+		return false
+	}
+	words := wordCount(t, 17)
+	if words > 16 {
+		return false
+	}
+	var buf [256]byte
+	l := appendLower(buf[:0], t)
+	if knownFooter(t, l) {
+		return true
+	}
+	// A footer is a phrase, not a sentence of the sender's.
+	if words > 8 || strings.ContainsAny(t, "?？,，;") {
+		return false
+	}
+	return (footerStart(l) || footerEnd(l)) && footerThingRe.MatchString(t)
+}
+
+// footerStart reports a lower-cased line opening with a footer verb, as a
+// word of its own or followed by a letter of a script written without
+// spaces ("发自我的iPhone").
+func footerStart(l []byte) bool {
+	for _, p := range footerStarts {
+		if len(l) >= len(p) && string(l[:len(p)]) == p {
+			r, _ := utf8.DecodeRune(l[len(p):])
+			if len(l) == len(p) || unicode.IsSpace(r) || unicode.Is(unicode.Lo, r) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// footerEnd reports a lower-cased line closing with a footer verb, before
+// a full stop or an exclamation mark.
+func footerEnd(l []byte) bool {
+	l = bytes.TrimRightFunc(l, func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(".!。！", r) })
+	for _, p := range footerEnds {
+		if bytes.HasSuffix(l, []byte(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// wordCount counts the space-separated words of s, stopping at max.
+func wordCount(s string, max int) int {
+	n, in := 0, false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			in = false
+		} else if !in {
+			in = true
+			if n++; n >= max {
+				break
+			}
+		}
+	}
+	return n
+}
+
+// isTrackingFooter reports the first line of what a tracking or
+// promotion add-on appends (Mailtrack's "[image: Mailtrack]<https://…>
+// Sender notified by …"): a link with campaign parameters, or an image
+// placeholder with a link.
+func isTrackingFooter(t string) bool {
+	if !strings.Contains(t, "://") {
+		return false
+	}
+	return strings.Contains(t, "utm_") || strings.HasPrefix(t, "[image:") && strings.Contains(t, "<http")
+}

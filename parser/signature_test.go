@@ -1,0 +1,166 @@
+package parser
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestFooters: the footers apps write, in the languages they ship in,
+// with the link some put after their name in angle brackets when the
+// reply is converted to plain text; and sentences of the sender's that
+// only look like them.
+func TestFooters(t *testing.T) {
+	check := func(footer string, want bool) {
+		t.Helper()
+		in := reply + "\n\n" + footer
+		checkPartition(t, "text", in)
+		p := parseBody(in, false)
+		if got := p.body == reply && p.sig == footer; got != want {
+			t.Errorf("parseBody(%q) = body %q, signature %q; footer recognised: %v, want %v", in, p.body, p.sig, got, want)
+		}
+	}
+	for _, f := range []string{
+		// Outlook for iOS and Android, Windows Mail: the app's link in
+		// angle brackets, after the name or inside the phrase.
+		"Get Outlook for Android<https://aka.ms/AAb9ysg>",
+		"Get Outlook for iOS<https://aka.ms/o0ukef>",
+		"Sent from Mail<https://go.microsoft.com/fwlink/?LinkId=550986> for Windows",
+		"Obtenir Outlook pour Android<https://aka.ms/AAb9ysg>",
+		"Envoyé à partir de Courrier<https://go.microsoft.com/fwlink/?LinkId=550986> pour Windows",
+		"Android 版 Outlook を入手<https://aka.ms/AAb9ysg>",
+		"Android için Outlook'u edinin<https://aka.ms/AAb9ysg>",
+		"Pata Outlook ya Android<https://aka.ms/AAb9ysg>",
+		// iOS Mail, Samsung, Huawei, Yahoo, Proton, Mail.ru, Yandex,
+		// NetEase, GMX in their languages.
+		"Sent from my iPhone",
+		"Enviado desde mi iPhone",
+		"Von meinem iPhone gesendet",
+		"iPhone'umdan gönderildi",
+		"Gửi từ iPhone của tôi",
+		"Dikirim dari iPhone saya",
+		"ส่งจาก iPhone ของฉัน",
+		"iPhoneから送信",
+		"내 iPhone에서 보냄",
+		"发自我的iPhone",
+		"從我的 iPhone 傳送",
+		"أُرسلت من الـ iPhone الخاص بي",
+		"ارسال شده از iPhone من",
+		"میرے iPhone سے بھیجا گیا",
+		"আমার iPhone থেকে পাঠানো",
+		"मेरे iPhone से भेजा गया",
+		"Imetumwa kutoka iPhone yangu",
+		"An aiko daga iPhone dina",
+		"ከiPhone የተላከ",
+		"Sent from my Galaxy",
+		"Envoyé depuis mon appareil Galaxy",
+		"Sent from my HUAWEI phone",
+		"Sent from Yahoo Mail on Android",
+		"Sent with Proton Mail secure email.",
+		"Отправлено из мобильной Почты Mail.ru",
+		"Отправлено из мобильной Яндекс Почты",
+		"发自网易邮箱大师",
+		"Gesendet mit der GMX Mail App",
+		"Sent from my Android device with K-9 Mail. Please excuse my brevity.",
+		"الحصول على Outlook لـ Android<https://aka.ms/AAb9ysg>",
+		"Đã gửi từ Galaxy của tôi",
+		// Proton writes its name as a Markdown link.
+		"[Proton Mail](https://proton.me/mail/home) のセキュアメールで送信しました。",
+		"Sent with [Proton Mail](https://proton.me/mail/home) secure email.",
+	} {
+		check(f, true)
+	}
+	for _, s := range []string{
+		"Please make the app work on Android.",
+		"I sent my idea from the library, my phone is broken.",
+		"Get more buses to the hospital?",
+		"Sent from my desk, where I can think.",
+	} {
+		check(s, false)
+	}
+}
+
+// TestSignOffs: a sign-off with a name may leave the body, but only
+// into Signature; a lone "Thanks!" that ends the text stays.
+func TestSignOffs(t *testing.T) {
+	check := func(in, wantBody, wantSig string) {
+		t.Helper()
+		checkPartition(t, "text", in)
+		if p := parseBody(in, false); p.body != wantBody || p.sig != wantSig {
+			t.Errorf("parseBody(%q) = body %q, signature %q; want %q, %q", in, p.body, p.sig, wantBody, wantSig)
+		}
+	}
+	check(reply+"\n\nThanks,\nAmina", reply, "Thanks,\nAmina")
+	check(reply+"\n\nMerci,\nJean Dupont\nLyon", reply, "Merci,\nJean Dupont\nLyon")
+	check(reply+"\n\nThanks!", reply+"\n\nThanks!", "")
+	// Any short closing ending with a comma, followed by a name block,
+	// whatever its words (none of these is in the sign-off list).
+	for _, so := range []string{"Da gaisuwa,", "با تشکر فراوان،", "Kolay gelsin,", "Hoşça kalın,", "Sincères amitiés,", "Mit herzlichem Gruß,", "Wishing you well,"} {
+		check(reply+"\n\n"+so+"\nAmina Bello\nKano", reply, so+"\nAmina Bello\nKano")
+	}
+	// But not a sentence cut at a comma, a list, or a closing with no
+	// name below it.
+	check(reply+"\n\nAlso,\nbenches near the school", reply+"\n\nAlso,\nbenches near the school", "")
+	check(reply+"\n\nIn short,\nMore trees.", reply+"\n\nIn short,\nMore trees.", "")
+	check(reply+"\n\nFor example,\n1. Trees\n2. Benches", reply+"\n\nFor example,\n1. Trees\n2. Benches", "")
+	check(reply+"\n\nKolay gelsin,\n\nAyşe", reply+"\n\nKolay gelsin,\n\nAyşe", "")
+	check(reply+"\n\nKolay gelsin,\nAyşe\nAnd more trees by the river, please.", reply+"\n\nKolay gelsin,\nAyşe\nAnd more trees by the river, please.", "")
+	// Sign-offs in the languages the clients ship in, with the name
+	// below them, and the comma of their script.
+	for _, so := range []string{"Teşekkürler,", "ارادتمند،", "شکریہ،", "ধন্যবাদ,", "Cảm ơn,", "Hormat saya,", "Terima kasih,", "ขอบคุณค่ะ", "以上です。", "よろしくお願いいたします。", "Гарного дня,", "Na gode,", "አመሰግናለሁ፣", "Asante,"} {
+		check(reply+"\n\n"+so+"\nAmina", reply, so+"\nAmina")
+	}
+	check(reply+"\nMerci", reply+"\nMerci", "")
+	check("Thanks,\nAmina", "Thanks,\nAmina", "")
+	// RFC 3676 section 4.3.
+	check(reply+"\n-- \nAmina Diallo\nKano", reply, "--\nAmina Diallo\nKano")
+	// A "-Name" line, but not a list item under a colon.
+	check(reply+"\n\n-Amina", reply, "-Amina")
+	check("My idea:\n- more trees", "My idea:\n- more trees", "")
+	check("Ideas:\n- trees\n- benches", "Ideas:\n- trees\n- benches", "")
+}
+
+// TestInvisibleMarks: the zero-width characters tracking add-ons hide in
+// a message are removed; those that shape a script stay.
+func TestInvisibleMarks(t *testing.T) {
+	check := func(in, want string) {
+		t.Helper()
+		if got := cleanText(in); got != want {
+			t.Errorf("cleanText(%q) = %q, want %q", in, got, want)
+		}
+	}
+	check("More\u200b\u200c\u200d\u2063 trees\u2062", "More trees")
+	check("wo\u200c\u200drd wo\u200b\u200c\u200b\u200d\u200c\u200brd", "word word")
+	check("\ufeffBenches\u00ad please", "Benches please")
+	check("Trees\U000e0041\U000e0042 now", "Trees now")
+	check("\u200eParks\u200f", "Parks")
+	// A zero-width non-joiner inside a Persian word, a joiner inside an
+	// emoji sequence and in Devanagari, stay.
+	check("می\u200cخواهم", "می\u200cخواهم")
+	check("👩\u200d👩\u200d👧", "👩\u200d👩\u200d👧")
+	check("क्\u200dष", "क्\u200dष")
+}
+
+// TestFooterBeforeQuote: a footer sits between the reply and the quote.
+func TestFooterBeforeQuote(t *testing.T) {
+	in := reply + "\n\nGet Outlook for Android<https://aka.ms/AAb9ysg>\n________________________________\nFrom: City <c@city.example>\nSent: Monday, March 3, 2025 9:00 AM\nSubject: Parks\n\nIdeas?"
+	checkPartition(t, "text", in)
+	p := parseBody(in, false)
+	if p.body != reply || !strings.HasPrefix(p.sig, "Get Outlook") || !strings.Contains(p.quoted, "Ideas?") {
+		t.Errorf("parseBody(%q) = %+v", in, p)
+	}
+}
+
+// TestTrackingFooters: what tracking add-ons append goes with the
+// signature.
+func TestTrackingFooters(t *testing.T) {
+	in := reply + "\n\n[image: Mailtrack]<https://mailtrack.io?utm_source=gmail&utm_medium=signature>\nSender notified by\nMailtrack<https://mailtrack.io?utm_source=gmail> 03/03/25, 09:00:00"
+	checkPartition(t, "text", in)
+	if p := parseBody(in, false); p.body != reply || !strings.HasPrefix(p.sig, "[image: Mailtrack]") {
+		t.Errorf("parseBody(%q) = %+v", in, p)
+	}
+	// An image of the sender's own stays.
+	in = reply + "\n\n[image: photo of the drain.jpg]"
+	if p := parseBody(in, false); p.body != in {
+		t.Errorf("parseBody(%q) = %+v", in, p)
+	}
+}
