@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/mail"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +17,8 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/mask"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -43,7 +44,7 @@ const (
 // outbox over SMTP submission, retrying with backoff. A mail server that
 // is down or slow therefore never delays or loses a suggestion.
 type EmailAcker struct {
-	cfg      EmailAckConfig
+	cfg      config.EmailAck
 	from     *mail.Address
 	own      map[string]bool // normalised addresses never acknowledged
 	st       *store.Store
@@ -71,13 +72,13 @@ type EmailAcker struct {
 // section. ownAddresses are the gateway's own addresses (the mailboxes'
 // usernames): mail from them is never acknowledged, nor is mail from From
 // or the SMTP username.
-func NewEmailAcker(cfg EmailAckConfig, ownAddresses []string, st *store.Store, env Getenv, log *slog.Logger, m *Metrics) (*EmailAcker, error) {
+func NewEmailAcker(cfg config.EmailAck, ownAddresses []string, st *store.Store, env config.Getenv, log *slog.Logger, m *Metrics) (*EmailAcker, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	a := &EmailAcker{
 		cfg: cfg, st: st, log: log, metrics: m, own: map[string]bool{},
-		interval: MustDuration(cfg.Interval, 24*time.Hour),
+		interval: config.MustDuration(cfg.Interval, 24*time.Hour),
 		kick:     make(chan struct{}, 1),
 		now:      time.Now, pollEvery: ackPollEvery, retryMin: ackRetryMin, retryMax: ackRetryMax,
 		maxAttempts: ackMaxAttempts, maxAge: ackMaxAge,
@@ -115,7 +116,7 @@ func NewEmailAcker(cfg EmailAckConfig, ownAddresses []string, st *store.Store, e
 			a.tls.RootCAs = pool
 		}
 	case "none":
-		if !isLoopback(host) {
+		if !config.IsLoopback(host) {
 			return nil, errorf("ack.email.tls: \"none\" is only allowed for a loopback address, not %q", host)
 		}
 	default:
@@ -211,7 +212,7 @@ func (a *EmailAcker) OnSaved(ctx context.Context, e *parser.Email, s store.Saved
 	msg, err := buildAck(a.from, a.texts, e, s.Ref, a.now())
 	if err != nil {
 		a.count(func(m *Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
-		a.log.Error("email acknowledgement: build message", "suggestion_id", s.SuggestionID, "err", scrubAddresses(err.Error()))
+		a.log.Error("email acknowledgement: build message", "suggestion_id", s.SuggestionID, "err", mask.Addresses(err.Error()))
 		return
 	}
 	out, err := a.st.Enqueue(ctx, store.OutboxMessage{
@@ -219,7 +220,7 @@ func (a *EmailAcker) OnSaved(ctx context.Context, e *parser.Email, s store.Saved
 	}, a.interval)
 	if err != nil {
 		a.count(func(m *Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
-		a.log.Error("email acknowledgement: queue", "suggestion_id", s.SuggestionID, "err", scrubAddresses(err.Error()))
+		a.log.Error("email acknowledgement: queue", "suggestion_id", s.SuggestionID, "err", mask.Addresses(err.Error()))
 		return
 	}
 	if out != store.Enqueued {
@@ -302,7 +303,7 @@ func (a *EmailAcker) flush(ctx context.Context) (connErr, err error) {
 		}
 	}
 	if failed > 0 && last != nil {
-		return connErr, errorf("send email acknowledgements: %d of %d failed, last: %s", failed, total, scrubAddresses(last.Error()))
+		return connErr, errorf("send email acknowledgements: %d of %d failed, last: %s", failed, total, mask.Addresses(last.Error()))
 	}
 	return connErr, nil
 }
@@ -444,16 +445,16 @@ func (a *EmailAcker) settle(ctx context.Context, it store.OutboxItem, sendErr er
 		a.count(func(m *Metrics) { m.AcksSent.WithLabelValues("email").Inc() })
 		a.log.Info("email acknowledgement sent", "outbox_id", it.ID, "suggestion_id", it.SuggestionID, "attempts", attempts)
 	case permanent || attempts >= a.maxAttempts || a.now().Sub(it.CreatedAt) >= a.maxAge:
-		msg := fmt.Sprintf("gave up after %d attempts: %s", attempts, scrubAddresses(sendErr.Error()))
+		msg := fmt.Sprintf("gave up after %d attempts: %s", attempts, mask.Addresses(sendErr.Error()))
 		err = a.st.GiveUp(mctx, it.ID, msg)
 		a.count(func(m *Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
 		a.log.Warn("email acknowledgement given up", "outbox_id", it.ID, "suggestion_id", it.SuggestionID, "attempts", attempts, "err", msg)
 	default:
 		b := Backoff{Min: a.retryMin, Max: a.retryMax, Jitter: a.jitter, n: attempts - 1}
 		delay := b.Next()
-		err = a.st.MarkFailed(mctx, it.ID, scrubAddresses(sendErr.Error()), delay)
+		err = a.st.MarkFailed(mctx, it.ID, mask.Addresses(sendErr.Error()), delay)
 		a.count(func(m *Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
-		a.log.Debug("email acknowledgement failed, will retry", "outbox_id", it.ID, "attempts", attempts, "retry_in", delay, "err", scrubAddresses(sendErr.Error()))
+		a.log.Debug("email acknowledgement failed, will retry", "outbox_id", it.ID, "attempts", attempts, "retry_in", delay, "err", mask.Addresses(sendErr.Error()))
 	}
 	if err != nil {
 		// The row stays leased and comes back when the lease ends.
@@ -477,13 +478,4 @@ func (a *EmailAcker) count(f func(*Metrics)) {
 	if a.metrics != nil {
 		f(a.metrics)
 	}
-}
-
-// addressLike finds email addresses inside free text such as an SMTP
-// server's error ("550 5.1.1 <jo@example.org>: unknown user").
-var addressLike = regexp.MustCompile(`[^\s<>()\[\],;:"']+@[^\s<>()\[\],;:"']+`)
-
-// scrubAddresses masks every address in s, for logs and stored errors.
-func scrubAddresses(s string) string {
-	return addressLike.ReplaceAllStringFunc(s, MaskAddress)
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/emersion/go-smtp"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -232,7 +233,7 @@ type ackFixture struct {
 
 var ackT0 = time.Date(2026, 5, 4, 9, 30, 0, 0, time.UTC)
 
-func newAckFixture(t *testing.T, mode string, mut func(*EmailAckConfig)) *ackFixture {
+func newAckFixture(t *testing.T, mode string, mut func(*config.EmailAck)) *ackFixture {
 	t.Helper()
 	f := &ackFixture{t: t, smtp: newAckSMTP(t, mode), clock: newAckClock(ackT0), m: NewMetrics(), logs: &ackLogBuffer{}}
 	f.path = filepath.Join(t.TempDir(), "intake.db")
@@ -242,7 +243,7 @@ func newAckFixture(t *testing.T, mode string, mut func(*EmailAckConfig)) *ackFix
 	}
 	t.Cleanup(func() { st.Close() })
 	f.st = st
-	cfg := EmailAckConfig{
+	cfg := config.EmailAck{
 		Enabled: true, Address: f.smtp.addr, TLS: mode, CAFile: f.smtp.caFile,
 		Username: f.smtp.user, PasswordEnv: "INTAKE_SMTP_PASSWORD",
 		From: "Consultation <intake@example.org>", Interval: "24h",

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emersion/go-message/mail"
 
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/parser"
 )
 
@@ -64,7 +65,7 @@ type ackTexts struct {
 	templates map[string]string // configured over built-in bodies
 }
 
-func newAckTexts(cfg EmailAckConfig) (ackTexts, error) {
+func newAckTexts(cfg config.EmailAck) (ackTexts, error) {
 	t := ackTexts{subjects: map[string]string{}, templates: defaultAckTemplates()}
 	for lang, v := range cfg.Templates {
 		if !strings.Contains(v, "{ref}") {

@@ -7,16 +7,17 @@ import (
 
 	"github.com/emersion/go-message/mail"
 
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/parser"
 )
 
 func TestEmailAckTexts(t *testing.T) {
 	from := &mail.Address{Name: "Consultation", Address: "intake@example.org"}
-	defaults, err := newAckTexts(EmailAckConfig{})
+	defaults, err := newAckTexts(config.EmailAck{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	custom, err := newAckTexts(EmailAckConfig{
+	custom, err := newAckTexts(config.EmailAck{
 		Templates: map[string]string{"fr": "Bien reçu : {ref}.\n", "en": "Got it: {ref}.\n"},
 		Subjects:  map[string]string{"fr": "Accusé de réception {ref}"},
 	})

@@ -14,6 +14,8 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/mask"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -329,14 +331,14 @@ func TestEmailAckGivesUp(t *testing.T) {
 func TestEmailAckRefusesBadServers(t *testing.T) {
 	tests := []struct {
 		name, mode string
-		mut        func(*EmailAckConfig)
+		mut        func(*config.EmailAck)
 		post       func(*EmailAcker)
 		wantErr    string
 	}{
-		{"starttls, unknown CA", "starttls", func(c *EmailAckConfig) { c.CAFile = "" }, nil, "certificate"},
-		{"implicit, unknown CA", "implicit", func(c *EmailAckConfig) { c.CAFile = "" }, nil, "certificate"},
+		{"starttls, unknown CA", "starttls", func(c *config.EmailAck) { c.CAFile = "" }, nil, "certificate"},
+		{"implicit, unknown CA", "implicit", func(c *config.EmailAck) { c.CAFile = "" }, nil, "certificate"},
 		{"wrong password", "starttls", nil, func(a *EmailAcker) { a.password = "wrong" }, "535"},
-		{"plain server, starttls wanted", "none", func(c *EmailAckConfig) { c.TLS = "starttls" }, nil, "STARTTLS"},
+		{"plain server, starttls wanted", "none", func(c *config.EmailAck) { c.TLS = "starttls" }, nil, "STARTTLS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -455,7 +457,7 @@ func TestNewEmailAckerErrors(t *testing.T) {
 	defer st.Close()
 	badPEM := filepath.Join(t.TempDir(), "bad.pem")
 	os.WriteFile(badPEM, []byte("not a certificate"), 0o600)
-	good := EmailAckConfig{Enabled: true, Address: "smtp.example.org:587", TLS: "starttls", From: "intake@example.org",
+	good := config.EmailAck{Enabled: true, Address: "smtp.example.org:587", TLS: "starttls", From: "intake@example.org",
 		Username: "intake@example.org", PasswordEnv: "PW"}
 	env := func(k string) (string, bool) { return "pw", k == "PW" }
 	if _, err := NewEmailAcker(good, nil, st, env, nil, nil); err != nil {
@@ -463,18 +465,18 @@ func TestNewEmailAckerErrors(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		mut  func(*EmailAckConfig)
+		mut  func(*config.EmailAck)
 		want string
 	}{
-		{"bad from", func(c *EmailAckConfig) { c.From = "not an address" }, "ack.email.from"},
-		{"template without ref", func(c *EmailAckConfig) { c.Templates = map[string]string{"en": "Thanks!"} }, "{ref}"},
-		{"two-line subject", func(c *EmailAckConfig) { c.Subjects = map[string]string{"en": "a\nBcc: x"} }, "ack.email.subjects.en"},
-		{"missing CA file", func(c *EmailAckConfig) { c.CAFile = "/nonexistent/ca.pem" }, "ack.email.ca_file"},
-		{"CA file without PEM", func(c *EmailAckConfig) { c.CAFile = badPEM }, "no PEM certificate"},
-		{"none off loopback", func(c *EmailAckConfig) { c.TLS = "none" }, "loopback"},
-		{"unknown tls", func(c *EmailAckConfig) { c.TLS = "ssl" }, "ack.email.tls"},
-		{"no password", func(c *EmailAckConfig) { c.PasswordEnv = "UNSET" }, "ack.email.password_env"},
-		{"bad address", func(c *EmailAckConfig) { c.Address = "smtp.example.org" }, "ack.email.address"},
+		{"bad from", func(c *config.EmailAck) { c.From = "not an address" }, "ack.email.from"},
+		{"template without ref", func(c *config.EmailAck) { c.Templates = map[string]string{"en": "Thanks!"} }, "{ref}"},
+		{"two-line subject", func(c *config.EmailAck) { c.Subjects = map[string]string{"en": "a\nBcc: x"} }, "ack.email.subjects.en"},
+		{"missing CA file", func(c *config.EmailAck) { c.CAFile = "/nonexistent/ca.pem" }, "ack.email.ca_file"},
+		{"CA file without PEM", func(c *config.EmailAck) { c.CAFile = badPEM }, "no PEM certificate"},
+		{"none off loopback", func(c *config.EmailAck) { c.TLS = "none" }, "loopback"},
+		{"unknown tls", func(c *config.EmailAck) { c.TLS = "ssl" }, "ack.email.tls"},
+		{"no password", func(c *config.EmailAck) { c.PasswordEnv = "UNSET" }, "ack.email.password_env"},
+		{"bad address", func(c *config.EmailAck) { c.Address = "smtp.example.org" }, "ack.email.address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -493,8 +495,8 @@ func TestScrubAddresses(t *testing.T) {
 		"rcpt jo.doe+x@mail.example.co.uk refused":  "rcpt j***@m***.uk refused",
 		"dial tcp 127.0.0.1:25: connection refused": "dial tcp 127.0.0.1:25: connection refused",
 	} {
-		if got := scrubAddresses(in); got != want {
-			t.Errorf("scrubAddresses(%q) = %q, want %q", in, got, want)
+		if got := mask.Addresses(in); got != want {
+			t.Errorf("mask.Addresses(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+
+	"github.com/intake-gateway/intake/gateway/config"
 )
 
 // CheckResult is the outcome of reaching one configured server.
@@ -16,7 +18,7 @@ type CheckResult struct {
 // SMTP server for acknowledgements), with the same code the daemon uses,
 // and reports each outcome. It changes nothing on the servers beyond
 // creating a missing processed folder, as the daemon would.
-func CheckServers(ctx context.Context, cfg Config, env Getenv) []CheckResult {
+func CheckServers(ctx context.Context, cfg config.Config, env config.Getenv) []CheckResult {
 	log := slog.New(slog.DiscardHandler)
 	var out []CheckResult
 	for _, mc := range cfg.Mailbox {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/gateway/internal/dovecot"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
@@ -28,12 +29,12 @@ import (
 // loopback ports by each test. Without the dovecot binary they skip with a
 // loud message, except under CI=true, where they fail.
 
-func dovecotMailbox(s *dovecot.Server, tlsMode string) MailboxConfig {
+func dovecotMailbox(s *dovecot.Server, tlsMode string) config.Mailbox {
 	addr := s.Addr
 	if tlsMode == "implicit" {
 		addr = s.TLSAddr
 	}
-	return MailboxConfig{
+	return config.Mailbox{
 		Name: "consult", Campaign: "parks-2026", Address: addr, TLS: tlsMode, CAFile: s.CAFile,
 		Username: s.User, Auth: "plain", Folder: "INBOX", ProcessedFolder: "Processed",
 		PollInterval: "1s", MaxMessageSize: "1MB", BatchSize: 100,
@@ -321,7 +322,7 @@ const helperPollerEnv = "INTAKE_TEST_HELPER_POLLER"
 type helperPollerArgs struct {
 	DB       string
 	Password string
-	Mailbox  MailboxConfig
+	Mailbox  config.Mailbox
 	// PerMessage slows the child down after each message saved, so that
 	// the parent's progress checks can follow it.
 	PerMessage time.Duration
@@ -348,7 +349,7 @@ func TestHelperPoller(t *testing.T) {
 	if a.PerMessage > 0 {
 		in.OnSaved = func(context.Context, *parser.Email, store.Saved, string) { time.Sleep(a.PerMessage) }
 	}
-	if _, err := ResumeMailboxes(ctx, in, []MailboxConfig{a.Mailbox}); err != nil {
+	if _, err := ResumeMailboxes(ctx, in, []config.Mailbox{a.Mailbox}); err != nil {
 		t.Fatal(err)
 	}
 	p := NewPoller(a.Mailbox, staticSecret(a.Password), in, nil, nil)

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/intake-gateway/intake/gateway/config"
 )
 
 // MailboxStatus is what readiness checks and staff see of one mailbox.
@@ -34,7 +36,7 @@ type Secret func(ctx context.Context) (string, error)
 // Run and PollOnce must not be called concurrently; Status may be called
 // from anywhere.
 type Poller struct {
-	cfg     MailboxConfig
+	cfg     config.Mailbox
 	secret  Secret
 	in      *Ingester
 	log     *slog.Logger
@@ -62,15 +64,15 @@ type Poller struct {
 // the password, or the access token with auth = "xoauth2"; when it is nil
 // and the mailbox uses xoauth2, the token comes from running
 // cfg.TokenCommand. Metrics may be nil.
-func NewPoller(cfg MailboxConfig, secret Secret, in *Ingester, log *slog.Logger, m *Metrics) *Poller {
-	cfg.applyDefaults()
+func NewPoller(cfg config.Mailbox, secret Secret, in *Ingester, log *slog.Logger, m *Metrics) *Poller {
+	cfg.ApplyDefaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if secret == nil && cfg.Auth == "xoauth2" {
 		secret = TokenCommand(cfg.TokenCommand)
 	}
-	maxSize, err := ParseSize(cfg.MaxMessageSize)
+	maxSize, err := config.ParseSize(cfg.MaxMessageSize)
 	if err != nil {
 		maxSize = 50 << 20
 	}
@@ -80,7 +82,7 @@ func NewPoller(cfg MailboxConfig, secret Secret, in *Ingester, log *slog.Logger,
 		in:           in,
 		log:          log.With("mailbox", cfg.Name),
 		metrics:      m,
-		pollInterval: max(MustDuration(cfg.PollInterval, time.Minute), time.Second),
+		pollInterval: max(config.MustDuration(cfg.PollInterval, time.Minute), time.Second),
 		maxSize:      maxSize,
 		batchSize:    cfg.BatchSize,
 		idleRestart:  20 * time.Minute,
@@ -245,7 +247,7 @@ func (p *Poller) setConnected(v bool) {
 // start-up, before the pollers run. (The pollers would also finish such
 // rows when they fetch the message again, since the server was never
 // told it was handled; this makes it happen at once.)
-func ResumeMailboxes(ctx context.Context, in *Ingester, mailboxes []MailboxConfig) (int, error) {
+func ResumeMailboxes(ctx context.Context, in *Ingester, mailboxes []config.Mailbox) (int, error) {
 	campaigns := make(map[string]string, len(mailboxes))
 	for _, m := range mailboxes {
 		campaigns[m.Name] = m.Campaign

@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-sasl"
+	"github.com/intake-gateway/intake/gateway/config"
 )
 
 // ErrAuthFailed marks a refused login (or credentials that could not be
@@ -387,7 +388,7 @@ func TokenCommand(command string) Secret {
 
 // EnvSecret returns a Secret reading the environment variable name through
 // getenv at each connection.
-func EnvSecret(getenv Getenv, name string) Secret {
+func EnvSecret(getenv config.Getenv, name string) Secret {
 	return func(context.Context) (string, error) {
 		v, ok := getenv(name)
 		if !ok || v == "" {

@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -269,8 +270,8 @@ func newImapFixture(t testing.TB) *imapFixture {
 	return &imapFixture{st: st, path: path, m: m, in: &Ingester{Store: st, Metrics: m}}
 }
 
-func memMailbox(m *memServer) MailboxConfig {
-	return MailboxConfig{
+func memMailbox(m *memServer) config.Mailbox {
+	return config.Mailbox{
 		Name: "consult", Campaign: "parks-2026", Address: m.addr, TLS: "none",
 		Username: memUser, Auth: "plain", Folder: "INBOX", ProcessedFolder: "Processed",
 		PollInterval: "1s", MaxMessageSize: "1MB", BatchSize: 100,
@@ -282,7 +283,7 @@ func staticSecret(s string) Secret {
 }
 
 // poller is a poller with test-sized timings.
-func (f *imapFixture) poller(t testing.TB, cfg MailboxConfig, secret Secret) *Poller {
+func (f *imapFixture) poller(t testing.TB, cfg config.Mailbox, secret Secret) *Poller {
 	t.Helper()
 	if secret == nil && cfg.Auth != "xoauth2" {
 		secret = staticSecret(memPass)

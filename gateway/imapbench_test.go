@@ -58,7 +58,7 @@ func BenchmarkBacklogIngest(b *testing.B) {
 		cfg := dovecotMailbox(s, "none")
 		cfg.ProcessedFolder = "" // \Seen only, so every iteration finds the same backlog
 		cfg.BatchSize = 0        // the default
-		cfg.applyDefaults()
+		cfg.ApplyDefaults()
 		p := NewPoller(cfg, staticSecret(s.Password), f.in, nil, nil)
 		b.StartTimer()
 

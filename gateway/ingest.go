@@ -16,6 +16,7 @@ import (
 
 	"github.com/emersion/go-message/textproto"
 
+	"github.com/intake-gateway/intake/gateway/internal/mask"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -735,7 +736,7 @@ var quotedLine = regexp.MustCompile(`(?s)(malformed MIME header [a-z ]*?): .*`)
 // logReason is a parse error fit for the log: without the quoted message
 // text, and with addresses masked. The ledger keeps the full reason.
 func logReason(reason string) string {
-	return scrubAddresses(quotedLine.ReplaceAllString(reason, "$1 (the line is not logged)"))
+	return mask.Addresses(quotedLine.ReplaceAllString(reason, "$1 (the line is not logged)"))
 }
 
 // errorf wraps an error with the gateway prefix.

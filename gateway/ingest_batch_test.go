@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -46,7 +47,7 @@ func newBatchWorld(t *testing.T, erasure bool) *batchWorld {
 		w.onSaved = append(w.onSaved, e.MessageID)
 	}}
 	if erasure {
-		w.in.Erasure = NewEmailEraser(DefaultConfig(), st, nil, nil)
+		w.in.Erasure = NewEmailEraser(config.Default(), st, nil, nil)
 	}
 	return w
 }

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/emersion/go-message/mail"
 
+	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/mask"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -89,7 +89,7 @@ type EmailEraser struct {
 
 // NewEmailEraser builds the eraser from the config's delete keywords.
 // acker is nil when acknowledgements are off.
-func NewEmailEraser(cfg Config, st *store.Store, acker *EmailAcker, log *slog.Logger) *EmailEraser {
+func NewEmailEraser(cfg config.Config, st *store.Store, acker *EmailAcker, log *slog.Logger) *EmailEraser {
 	k := cfg.SMS.Twilio.Keywords
 	return &EmailEraser{
 		Store:    st,
@@ -139,7 +139,7 @@ func (x *EmailEraser) Erase(ctx context.Context, ledgerID int64, e *parser.Email
 			}
 			msg, err := buildErasureConfirmation(x.Acker.from, e, lang, now())
 			if err != nil {
-				log.Error("erasure confirmation: build message", "ledger_id", ledgerID, "err", scrubAddresses(err.Error()))
+				log.Error("erasure confirmation: build message", "ledger_id", ledgerID, "err", mask.Addresses(err.Error()))
 			} else {
 				req.Confirm = &store.OutboxMessage{Channel: "email", SenderID: req.SenderID, Recipient: e.From, Message: msg}
 			}
@@ -269,8 +269,8 @@ type Retention struct {
 
 // RetentionOf reads privacy.raw_retention and privacy.contact_retention
 // (already validated; "" or "0" keeps forever).
-func RetentionOf(cfg PrivacyConfig) Retention {
-	return Retention{Raw: MustDuration(cfg.RawRetention, 0), Contacts: MustDuration(cfg.ContactRetention, 0)}
+func RetentionOf(cfg config.Privacy) Retention {
+	return Retention{Raw: config.MustDuration(cfg.RawRetention, 0), Contacts: config.MustDuration(cfg.ContactRetention, 0)}
 }
 
 // RunRetention purges once: raw ledger payloads older than r.Raw, contacts
@@ -361,7 +361,7 @@ const (
 // RetentionLoop is the background loop `serve` registers with AddLoop: it
 // purges at start and then daily (RunRetention), retries failed erasures
 // and truncates the WAL hourly, and returns when ctx ends.
-func RetentionLoop(st *store.Store, cfg PrivacyConfig, log *slog.Logger) func(ctx context.Context) {
+func RetentionLoop(st *store.Store, cfg config.Privacy, log *slog.Logger) func(ctx context.Context) {
 	return retentionLoop(st, RetentionOf(cfg), log, retentionTick)
 }
 
@@ -391,72 +391,4 @@ func retentionLoop(st *store.Store, r Retention, log *slog.Logger, tick time.Dur
 			}
 		}
 	}
-}
-
-// --- keys and settings --------------------------------------------------------
-
-// minKeyBytes is the sender key length below which `intake check` warns:
-// the key is an HMAC-SHA256 key, and 32 random bytes match its strength.
-const minKeyBytes = 32
-
-// KeyWarnings reports what is weak about a sender key, for `intake check`.
-// The key turns every address and phone number into a pseudonymous id; a
-// guessable key lets anyone with a copy of the database (or an export)
-// test a phone number or address for participation.
-func KeyWarnings(key []byte) []string {
-	var out []string
-	if len(key) == 0 {
-		return []string{"the sender key is empty: set it to a random secret of at least 32 bytes, e.g. `openssl rand -hex 32`"}
-	}
-	if len(key) < minKeyBytes {
-		out = append(out, fmt.Sprintf("the sender key is %d bytes, shorter than %d: use a random secret, e.g. `openssl rand -hex 32`", len(key), minKeyBytes))
-	}
-	distinct := map[byte]bool{}
-	for _, b := range key {
-		distinct[b] = true
-	}
-	if len(distinct) < 8 {
-		out = append(out, fmt.Sprintf("the sender key uses only %d distinct byte values: it looks typed, not random", len(distinct)))
-	}
-	lower := strings.ToLower(string(key))
-	for _, w := range []string{"changeme", "change-me", "change_me", "password", "secret", "example", "intake", "test"} {
-		if strings.Contains(lower, w) {
-			out = append(out, fmt.Sprintf("the sender key contains the word %q: use a random secret", w))
-			break
-		}
-	}
-	return out
-}
-
-// PrivacyWarnings reports privacy settings that undo each other, for
-// `intake check`.
-func PrivacyWarnings(cfg Config) []string {
-	var out []string
-	r := RetentionOf(cfg.Privacy)
-	if r.Contacts > 0 && (r.Raw == 0 || r.Raw > r.Contacts) {
-		out = append(out, "privacy.contact_retention is shorter than privacy.raw_retention (or raw payloads are kept forever): "+
-			"the raw payloads still hold the addresses and phone numbers after their contacts are deleted")
-	}
-	if cfg.Privacy.Redact && len(RedactRegions(cfg)) == 0 {
-		out = append(out, "privacy.redact is on but no phone region is set (privacy.regions, sms.twilio.default_region): "+
-			"only numbers written with + are redacted")
-	}
-	return out
-}
-
-// RedactRegions are the phone regions redaction searches: privacy.regions
-// and sms.twilio.default_region.
-func RedactRegions(cfg Config) []string {
-	regions := slices.Clone(cfg.Privacy.Regions)
-	if r := strings.TrimSpace(cfg.SMS.Twilio.DefaultRegion); r != "" && !slices.Contains(regions, r) {
-		regions = append(regions, r)
-	}
-	return regions
-}
-
-// Redactor is the function exports and staff pages apply to bodies when
-// redacting: parser.Redact over RedactRegions.
-func Redactor(cfg Config) func(string) string {
-	regions := RedactRegions(cfg)
-	return func(s string) string { return parser.Redact(s, regions) }
 }

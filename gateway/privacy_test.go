@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -99,7 +100,7 @@ func TestSMSErasureOverHTTP(t *testing.T) {
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	defer srv.Close()
-	tc := DefaultConfig().SMS.Twilio
+	tc := config.Default().SMS.Twilio
 	tc.Campaign, tc.DefaultRegion = "river", "KE"
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
@@ -246,7 +247,7 @@ func TestForgetRefEmail(t *testing.T) {
 func TestEmailDeleteSubject(t *testing.T) {
 	f := newAckFixture(t, "none", nil)
 	ctx := context.Background()
-	kw := DefaultConfig()
+	kw := config.Default()
 	er := NewEmailEraser(kw, f.st, f.acker, nil)
 	er.Now = f.clock.now
 	in := &Ingester{Store: f.st, OnSaved: f.acker.OnSaved, Erasure: er}
@@ -325,7 +326,7 @@ func TestEmailDeleteSubject(t *testing.T) {
 }
 
 func TestEmailEraserIsRequest(t *testing.T) {
-	x := NewEmailEraser(DefaultConfig(), nil, nil, nil)
+	x := NewEmailEraser(config.Default(), nil, nil, nil)
 	mk := func(subject string, d parser.Disposition) *parser.Email {
 		return &parser.Email{From: "a@example.org", Subject: subject, Disposition: d}
 	}
@@ -353,7 +354,7 @@ func TestEmailEraserIsRequest(t *testing.T) {
 			t.Errorf("IsRequest(%+v) = %v, %q; want %v, %q", tt.e, got, lang, tt.want, tt.lang)
 		}
 	}
-	custom := DefaultConfig()
+	custom := config.Default()
 	custom.SMS.Twilio.Keywords.Delete = []string{"OLOA"}
 	x = NewEmailEraser(custom, nil, nil, nil)
 	if ok, _ := x.IsRequest(mk("oloa", parser.DispEmpty)); !ok {
@@ -365,7 +366,7 @@ func TestEmailEraserIsRequest(t *testing.T) {
 }
 
 func TestSMSErasedTextsFitOneSegment(t *testing.T) {
-	texts := newSMSTexts(DefaultConfig().SMS.Twilio)
+	texts := newSMSTexts(config.Default().SMS.Twilio)
 	for lang, s := range DefaultSMSErasedText() {
 		if !parser.FitsOneSegment(s) {
 			n, ucs2 := parser.Segments(s)
@@ -412,7 +413,7 @@ func TestRetentionLoop(t *testing.T) {
 	lctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
-		retentionLoop(st, RetentionOf(PrivacyConfig{RawRetention: "90d", ContactRetention: "90d"}), nil, 10*time.Millisecond)(lctx)
+		retentionLoop(st, RetentionOf(config.Privacy{RawRetention: "90d", ContactRetention: "90d"}), nil, 10*time.Millisecond)(lctx)
 		close(done)
 	}()
 	db, err := sql.Open("sqlite", path)
@@ -457,58 +458,6 @@ func TestRunRetentionNothingConfigured(t *testing.T) {
 	}
 }
 
-func TestKeyWarnings(t *testing.T) {
-	random := []byte("9f2c71d04be6a3588e1f7c2d40a9b6e35c7d18f02a4e6b9c")
-	tests := []struct {
-		key  []byte
-		want []string // substrings, one per warning
-	}{
-		{random, nil},
-		{nil, []string{"empty"}},
-		{[]byte("9f2c71d04be6a358"), []string{"16 bytes, shorter than 32"}},
-		{[]byte(strings.Repeat("x", 32)), []string{"only 1 distinct"}},
-		{[]byte("changeme-changeme-changeme-changeme"), []string{"changeme"}},
-		{[]byte("secret"), []string{"6 bytes", "only 5 distinct", "secret"}},
-	}
-	for _, tt := range tests {
-		got := KeyWarnings(tt.key)
-		if len(got) != len(tt.want) {
-			t.Errorf("KeyWarnings(%q) = %q, want %d warnings", tt.key, got, len(tt.want))
-			continue
-		}
-		for i, w := range tt.want {
-			if !strings.Contains(got[i], w) {
-				t.Errorf("KeyWarnings(%q)[%d] = %q, want it to mention %q", tt.key, i, got[i], w)
-			}
-		}
-	}
-}
-
-func TestPrivacyWarningsAndRedactor(t *testing.T) {
-	cfg := DefaultConfig()
-	if w := PrivacyWarnings(cfg); len(w) != 0 {
-		t.Errorf("defaults warn: %q", w)
-	}
-	cfg.Privacy.ContactRetention = "30d"
-	cfg.Privacy.Redact = true
-	if w := PrivacyWarnings(cfg); len(w) != 2 {
-		t.Errorf("PrivacyWarnings = %q, want the retention and the region warnings", w)
-	}
-	cfg.Privacy.RawRetention = "30d"
-	cfg.Privacy.Regions = []string{"TZ"}
-	cfg.SMS.Twilio.DefaultRegion = "KE"
-	if w := PrivacyWarnings(cfg); len(w) != 0 {
-		t.Errorf("consistent settings warn: %q", w)
-	}
-	if got := RedactRegions(cfg); strings.Join(got, ",") != "TZ,KE" {
-		t.Errorf("RedactRegions = %v, want TZ,KE", got)
-	}
-	red := Redactor(cfg)
-	if got := red("Piga 0754 123 456 au 0712 345 678, amina@example.org"); got != "Piga [phone] au [phone], [email]" {
-		t.Errorf("Redactor = %q", got)
-	}
-}
-
 // TestExportRedacted: redaction through the staff export's Redact option
 // over suggestions that came in through the real ingest path.
 func TestExportRedacted(t *testing.T) {
@@ -523,10 +472,10 @@ func TestExportRedacted(t *testing.T) {
 		"Please call me on +254 712 345 678 or 0722 111 222, or write to amina.w@example.co.ke. We paid KSh 1,500 in 2024 (ref K7F-3Q2).")}, "c"); err != nil {
 		t.Fatal(err)
 	}
-	cfg := DefaultConfig()
+	cfg := config.Default()
 	cfg.SMS.Twilio.DefaultRegion = "KE"
 	var buf bytes.Buffer
-	if _, err := st.Export(ctx, &buf, store.FormatJSONL, store.Filter{Redact: Redactor(cfg)}); err != nil {
+	if _, err := st.Export(ctx, &buf, store.FormatJSONL, store.Filter{Redact: cfg.Redactor()}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()

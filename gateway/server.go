@@ -8,13 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/intake-gateway/intake/parser"
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -30,10 +29,10 @@ const (
 // Gateway is the daemon: the mailbox pollers and the HTTP server (webhooks,
 // staff pages, health and metrics) around one store.
 type Gateway struct {
-	cfg      Config
+	cfg      config.Config
 	st       *store.Store
 	log      *slog.Logger
-	env      Getenv
+	env      config.Getenv
 	metrics  *Metrics
 	ingester *Ingester
 	pollers  []*Poller
@@ -43,7 +42,7 @@ type Gateway struct {
 }
 
 // New wires a gateway from a validated config and an open store.
-func New(cfg Config, st *store.Store, log *slog.Logger, env Getenv) (*Gateway, error) {
+func New(cfg config.Config, st *store.Store, log *slog.Logger, env config.Getenv) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, st: st, log: log, env: env, metrics: NewMetrics()}
 	g.ingester = &Ingester{Store: st, Log: log, Metrics: g.metrics}
 	for _, mc := range cfg.Mailbox {
@@ -210,7 +209,7 @@ func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
 }
 
 // mailboxSecret is where a mailbox's password or OAuth token comes from.
-func mailboxSecret(mc MailboxConfig, env Getenv) Secret {
+func mailboxSecret(mc config.Mailbox, env config.Getenv) Secret {
 	if mc.Auth == "xoauth2" {
 		return TokenCommand(mc.TokenCommand)
 	}
@@ -226,11 +225,7 @@ func (g *Gateway) staffHandler() (http.Handler, error) {
 	}
 	var redact func(string) string
 	if g.cfg.Privacy.Redact {
-		regions := g.cfg.Privacy.Regions
-		if r := g.cfg.SMS.Twilio.DefaultRegion; r != "" {
-			regions = append(slices.Clone(regions), r)
-		}
-		redact = func(s string) string { return parser.Redact(s, regions) }
+		redact = g.cfg.Redactor()
 	}
 	return NewStaffHandler(StaffOptions{
 		Store: g.st, Config: g.cfg.Staff, Tokens: tokens, ContactTokens: contactTokens, Log: g.log, Redact: redact,

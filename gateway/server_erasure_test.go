@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/intake-gateway/intake/gateway/config"
 )
 
 // TestServeErasureConfirmationNotLost: a participant's acknowledgement is
@@ -47,8 +49,8 @@ func TestServeErasureConfirmationNotLost(t *testing.T) {
 	}
 	imapSrv.append(t, "INBOX", mail("zawadi-1", "A lit footpath to the market", "A lit footpath to the market, please."))
 	mb := srvMailbox(imapSrv.addr) // polling: the memory server does not report at IDLE start mail that came just before
-	f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), srvQuietLog(), []MailboxConfig{mb}, nil, func(c *Config) {
-		c.Ack.Email = EmailAckConfig{Enabled: true, Address: smtpSrv.addr, TLS: "none", From: "Consultation <" + srvUser + ">", Interval: "24h"}
+	f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), srvQuietLog(), []config.Mailbox{mb}, nil, func(c *config.Config) {
+		c.Ack.Email = config.EmailAck{Enabled: true, Address: smtpSrv.addr, TLS: "none", From: "Consultation <" + srvUser + ">", Interval: "24h"}
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

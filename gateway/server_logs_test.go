@@ -18,6 +18,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -28,7 +29,7 @@ var (
 		"amina.okafor@participant.example", "kwame.mensah@villagemail.example", "lindiwe.dube@participant.example",
 		"jabari.otieno@participant.example", "zawadi.njeri@participant.example", "ndovu.kariuki@participant.example",
 	}
-	// The local parts and domains alone (MaskAddress keeps one letter of each).
+	// The local parts and domains alone (mask.Address keeps one letter of each).
 	logAddressParts = []string{
 		"amina.okafor", "kwame.mensah", "lindiwe.dube", "jabari.otieno", "zawadi.njeri", "ndovu.kariuki",
 		"participant.example", "villagemail",
@@ -203,9 +204,9 @@ func TestServeLogsHoldNoPersonalData(t *testing.T) {
 		"INTAKE_STAFF_CONTACT_TOKENS": staffContact,
 		"INTAKE_IMAP_BROKEN_PASSWORD": brokenPass,
 	}
-	f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), lg, []MailboxConfig{good, broken}, secrets, func(c *Config) {
+	f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), lg, []config.Mailbox{good, broken}, secrets, func(c *config.Config) {
 		srvWithSMS(c)
-		c.Ack.Email = EmailAckConfig{
+		c.Ack.Email = config.EmailAck{
 			Enabled: true, Address: smtpSrv.addr, TLS: "starttls", CAFile: smtpSrv.caFile,
 			Username: smtpSrv.user, PasswordEnv: "INTAKE_SMTP_PASSWORD",
 			From: "Consultation <consultation@example.org>", Interval: "24h",

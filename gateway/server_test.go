@@ -35,6 +35,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -218,7 +219,7 @@ type srvFixture struct {
 	path    string
 	st      *store.Store
 	g       *Gateway
-	cfg     Config
+	cfg     config.Config
 	ln      net.Listener
 	base    string // http://127.0.0.1:port, also the public URL Twilio signs
 	secrets map[string]string
@@ -235,8 +236,8 @@ func srvSecrets() map[string]string {
 }
 
 // srvMailbox is a [[mailbox]] on the test IMAP server.
-func srvMailbox(addr string) MailboxConfig {
-	return MailboxConfig{
+func srvMailbox(addr string) config.Mailbox {
+	return config.Mailbox{
 		Name: "consult", Campaign: srvCampaign, Address: addr, TLS: "none",
 		Username: srvUser, PasswordEnv: "INTAKE_IMAP_PASSWORD", Folder: "INBOX", ProcessedFolder: "Processed",
 		PollInterval: "1s",
@@ -244,7 +245,7 @@ func srvMailbox(addr string) MailboxConfig {
 }
 
 // srvWithSMS turns the Twilio webhook on.
-func srvWithSMS(c *Config) {
+func srvWithSMS(c *config.Config) {
 	c.SMS.Twilio.Campaign = srvCampaign
 	c.SMS.Twilio.DefaultRegion = "KE"
 }
@@ -259,7 +260,7 @@ func srvQuietLog() *slog.Logger {
 
 // newSrvFixture builds a gateway the way `intake serve` does: a validated
 // config, an open store, New. secrets may add to srvSecrets.
-func newSrvFixture(t testing.TB, path string, lg *slog.Logger, mailboxes []MailboxConfig, secrets map[string]string, mut func(*Config)) *srvFixture {
+func newSrvFixture(t testing.TB, path string, lg *slog.Logger, mailboxes []config.Mailbox, secrets map[string]string, mut func(*config.Config)) *srvFixture {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -270,7 +271,7 @@ func newSrvFixture(t testing.TB, path string, lg *slog.Logger, mailboxes []Mailb
 		f.secrets[k] = v
 	}
 	env := func(k string) (string, bool) { v, ok := f.secrets[k]; return v, ok }
-	cfg := DefaultConfig()
+	cfg := config.Default()
 	cfg.Store.Path = path
 	cfg.HTTP.Listen = ln.Addr().String()
 	cfg.HTTP.PublicURL = f.base
@@ -463,7 +464,7 @@ func TestServeShutdownUnderLoadLosesNothing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "intake.db")
 	mb := srvMailbox(imapSrv.addr)
 	mb.PollInterval = "200ms" // valid config; NewPoller raises it to its 1s floor
-	f := newSrvFixture(t, path, srvQuietLog(), []MailboxConfig{mb}, nil, srvWithSMS)
+	f := newSrvFixture(t, path, srvQuietLog(), []config.Mailbox{mb}, nil, srvWithSMS)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -663,7 +664,7 @@ func TestServeShutdownUnderLoadLosesNothing(t *testing.T) {
 	// Second run, as after a restart: a new store handle and gateway on the
 	// same file, to completion.
 	f.st.Close()
-	f2 := newSrvFixture(t, path, srvQuietLog(), []MailboxConfig{mb}, nil, srvWithSMS)
+	f2 := newSrvFixture(t, path, srvQuietLog(), []config.Mailbox{mb}, nil, srvWithSMS)
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
 	done2 := f2.run(ctx2)
@@ -736,8 +737,8 @@ func TestServeReadinessFollowsIMAP(t *testing.T) {
 			imapSrv := newSrvIMAP(t)
 			mb := srvMailbox(imapSrv.addr)
 			mb.Idle = idle
-			interval := MustDuration(mb.PollInterval, 0)
-			f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), srvQuietLog(), []MailboxConfig{mb}, nil, nil)
+			interval := config.MustDuration(mb.PollInterval, 0)
+			f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), srvQuietLog(), []config.Mailbox{mb}, nil, nil)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			done := f.run(ctx)
@@ -867,7 +868,7 @@ func srvValues(fams map[string]*dto.MetricFamily, names ...string) map[srvSeries
 func TestServeMetricsMoveWithItems(t *testing.T) {
 	imapSrv := newSrvIMAP(t)
 	mb := srvMailbox(imapSrv.addr)
-	f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), srvQuietLog(), []MailboxConfig{mb}, nil, srvWithSMS)
+	f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), srvQuietLog(), []config.Mailbox{mb}, nil, srvWithSMS)
 	testStart := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -19,6 +19,8 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 
+	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/mask"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -30,7 +32,7 @@ const maxSMSBody = 64 << 10
 // SMSOptions configures the Twilio webhook handler.
 type SMSOptions struct {
 	Store     *store.Store
-	Config    TwilioConfig
+	Config    config.Twilio
 	PublicURL string // http.public_url: scheme, host and optional base path Twilio calls
 	AuthToken string // Twilio auth token: the signing key
 	Metrics   *Metrics
@@ -83,7 +85,7 @@ func NewSMSHandler(opt SMSOptions) (http.Handler, error) {
 	if err != nil {
 		return nil, errorf("sms handler: ack_interval: %w", err)
 	}
-	if errs := checkTwilioTexts(c); len(errs) > 0 {
+	if errs := c.CheckTexts(); len(errs) > 0 {
 		return nil, errorf("sms handler: %w", errors.Join(errs...))
 	}
 	h := &SMSHandler{
@@ -113,7 +115,7 @@ func smsDuration(s string, def time.Duration) (time.Duration, error) {
 	if strings.TrimSpace(s) == "" {
 		return def, nil
 	}
-	return ParseDuration(s)
+	return config.ParseDuration(s)
 }
 
 // ServeHTTP handles one webhook, in a fixed order: size limit, signature,
@@ -236,7 +238,7 @@ func (h *SMSHandler) account(ctx context.Context, msg *parser.SMS, res store.SMS
 		m.IngestLatency.WithLabelValues("sms").Observe(time.Since(start).Seconds())
 	})
 	log.Info("sms stored", "ref", res.Ref, "merged", res.Merged, "intent", res.Intent.String(),
-		"media", len(msg.Media), "acked", res.Acked, "from", MaskPhone(msg.From))
+		"media", len(msg.Media), "acked", res.Acked, "from", mask.Phone(msg.From))
 	if res.Intent == parser.IntentDelete && h.erase != nil {
 		if err := h.erase(context.WithoutCancel(ctx), res.SenderID); err != nil {
 			log.Error("erasure requested by sms failed; the request stays on the ledger", "error", err)

@@ -2,10 +2,9 @@ package gateway
 
 import (
 	"encoding/xml"
-	"fmt"
-	"sort"
 	"strings"
 
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/parser"
 )
 
@@ -24,10 +23,6 @@ func twimlMessage(text string) string {
 	b.WriteString(twimlSuffix)
 	return b.String()
 }
-
-// smsSampleRef stands in for a reference when checking template length. The
-// reference alphabet is GSM-7, and every reference has this length.
-const smsSampleRef = "K7F-3Q2"
 
 // smsLastResortAck fits one GSM-7 segment with any reference.
 const smsLastResortAck = "Received: {ref}"
@@ -67,7 +62,7 @@ type smsTexts struct {
 	helpConfigured, helpDefault map[string]string
 }
 
-func newSMSTexts(c TwilioConfig) smsTexts {
+func newSMSTexts(c config.Twilio) smsTexts {
 	return smsTexts{
 		ackConfigured: c.AckTemplates, ackDefault: DefaultSMSAckTemplates(),
 		helpConfigured: c.HelpText, helpDefault: DefaultSMSHelpText(),
@@ -122,45 +117,4 @@ func (t smsTexts) help(lang string) string {
 		return v
 	}
 	return t.helpDefault["en"]
-}
-
-// smsMaxHelpSegments bounds the help text: Twilio refuses bodies over 1,600
-// characters, and a help text is read on a small screen.
-const smsMaxHelpSegments = 4
-
-// checkTwilioTexts reports every acknowledgement template that lacks
-// {ref} or does not fit one SMS segment once a reference is filled in,
-// and every help text longer than smsMaxHelpSegments segments.
-func checkTwilioTexts(c TwilioConfig) []error {
-	var errs []error
-	for _, lang := range smsSortedKeys(c.AckTemplates) {
-		tpl := c.AckTemplates[lang]
-		if !strings.Contains(tpl, "{ref}") {
-			errs = append(errs, fmt.Errorf("sms.twilio.ack_templates.%s: must contain {ref}", lang))
-			continue
-		}
-		s := strings.ReplaceAll(tpl, "{ref}", smsSampleRef)
-		if n, ucs2 := parser.Segments(s); n > 1 {
-			limit := "160 GSM-7 characters"
-			if ucs2 {
-				limit = "70 UCS-2 characters (it has characters outside GSM-7)"
-			}
-			errs = append(errs, fmt.Errorf("sms.twilio.ack_templates.%s: does not fit one SMS of %s once {ref} is filled in", lang, limit))
-		}
-	}
-	for _, lang := range smsSortedKeys(c.HelpText) {
-		if n, _ := parser.Segments(c.HelpText[lang]); n > smsMaxHelpSegments {
-			errs = append(errs, fmt.Errorf("sms.twilio.help_text.%s: %d SMS segments, at most %d", lang, n, smsMaxHelpSegments))
-		}
-	}
-	return errs
-}
-
-func smsSortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -76,7 +77,7 @@ type smsEnv struct {
 	erased []string
 }
 
-func newSMSEnv(t *testing.T, publicURL string, cfg func(*TwilioConfig)) *smsEnv {
+func newSMSEnv(t *testing.T, publicURL string, cfg func(*config.Twilio)) *smsEnv {
 	t.Helper()
 	e := &smsEnv{t: t, path: filepath.Join(t.TempDir(), "intake.db"), clock: &smsTestClock{}, metrics: NewMetrics(),
 		publicURL: publicURL, logs: &syncBuffer{}}
@@ -92,7 +93,7 @@ func newSMSEnv(t *testing.T, publicURL string, cfg func(*TwilioConfig)) *smsEnv 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.db.Close() })
-	tc := DefaultConfig().SMS.Twilio
+	tc := config.Default().SMS.Twilio
 	tc.Campaign, tc.DefaultRegion = "river", "KE"
 	if cfg != nil {
 		cfg(&tc)
@@ -428,7 +429,7 @@ func TestSMSStoreReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	h, err := NewSMSHandler(SMSOptions{Store: ro, Config: DefaultConfig().SMS.Twilio, PublicURL: e.publicURL, AuthToken: smsTestToken})
+	h, err := NewSMSHandler(SMSOptions{Store: ro, Config: config.Default().SMS.Twilio, PublicURL: e.publicURL, AuthToken: smsTestToken})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -516,7 +517,7 @@ func TestSMSAckOncePerInterval(t *testing.T) {
 	if got := metricValue(e.metrics.AcksSent.WithLabelValues("sms")); got != 2 {
 		t.Errorf("acks sent = %v, want 2", got)
 	}
-	off := newSMSEnv(t, "https://sms.example.org", func(c *TwilioConfig) { c.AckInterval = "0" })
+	off := newSMSEnv(t, "https://sms.example.org", func(c *config.Twilio) { c.AckInterval = "0" })
 	if got := twimlText(t, off.text("SMA4", from, "acks off")); got != "" {
 		t.Errorf("ack_interval 0 still acknowledged: %q", got)
 	}
@@ -635,7 +636,7 @@ func TestSMSKeywordsEveryLanguage(t *testing.T) {
 // TestSMSAckLanguageAndSegments: every default acknowledgement fits one
 // SMS with a real reference; the reply is in the participant's language.
 func TestSMSAckLanguageAndSegments(t *testing.T) {
-	texts := newSMSTexts(DefaultConfig().SMS.Twilio)
+	texts := newSMSTexts(config.Default().SMS.Twilio)
 	for lang, tpl := range DefaultSMSAckTemplates() {
 		got := texts.ack(lang, "K7F-3Q2")
 		if want := strings.ReplaceAll(tpl, "{ref}", "K7F-3Q2"); got != want {
@@ -696,7 +697,7 @@ func TestSMSAckLanguageAndSegments(t *testing.T) {
 // (impossible after validation, but the guarantee does not depend on it)
 // falls back; replies are XML-escaped.
 func TestSMSTemplatesConfig(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := config.Default()
 	tr := true
 	cfg.SMS.Twilio.Enabled = &tr
 	cfg.HTTP.PublicURL = "https://sms.example.org"
@@ -739,7 +740,7 @@ func TestSMSTemplatesConfig(t *testing.T) {
 		t.Errorf("fitting es template not used: %q", got)
 	}
 
-	e := newSMSEnv(t, "https://sms.example.org", func(c *TwilioConfig) {
+	e := newSMSEnv(t, "https://sms.example.org", func(c *config.Twilio) {
 		c.AckTemplates = map[string]string{"en": `Thanks <b>&</b> "you" {ref}`}
 		c.HelpText = map[string]string{"en": "Help & <info>"}
 	})
@@ -784,7 +785,7 @@ func TestNewSMSHandlerOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	ok := SMSOptions{Store: st, Config: DefaultConfig().SMS.Twilio, PublicURL: "https://x.org", AuthToken: "t"}
+	ok := SMSOptions{Store: st, Config: config.Default().SMS.Twilio, PublicURL: "https://x.org", AuthToken: "t"}
 	tests := []struct {
 		label string
 		mod   func(*SMSOptions)

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -236,7 +237,7 @@ func BenchmarkSMSLoad(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h, err := NewSMSHandler(SMSOptions{Store: st, Config: DefaultConfig().SMS.Twilio, PublicURL: "https://sms.example.org", AuthToken: smsTestToken})
+		h, err := NewSMSHandler(SMSOptions{Store: st, Config: config.Default().SMS.Twilio, PublicURL: "https://sms.example.org", AuthToken: smsTestToken})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -293,7 +294,7 @@ func TestHelperSMSServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewSMSHandler(SMSOptions{Store: st, Config: DefaultConfig().SMS.Twilio, PublicURL: "https://sms.example.org", AuthToken: smsTestToken})
+	h, err := NewSMSHandler(SMSOptions{Store: st, Config: config.Default().SMS.Twilio, PublicURL: "https://sms.example.org", AuthToken: smsTestToken})
 	if err != nil {
 		t.Fatal(err)
 	}

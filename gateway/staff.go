@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -24,10 +25,10 @@ var staffFS embed.FS
 // StaffOptions configures the staff pages.
 type StaffOptions struct {
 	Store  *store.Store
-	Config StaffConfig
+	Config config.Staff
 	// Tokens may read suggestions and export them without contacts;
 	// ContactTokens may also see addresses, phone numbers, signatures and
-	// raw messages. StaffConfig.LoadTokens reads both from the environment.
+	// raw messages. config.Staff.LoadTokens reads both from the environment.
 	Tokens        []string
 	ContactTokens []string
 	Log           *slog.Logger

@@ -17,26 +17,6 @@ import (
 // sessionTTL is how long a staff login lasts.
 const sessionTTL = 12 * time.Hour
 
-// LoadTokens reads the staff tokens from the environment variables the
-// config names: comma-separated lists, blanks dropped. A contact token
-// grants everything a plain token does.
-func (c StaffConfig) LoadTokens(env Getenv) (tokens, contactTokens []string) {
-	split := func(name string) []string {
-		if name == "" {
-			return nil
-		}
-		v, _ := env(name)
-		var out []string
-		for _, t := range strings.Split(v, ",") {
-			if t = strings.TrimSpace(t); t != "" {
-				out = append(out, t)
-			}
-		}
-		return out
-	}
-	return split(c.TokensEnv), split(c.ContactTokensEnv)
-}
-
 // staffToken is a configured token, kept only as its digest so that
 // comparing takes the same time whatever its length.
 type staffToken struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -73,7 +74,7 @@ func TestStaffBrowser(t *testing.T) {
 	refs := staffSeed(t, st)
 	secure := false // plain http on loopback
 	h := NewStaffHandler(StaffOptions{
-		Store: st, Config: StaffConfig{SecureCookie: &secure},
+		Store: st, Config: config.Staff{SecureCookie: &secure},
 		Tokens: []string{staffReadToken}, ContactTokens: []string{staffContactToken},
 	})
 	srv := staffServerFor(t, h)

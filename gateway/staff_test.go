@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -99,7 +100,7 @@ func staffServer(t testing.TB, st *store.Store, secure bool, logs io.Writer) *ht
 		logs = io.Discard
 	}
 	h := NewStaffHandler(StaffOptions{
-		Store: st, Config: StaffConfig{SecureCookie: &secure},
+		Store: st, Config: config.Staff{SecureCookie: &secure},
 		Tokens: []string{staffReadToken}, ContactTokens: []string{staffContactToken},
 		Log:    slog.New(slog.NewTextHandler(logs, nil)),
 		Redact: func(s string) string { return strings.ReplaceAll(s, "0612345678", "[phone]") },
@@ -507,19 +508,6 @@ func TestSafeNext(t *testing.T) {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-func TestLoadTokens(t *testing.T) {
-	env := map[string]string{"R": " a-token , ,b-token,", "C": "c-token"}
-	c := StaffConfig{TokensEnv: "R", ContactTokensEnv: "C"}
-	r, ct := c.LoadTokens(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if strings.Join(r, "|") != "a-token|b-token" || strings.Join(ct, "|") != "c-token" {
-		t.Errorf("LoadTokens = %q, %q", r, ct)
-	}
-	r, ct = StaffConfig{TokensEnv: "MISSING"}.LoadTokens(func(string) (string, bool) { return "", false })
-	if r != nil || ct != nil {
-		t.Errorf("LoadTokens(missing) = %q, %q", r, ct)
 	}
 }
 

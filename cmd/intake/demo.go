@@ -25,6 +25,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
 	"github.com/intake-gateway/intake/gateway"
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -109,12 +110,12 @@ func runDemo(ctx context.Context, c *cmdContext, once bool, listen string) error
 		"INTAKE_STAFF_TOKENS":  "demo-" + randomHex(8),
 	}
 	env := func(k string) (string, bool) { v, ok := secrets[k]; return v, ok }
-	cfg := gateway.DefaultConfig()
+	cfg := config.Default()
 	cfg.Store.Path = dbPath
 	cfg.Log.Level = "warn"
 	cfg.HTTP.Listen = ln.Addr().String()
 	cfg.HTTP.PublicURL = base
-	cfg.Mailbox = []gateway.MailboxConfig{{
+	cfg.Mailbox = []config.Mailbox{{
 		Name: "demo", Campaign: demoCampaign, Address: imapLn.Addr().String(), TLS: "none",
 		Username: demoUser, PasswordEnv: "INTAKE_IMAP_PASSWORD", Folder: "INBOX", ProcessedFolder: "Processed",
 		PollInterval: "1s", Idle: true,

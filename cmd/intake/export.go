@@ -91,8 +91,7 @@ func exportCommand() *command {
 			}
 			f.WithContacts = withContacts
 			if (redact || cfg.Privacy.Redact) && !noRedact {
-				regions := redactRegions(cfg.Privacy.Regions, cfg.SMS.Twilio.DefaultRegion)
-				f.Redact = func(s string) string { return parser.Redact(s, regions) }
+				f.Redact = cfg.Redactor()
 			}
 			st, err := c.openStore(ctx, false)
 			if err != nil {
@@ -120,14 +119,6 @@ func exportCommand() *command {
 			return nil
 		},
 	}
-}
-
-func redactRegions(regions []string, def string) []string {
-	out := slices.Clone(regions)
-	if def != "" && !slices.Contains(out, def) {
-		out = append(out, def)
-	}
-	return out
 }
 
 func statsCommand() *command {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/idna"
 
 	"github.com/intake-gateway/intake/gateway"
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -170,7 +171,7 @@ func purgeCommand() *command {
 				if v == "" {
 					continue
 				}
-				if *d.dst, err = gateway.ParseDuration(v); err != nil {
+				if *d.dst, err = config.ParseDuration(v); err != nil {
 					if from == "config" {
 						return fmt.Errorf("privacy retention: %w", err)
 					}

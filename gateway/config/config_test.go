@@ -1,4 +1,4 @@
-package gateway
+package config
 
 import (
 	"os"
@@ -19,13 +19,13 @@ var fullEnv = envOf(map[string]string{
 })
 
 func TestExampleConfigIsValid(t *testing.T) {
-	b, err := os.ReadFile("../config.example.toml")
+	b, err := os.ReadFile("../../config.example.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := ParseConfig(b)
+	cfg, err := Parse(b)
 	if err != nil {
-		t.Fatalf("ParseConfig(config.example.toml): %v", err)
+		t.Fatalf("Parse(config.example.toml): %v", err)
 	}
 	if err := cfg.Validate(fullEnv); err != nil {
 		t.Fatalf("Validate(config.example.toml): %v", err)
@@ -71,14 +71,14 @@ campaign = "c"
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := ParseConfig([]byte(tt.toml))
+			cfg, err := Parse([]byte(tt.toml))
 			if tt.decode {
 				if err == nil {
-					t.Fatalf("ParseConfig: no error, want one naming %q", tt.want)
+					t.Fatalf("Parse: no error, want one naming %q", tt.want)
 				}
 			} else {
 				if err != nil {
-					t.Fatalf("ParseConfig: %v", err)
+					t.Fatalf("Parse: %v", err)
 				}
 				err = cfg.Validate(tt.env)
 				if err == nil {
@@ -95,7 +95,7 @@ campaign = "c"
 }
 
 func TestConfigLoopbackNoneAllowed(t *testing.T) {
-	cfg, err := ParseConfig([]byte(`
+	cfg, err := Parse([]byte(`
 [[mailbox]]
 name = "local"
 address = "127.0.0.1:1143"
@@ -141,11 +141,15 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
-func TestMasking(t *testing.T) {
-	if got := MaskAddress("jane.doe@example.org"); got != "j***@e***.org" {
-		t.Errorf("MaskAddress = %q", got)
+func TestLoadTokens(t *testing.T) {
+	env := map[string]string{"R": " a-token , ,b-token,", "C": "c-token"}
+	c := Staff{TokensEnv: "R", ContactTokensEnv: "C"}
+	r, ct := c.LoadTokens(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if strings.Join(r, "|") != "a-token|b-token" || strings.Join(ct, "|") != "c-token" {
+		t.Errorf("LoadTokens = %q, %q", r, ct)
 	}
-	if got := MaskPhone("+254712345678"); got != "+254*******78" {
-		t.Errorf("MaskPhone = %q", got)
+	r, ct = Staff{TokensEnv: "MISSING"}.LoadTokens(func(string) (string, bool) { return "", false })
+	if r != nil || ct != nil {
+		t.Errorf("LoadTokens(missing) = %q, %q", r, ct)
 	}
 }

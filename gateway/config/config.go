@@ -1,4 +1,8 @@
-package gateway
+// Package config reads intake's TOML configuration: strict decoding, the
+// defaults of an empty file, and a validation that reports every problem
+// at once before anything starts. It knows the settings, not the parts
+// they configure.
+package config
 
 import (
 	"bytes"
@@ -18,31 +22,35 @@ import (
 // kept as the strings the operator wrote so that Validate can report every
 // bad one at once; use the parsed accessors after validation.
 type Config struct {
-	Store   StoreConfig     `toml:"store"`
-	Log     LogConfig       `toml:"log"`
-	HTTP    HTTPConfig      `toml:"http"`
-	Mailbox []MailboxConfig `toml:"mailbox"`
-	SMS     SMSConfig       `toml:"sms"`
-	Staff   StaffConfig     `toml:"staff"`
-	Ack     AckConfig       `toml:"ack"`
-	Privacy PrivacyConfig   `toml:"privacy"`
+	Store   Store     `toml:"store"`
+	Log     Log       `toml:"log"`
+	HTTP    HTTP      `toml:"http"`
+	Mailbox []Mailbox `toml:"mailbox"`
+	SMS     SMS       `toml:"sms"`
+	Staff   Staff     `toml:"staff"`
+	Ack     Ack       `toml:"ack"`
+	Privacy Privacy   `toml:"privacy"`
 }
 
-type StoreConfig struct {
+// Store is [store]: where the SQLite database lives.
+type Store struct {
 	Path string `toml:"path"`
 }
 
-type LogConfig struct {
+// Log is [log]: the process's logger.
+type Log struct {
 	Level  string `toml:"level"`  // debug | info | warn | error
 	Format string `toml:"format"` // text | json
 }
 
-type HTTPConfig struct {
+// HTTP is [http]: the listener, and the URL the outside world calls it by.
+type HTTP struct {
 	Listen    string `toml:"listen"`
 	PublicURL string `toml:"public_url"`
 }
 
-type MailboxConfig struct {
+// Mailbox is one [[mailbox]]: an IMAP folder read into a campaign.
+type Mailbox struct {
 	Name            string `toml:"name"`
 	Campaign        string `toml:"campaign"`
 	Address         string `toml:"address"`
@@ -60,11 +68,13 @@ type MailboxConfig struct {
 	BatchSize       int    `toml:"batch_size"`
 }
 
-type SMSConfig struct {
-	Twilio TwilioConfig `toml:"twilio"`
+// SMS is [sms]: one section per SMS provider.
+type SMS struct {
+	Twilio Twilio `toml:"twilio"`
 }
 
-type TwilioConfig struct {
+// Twilio is [sms.twilio]: Twilio's webhook, its replies and keywords.
+type Twilio struct {
 	Enabled       *bool             `toml:"enabled"`
 	AuthTokenEnv  string            `toml:"auth_token_env"`
 	Path          string            `toml:"path"`
@@ -74,29 +84,32 @@ type TwilioConfig struct {
 	AckInterval   string            `toml:"ack_interval"` // "24h"; "0" turns acknowledgements off
 	AckTemplates  map[string]string `toml:"ack_templates"`
 	HelpText      map[string]string `toml:"help_text"`
-	Keywords      KeywordConfig     `toml:"keywords"`
+	Keywords      Keywords          `toml:"keywords"`
 }
 
-// KeywordConfig lists the whole-message keywords per intent. An empty list
+// Keywords lists the whole-message keywords per intent. An empty list
 // keeps the built-in defaults.
-type KeywordConfig struct {
+type Keywords struct {
 	OptOut []string `toml:"opt_out"`
 	OptIn  []string `toml:"opt_in"`
 	Help   []string `toml:"help"`
 	Delete []string `toml:"delete"`
 }
 
-type StaffConfig struct {
+// Staff is [staff]: who may read the staff pages.
+type Staff struct {
 	TokensEnv        string `toml:"tokens_env"`         // comma-separated tokens that may read suggestions
 	ContactTokensEnv string `toml:"contact_tokens_env"` // tokens that may also see contacts and signatures
 	SecureCookie     *bool  `toml:"secure_cookie"`
 }
 
-type AckConfig struct {
-	Email EmailAckConfig `toml:"email"`
+// Ack is [ack]: acknowledgements sent apart from the channel's own reply.
+type Ack struct {
+	Email EmailAck `toml:"email"`
 }
 
-type EmailAckConfig struct {
+// EmailAck is [ack.email]: acknowledgements by SMTP submission.
+type EmailAck struct {
 	Enabled     bool              `toml:"enabled"`
 	Address     string            `toml:"address"` // SMTP submission host:port
 	TLS         string            `toml:"tls"`     // implicit | starttls | none
@@ -109,7 +122,8 @@ type EmailAckConfig struct {
 	Templates   map[string]string `toml:"templates"`
 }
 
-type PrivacyConfig struct {
+// Privacy is [privacy]: pseudonyms, retention and redaction.
+type Privacy struct {
 	SenderKeyEnv     string   `toml:"sender_key_env"`
 	RawRetention     string   `toml:"raw_retention"`     // "90d"; empty keeps raw payloads
 	ContactRetention string   `toml:"contact_retention"` // empty keeps contacts
@@ -117,22 +131,22 @@ type PrivacyConfig struct {
 	Regions          []string `toml:"regions"`           // phone regions searched when redacting
 }
 
-// DefaultConfig is what an empty file means.
-func DefaultConfig() Config {
+// Default is what an empty file means.
+func Default() Config {
 	return Config{
-		Store: StoreConfig{Path: "intake.db"},
-		Log:   LogConfig{Level: "info", Format: "text"},
-		HTTP:  HTTPConfig{Listen: "127.0.0.1:8080"},
-		SMS: SMSConfig{Twilio: TwilioConfig{
+		Store: Store{Path: "intake.db"},
+		Log:   Log{Level: "info", Format: "text"},
+		HTTP:  HTTP{Listen: "127.0.0.1:8080"},
+		SMS: SMS{Twilio: Twilio{
 			AuthTokenEnv: "TWILIO_AUTH_TOKEN", Path: "/sms/twilio", MergeWindow: "3m", AckInterval: "24h",
 		}},
-		Staff:   StaffConfig{TokensEnv: "INTAKE_STAFF_TOKENS", ContactTokensEnv: "INTAKE_STAFF_CONTACT_TOKENS"},
-		Privacy: PrivacyConfig{SenderKeyEnv: "INTAKE_SENDER_KEY"},
+		Staff:   Staff{TokensEnv: "INTAKE_STAFF_TOKENS", ContactTokensEnv: "INTAKE_STAFF_CONTACT_TOKENS"},
+		Privacy: Privacy{SenderKeyEnv: "INTAKE_SENDER_KEY"},
 	}
 }
 
-// mailboxDefaults fills what a [[mailbox]] entry left out.
-func (m *MailboxConfig) applyDefaults() {
+// ApplyDefaults fills what a [[mailbox]] entry left out.
+func (m *Mailbox) ApplyDefaults() {
 	if m.TLS == "" {
 		m.TLS = "implicit"
 	}
@@ -153,17 +167,17 @@ func (m *MailboxConfig) applyDefaults() {
 	}
 }
 
-// ApplyDefaults fills what each [[mailbox]] entry left out; ParseConfig
+// ApplyDefaults fills what each [[mailbox]] entry left out; Parse
 // calls it, and code that builds a Config by hand should too.
 func (c *Config) ApplyDefaults() {
 	for i := range c.Mailbox {
-		c.Mailbox[i].applyDefaults()
+		c.Mailbox[i].ApplyDefaults()
 	}
 }
 
-// ParseConfig decodes TOML strictly: an unknown key is an error that names it.
-func ParseConfig(data []byte) (Config, error) {
-	cfg := DefaultConfig()
+// Parse decodes TOML strictly: an unknown key is an error that names it.
+func Parse(data []byte) (Config, error) {
+	cfg := Default()
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
@@ -186,17 +200,37 @@ func ParseConfig(data []byte) (Config, error) {
 	return cfg, nil
 }
 
-// LoadConfig reads and decodes a config file.
-func LoadConfig(path string) (Config, error) {
+// Load reads and decodes a config file.
+func Load(path string) (Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
-	cfg, err := ParseConfig(b)
+	cfg, err := Parse(b)
 	if err != nil {
 		return cfg, fmt.Errorf("%s: %w", path, err)
 	}
 	return cfg, nil
+}
+
+// LoadTokens reads the staff tokens from the environment variables the
+// config names: comma-separated lists, blanks dropped. A contact token
+// grants everything a plain token does.
+func (c Staff) LoadTokens(env Getenv) (tokens, contactTokens []string) {
+	split := func(name string) []string {
+		if name == "" {
+			return nil
+		}
+		v, _ := env(name)
+		var out []string
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				out = append(out, t)
+			}
+		}
+		return out
+	}
+	return split(c.TokensEnv), split(c.ContactTokensEnv)
 }
 
 // Getenv looks up environment variables; tests pass a map's lookup.
@@ -263,7 +297,7 @@ func (c *Config) Validate(env Getenv) error {
 		switch m.TLS {
 		case "implicit", "starttls":
 		case "none":
-			if err == nil && !isLoopback(host) {
+			if err == nil && !IsLoopback(host) {
 				bad("%s.tls: \"none\" is only allowed for a loopback address, not %q", k, host)
 			}
 		default:
@@ -304,7 +338,7 @@ func (c *Config) Validate(env Getenv) error {
 		}
 		dur("sms.twilio.merge_window", t.MergeWindow)
 		dur("sms.twilio.ack_interval", t.AckInterval)
-		errs = append(errs, checkTwilioTexts(t)...) // gateway/sms_reply.go: templates fit one SMS
+		errs = append(errs, t.CheckTexts()...)
 	}
 	if c.Ack.Email.Enabled {
 		a := c.Ack.Email
@@ -314,7 +348,7 @@ func (c *Config) Validate(env Getenv) error {
 		switch a.TLS {
 		case "implicit", "starttls":
 		case "none":
-			if h, _, err := net.SplitHostPort(a.Address); err == nil && !isLoopback(h) {
+			if h, _, err := net.SplitHostPort(a.Address); err == nil && !IsLoopback(h) {
 				bad("ack.email.tls: \"none\" is only allowed for a loopback address, not %q", h)
 			}
 		default:
@@ -343,7 +377,9 @@ func (c *Config) TwilioEnabled() bool {
 	return c.SMS.Twilio.Campaign != ""
 }
 
-func isLoopback(host string) bool {
+// IsLoopback reports whether host names this machine, where a connection
+// without TLS stays on the machine.
+func IsLoopback(host string) bool {
 	if host == "localhost" {
 		return true
 	}
