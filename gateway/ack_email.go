@@ -18,7 +18,9 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/loop"
 	"github.com/intake-gateway/intake/gateway/internal/mask"
+	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -49,7 +51,7 @@ type EmailAcker struct {
 	own      map[string]bool // normalised addresses never acknowledged
 	st       *store.Store
 	log      *slog.Logger
-	metrics  *Metrics // may be nil
+	metrics  *metrics.Metrics // may be nil
 	password string
 	tls      *tls.Config
 	texts    ackTexts
@@ -72,7 +74,7 @@ type EmailAcker struct {
 // section. ownAddresses are the gateway's own addresses (the mailboxes'
 // usernames): mail from them is never acknowledged, nor is mail from From
 // or the SMTP username.
-func NewEmailAcker(cfg config.EmailAck, ownAddresses []string, st *store.Store, env config.Getenv, log *slog.Logger, m *Metrics) (*EmailAcker, error) {
+func NewEmailAcker(cfg config.EmailAck, ownAddresses []string, st *store.Store, env config.Getenv, log *slog.Logger, m *metrics.Metrics) (*EmailAcker, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -198,7 +200,7 @@ func (a *EmailAcker) addressSkipReason(from string) string {
 func (a *EmailAcker) OnSaved(ctx context.Context, e *parser.Email, s store.Saved, campaign string) {
 	defer func() {
 		if r := recover(); r != nil {
-			a.count(func(m *Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
+			a.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
 			a.log.Error("email acknowledgement: panic while queueing", "suggestion_id", s.SuggestionID, "panic", fmt.Sprint(r))
 		}
 	}()
@@ -211,7 +213,7 @@ func (a *EmailAcker) OnSaved(ctx context.Context, e *parser.Email, s store.Saved
 	}
 	msg, err := buildAck(a.from, a.texts, e, s.Ref, a.now())
 	if err != nil {
-		a.count(func(m *Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
+		a.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
 		a.log.Error("email acknowledgement: build message", "suggestion_id", s.SuggestionID, "err", mask.Addresses(err.Error()))
 		return
 	}
@@ -219,7 +221,7 @@ func (a *EmailAcker) OnSaved(ctx context.Context, e *parser.Email, s store.Saved
 		Channel: "email", SuggestionID: s.SuggestionID, SenderID: s.SenderID, Recipient: e.From, Message: msg,
 	}, a.interval)
 	if err != nil {
-		a.count(func(m *Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
+		a.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
 		a.log.Error("email acknowledgement: queue", "suggestion_id", s.SuggestionID, "err", mask.Addresses(err.Error()))
 		return
 	}
@@ -227,7 +229,7 @@ func (a *EmailAcker) OnSaved(ctx context.Context, e *parser.Email, s store.Saved
 		a.log.Debug("email acknowledgement not queued", "suggestion_id", s.SuggestionID, "reason", string(out))
 		return
 	}
-	signal(a.kick) // a kick already pending is enough
+	loop.Wake(a.kick) // a kick already pending is enough
 }
 
 // Run delivers queued acknowledgements until ctx ends: at once when OnSaved
@@ -235,7 +237,7 @@ func (a *EmailAcker) OnSaved(ctx context.Context, e *parser.Email, s store.Saved
 // be reached it stops answering kicks and backs off, so a burst of mail
 // does not become a burst of connection attempts.
 func (a *EmailAcker) Run(ctx context.Context) {
-	b := Backoff{Min: a.retryMin, Max: a.retryMax, Jitter: a.jitter}
+	b := loop.Backoff{Min: a.retryMin, Max: a.retryMax, Jitter: a.jitter}
 	for {
 		connErr, err := a.flush(ctx)
 		if ctx.Err() != nil {
@@ -245,7 +247,7 @@ func (a *EmailAcker) Run(ctx context.Context) {
 			a.log.Warn("email acknowledgements not all sent", "err", err)
 		}
 		if connErr != nil {
-			if sleep(ctx, b.Next()) != nil {
+			if loop.Sleep(ctx, b.Next()) != nil {
 				return
 			}
 			continue
@@ -442,18 +444,18 @@ func (a *EmailAcker) settle(ctx context.Context, it store.OutboxItem, sendErr er
 	switch attempts := it.Attempts + 1; {
 	case sendErr == nil:
 		err = a.st.MarkSent(mctx, it.ID)
-		a.count(func(m *Metrics) { m.AcksSent.WithLabelValues("email").Inc() })
+		a.metrics.Count(func(m *metrics.Metrics) { m.AcksSent.WithLabelValues("email").Inc() })
 		a.log.Info("email acknowledgement sent", "outbox_id", it.ID, "suggestion_id", it.SuggestionID, "attempts", attempts)
 	case permanent || attempts >= a.maxAttempts || a.now().Sub(it.CreatedAt) >= a.maxAge:
 		msg := fmt.Sprintf("gave up after %d attempts: %s", attempts, mask.Addresses(sendErr.Error()))
 		err = a.st.GiveUp(mctx, it.ID, msg)
-		a.count(func(m *Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
+		a.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
 		a.log.Warn("email acknowledgement given up", "outbox_id", it.ID, "suggestion_id", it.SuggestionID, "attempts", attempts, "err", msg)
 	default:
-		b := Backoff{Min: a.retryMin, Max: a.retryMax, Jitter: a.jitter, n: attempts - 1}
-		delay := b.Next()
+		b := loop.Backoff{Min: a.retryMin, Max: a.retryMax, Jitter: a.jitter}
+		delay := b.After(attempts - 1)
 		err = a.st.MarkFailed(mctx, it.ID, mask.Addresses(sendErr.Error()), delay)
-		a.count(func(m *Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
+		a.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
 		a.log.Debug("email acknowledgement failed, will retry", "outbox_id", it.ID, "attempts", attempts, "retry_in", delay, "err", mask.Addresses(sendErr.Error()))
 	}
 	if err != nil {
@@ -471,11 +473,5 @@ func (a *EmailAcker) release(ctx context.Context, items []store.OutboxItem) {
 		if err := a.st.Release(mctx, it.ID); err != nil {
 			a.log.Error("email acknowledgement: release", "outbox_id", it.ID, "err", err)
 		}
-	}
-}
-
-func (a *EmailAcker) count(f func(*Metrics)) {
-	if a.metrics != nil {
-		f(a.metrics)
 	}
 }

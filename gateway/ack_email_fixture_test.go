@@ -29,6 +29,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -226,7 +227,7 @@ type ackFixture struct {
 	smtp  *ackSMTP
 	acker *EmailAcker
 	clock *ackClock
-	m     *Metrics
+	m     *metrics.Metrics
 	logs  *ackLogBuffer
 	n     int
 }
@@ -235,7 +236,7 @@ var ackT0 = time.Date(2026, 5, 4, 9, 30, 0, 0, time.UTC)
 
 func newAckFixture(t *testing.T, mode string, mut func(*config.EmailAck)) *ackFixture {
 	t.Helper()
-	f := &ackFixture{t: t, smtp: newAckSMTP(t, mode), clock: newAckClock(ackT0), m: NewMetrics(), logs: &ackLogBuffer{}}
+	f := &ackFixture{t: t, smtp: newAckSMTP(t, mode), clock: newAckClock(ackT0), m: metrics.New(), logs: &ackLogBuffer{}}
 	f.path = filepath.Join(t.TempDir(), "intake.db")
 	st, err := store.Open(context.Background(), f.path, store.Options{SenderKey: []byte("ack test key"), Now: f.clock.now})
 	if err != nil {
@@ -309,7 +310,7 @@ func (f *ackFixture) outbox(suggestionID int64) []store.OutboxItem {
 	return items
 }
 
-func ackCounter(t *testing.T, c *Metrics, sent bool) float64 {
+func ackCounter(t *testing.T, c *metrics.Metrics, sent bool) float64 {
 	t.Helper()
 	v := c.AcksFailed
 	if sent {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/gateway/internal/dovecot"
+	"github.com/intake-gateway/intake/gateway/internal/loop"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -178,7 +179,7 @@ func TestDovecotRestart(t *testing.T) {
 	cfg := dovecotMailbox(s, "implicit")
 	cfg.Idle, cfg.BatchSize = true, 50
 	p := f.poller(t, cfg, staticSecret(s.Password))
-	p.backoff = Backoff{Min: 100 * time.Millisecond, Max: time.Second}
+	p.backoff = loop.Backoff{Min: 100 * time.Millisecond, Max: time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -45,7 +46,7 @@ func newIngestFixture(t *testing.T) *ingestFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return &ingestFixture{root: root, db: db, in: &Ingester{Store: s, Metrics: NewMetrics()}}
+	return &ingestFixture{root: root, db: db, in: &Ingester{Store: s, Metrics: metrics.New()}}
 }
 
 func (f *ingestFixture) path(rel string) string {

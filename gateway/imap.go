@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/loop"
+	"github.com/intake-gateway/intake/gateway/internal/metrics"
 )
 
 // MailboxStatus is what readiness checks and staff see of one mailbox.
@@ -40,7 +42,7 @@ type Poller struct {
 	secret  Secret
 	in      *Ingester
 	log     *slog.Logger
-	metrics *Metrics
+	metrics *metrics.Metrics
 
 	pollInterval time.Duration
 	maxSize      int64
@@ -51,7 +53,7 @@ type Poller struct {
 	cmdTimeout  time.Duration // a command without any progress this long means a dead connection
 	dialTimeout time.Duration
 	authRetry   time.Duration // wait after a refused login
-	backoff     Backoff       // after connection errors
+	backoff     loop.Backoff  // after connection errors
 	debug       io.Writer     // if set, receives the raw IMAP dialogue (tests only: it holds credentials)
 
 	conn *imapConn // owned by the goroutine in Run or PollOnce
@@ -64,7 +66,7 @@ type Poller struct {
 // the password, or the access token with auth = "xoauth2"; when it is nil
 // and the mailbox uses xoauth2, the token comes from running
 // cfg.TokenCommand. Metrics may be nil.
-func NewPoller(cfg config.Mailbox, secret Secret, in *Ingester, log *slog.Logger, m *Metrics) *Poller {
+func NewPoller(cfg config.Mailbox, secret Secret, in *Ingester, log *slog.Logger, m *metrics.Metrics) *Poller {
 	cfg.ApplyDefaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -89,7 +91,7 @@ func NewPoller(cfg config.Mailbox, secret Secret, in *Ingester, log *slog.Logger
 		cmdTimeout:   2 * time.Minute,
 		dialTimeout:  30 * time.Second,
 		authRetry:    5 * time.Minute,
-		backoff:      Backoff{Min: time.Second, Max: time.Minute},
+		backoff:      loop.Backoff{Min: time.Second, Max: time.Minute},
 		status:       MailboxStatus{Name: cfg.Name},
 	}
 }
@@ -130,7 +132,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			delay = p.backoff.Next()
 		}
 		p.log.Warn("mailbox poll failed", "err", err, "retry_in", delay.Round(time.Millisecond))
-		if sleep(ctx, delay) != nil {
+		if loop.Sleep(ctx, delay) != nil {
 			return nil
 		}
 	}
@@ -166,7 +168,7 @@ func (p *Poller) PollOnce(ctx context.Context) error {
 func (p *Poller) wait(ctx context.Context) error {
 	c := p.conn
 	if c == nil {
-		return sleep(ctx, p.pollInterval)
+		return loop.Sleep(ctx, p.pollInterval)
 	}
 	if p.cfg.Idle && c.canIdle() {
 		if err := c.idle(ctx, p.idleRestart); err != nil {

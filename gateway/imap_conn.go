@@ -16,6 +16,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-sasl"
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/loop"
 )
 
 // ErrAuthFailed marks a refused login (or credentials that could not be
@@ -75,7 +76,7 @@ func (p *Poller) connect(ctx context.Context) (*imapConn, error) {
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
 				if d.NumMessages != nil {
-					signal(c.notify) // one pending wake-up is enough
+					loop.Wake(c.notify) // one pending wake-up is enough
 				}
 			},
 		},

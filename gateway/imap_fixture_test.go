@@ -29,6 +29,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/loop"
+	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -255,7 +257,7 @@ type imapFixture struct {
 	st   *store.Store
 	path string
 	in   *Ingester
-	m    *Metrics
+	m    *metrics.Metrics
 }
 
 func newImapFixture(t testing.TB) *imapFixture {
@@ -266,7 +268,7 @@ func newImapFixture(t testing.TB) *imapFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	m := NewMetrics()
+	m := metrics.New()
 	return &imapFixture{st: st, path: path, m: m, in: &Ingester{Store: st, Metrics: m}}
 }
 
@@ -293,7 +295,7 @@ func (f *imapFixture) poller(t testing.TB, cfg config.Mailbox, secret Secret) *P
 		lg = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	p := NewPoller(cfg, secret, f.in, lg, f.m)
-	p.backoff = Backoff{Min: 20 * time.Millisecond, Max: 200 * time.Millisecond}
+	p.backoff = loop.Backoff{Min: 20 * time.Millisecond, Max: 200 * time.Millisecond}
 	p.authRetry = 300 * time.Millisecond
 	p.pollInterval = 50 * time.Millisecond
 	p.cmdTimeout = 20 * time.Second
@@ -359,7 +361,7 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-func metricGauge(t testing.TB, m *Metrics, mailbox string) float64 {
+func metricGauge(t testing.TB, m *metrics.Metrics, mailbox string) float64 {
 	t.Helper()
 	g, err := m.MailboxLastOK.GetMetricWithLabelValues(mailbox)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/intake-gateway/intake/gateway/internal/loop"
+	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -294,7 +296,7 @@ func (r *syncRun) add(m fetched) bool {
 			r.queued = append(r.queued, m)
 			r.queuedBytes += len(m.raw)
 			r.qmu.Unlock()
-			signal(r.more)
+			loop.Wake(r.more)
 			return !r.stopped()
 		}
 		r.qmu.Unlock()
@@ -319,21 +321,13 @@ func (r *syncRun) take() []fetched {
 		r.queued, r.queuedBytes = nil, 0
 		r.qmu.Unlock()
 		if len(msgs) > 0 {
-			signal(r.taken)
+			loop.Wake(r.taken)
 			return msgs
 		}
 		if closed {
 			return nil
 		}
 		<-r.more
-	}
-}
-
-// signal wakes whoever waits on ch, if nobody was woken already.
-func signal(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
 	}
 }
 
@@ -358,7 +352,7 @@ func (r *syncRun) finish(ctx context.Context) error {
 	}
 	r.closed = true
 	r.qmu.Unlock()
-	signal(r.more)
+	loop.Wake(r.more)
 	r.c.rest()
 	r.wg.Wait()
 	r.c.kick()
@@ -584,7 +578,7 @@ func (p *Poller) storeHeaderOnly(ctx context.Context, c *imapConn, r msgRef, hea
 	if err := st.Quarantine(ctx, rc.LedgerID, reason); err != nil {
 		return fmt.Errorf("gateway: mailbox %s: quarantine UID %d: %w", p.cfg.Name, r.uid, err)
 	}
-	p.in.count(func(m *Metrics) {
+	p.in.Metrics.Count(func(m *metrics.Metrics) {
 		if !rc.Duplicate {
 			m.Received.WithLabelValues("email").Inc()
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-message/textproto"
 
 	"github.com/intake-gateway/intake/gateway/internal/mask"
+	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -40,7 +41,7 @@ func (o Outcome) String() string {
 type Ingester struct {
 	Store   *store.Store
 	Log     *slog.Logger
-	Metrics *Metrics // may be nil
+	Metrics *metrics.Metrics // may be nil
 	// OnSaved, if set, is called after a new suggestion is committed (for
 	// acknowledgements). Its failure never affects the suggestion.
 	OnSaved func(ctx context.Context, e *parser.Email, s store.Saved, campaign string)
@@ -70,11 +71,11 @@ func (in *Ingester) email(ctx context.Context, it store.EmailItem, campaign stri
 		return 0, store.Saved{}, err
 	}
 	if rc.Duplicate && rc.Status != store.StatusReceived {
-		in.count(func(m *Metrics) { m.Duplicates.WithLabelValues("email").Inc() })
+		in.Metrics.Count(func(m *metrics.Metrics) { m.Duplicates.WithLabelValues("email").Inc() })
 		return OutcomeDuplicate, store.Saved{}, nil
 	}
 	if !rc.Duplicate && !counted {
-		in.count(func(m *Metrics) { m.Received.WithLabelValues("email").Inc() })
+		in.Metrics.Count(func(m *metrics.Metrics) { m.Received.WithLabelValues("email").Inc() })
 	}
 	return in.finish(ctx, rc.LedgerID, it.Raw, campaign, start)
 }
@@ -142,7 +143,7 @@ func (in *Ingester) newBatch(items []store.EmailItem, rcs []store.Receipt, campa
 	b.repeat = make([]bool, len(items))
 	for i, rc := range rcs {
 		if !rc.Duplicate {
-			in.count(func(m *Metrics) { m.Received.WithLabelValues("email").Inc() })
+			in.Metrics.Count(func(m *metrics.Metrics) { m.Received.WithLabelValues("email").Inc() })
 		}
 		if _, ok := first[rc.LedgerID]; ok {
 			b.repeat[i] = true
@@ -256,13 +257,13 @@ func (b *emailBatch) apply(ctx context.Context, got []store.Saved, upTo int) {
 	for _, i := range b.pending {
 		switch {
 		case b.duplicate(i):
-			b.in.count(func(m *Metrics) { m.Duplicates.WithLabelValues("email").Inc() })
+			b.in.Metrics.Count(func(m *metrics.Metrics) { m.Duplicates.WithLabelValues("email").Inc() })
 			b.outs[i] = OutcomeDuplicate
 			continue
 		case b.parsed[i].err != nil && got[k].Duplicate:
 			// Received while an earlier batch held the same message,
 			// which that batch quarantined first.
-			b.in.count(func(m *Metrics) { m.Duplicates.WithLabelValues("email").Inc() })
+			b.in.Metrics.Count(func(m *metrics.Metrics) { m.Duplicates.WithLabelValues("email").Inc() })
 			b.outs[i] = OutcomeDuplicate
 		case b.parsed[i].err != nil:
 			b.in.quarantined(b.rcs[i].LedgerID, b.parsed[i].err.Error())
@@ -672,7 +673,7 @@ func (in *Ingester) erasureRequest(e *parser.Email) (string, bool) {
 
 // quarantined counts and logs a message the store has just quarantined.
 func (in *Ingester) quarantined(ledgerID int64, reason string) {
-	in.count(func(m *Metrics) { m.Quarantined.WithLabelValues("email").Inc() })
+	in.Metrics.Count(func(m *metrics.Metrics) { m.Quarantined.WithLabelValues("email").Inc() })
 	in.log().Warn("email quarantined", "ledger_id", ledgerID, "reason", logReason(reason))
 }
 
@@ -682,10 +683,10 @@ func (in *Ingester) saved(ctx context.Context, e *parser.Email, sv store.Saved, 
 	if sv.Duplicate {
 		// Finished since it was received: by a batch still in flight
 		// that held the same message, or by another process.
-		in.count(func(m *Metrics) { m.Duplicates.WithLabelValues("email").Inc() })
+		in.Metrics.Count(func(m *metrics.Metrics) { m.Duplicates.WithLabelValues("email").Inc() })
 		return OutcomeDuplicate
 	}
-	in.count(func(m *Metrics) {
+	in.Metrics.Count(func(m *metrics.Metrics) {
 		if e.Disposition == parser.DispSuggestion {
 			m.Suggestions.WithLabelValues("email").Inc()
 		}
@@ -695,12 +696,6 @@ func (in *Ingester) saved(ctx context.Context, e *parser.Email, sv store.Saved, 
 		in.OnSaved(ctx, e, sv, campaign)
 	}
 	return OutcomeNew
-}
-
-func (in *Ingester) count(f func(*Metrics)) {
-	if in.Metrics != nil {
-		f(in.Metrics)
-	}
 }
 
 func (in *Ingester) log() *slog.Logger {

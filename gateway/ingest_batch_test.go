@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -21,7 +22,7 @@ type batchWorld struct {
 	st      *store.Store
 	db      *sql.DB
 	in      *Ingester
-	m       *Metrics
+	m       *metrics.Metrics
 	onSaved []string // Message-IDs, in call order
 }
 
@@ -39,7 +40,7 @@ func newBatchWorld(t *testing.T, erasure bool) *batchWorld {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	w := &batchWorld{st: st, db: db, m: NewMetrics()}
+	w := &batchWorld{st: st, db: db, m: metrics.New()}
 	w.in = &Ingester{Store: st, Metrics: w.m, OnSaved: func(_ context.Context, e *parser.Email, s store.Saved, campaign string) {
 		if s.SuggestionID == 0 || s.Duplicate || campaign != "river" {
 			t.Errorf("OnSaved(%s) with %+v, campaign %q", e.MessageID, s, campaign)

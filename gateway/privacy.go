@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-message/mail"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/loop"
 	"github.com/intake-gateway/intake/gateway/internal/mask"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
@@ -151,7 +152,7 @@ func (x *EmailEraser) Erase(ctx context.Context, ledgerID int64, e *parser.Email
 	}
 	logErasure(log, "participant erased at their request", "email", r)
 	if r.Confirmed && x.Acker != nil {
-		signal(x.Acker.kick)
+		loop.Wake(x.Acker.kick)
 	}
 	return r, nil
 }
@@ -386,7 +387,7 @@ func retentionLoop(st *store.Store, r Retention, log *slog.Logger, tick time.Dur
 			if err := st.TruncateWAL(ctx); err != nil && ctx.Err() == nil {
 				log.Debug("WAL not truncated this hour", "err", err)
 			}
-			if sleep(ctx, tick) != nil {
+			if loop.Sleep(ctx, tick) != nil {
 				return
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -33,7 +34,7 @@ type Gateway struct {
 	st       *store.Store
 	log      *slog.Logger
 	env      config.Getenv
-	metrics  *Metrics
+	metrics  *metrics.Metrics
 	ingester *Ingester
 	pollers  []*Poller
 	acker    *EmailAcker // nil unless [ack.email] is enabled
@@ -43,7 +44,7 @@ type Gateway struct {
 
 // New wires a gateway from a validated config and an open store.
 func New(cfg config.Config, st *store.Store, log *slog.Logger, env config.Getenv) (*Gateway, error) {
-	g := &Gateway{cfg: cfg, st: st, log: log, env: env, metrics: NewMetrics()}
+	g := &Gateway{cfg: cfg, st: st, log: log, env: env, metrics: metrics.New()}
 	g.ingester = &Ingester{Store: st, Log: log, Metrics: g.metrics}
 	for _, mc := range cfg.Mailbox {
 		g.pollers = append(g.pollers, NewPoller(mc, mailboxSecret(mc, env), g.ingester, log, g.metrics))
@@ -72,7 +73,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, env config.Getenv
 }
 
 // Metrics returns the gateway's collectors.
-func (g *Gateway) Metrics() *Metrics { return g.metrics }
+func (g *Gateway) Metrics() *metrics.Metrics { return g.metrics }
 
 // Ingester returns the email pipeline the pollers use.
 func (g *Gateway) Ingester() *Ingester { return g.ingester }

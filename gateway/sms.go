@@ -21,6 +21,7 @@ import (
 
 	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/gateway/internal/mask"
+	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -35,7 +36,7 @@ type SMSOptions struct {
 	Config    config.Twilio
 	PublicURL string // http.public_url: scheme, host and optional base path Twilio calls
 	AuthToken string // Twilio auth token: the signing key
-	Metrics   *Metrics
+	Metrics   *metrics.Metrics
 	Log       *slog.Logger
 	// Erase, if set, is called after a DELETE keyword is committed, with
 	// the sender's pseudonymous id. Its failure is logged; the request
@@ -56,7 +57,7 @@ type SMSHandler struct {
 	mergeWindow time.Duration
 	ackInterval time.Duration
 	texts       smsTexts
-	metrics     *Metrics
+	metrics     *metrics.Metrics
 	log         *slog.Logger
 	erase       func(ctx context.Context, senderID string) error
 	batcher     *smsBatcher
@@ -153,7 +154,7 @@ func (h *SMSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// r.PostForm, not r.Form: the query string is part of the signed URL,
 	// not of the signed parameters.
 	if !h.validSignature(r) {
-		h.count(func(m *Metrics) { m.SignatureFailures.Inc() })
+		h.metrics.Count(func(m *metrics.Metrics) { m.SignatureFailures.Inc() })
 		h.log.Warn("sms webhook refused: bad or missing signature", "remote", r.RemoteAddr, "has_signature", r.Header.Get("X-Twilio-Signature") != "")
 		http.Error(w, "invalid signature", http.StatusForbidden)
 		return
@@ -220,11 +221,11 @@ func (h *SMSHandler) decide(o store.SMSOutcome) (string, bool) {
 func (h *SMSHandler) account(ctx context.Context, msg *parser.SMS, res store.SMSResult, start time.Time) {
 	log := h.log.With("message_sid", msg.MessageSID, "sender_id", res.SenderID)
 	if res.Duplicate {
-		h.count(func(m *Metrics) { m.Duplicates.WithLabelValues("sms").Inc() })
+		h.metrics.Count(func(m *metrics.Metrics) { m.Duplicates.WithLabelValues("sms").Inc() })
 		log.Info("sms retry answered from the ledger", "ref", res.Ref)
 		return
 	}
-	h.count(func(m *Metrics) {
+	h.metrics.Count(func(m *metrics.Metrics) {
 		m.Received.WithLabelValues("sms").Inc()
 		if res.SuggestionID != 0 && !res.Merged && res.Disposition == parser.DispSuggestion {
 			m.Suggestions.WithLabelValues("sms").Inc()
@@ -243,12 +244,6 @@ func (h *SMSHandler) account(ctx context.Context, msg *parser.SMS, res store.SMS
 		if err := h.erase(context.WithoutCancel(ctx), res.SenderID); err != nil {
 			log.Error("erasure requested by sms failed; the request stays on the ledger", "error", err)
 		}
-	}
-}
-
-func (h *SMSHandler) count(f func(*Metrics)) {
-	if h.metrics != nil {
-		f(h.metrics)
 	}
 }
 

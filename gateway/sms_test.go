@@ -22,6 +22,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -68,7 +69,7 @@ type smsEnv struct {
 	store     *store.Store
 	db        *sql.DB // a second connection, for counting
 	clock     *smsTestClock
-	metrics   *Metrics
+	metrics   *metrics.Metrics
 	handler   http.Handler
 	publicURL string
 	logs      *syncBuffer
@@ -79,7 +80,7 @@ type smsEnv struct {
 
 func newSMSEnv(t *testing.T, publicURL string, cfg func(*config.Twilio)) *smsEnv {
 	t.Helper()
-	e := &smsEnv{t: t, path: filepath.Join(t.TempDir(), "intake.db"), clock: &smsTestClock{}, metrics: NewMetrics(),
+	e := &smsEnv{t: t, path: filepath.Join(t.TempDir(), "intake.db"), clock: &smsTestClock{}, metrics: metrics.New(),
 		publicURL: publicURL, logs: &syncBuffer{}}
 	e.clock.ns.Store(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC).UnixNano())
 	st, err := store.Open(context.Background(), e.path, store.Options{SenderKey: []byte("sms gateway test key"), Now: e.clock.now})

@@ -1,4 +1,8 @@
-package gateway
+// Package loop holds what the gateway's background loops (the mailbox
+// pollers, the acknowledgement sender, the retention loop) share: a
+// jittered backoff, a sleep that ends with its context, and a wake-up
+// that never blocks.
+package loop
 
 import (
 	"context"
@@ -20,9 +24,17 @@ type Backoff struct {
 }
 
 // Next returns the delay before the next attempt and counts a failure.
-// The delay is drawn from [d/2, d) where d = Min·2ⁿ capped at Max
-// ("equal jitter"): never zero, so a flapping server is not hammered.
 func (b *Backoff) Next() time.Duration {
+	d := b.After(b.n)
+	b.n++
+	return d
+}
+
+// After returns the delay after n consecutive failures, without counting
+// one: for a retry whose failures are counted elsewhere (an outbox row's
+// attempts). The delay is drawn from [d/2, d) where d = Min·2ⁿ capped at
+// Max ("equal jitter"): never zero, so a flapping server is not hammered.
+func (b *Backoff) After(n int) time.Duration {
 	lo, hi := b.Min, b.Max
 	if lo <= 0 {
 		lo = 100 * time.Millisecond
@@ -31,11 +43,10 @@ func (b *Backoff) Next() time.Duration {
 		hi = lo
 	}
 	d := lo
-	for i := 0; i < b.n && d < hi; i++ {
+	for i := 0; i < n && d < hi; i++ {
 		d *= 2
 	}
 	d = min(d, hi)
-	b.n++
 	j := rand.Float64
 	if b.Jitter != nil {
 		j = b.Jitter
@@ -46,21 +57,9 @@ func (b *Backoff) Next() time.Duration {
 // Reset forgets past failures, after a success.
 func (b *Backoff) Reset() { b.n = 0 }
 
-// Failures is the number of failures since the last Reset.
-func (b *Backoff) Failures() int { return b.n }
-
-// BackOff resets after a success (err == nil) and otherwise sleeps for the
-// next delay. It returns early, with ctx.Err(), when ctx is done.
-func (b *Backoff) BackOff(ctx context.Context, err error) error {
-	if err == nil {
-		b.Reset()
-		return nil
-	}
-	return sleep(ctx, b.Next())
-}
-
-// sleep waits for d or until ctx is done, whichever comes first.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx is done, whichever comes first; it
+// returns ctx.Err() in the second case.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
@@ -71,5 +70,14 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
+	}
+}
+
+// Wake wakes whoever waits on ch, if nobody was woken already: ch has a
+// buffer of one, and one pending wake-up is enough.
+func Wake(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
 	}
 }
