@@ -8,6 +8,7 @@ import (
 	"github.com/emersion/go-message/mail"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/smtptest"
 	"github.com/intake-gateway/intake/parser"
 )
 
@@ -55,7 +56,7 @@ func TestEmailAckTexts(t *testing.T) {
 			if err != nil {
 				t.Fatalf("buildAck: %v", err)
 			}
-			h, body := readAck(t, raw)
+			h, body := smtptest.Message{Data: raw}.Read(t)
 			if got := h.Get("Content-Language"); got != tt.wantLang {
 				t.Errorf("Content-Language = %q, want %q", got, tt.wantLang)
 			}

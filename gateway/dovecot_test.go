@@ -22,6 +22,7 @@ import (
 	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/gateway/internal/dovecot"
 	"github.com/intake-gateway/intake/gateway/internal/loop"
+	"github.com/intake-gateway/intake/gateway/internal/testutil"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -65,7 +66,7 @@ func TestDovecotBacklog(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := dovecot.Start(t, dovecot.Options{})
-			if err := s.WriteMaildir("INBOX", imapBacklog(n, bad, imapMalformed), false); err != nil {
+			if err := s.WriteMaildir("INBOX", testutil.Backlog(n, bad, testutil.Malformed), false); err != nil {
 				t.Fatal(err)
 			}
 			f := newImapFixture(t)
@@ -130,10 +131,10 @@ func TestDovecotIdle(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	waitFor(t, 10*time.Second, "the first sync", func() bool { return !p.Status().LastSuccess.IsZero() })
+	testutil.WaitFor(t, 10*time.Second, "the first sync", func() bool { return !p.Status().LastSuccess.IsZero() })
 	time.Sleep(200 * time.Millisecond) // let the poller enter IDLE
 	for i := range 3 {
-		raw := imapTestMessage(i)
+		raw := testutil.Mail(i)
 		start := time.Now()
 		var err error
 		if i == 2 {
@@ -144,7 +145,7 @@ func TestDovecotIdle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 5*time.Second, fmt.Sprintf("message %d to be stored", i), func() bool { return dbCounts(t, f.path).Suggestions == i+1 })
+		testutil.WaitFor(t, 5*time.Second, fmt.Sprintf("message %d to be stored", i), func() bool { return dbCounts(t, f.path).Suggestions == i+1 })
 		t.Logf("message %d stored %v after delivery", i, time.Since(start).Round(time.Millisecond))
 	}
 	cancel()
@@ -161,7 +162,7 @@ func TestDovecotRestart(t *testing.T) {
 	t.Parallel()
 	const n = 4000
 	s := dovecot.Start(t, dovecot.Options{})
-	if err := s.WriteMaildir("INBOX", imapBacklog(n, 0, nil), false); err != nil {
+	if err := s.WriteMaildir("INBOX", testutil.Backlog(n, 0, nil), false); err != nil {
 		t.Fatal(err)
 	}
 	f := newImapFixture(t)
@@ -200,12 +201,12 @@ func TestDovecotRestart(t *testing.T) {
 	if at >= n {
 		t.Fatalf("the backlog was done before the restart (%d)", at)
 	}
-	waitFor(t, 5*time.Second, "the outage in Status", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "the outage in Status", func() bool {
 		st := p.Status()
 		return !st.Connected && st.LastError != "" && !st.AuthFailed
 	})
 	// Mail keeps arriving meanwhile (the MTA writes the Maildir).
-	if err := s.WriteMaildir("INBOX", [][]byte{imapTestMessage(n), imapTestMessage(n + 1)}, false); err != nil {
+	if err := s.WriteMaildir("INBOX", [][]byte{testutil.Mail(n), testutil.Mail(n + 1)}, false); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(10*time.Second - time.Since(stopped))
@@ -213,11 +214,11 @@ func TestDovecotRestart(t *testing.T) {
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 90*time.Second, "the whole backlog", func() bool {
+	testutil.WaitFor(t, 90*time.Second, "the whole backlog", func() bool {
 		cp, _ := f.st.Checkpoint(context.Background(), cfg.Name)
 		return cp.LastUID == n+2
 	})
-	waitFor(t, 5*time.Second, "Connected", func() bool { return p.Status().Connected })
+	testutil.WaitFor(t, 5*time.Second, "Connected", func() bool { return p.Status().Connected })
 	cancel()
 	<-done
 	wantExactlyOnce(t, f.path, n+2, 0)
@@ -239,7 +240,7 @@ func TestDovecotRestart(t *testing.T) {
 func TestDovecotSeenFoldersAndAuth(t *testing.T) {
 	t.Parallel()
 	s := dovecot.Start(t, dovecot.Options{})
-	if err := s.WriteMaildir("INBOX", imapBacklog(30, 0, nil), true); err != nil {
+	if err := s.WriteMaildir("INBOX", testutil.Backlog(30, 0, nil), true); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -280,7 +281,7 @@ func TestDovecotSeenFoldersAndAuth(t *testing.T) {
 func TestDovecotUIDValidity(t *testing.T) {
 	t.Parallel()
 	s := dovecot.Start(t, dovecot.Options{})
-	msgs := imapBacklog(60, 3, imapMalformed)
+	msgs := testutil.Backlog(60, 3, testutil.Malformed)
 	if err := s.Append("Consultation", msgs[:40], nil); err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +375,7 @@ func TestDovecotKill9(t *testing.T) {
 	t.Parallel()
 	const n, bad, wantKills = 2000, 20, 6 // plus the start-up kills
 	s := dovecot.Start(t, dovecot.Options{})
-	if err := s.WriteMaildir("INBOX", imapBacklog(n, bad, imapMalformed), false); err != nil {
+	if err := s.WriteMaildir("INBOX", testutil.Backlog(n, bad, testutil.Malformed), false); err != nil {
 		t.Fatal(err)
 	}
 	f := newImapFixture(t)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/intake-gateway/intake/gateway/internal/testutil"
 )
 
 // TestIngestPathsBatches: an mbox of 250 messages (three batches) is
@@ -18,9 +20,9 @@ func TestIngestPathsBatches(t *testing.T) {
 	f := newIngestFixture(t)
 	var mbox bytes.Buffer
 	for i := range n {
-		raw := imapTestMessage(i)
+		raw := testutil.Mail(i)
 		if i%25 == 24 {
-			raw = imapMalformed(i) // 10 of them, spread over the batches
+			raw = testutil.Malformed(i) // 10 of them, spread over the batches
 		}
 		mbox.WriteString("From sender@example.org Mon Mar  2 10:00:00 2026\n")
 		mbox.Write(bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n")))

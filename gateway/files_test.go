@@ -16,6 +16,7 @@ import (
 	"testing/iotest"
 
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
+	"github.com/intake-gateway/intake/gateway/internal/testutil"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -41,11 +42,7 @@ func newIngestFixture(t *testing.T) *ingestFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	db, err := sql.Open("sqlite", dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testutil.OpenDB(t, dbPath)
 	return &ingestFixture{root: root, db: db, in: &Ingester{Store: s, Metrics: metrics.New()}}
 }
 

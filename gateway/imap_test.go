@@ -15,6 +15,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/intake-gateway/intake/gateway/internal/imaptest"
+	"github.com/intake-gateway/intake/gateway/internal/testutil"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -41,7 +43,7 @@ func TestPollerMemBacklog(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // bound by the store's fsyncs, which overlap well
 			srv := newMemServer(t, tc.caps)
-			srv.append(t, "INBOX", imapBacklog(tc.n, tc.bad, imapBlank))
+			srv.Append(t, "INBOX", testutil.Backlog(tc.n, tc.bad, testutil.Blank))
 			f := newImapFixture(t)
 			cfg := memMailbox(srv)
 			cfg.ProcessedFolder = tc.processed
@@ -50,11 +52,11 @@ func TestPollerMemBacklog(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantExactlyOnce(t, f.path, tc.n, tc.bad)
-			if n, unseen := srv.count(t, "INBOX"); n != tc.inbox || unseen != tc.inboxUnseen {
+			if n, unseen := srv.Count(t, "INBOX"); n != tc.inbox || unseen != tc.inboxUnseen {
 				t.Errorf("INBOX has %d messages, %d unseen; want %d, %d", n, unseen, tc.inbox, tc.inboxUnseen)
 			}
 			if tc.processed != "" {
-				if n, _ := srv.count(t, tc.processed); n != tc.processedN {
+				if n, _ := srv.Count(t, tc.processed); n != tc.processedN {
 					t.Errorf("%s has %d messages, want %d", tc.processed, n, tc.processedN)
 				}
 			}
@@ -82,8 +84,8 @@ func TestPollerMemBacklog(t *testing.T) {
 // ingested, and the checkpoint, not \Seen, decides what is new.
 func TestPollerSyncsByUIDNotSeen(t *testing.T) {
 	srv := newMemServer(t, nil)
-	srv.append(t, "INBOX", imapBacklog(30, 0, nil)[:20], imap.FlagSeen)
-	srv.append(t, "INBOX", imapBacklog(30, 0, nil)[20:])
+	srv.Append(t, "INBOX", testutil.Backlog(30, 0, nil)[:20], imap.FlagSeen)
+	srv.Append(t, "INBOX", testutil.Backlog(30, 0, nil)[20:])
 	f := newImapFixture(t)
 	cfg := memMailbox(srv)
 	cfg.ProcessedFolder = ""
@@ -93,7 +95,7 @@ func TestPollerSyncsByUIDNotSeen(t *testing.T) {
 	}
 	wantExactlyOnce(t, f.path, 30, 0)
 	// Someone marks everything unread again: nothing is ingested twice.
-	c := srv.dial(t)
+	c := srv.Dial(t)
 	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
 		t.Fatal(err)
 	}
@@ -102,12 +104,12 @@ func TestPollerSyncsByUIDNotSeen(t *testing.T) {
 	if err := c.Store(all, &imap.StoreFlags{Op: imap.StoreFlagsDel, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close(); err != nil {
 		t.Fatal(err)
 	}
-	srv.append(t, "INBOX", [][]byte{imapTestMessage(100)}, imap.FlagSeen)
+	srv.Append(t, "INBOX", [][]byte{testutil.Mail(100)}, imap.FlagSeen)
 	if err := p.PollOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	wantExactlyOnce(t, f.path, 31, 0)
-	if n := imapMetric(t, f.m.Duplicates.WithLabelValues("email")); n != 0 {
+	if n := testutil.Metric(t, f.m.Duplicates.WithLabelValues("email")); n != 0 {
 		t.Errorf("duplicates = %v, want 0 (nothing fetched twice)", n)
 	}
 }
@@ -116,8 +118,8 @@ func TestPollerSyncsByUIDNotSeen(t *testing.T) {
 // read again from UID 1 and the ledger drops what it already has.
 func TestPollerUIDValidityRescan(t *testing.T) {
 	srv := newMemServer(t, nil, "Consultation", "Done")
-	msgs := imapBacklog(40, 4, imapBlank)
-	srv.append(t, "Consultation", msgs[:25])
+	msgs := testutil.Backlog(40, 4, testutil.Blank)
+	srv.Append(t, "Consultation", msgs[:25])
 	f := newImapFixture(t)
 	cfg := memMailbox(srv)
 	cfg.Folder, cfg.ProcessedFolder = "Consultation", ""
@@ -130,13 +132,8 @@ func TestPollerUIDValidityRescan(t *testing.T) {
 	p.Close()
 	// Re-create the folder: a new UIDVALIDITY, the old messages under new
 	// UIDs, plus new ones.
-	if err := srv.user.Delete("Consultation"); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.user.Create("Consultation", nil); err != nil {
-		t.Fatal(err)
-	}
-	srv.append(t, "Consultation", msgs)
+	srv.Recreate(t, "Consultation")
+	srv.Append(t, "Consultation", msgs)
 	if err := p.PollOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +142,7 @@ func TestPollerUIDValidityRescan(t *testing.T) {
 	if after.UIDValidity == before.UIDValidity || after.LastUID != 40 {
 		t.Errorf("checkpoint %+v → %+v, want a new UIDVALIDITY and last UID 40", before, after)
 	}
-	if n := imapMetric(t, f.m.Duplicates.WithLabelValues("email")); n != 25 {
+	if n := testutil.Metric(t, f.m.Duplicates.WithLabelValues("email")); n != 25 {
 		t.Errorf("duplicates = %v, want 25 (the rescanned messages)", n)
 	}
 }
@@ -156,7 +153,7 @@ func TestPollerOversize(t *testing.T) {
 	srv := newMemServer(t, nil)
 	big := append([]byte("From: big@example.org\r\nSubject: Plans\r\nMessage-ID: <big@example.org>\r\n\r\n"),
 		bytes.Repeat([]byte("0123456789abcdef\r\n"), 400)...)
-	srv.append(t, "INBOX", [][]byte{imapTestMessage(1), big, imapTestMessage(2)})
+	srv.Append(t, "INBOX", [][]byte{testutil.Mail(1), big, testutil.Mail(2)})
 	f := newImapFixture(t)
 	cfg := memMailbox(srv)
 	cfg.MaxMessageSize = "4KB"
@@ -178,7 +175,7 @@ func TestPollerOversize(t *testing.T) {
 	if !strings.Contains(reason, "max_message_size") || !strings.Contains(reason, fmt.Sprint(len(big))) {
 		t.Errorf("reason = %q, want the size and max_message_size", reason)
 	}
-	if n, _ := srv.count(t, "Processed"); n != 3 {
+	if n, _ := srv.Count(t, "Processed"); n != 3 {
 		t.Errorf("Processed has %d messages, want 3", n)
 	}
 }
@@ -189,13 +186,9 @@ func TestPollerOversize(t *testing.T) {
 // store works again, the rest goes through, none twice.
 func TestPollerStoreFailure(t *testing.T) {
 	srv := newMemServer(t, nil)
-	srv.append(t, "INBOX", imapBacklog(50, 0, nil))
+	srv.Append(t, "INBOX", testutil.Backlog(50, 0, nil))
 	f := newImapFixture(t)
-	db, err := sql.Open("sqlite", f.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testutil.OpenDB(t, f.path)
 	if _, err := db.Exec(`CREATE TRIGGER fail_idea_30 BEFORE INSERT ON ledger WHEN NEW.external_id = 'idea-30@example.org'
 		BEGIN SELECT RAISE(ABORT, 'disk full'); END`); err != nil {
 		t.Fatal(err)
@@ -204,7 +197,7 @@ func TestPollerStoreFailure(t *testing.T) {
 	cfg.BatchSize = 20
 	p := f.poller(t, cfg, nil)
 	ctx := context.Background()
-	err = p.PollOnce(ctx)
+	err := p.PollOnce(ctx)
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("PollOnce = %v, want the store's error", err)
 	}
@@ -214,7 +207,7 @@ func TestPollerStoreFailure(t *testing.T) {
 	if c := dbCounts(t, f.path); c.Ledger != 30 {
 		t.Errorf("ledger has %d rows, want 30 (idea-0 … idea-29)", c.Ledger)
 	}
-	if n, _ := srv.count(t, "INBOX"); n != 20 {
+	if n, _ := srv.Count(t, "INBOX"); n != 20 {
 		t.Errorf("INBOX has %d messages, want the 20 not stored", n)
 	}
 	if cp, _ := f.st.Checkpoint(ctx, cfg.Name); cp.LastUID != 30 {
@@ -227,7 +220,7 @@ func TestPollerStoreFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantExactlyOnce(t, f.path, 50, 0)
-	if n, _ := srv.count(t, "Processed"); n != 50 {
+	if n, _ := srv.Count(t, "Processed"); n != 50 {
 		t.Errorf("Processed has %d messages, want 50", n)
 	}
 }
@@ -236,7 +229,7 @@ func TestPollerStoreFailure(t *testing.T) {
 // stops between messages; nothing is lost or doubled when it runs again.
 func TestPollerCancelMidBatch(t *testing.T) {
 	srv := newMemServer(t, nil)
-	srv.append(t, "INBOX", imapBacklog(300, 3, imapBlank))
+	srv.Append(t, "INBOX", testutil.Backlog(300, 3, testutil.Blank))
 	f := newImapFixture(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var saved atomic.Int32
@@ -261,7 +254,7 @@ func TestPollerCancelMidBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantExactlyOnce(t, f.path, 300, 3)
-	if n, _ := srv.count(t, "Processed"); n != 300 {
+	if n, _ := srv.Count(t, "Processed"); n != 300 {
 		t.Errorf("Processed has %d messages, want 300", n)
 	}
 }
@@ -286,21 +279,21 @@ func TestPollerIdle(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
 			go func() { done <- p.Run(ctx) }()
-			waitFor(t, 5*time.Second, "the first sync", func() bool { return !p.Status().LastSuccess.IsZero() })
-			other := srv.dial(t)
+			testutil.WaitFor(t, 5*time.Second, "the first sync", func() bool { return !p.Status().LastSuccess.IsZero() })
+			other := srv.Dial(t)
 			// The memory server only reports changes made after IDLE
 			// began (Dovecot also reports earlier ones), so each message
 			// is delivered once the poller idles (again).
 			idled := func(n int32) {
 				if idle {
-					waitFor(t, 5*time.Second, "the poller to idle", func() bool { return srv.idles.Load() > n })
+					testutil.WaitFor(t, 5*time.Second, "the poller to idle", func() bool { return srv.Idles.Load() > n })
 					time.Sleep(20 * time.Millisecond)
 				}
 			}
 			idled(0)
 			for i := range 3 {
-				n := srv.idles.Load()
-				raw := imapTestMessage(i)
+				n := srv.Idles.Load()
+				raw := testutil.Mail(i)
 				a := other.Append("INBOX", int64(len(raw)), nil)
 				a.Write(raw)
 				a.Close()
@@ -308,7 +301,7 @@ func TestPollerIdle(t *testing.T) {
 					t.Fatal(err)
 				}
 				start := time.Now()
-				waitFor(t, 5*time.Second, "the delivered message", func() bool { return dbCounts(t, f.path).Suggestions == i+1 })
+				testutil.WaitFor(t, 5*time.Second, "the delivered message", func() bool { return dbCounts(t, f.path).Suggestions == i+1 })
 				t.Logf("message %d stored %v after delivery", i, time.Since(start).Round(time.Millisecond))
 				idled(n)
 			}
@@ -342,13 +335,13 @@ func TestPollerIdleReissued(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	waitFor(t, 5*time.Second, "the first sync", func() bool { return !p.Status().LastSuccess.IsZero() })
+	testutil.WaitFor(t, 5*time.Second, "the first sync", func() bool { return !p.Status().LastSuccess.IsZero() })
 	first := p.Status().LastSuccess
-	waitFor(t, 5*time.Second, "three IDLE commands", func() bool { return srv.idles.Load() >= 3 })
+	testutil.WaitFor(t, 5*time.Second, "three IDLE commands", func() bool { return srv.Idles.Load() >= 3 })
 	if last := p.Status().LastSuccess; !last.After(first) {
 		t.Errorf("LastSuccess stayed at %v while idling", first)
 	}
-	if n := srv.logins.Load(); n != 1 {
+	if n := srv.Logins.Load(); n != 1 {
 		t.Errorf("%d logins, want 1: re-issuing IDLE must not reconnect", n)
 	}
 	cancel()
@@ -359,7 +352,7 @@ func TestPollerIdleReissued(t *testing.T) {
 // same UIDVALIDITY (restored from a backup) is rescanned, not trusted.
 func TestPollerCheckpointAhead(t *testing.T) {
 	srv := newMemServer(t, nil)
-	srv.append(t, "INBOX", imapBacklog(10, 0, nil))
+	srv.Append(t, "INBOX", testutil.Backlog(10, 0, nil))
 	f := newImapFixture(t)
 	cfg := memMailbox(srv)
 	ctx := context.Background()
@@ -380,7 +373,7 @@ func TestPollerCheckpointAhead(t *testing.T) {
 // comes back; the poller reports it, reconnects and nothing is doubled.
 func TestPollerReconnect(t *testing.T) {
 	srv := newMemServer(t, nil)
-	srv.append(t, "INBOX", imapBacklog(100, 1, imapBlank))
+	srv.Append(t, "INBOX", testutil.Backlog(100, 1, testutil.Blank))
 	f := newImapFixture(t)
 	cfg := memMailbox(srv)
 	cfg.Idle = true
@@ -389,16 +382,16 @@ func TestPollerReconnect(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	waitFor(t, 10*time.Second, "the backlog", func() bool { return dbCounts(t, f.path).Ledger == 100 })
-	srv.stop()
-	waitFor(t, 5*time.Second, "the outage to show", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "the backlog", func() bool { return dbCounts(t, f.path).Ledger == 100 })
+	srv.Stop()
+	testutil.WaitFor(t, 5*time.Second, "the outage to show", func() bool {
 		st := p.Status()
 		return !st.Connected && st.LastError != ""
 	})
-	srv.append(t, "INBOX", [][]byte{imapTestMessage(500), imapTestMessage(501)})
-	srv.start(t)
-	waitFor(t, 10*time.Second, "the new mail", func() bool { return dbCounts(t, f.path).Ledger == 102 })
-	waitFor(t, 5*time.Second, "reconnected", func() bool { return p.Status().Connected })
+	srv.Append(t, "INBOX", [][]byte{testutil.Mail(500), testutil.Mail(501)})
+	srv.Restart(t)
+	testutil.WaitFor(t, 10*time.Second, "the new mail", func() bool { return dbCounts(t, f.path).Ledger == 102 })
+	testutil.WaitFor(t, 5*time.Second, "reconnected", func() bool { return p.Status().Connected })
 	cancel()
 	<-done
 	wantExactlyOnce(t, f.path, 102, 1)
@@ -414,7 +407,7 @@ func TestPollerAuth(t *testing.T) {
 	}{
 		{"plain", "plain", "", staticSecret(memPass), false},
 		{"login", "login", "", staticSecret(memPass), false},
-		{"xoauth2", "xoauth2", "printf '  " + memToken + "\\n'", nil, false},
+		{"xoauth2", "xoauth2", "printf '  " + imaptest.Token + "\\n'", nil, false},
 		{"wrong password", "plain", "", staticSecret("nope"), true},
 		{"wrong token", "xoauth2", "echo expired-token", nil, true},
 		{"token command fails", "xoauth2", "echo 'refresh token revoked' >&2; exit 3", nil, true},
@@ -424,7 +417,7 @@ func TestPollerAuth(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := newMemServer(t, nil)
-			srv.append(t, "INBOX", imapBacklog(5, 0, nil))
+			srv.Append(t, "INBOX", testutil.Backlog(5, 0, nil))
 			f := newImapFixture(t)
 			cfg := memMailbox(srv)
 			cfg.Auth, cfg.TokenCommand = tc.auth, tc.tokenCmd
@@ -448,12 +441,12 @@ func TestPollerAuth(t *testing.T) {
 				t.Errorf("LastError %q does not say why the command failed", st.LastError)
 			}
 			// Run retries every authRetry, not at the connection backoff's pace.
-			srv.logins.Store(0)
+			srv.Logins.Store(0)
 			p.authRetry = 400 * time.Millisecond
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			p.Run(ctx)
-			if n := srv.logins.Load(); n > 3 {
+			if n := srv.Logins.Load(); n > 3 {
 				t.Errorf("%d login attempts in 1 s, want at most 3", n)
 			}
 		})
@@ -472,9 +465,9 @@ func TestPollerSeveralMailboxes(t *testing.T) {
 		srv := newMemServer(t, nil)
 		msgs := make([][]byte, 40)
 		for j := range msgs {
-			msgs[j] = imapTestMessage(i*1000 + j)
+			msgs[j] = testutil.Mail(i*1000 + j)
 		}
-		srv.append(t, "INBOX", msgs)
+		srv.Append(t, "INBOX", msgs)
 		cfg := memMailbox(srv)
 		cfg.Name, cfg.Campaign, cfg.Idle = "mb-"+campaign, campaign, true
 		p := f.poller(t, cfg, nil)
@@ -482,7 +475,7 @@ func TestPollerSeveralMailboxes(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); p.Run(ctx) }()
 	}
-	waitFor(t, 20*time.Second, "all mailboxes", func() bool {
+	testutil.WaitFor(t, 20*time.Second, "all mailboxes", func() bool {
 		for _, p := range ps {
 			if cp, _ := f.st.Checkpoint(context.Background(), p.Name()); cp.LastUID != 40 {
 				return false
@@ -508,7 +501,7 @@ func TestPollerSeveralMailboxes(t *testing.T) {
 // created in the server's spelling if missing.
 func TestPollerProcessedFolderPath(t *testing.T) {
 	srv := newMemServer(t, nil)
-	srv.append(t, "INBOX", imapBacklog(10, 0, nil))
+	srv.Append(t, "INBOX", testutil.Backlog(10, 0, nil))
 	f := newImapFixture(t)
 	cfg := memMailbox(srv)
 	cfg.ProcessedFolder = "Archive/Intake 2026"
@@ -516,7 +509,7 @@ func TestPollerProcessedFolderPath(t *testing.T) {
 	if err := p.PollOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := srv.count(t, "Archive/Intake 2026"); n != 10 {
+	if n, _ := srv.Count(t, "Archive/Intake 2026"); n != 10 {
 		t.Errorf("Archive/Intake 2026 has %d messages, want 10", n)
 	}
 }

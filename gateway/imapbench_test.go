@@ -8,6 +8,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/intake-gateway/intake/gateway/internal/dovecot"
+	"github.com/intake-gateway/intake/gateway/internal/testutil"
 )
 
 // BenchmarkBacklogIngest compares the poller's backlog ingest (list,
@@ -21,7 +22,7 @@ import (
 func BenchmarkBacklogIngest(b *testing.B) {
 	const n = 2000
 	s := dovecot.Start(b, dovecot.Options{})
-	msgs := imapBacklog(n, 0, nil)
+	msgs := testutil.Backlog(n, 0, nil)
 	if err := s.WriteMaildir("INBOX", msgs, false); err != nil {
 		b.Fatal(err)
 	}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
+	"github.com/intake-gateway/intake/gateway/internal/testutil"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -28,13 +28,7 @@ type batchWorld struct {
 
 func newBatchWorld(t *testing.T, erasure bool) *batchWorld {
 	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "intake.db")
-	st, err := store.Open(ctx, path, store.Options{SenderKey: []byte("batch test key")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st, path := testutil.OpenStore(t, store.Options{SenderKey: []byte("batch test key")})
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
@@ -91,10 +85,10 @@ func (w *batchWorld) state(t *testing.T) string {
 func (w *batchWorld) counters(t *testing.T) [4]float64 {
 	t.Helper()
 	return [4]float64{
-		imapMetric(t, w.m.Received.WithLabelValues("email")),
-		imapMetric(t, w.m.Suggestions.WithLabelValues("email")),
-		imapMetric(t, w.m.Duplicates.WithLabelValues("email")),
-		imapMetric(t, w.m.Quarantined.WithLabelValues("email")),
+		testutil.Metric(t, w.m.Received.WithLabelValues("email")),
+		testutil.Metric(t, w.m.Suggestions.WithLabelValues("email")),
+		testutil.Metric(t, w.m.Duplicates.WithLabelValues("email")),
+		testutil.Metric(t, w.m.Quarantined.WithLabelValues("email")),
 	}
 }
 
@@ -123,7 +117,7 @@ func batchCases() []batchCase {
 		amina = "amina@participant.example"
 		bob   = "bob@participant.example"
 	)
-	mail := func(from, id, subject, body string) []byte { return ingestRaw(from, id, subject, body) }
+	mail := func(from, id, subject, body string) []byte { return testutil.Email(from, id, subject, body) }
 	return []batchCase{
 		{
 			label:  "suggestions, quarantines and duplicates",
@@ -133,11 +127,11 @@ func batchCases() []batchCase {
 				batchItem(1, mail(amina, "old@p", "Old", "Said before")),              // already parsed
 				batchItem(2, mail(bob, "left@p", "Left", "Committed before a crash")), // pending row
 				batchItem(3, mail(amina, "a1@p", "Trees", "Plant trees #river")),
-				batchItem(4, imapMalformed(4)),
+				batchItem(4, testutil.Malformed(4)),
 				batchItem(5, mail(bob, "b1@p", "Benches", "More benches")),
 				batchItem(6, mail(amina, "a1@p", "Trees", "Plant trees #river")), // same Message-ID, other UID
-				batchItem(7, imapMalformed(4)),                                   // same bytes again
-				batchItem(8, imapBlank(8)),
+				batchItem(7, testutil.Malformed(4)),                              // same bytes again
+				batchItem(8, testutil.Blank(8)),
 				batchItem(3, mail(amina, "a1@p", "Trees", "Plant trees #river")), // same UID again
 			}, backlogItems(100, 200)...),
 		},
@@ -150,7 +144,7 @@ func batchCases() []batchCase {
 				batchItem(2, mail(amina, "left@p", "Left", "Committed before a crash")),
 				batchItem(3, mail(amina, "a1@p", "Trees", "Plant trees")),
 				batchItem(4, mail(bob, "b1@p", "Benches", "More benches")),
-				batchItem(5, imapMalformed(5)),
+				batchItem(5, testutil.Malformed(5)),
 				batchItem(6, mail(amina, "del1@p", "DELETE", "")),
 				batchItem(7, mail(amina, "a2@p", "Again", "A new idea after the erasure")),
 				batchItem(8, mail(bob, "b1@p", "Benches", "More benches")), // duplicate of UID 4
@@ -240,9 +234,9 @@ func TestEmailBatchMatchesEmail(t *testing.T) {
 func backlogItems(from, to int) []store.EmailItem {
 	var out []store.EmailItem
 	for uid := from; uid < to; uid++ {
-		raw := imapTestMessage(uid)
+		raw := testutil.Mail(uid)
 		if uid%10 == 0 {
-			raw = imapMalformed(uid)
+			raw = testutil.Malformed(uid)
 		}
 		out = append(out, batchItem(uid, raw))
 	}
@@ -263,10 +257,10 @@ func TestEmailBatchStoreFailure(t *testing.T) {
 	}
 	const amina, bob = "amina@participant.example", "bob@participant.example"
 	plain := []store.EmailItem{
-		batchItem(1, ingestRaw(bob, "b1@p", "Benches", "More benches")),
-		batchItem(2, imapMalformed(2)),
-		batchItem(3, ingestRaw(bob, "boom@p", "boom", "refused")),
-		batchItem(4, ingestRaw(bob, "b4@p", "Lights", "Street lights")),
+		batchItem(1, testutil.Email(bob, "b1@p", "Benches", "More benches")),
+		batchItem(2, testutil.Malformed(2)),
+		batchItem(3, testutil.Email(bob, "boom@p", "boom", "refused")),
+		batchItem(4, testutil.Email(bob, "b4@p", "Lights", "Street lights")),
 	}
 	outs, saved, err := w.in.EmailBatch(ctx, plain, "river")
 	if err == nil || !strings.Contains(err.Error(), "disk full") || len(outs) != 0 || len(saved) != 0 {
@@ -289,11 +283,11 @@ func TestEmailBatchStoreFailure(t *testing.T) {
 	// After an erasure request the batch goes on one message at a time;
 	// what was finished before the refusal is reported.
 	withErasure := []store.EmailItem{
-		batchItem(10, ingestRaw(amina, "a1@p", "Trees", "Plant trees")),
-		batchItem(11, ingestRaw(amina, "del@p", "DELETE", "")),
-		batchItem(12, ingestRaw(amina, "a2@p", "Again", "After")),
-		batchItem(13, ingestRaw(amina, "boom2@p", "boom", "refused")),
-		batchItem(14, ingestRaw(amina, "a3@p", "More", "Later")),
+		batchItem(10, testutil.Email(amina, "a1@p", "Trees", "Plant trees")),
+		batchItem(11, testutil.Email(amina, "del@p", "DELETE", "")),
+		batchItem(12, testutil.Email(amina, "a2@p", "Again", "After")),
+		batchItem(13, testutil.Email(amina, "boom2@p", "boom", "refused")),
+		batchItem(14, testutil.Email(amina, "a3@p", "More", "Later")),
 	}
 	outs, _, err = w.in.EmailBatch(ctx, withErasure, "river")
 	if err == nil || !slices.Equal(outs, []Outcome{OutcomeNew, OutcomeNew, OutcomeNew}) {
@@ -336,10 +330,10 @@ func TestEmailBatchResume(t *testing.T) {
 	if len(w.onSaved) != 36 { // 40 messages, 4 of them unparseable
 		t.Errorf("OnSaved ran %d times, want 36", len(w.onSaved))
 	}
-	if got := countRows(t, w.db, `SELECT count(*) FROM suggestions`); got != 36 {
+	if got := testutil.Count(t, w.db, `SELECT count(*) FROM suggestions`); got != 36 {
 		t.Errorf("%d suggestions, want 36", got)
 	}
-	if got := countRows(t, w.db, `SELECT count(*) FROM ledger WHERE status = 'quarantined'`); got != 4 {
+	if got := testutil.Count(t, w.db, `SELECT count(*) FROM ledger WHERE status = 'quarantined'`); got != 4 {
 		t.Errorf("%d quarantined rows, want 4", got)
 	}
 }

@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -12,61 +11,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/testutil"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
-
-// privClock is a settable clock for store.Options.Now.
-type privClock struct{ ns atomic.Int64 }
-
-func newPrivClock(t time.Time) *privClock {
-	c := &privClock{}
-	c.ns.Store(t.UnixNano())
-	return c
-}
-func (c *privClock) now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *privClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
-
-// dbFiles reads the database file and its WAL as they are on disk.
-func dbFiles(t *testing.T, path string) []byte {
-	t.Helper()
-	var all []byte
-	for _, p := range []string{path, path + "-wal"} {
-		b, err := os.ReadFile(p)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			t.Fatal(err)
-		}
-		all = append(all, b...)
-	}
-	return all
-}
-
-func assertInFiles(t *testing.T, path string, want bool, needles ...string) {
-	t.Helper()
-	b := dbFiles(t, path)
-	for _, n := range needles {
-		if got := bytes.Contains(b, []byte(n)); got != want {
-			t.Errorf("%q in the database files: %v, want %v", n, got, want)
-		}
-	}
-}
-
-func countRows(t *testing.T, db *sql.DB, q string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return n
-}
 
 // isErasedText reports whether s is one of the built-in erasure replies.
 func isErasedText(s string) bool {
@@ -82,19 +35,9 @@ func isErasedText(s string) bool {
 // real HTTP on loopback, an erasure request while the sender's earlier
 // texts are still inside the merge window, the real store.
 func TestSMSErasureOverHTTP(t *testing.T) {
-	ctx := context.Background()
-	clock := newPrivClock(time.Date(2026, 4, 2, 8, 0, 0, 0, time.UTC))
-	path := filepath.Join(t.TempDir(), "intake.db")
-	st, err := store.Open(ctx, path, store.Options{SenderKey: []byte("privacy test key, 32 bytes long!"), Now: clock.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	clock := testutil.NewClock(time.Date(2026, 4, 2, 8, 0, 0, 0, time.UTC))
+	st, path := testutil.OpenStore(t, store.Options{SenderKey: []byte("privacy test key, 32 bytes long!"), Now: clock.Now})
+	db := testutil.OpenDB(t, path)
 
 	const token = "privacy-test-token"
 	var h http.Handler
@@ -104,6 +47,7 @@ func TestSMSErasureOverHTTP(t *testing.T) {
 	tc.Campaign, tc.DefaultRegion = "river", "KE"
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
+	var err error
 	h, err = NewSMSHandler(SMSOptions{Store: st, Config: tc, PublicURL: srv.URL, AuthToken: token, Log: log, Erase: SMSEraser(st, log)})
 	if err != nil {
 		t.Fatal(err)
@@ -139,16 +83,16 @@ func TestSMSErasureOverHTTP(t *testing.T) {
 	replies := []string{
 		text(phone, "The kokotoniwell pump is broken"),
 	}
-	clock.advance(40 * time.Second)
+	clock.Advance(40 * time.Second)
 	replies = append(replies, text(phone, "since the flood in march, call me 0712 345 678"))
 	text(other, "Fix the jetty at ferrymarsh")
 	id := st.SenderID(phone)
-	if n := countRows(t, db, `SELECT count(*) FROM suggestions WHERE sender_id = ?`, id); n != 1 {
+	if n := testutil.Count(t, db, `SELECT count(*) FROM suggestions WHERE sender_id = ?`, id); n != 1 {
 		t.Fatalf("before erasure: %d suggestions of the sender, want 1 (merged)", n)
 	}
-	assertInFiles(t, path, true, "kokotoniwell", "254712345678")
+	testutil.InFiles(t, path, true, "kokotoniwell", "254712345678")
 
-	clock.advance(40 * time.Second) // still inside the 3-minute merge window
+	clock.Advance(40 * time.Second) // still inside the 3-minute merge window
 	confirm := text(phone, "Futa")
 	if confirm != DefaultSMSErasedText()["sw"] {
 		t.Errorf("DELETE answered %q, want the Swahili confirmation", confirm)
@@ -162,22 +106,22 @@ func TestSMSErasureOverHTTP(t *testing.T) {
 		`SELECT count(*) FROM contacts WHERE sender_id = ?`:                        0,
 		`SELECT count(*) FROM opt_outs WHERE sender_id = ? AND reason = 'erasure'`: 1,
 	} {
-		if got := countRows(t, db, q, id); got != want {
+		if got := testutil.Count(t, db, q, id); got != want {
 			t.Errorf("%s = %d, want %d", q, got, want)
 		}
 	}
-	if n := countRows(t, db, `SELECT count(*) FROM suggestions`); n != 1 {
+	if n := testutil.Count(t, db, `SELECT count(*) FROM suggestions`); n != 1 {
 		t.Errorf("%d suggestions left, want the other sender's 1", n)
 	}
-	assertInFiles(t, path, false, "kokotoniwell", "254712345678", "0712 345 678")
-	assertInFiles(t, path, true, "ferrymarsh")
+	testutil.InFiles(t, path, false, "kokotoniwell", "254712345678", "0712 345 678")
+	testutil.InFiles(t, path, true, "ferrymarsh")
 	if strings.Contains(logs.String(), "254712345678") || strings.Contains(logs.String(), "kokotoniwell") {
 		t.Errorf("the log holds the number or the text:\n%s", logs)
 	}
 
 	// A later text, still within the window of the erased ones, starts
 	// afresh: nothing comes back, and no acknowledgement goes out.
-	clock.advance(30 * time.Second)
+	clock.Advance(30 * time.Second)
 	if got := text(phone, "new idea: a bridge"); got != "" {
 		t.Errorf("text after erasure answered %q, want nothing (opted out)", got)
 	}
@@ -196,26 +140,15 @@ func TestSMSErasureOverHTTP(t *testing.T) {
 	}
 }
 
-// ingestRaw builds an email as a participant's client would send it.
-func ingestRaw(from, id, subject, body string) []byte {
-	return fmt.Appendf(nil, "From: Amina Wanjiku <%s>\r\nTo: inbox@example.org\r\nSubject: %s\r\nMessage-ID: <%s>\r\n"+
-		"Date: Mon, 4 May 2026 09:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", from, subject, id, body)
-}
-
 // TestForgetRefEmail is the staff path: an email through the Ingester,
 // then erasure by its reference.
 func TestForgetRefEmail(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "intake.db")
-	st, err := store.Open(ctx, path, store.Options{SenderKey: []byte("privacy test key, 32 bytes long!")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, path := testutil.OpenStore(t, store.Options{SenderKey: []byte("privacy test key, 32 bytes long!")})
 	in := &Ingester{Store: st}
 	const addr = "amina.wanjiku@participant.example"
 	out, sv, err := in.Email(ctx, store.EmailItem{Source: "INBOX",
-		Raw: ingestRaw(addr, "r1@participant.example", "Market", "The lorikeetmarket roof leaks when it rains.")}, "river")
+		Raw: testutil.Email(addr, "r1@participant.example", "Market", "The lorikeetmarket roof leaks when it rains.")}, "river")
 	if err != nil || out != OutcomeNew || sv.Ref == "" {
 		t.Fatalf("Ingester.Email = %v, %+v, %v", out, sv, err)
 	}
@@ -223,7 +156,7 @@ func TestForgetRefEmail(t *testing.T) {
 	if err != nil || len(items) != 1 || items[0].Raw == nil {
 		t.Fatalf("ledger before: %v, %v", items, err)
 	}
-	assertInFiles(t, path, true, addr, "lorikeetmarket")
+	testutil.InFiles(t, path, true, addr, "lorikeetmarket")
 
 	r, err := st.ForgetRef(ctx, sv.Ref)
 	if err != nil || r.Suggestions != 1 || r.Ledger != 1 || r.Contacts != 1 || !r.Scrubbed {
@@ -235,7 +168,7 @@ func TestForgetRefEmail(t *testing.T) {
 	if items, _ := st.LedgerForSuggestion(ctx, sv.SuggestionID); len(items) != 0 {
 		t.Errorf("ledger rows after erasure: %d", len(items))
 	}
-	assertInFiles(t, path, false, addr, "lorikeetmarket", "Wanjiku", "r1@participant.example")
+	testutil.InFiles(t, path, false, addr, "lorikeetmarket", "Wanjiku", "r1@participant.example")
 	if ok, _ := st.OptedOut(ctx, r.SenderID); !ok {
 		t.Error("no opt-out kept after erasure")
 	}
@@ -249,18 +182,14 @@ func TestEmailDeleteSubject(t *testing.T) {
 	ctx := context.Background()
 	kw := config.Default()
 	er := NewEmailEraser(kw, f.st, f.acker, nil)
-	er.Now = f.clock.now
+	er.Now = f.clock.Now
 	in := &Ingester{Store: f.st, OnSaved: f.acker.OnSaved, Erasure: er}
-	db, err := sql.Open("sqlite", f.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testutil.OpenDB(t, f.path)
 
 	const addr = "amina.wanjiku@participant.example"
 	email := func(id, subject, body string) (Outcome, store.Saved) {
 		t.Helper()
-		out, sv, err := in.Email(ctx, store.EmailItem{Source: "INBOX", Raw: ingestRaw(addr, id, subject, body)}, "river")
+		out, sv, err := in.Email(ctx, store.EmailItem{Source: "INBOX", Raw: testutil.Email(addr, id, subject, body)}, "river")
 		if err != nil {
 			t.Fatalf("Ingester.Email(%q): %v", subject, err)
 		}
@@ -271,7 +200,7 @@ func TestEmailDeleteSubject(t *testing.T) {
 	if s1.Ref == "" || s2.Ref == "" {
 		t.Fatalf("suggestions not saved: %+v %+v", s1, s2)
 	}
-	f.clock.advance(time.Minute)
+	f.clock.Advance(time.Minute)
 	out, sv := email("e3@participant.example", "  Supprimer ! ", "")
 	if out != OutcomeNew || sv.SuggestionID != 0 {
 		t.Errorf("erasure request: %v, %+v; want OutcomeNew and no suggestion", out, sv)
@@ -284,44 +213,44 @@ func TestEmailDeleteSubject(t *testing.T) {
 		`SELECT count(*) FROM opt_outs WHERE sender_id = '` + id + `' AND reason = 'erasure'`: 1,
 		`SELECT count(*) FROM outbox`: 1, // the confirmation only: the acks of e1, e2 went with her
 	} {
-		if got := countRows(t, db, q); got != want {
+		if got := testutil.Count(t, db, q); got != want {
 			t.Errorf("%s = %d, want %d", q, got, want)
 		}
 	}
 	if err := f.acker.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	msgs := f.smtp.messages()
+	msgs := f.smtp.Messages()
 	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0] != addr {
 		t.Fatalf("server received %d messages (%+v), want the one confirmation to %s", len(msgs), msgs, addr)
 	}
-	hdr, body := readAck(t, msgs[0].Data)
+	hdr, body := msgs[0].Read(t)
 	if subj, _ := hdr.Subject(); subj != defaultErasureSubjects()["fr"] {
 		t.Errorf("confirmation subject %q, want the French one (SUPPRIMER is French)", subj)
 	}
 	if !strings.Contains(body, "effacé") || hdr.Get("In-Reply-To") != "<e3@participant.example>" || hdr.Get("Auto-Submitted") != "auto-replied" {
 		t.Errorf("confirmation: In-Reply-To %q, Auto-Submitted %q, body %q", hdr.Get("In-Reply-To"), hdr.Get("Auto-Submitted"), body)
 	}
-	if n := countRows(t, db, `SELECT count(*) FROM outbox`); n != 0 {
+	if n := testutil.Count(t, db, `SELECT count(*) FROM outbox`); n != 0 {
 		t.Errorf("%d outbox rows after sending, want 0: the confirmation held the address", n)
 	}
 	if err := f.st.TruncateWAL(ctx); err != nil {
 		t.Fatal(err)
 	}
-	assertInFiles(t, f.path, false, addr, "baobabgrove", "Wanjiku", "e1@participant.example")
+	testutil.InFiles(t, f.path, false, addr, "baobabgrove", "Wanjiku", "e1@participant.example")
 
 	// The same request again (a re-fetched message): nothing to erase and
 	// no second confirmation, so a forged From cannot flood an address.
-	f.clock.advance(time.Minute)
+	f.clock.Advance(time.Minute)
 	email("e4@participant.example", "DELETE", "")
-	if n := countRows(t, db, `SELECT count(*) FROM outbox`); n != 0 {
+	if n := testutil.Count(t, db, `SELECT count(*) FROM outbox`); n != 0 {
 		t.Errorf("repeated request queued %d confirmations, want 0", n)
 	}
 	// She writes again: a new suggestion, no acknowledgement (opted out).
-	f.clock.advance(time.Hour)
+	f.clock.Advance(time.Hour)
 	_, s5 := email("e5@participant.example", "Again", "A new idea")
-	if s5.Ref == "" || countRows(t, db, `SELECT count(*) FROM outbox`) != 0 {
-		t.Errorf("new suggestion after erasure: %+v, outbox %d", s5, countRows(t, db, `SELECT count(*) FROM outbox`))
+	if s5.Ref == "" || testutil.Count(t, db, `SELECT count(*) FROM outbox`) != 0 {
+		t.Errorf("new suggestion after erasure: %+v, outbox %d", s5, testutil.Count(t, db, `SELECT count(*) FROM outbox`))
 	}
 }
 
@@ -386,16 +315,11 @@ func TestSMSErasedTextsFitOneSegment(t *testing.T) {
 // request was stored but not carried out, and stops with its context.
 func TestRetentionLoop(t *testing.T) {
 	ctx := context.Background()
-	clock := newPrivClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	path := filepath.Join(t.TempDir(), "intake.db")
-	st, err := store.Open(ctx, path, store.Options{SenderKey: []byte("privacy test key, 32 bytes long!"), Now: clock.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	clock := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	st, path := testutil.OpenStore(t, store.Options{SenderKey: []byte("privacy test key, 32 bytes long!"), Now: clock.Now})
 	in := &Ingester{Store: st}
 	// The raw payload alone holds the X-Mailer token.
-	oldRaw := append([]byte("X-Mailer: rawpayloadheron 1.0\r\n"), ingestRaw("old@participant.example", "o1@x", "Old", "An old suggestion")...)
+	oldRaw := append([]byte("X-Mailer: rawpayloadheron 1.0\r\n"), testutil.Email("old@participant.example", "o1@x", "Old", "An old suggestion")...)
 	if _, _, err := in.Email(ctx, store.EmailItem{Source: "INBOX", Raw: oldRaw}, "c"); err != nil {
 		t.Fatal(err)
 	}
@@ -404,9 +328,9 @@ func TestRetentionLoop(t *testing.T) {
 		From: "+254712345678", Body: "DELETE", Intent: parser.IntentDelete}, nil); err != nil {
 		t.Fatal(err)
 	}
-	clock.advance(100 * 24 * time.Hour)
+	clock.Advance(100 * 24 * time.Hour)
 	if _, _, err := in.Email(ctx, store.EmailItem{Source: "INBOX",
-		Raw: ingestRaw("new@participant.example", "n1@x", "New", "A recent one")}, "c"); err != nil {
+		Raw: testutil.Email("new@participant.example", "n1@x", "New", "A recent one")}, "c"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -416,16 +340,12 @@ func TestRetentionLoop(t *testing.T) {
 		retentionLoop(st, RetentionOf(config.Privacy{RawRetention: "90d", ContactRetention: "90d"}), nil, 10*time.Millisecond)(lctx)
 		close(done)
 	}()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testutil.OpenDB(t, path)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		raw := countRows(t, db, `SELECT count(*) FROM ledger_raw`)
-		contacts := countRows(t, db, `SELECT count(*) FROM contacts`)
-		pending := countRows(t, db, `SELECT count(*) FROM ledger WHERE intent = 'delete'`)
+		raw := testutil.Count(t, db, `SELECT count(*) FROM ledger_raw`)
+		contacts := testutil.Count(t, db, `SELECT count(*) FROM contacts`)
+		pending := testutil.Count(t, db, `SELECT count(*) FROM ledger WHERE intent = 'delete'`)
 		if raw == 1 && contacts == 1 && pending == 0 {
 			break
 		}
@@ -434,7 +354,7 @@ func TestRetentionLoop(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if n := countRows(t, db, `SELECT count(*) FROM suggestions`); n != 2 {
+	if n := testutil.Count(t, db, `SELECT count(*) FROM suggestions`); n != 2 {
 		t.Errorf("%d suggestions, want 2: retention keeps the parsed text", n)
 	}
 	cancel()
@@ -443,15 +363,11 @@ func TestRetentionLoop(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("retention loop did not stop with its context")
 	}
-	assertInFiles(t, path, false, "rawpayloadheron", "old@participant.example", "254712345678")
+	testutil.InFiles(t, path, false, "rawpayloadheron", "old@participant.example", "254712345678")
 }
 
 func TestRunRetentionNothingConfigured(t *testing.T) {
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "intake.db"), store.Options{SenderKey: []byte("k")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, _ := testutil.OpenStore(t, store.Options{SenderKey: []byte("k")})
 	r, err := RunRetention(context.Background(), st, Retention{}, nil)
 	if err != nil || r != (RetentionResult{}) {
 		t.Errorf("RunRetention with nothing configured = %+v, %v", r, err)
@@ -462,13 +378,9 @@ func TestRunRetentionNothingConfigured(t *testing.T) {
 // over suggestions that came in through the real ingest path.
 func TestExportRedacted(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "intake.db"), store.Options{SenderKey: []byte("privacy test key, 32 bytes long!")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, _ := testutil.OpenStore(t, store.Options{SenderKey: []byte("privacy test key, 32 bytes long!")})
 	in := &Ingester{Store: st}
-	if _, _, err := in.Email(ctx, store.EmailItem{Source: "INBOX", Raw: ingestRaw("amina@participant.example", "x1@x", "Call me",
+	if _, _, err := in.Email(ctx, store.EmailItem{Source: "INBOX", Raw: testutil.Email("amina@participant.example", "x1@x", "Call me",
 		"Please call me on +254 712 345 678 or 0722 111 222, or write to amina.w@example.co.ke. We paid KSh 1,500 in 2024 (ref K7F-3Q2).")}, "c"); err != nil {
 		t.Fatal(err)
 	}

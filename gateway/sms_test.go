@@ -14,53 +14,17 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
+	"github.com/intake-gateway/intake/gateway/internal/testutil"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
 
 const smsTestToken = "test-twilio-auth-token"
-
-// smsTestClock is a settable clock for store.Options.Now.
-type smsTestClock struct{ ns atomic.Int64 }
-
-func (c *smsTestClock) now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *smsTestClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
-
-// metricValue reads a counter.
-func metricValue(m prometheus.Metric) float64 {
-	var d dto.Metric
-	if err := m.Write(&d); err != nil {
-		return -1
-	}
-	return d.GetCounter().GetValue()
-}
-
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // smsEnv is a handler on a real SQLite file, with a controllable clock.
 type smsEnv struct {
@@ -68,11 +32,11 @@ type smsEnv struct {
 	path      string
 	store     *store.Store
 	db        *sql.DB // a second connection, for counting
-	clock     *smsTestClock
+	clock     *testutil.Clock
 	metrics   *metrics.Metrics
 	handler   http.Handler
 	publicURL string
-	logs      *syncBuffer
+	logs      *testutil.Logs
 
 	mu     sync.Mutex
 	erased []string
@@ -80,20 +44,12 @@ type smsEnv struct {
 
 func newSMSEnv(t *testing.T, publicURL string, cfg func(*config.Twilio)) *smsEnv {
 	t.Helper()
-	e := &smsEnv{t: t, path: filepath.Join(t.TempDir(), "intake.db"), clock: &smsTestClock{}, metrics: metrics.New(),
-		publicURL: publicURL, logs: &syncBuffer{}}
-	e.clock.ns.Store(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC).UnixNano())
-	st, err := store.Open(context.Background(), e.path, store.Options{SenderKey: []byte("sms gateway test key"), Now: e.clock.now})
-	if err != nil {
-		t.Fatalf("store.Open: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e.store = st
-	e.db, err = sql.Open("sqlite", e.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.db.Close() })
+	e := &smsEnv{t: t, clock: testutil.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)), metrics: metrics.New(),
+		publicURL: publicURL, logs: &testutil.Logs{}}
+	e.store, e.path = testutil.OpenStore(t, store.Options{SenderKey: []byte("sms gateway test key"), Now: e.clock.Now})
+	e.db = testutil.OpenDB(t, e.path)
+	st := e.store
+	var err error
 	tc := config.Default().SMS.Twilio
 	tc.Campaign, tc.DefaultRegion = "river", "KE"
 	if cfg != nil {
@@ -117,11 +73,7 @@ func newSMSEnv(t *testing.T, publicURL string, cfg func(*config.Twilio)) *smsEnv
 
 func (e *smsEnv) count(query string, args ...any) int {
 	e.t.Helper()
-	var n int
-	if err := e.db.QueryRow(query, args...).Scan(&n); err != nil {
-		e.t.Fatalf("%s: %v", query, err)
-	}
-	return n
+	return testutil.Count(e.t, e.db, query, args...)
 }
 
 // smsForm is the form Twilio posts for an inbound SMS.
@@ -289,7 +241,7 @@ func TestSMSWebhookRequests(t *testing.T) {
 			if tt.wantStatus == 403 {
 				wantFailures = 1
 			}
-			if got := metricValue(e.metrics.SignatureFailures); got != wantFailures {
+			if got := testutil.Metric(t, e.metrics.SignatureFailures); got != wantFailures {
 				t.Errorf("signature failures = %v, want %v", got, wantFailures)
 			}
 			if tt.wantStatus == 200 {
@@ -397,7 +349,7 @@ func TestSMSDuplicateGetsSameAnswer(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM ledger`); n != 1 {
 		t.Errorf("ledger rows = %d, want 1", n)
 	}
-	if got := metricValue(e.metrics.Duplicates.WithLabelValues("sms")); got != 3 {
+	if got := testutil.Metric(t, e.metrics.Duplicates.WithLabelValues("sms")); got != 3 {
 		t.Errorf("duplicates metric = %v, want 3", got)
 	}
 }
@@ -478,7 +430,7 @@ func TestSMSMediaAndMediaOnly(t *testing.T) {
 func TestSMSMergeWindow(t *testing.T) {
 	e := newSMSEnv(t, "https://sms.example.org", nil)
 	first := e.text("SMM1", "+254712345678", "The school roof leaks")
-	e.clock.advance(2 * time.Minute)
+	e.clock.Advance(2 * time.Minute)
 	second := e.text("SMM2", "+254712345678", "and the latrines are full")
 	if n := e.count(`SELECT count(*) FROM suggestions`); n != 1 {
 		t.Fatalf("two texts within 3 minutes: %d suggestions, want 1", n)
@@ -494,7 +446,7 @@ func TestSMSMergeWindow(t *testing.T) {
 	if twimlText(t, second) != "" || twimlText(t, first) == "" {
 		t.Errorf("acks: first %q second %q; want only the first acknowledged (once a day)", first, second)
 	}
-	e.clock.advance(3*time.Minute + time.Second)
+	e.clock.Advance(3*time.Minute + time.Second)
 	e.text("SMM3", "+254712345678", "Another topic: the market road")
 	if n := e.count(`SELECT count(*) FROM suggestions`); n != 2 {
 		t.Errorf("text after the window: %d suggestions, want 2", n)
@@ -507,15 +459,15 @@ func TestSMSAckOncePerInterval(t *testing.T) {
 	if twimlText(t, e.text("SMA1", from, "first idea")) == "" {
 		t.Fatal("first text not acknowledged")
 	}
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	if got := twimlText(t, e.text("SMA2", from, "second idea")); got != "" {
 		t.Errorf("second text within a day acknowledged: %q", got)
 	}
-	e.clock.advance(23 * time.Hour)
+	e.clock.Advance(23 * time.Hour)
 	if twimlText(t, e.text("SMA3", from, "a day later")) == "" {
 		t.Errorf("text a day after the acknowledgement not acknowledged")
 	}
-	if got := metricValue(e.metrics.AcksSent.WithLabelValues("sms")); got != 2 {
+	if got := testutil.Metric(t, e.metrics.AcksSent.WithLabelValues("sms")); got != 2 {
 		t.Errorf("acks sent = %v, want 2", got)
 	}
 	off := newSMSEnv(t, "https://sms.example.org", func(c *config.Twilio) { c.AckInterval = "0" })
@@ -539,10 +491,10 @@ func TestSMSStopStartHelpDelete(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM opt_outs`); n != 1 {
 		t.Errorf("opt_outs = %d, want 1", n)
 	}
-	if got := metricValue(e.metrics.OptOuts.WithLabelValues("sms")); got != 1 {
+	if got := testutil.Metric(t, e.metrics.OptOuts.WithLabelValues("sms")); got != 1 {
 		t.Errorf("opt-out metric = %v", got)
 	}
-	e.clock.advance(10 * time.Minute)
+	e.clock.Advance(10 * time.Minute)
 	if got := e.text("SMS3", from, "start"); got != twimlEmpty {
 		t.Errorf("START answered %q", got)
 	}
@@ -781,11 +733,7 @@ func TestSMSLogsArePrivate(t *testing.T) {
 }
 
 func TestNewSMSHandlerOptions(t *testing.T) {
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"), store.Options{SenderKey: []byte("k")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, _ := testutil.OpenStore(t, store.Options{SenderKey: []byte("k")})
 	ok := SMSOptions{Store: st, Config: config.Default().SMS.Twilio, PublicURL: "https://x.org", AuthToken: "t"}
 	tests := []struct {
 		label string

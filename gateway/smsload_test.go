@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/testutil"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -212,13 +212,13 @@ func TestSMSLoad(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM ledger l JOIN suggestions s ON s.id = l.suggestion_id`); n != unique {
 		t.Errorf("ledger rows linked to a suggestion = %d, want %d", n, unique)
 	}
-	if got := metricValue(e.metrics.Received.WithLabelValues("sms")); got != float64(unique) {
+	if got := testutil.Metric(t, e.metrics.Received.WithLabelValues("sms")); got != float64(unique) {
 		t.Errorf("received metric = %v, want %d", got, unique)
 	}
-	if got := metricValue(e.metrics.Duplicates.WithLabelValues("sms")); got != float64(dups) {
+	if got := testutil.Metric(t, e.metrics.Duplicates.WithLabelValues("sms")); got != float64(dups) {
 		t.Errorf("duplicates metric = %v, want %d", got, dups)
 	}
-	if got := metricValue(e.metrics.SignatureFailures); got != float64(forged) {
+	if got := testutil.Metric(t, e.metrics.SignatureFailures); got != float64(forged) {
 		t.Errorf("signature failures = %v, want %d", got, forged)
 	}
 	rps, p50, p99 := smsLoadFigures(results, elapsed)
@@ -384,11 +384,7 @@ func TestSMSCrashDuringLoad(t *testing.T) {
 		t.Fatalf("reopen after SIGKILL: %v", err)
 	}
 	st.Close()
-	db, err := sql.Open("sqlite", dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testutil.OpenDB(t, dbPath)
 	var integrity string
 	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&integrity); err != nil || integrity != "ok" {
 		t.Fatalf("integrity_check after SIGKILL: %q, %v", integrity, err)

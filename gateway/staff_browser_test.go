@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/testutil"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -24,7 +25,7 @@ import (
 // injected script) is recorded and dismissed.
 func staffBrowser(t *testing.T) (ctx context.Context, dialogs func() []string) {
 	t.Helper()
-	exe := staffNeedTool(t, "/usr/bin/chromium")
+	exe := testutil.NeedTool(t, "/usr/bin/chromium", "chromium")
 	actx, cancel := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(exe),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,

@@ -10,15 +10,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/testutil"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -84,12 +82,7 @@ func staffSeed(t testing.TB, st *store.Store) map[string]string {
 
 func staffOpenStore(t testing.TB) *store.Store {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "intake.db")
-	st, err := store.Open(context.Background(), path, store.Options{SenderKey: []byte("staff test key")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st, _ := testutil.OpenStore(t, store.Options{SenderKey: []byte("staff test key")})
 	return st
 }
 
@@ -509,19 +502,4 @@ func TestSafeNext(t *testing.T) {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
 		}
 	}
-}
-
-// staffNeedTool returns the path of an external program a test needs. It
-// skips loudly where it is missing, unless CI=true: there .ci/run installs
-// it, and its absence is a failure.
-func staffNeedTool(t testing.TB, path string) string {
-	t.Helper()
-	if p, err := exec.LookPath(path); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not installed, and CI=true: .ci/run must install it", path)
-	}
-	t.Skipf("SKIPPED: %s is not installed; this test needs it (apt-get install chromium)", path)
-	return ""
 }
