@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/export"
 	"github.com/intake-gateway/intake/gateway/internal/testutil"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
@@ -387,7 +388,7 @@ func TestExportRedacted(t *testing.T) {
 	cfg := config.Default()
 	cfg.SMS.Twilio.DefaultRegion = "KE"
 	var buf bytes.Buffer
-	if _, err := st.Export(ctx, &buf, store.FormatJSONL, store.Filter{Redact: cfg.Redactor()}); err != nil {
+	if _, err := export.Write(ctx, st, &buf, export.JSONL, store.Filter{Redact: cfg.Redactor()}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -402,7 +403,7 @@ func TestExportRedacted(t *testing.T) {
 		}
 	}
 	buf.Reset()
-	if _, err := st.Export(ctx, &buf, store.FormatJSONL, store.Filter{}); err != nil {
+	if _, err := export.Write(ctx, st, &buf, export.JSONL, store.Filter{}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), "+254 712 345 678") {

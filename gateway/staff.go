@@ -10,11 +10,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/export"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -259,11 +261,11 @@ func (f filterForm) values() url.Values {
 
 // filter turns the form into a store filter; the error is for the person.
 func (f filterForm) filter(now time.Time) (store.Filter, error) {
-	since, err := store.ParseSince(f.Since, now)
+	since, err := export.ParseSince(f.Since, now)
 	if err != nil {
 		return store.Filter{}, fmt.Errorf("Since: %q is not a date (2026-11-01), a time (2026-11-01T09:30:00Z) or a period ago (7d, 36h)", f.Since)
 	}
-	until, err := store.ParseUntil(f.Until, now)
+	until, err := export.ParseUntil(f.Until, now)
 	if err != nil {
 		return store.Filter{}, fmt.Errorf("Until: %q is not a date (2026-11-30), a time (2026-11-30T18:00:00Z) or a period ago (1d)", f.Until)
 	}
@@ -327,7 +329,7 @@ func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 	}
 	f.Redact = h.redactFor(s, false)
 	f, page.Note = h.plainSearchIfNeeded(r.Context(), f)
-	after, err := store.ParseCursor(r.URL.Query().Get("after"))
+	after, err := parseCursor(r.URL.Query().Get("after"))
 	if err != nil {
 		page.Error = "That page link is broken; start again from the newest."
 		h.render(w, r, http.StatusBadRequest, "list", page)
@@ -356,7 +358,7 @@ func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 	}
 	if !next.IsZero() {
 		v := form.values()
-		v.Set("after", next.String())
+		v.Set("after", formatCursor(next))
 		page.Next = "/staff/?" + v.Encode()
 	}
 	link := func(format, label string, contacts bool) exportLink {
@@ -369,9 +371,9 @@ func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 		}
 		return exportLink{ID: id, Label: label, URL: "/staff/export?" + v.Encode()}
 	}
-	page.Exports = []exportLink{link(store.FormatCSV, "CSV", false), link(store.FormatXLSX, "Excel", false), link(store.FormatJSONL, "JSON lines", false)}
+	page.Exports = []exportLink{link(export.CSV, "CSV", false), link(export.XLSX, "Excel", false), link(export.JSONL, "JSON lines", false)}
 	if s.contacts {
-		page.ContactExports = []exportLink{link(store.FormatCSV, "CSV", true), link(store.FormatXLSX, "Excel", true), link(store.FormatJSONL, "JSON lines", true)}
+		page.ContactExports = []exportLink{link(export.CSV, "CSV", true), link(export.XLSX, "Excel", true), link(export.JSONL, "JSON lines", true)}
 	}
 	h.render(w, r, http.StatusOK, "list", page)
 }
@@ -384,7 +386,7 @@ func (h *staff) plainSearchIfNeeded(ctx context.Context, f store.Filter) (store.
 	if f.Search == "" || !errors.Is(h.st.CheckSearch(ctx, f.Search), store.ErrBadSearch) {
 		return f, ""
 	}
-	f.Search = store.PlainSearch(f.Search)
+	f.Search = plainSearch(f.Search)
 	return f, "The search had signs with a special meaning, so it was run as plain words: every word must appear."
 }
 
@@ -464,10 +466,10 @@ func (h *staff) export(w http.ResponseWriter, r *http.Request, s session) {
 	q := r.URL.Query()
 	format := q.Get("format")
 	if format == "" {
-		format = store.FormatCSV
+		format = export.CSV
 	}
 	switch format {
-	case store.FormatCSV, store.FormatXLSX, store.FormatJSONL:
+	case export.CSV, export.XLSX, export.JSONL:
 	default:
 		http.Error(w, "unknown format: use csv, xlsx or jsonl", http.StatusBadRequest)
 		return
@@ -494,11 +496,11 @@ func (h *staff) export(w http.ResponseWriter, r *http.Request, s session) {
 	if f.WithContacts {
 		name += "-with-contacts"
 	}
-	w.Header().Set("Content-Type", store.ContentType(format))
+	w.Header().Set("Content-Type", export.ContentType(format))
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, name, format))
 	cw := &countWriter{w: w}
 	start := time.Now()
-	n, err := h.st.Export(r.Context(), cw, format, f)
+	n, err := export.Write(r.Context(), h.st, cw, format, f)
 	log := h.log.With("staff", s.id, "format", format, "rows", n, "with_contacts", f.WithContacts, "filter", describeFilter(f))
 	if err != nil {
 		if cw.n == 0 {
@@ -585,4 +587,37 @@ func short(s string) string {
 		return s[:16] + "…"
 	}
 	return s
+}
+
+// plainSearch turns words typed by a person into an FTS5 query without
+// operators: each word is quoted, so "well-being" or "C++" match as text
+// and every word must occur. Use it when Search gives store.ErrBadSearch.
+func plainSearch(text string) string {
+	var words []string
+	for _, w := range strings.Fields(text) {
+		words = append(words, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+	}
+	return strings.Join(words, " ")
+}
+
+// formatCursor encodes a page position for a URL; "" for the zero
+// cursor, the start of the list.
+func formatCursor(c store.Cursor) string {
+	if c.IsZero() {
+		return ""
+	}
+	return strconv.FormatInt(c.ID, 10) + "~" + c.ReceivedAt
+}
+
+// parseCursor decodes formatCursor; "" gives the zero cursor.
+func parseCursor(s string) (store.Cursor, error) {
+	if s == "" {
+		return store.Cursor{}, nil
+	}
+	id, at, ok := strings.Cut(s, "~")
+	n, err := strconv.ParseInt(id, 10, 64)
+	if !ok || err != nil || n <= 0 || at == "" {
+		return store.Cursor{}, fmt.Errorf("staff: bad page cursor %q", s)
+	}
+	return store.Cursor{ReceivedAt: at, ID: n}, nil
 }

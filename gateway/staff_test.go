@@ -503,3 +503,30 @@ func TestSafeNext(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainSearch: words that are not a valid FTS5 query, quoted by
+// plainSearch, find what they say as plain text.
+func TestPlainSearch(t *testing.T) {
+	st := staffOpenStore(t)
+	testutil.SeedMixed(t, st, staffT0)
+	ctx := context.Background()
+	for q, want := range map[string]int{`"unbalanced`: 0, `well-being`: 0, `nosuchcolumn: x`: 0, `AND`: 1, `bike lanes`: 1, `Zebrastreifen "bitte`: 1} {
+		n, err := st.CountSuggestions(ctx, store.Filter{Search: plainSearch(q)})
+		if err != nil || n != want {
+			t.Errorf("CountSuggestions(plainSearch(%q) = %s) = %d, %v; want %d", q, plainSearch(q), n, err, want)
+		}
+	}
+}
+
+func TestParseCursor(t *testing.T) {
+	for _, c := range []store.Cursor{{}, {ReceivedAt: "2026-11-01T09:00:00.5Z", ID: 42}} {
+		if got, err := parseCursor(formatCursor(c)); err != nil || got != c {
+			t.Errorf("parseCursor(formatCursor(%+v)) = %+v, %v", c, got, err)
+		}
+	}
+	for _, bad := range []string{"x", "1", "~2026", "-1~x"} {
+		if _, err := parseCursor(bad); err == nil {
+			t.Errorf("parseCursor(%q) accepted", bad)
+		}
+	}
+}

@@ -1,15 +1,12 @@
-package store
+package export
 
 import (
 	"bufio"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 	"unicode"
@@ -17,119 +14,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/intake-gateway/intake/store"
 )
 
-// Export formats.
-const (
-	FormatCSV   = "csv"   // RFC 4180, UTF-8 with BOM, CRLF: opens right in Excel and LibreOffice
-	FormatXLSX  = "xlsx"  // Excel workbook, one sheet, real date cells
-	FormatJSONL = "jsonl" // one JSON object per line, fields as documented on ExportRow
-)
-
-// Formats lists the export formats, for flag help and validation.
-func Formats() []string { return []string{FormatCSV, FormatXLSX, FormatJSONL} }
-
-// ContentType is the MIME type of an export format, for a download.
-func ContentType(format string) string {
-	switch format {
-	case FormatCSV:
-		return "text/csv; charset=utf-8"
-	case FormatXLSX:
-		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-	case FormatJSONL:
-		return "application/x-ndjson; charset=utf-8"
-	}
-	return "application/octet-stream"
-}
-
-// exportHeader names the columns of the CSV and XLSX exports: the same
-// names as the JSON lines fields.
-func exportHeader(withContacts bool) []string {
-	h := []string{"reference", "received_at", "channel", "campaign", "language", "disposition",
-		"subject", "body", "tags", "attachment_count", "sender_id"}
-	if withContacts {
-		h = append(h, "contact", "signature")
-	}
-	return h
-}
-
-// Export writes the suggestions f selects to w in format (FormatCSV,
-// FormatXLSX or FormatJSONL), oldest first, and returns how many rows it
-// wrote. It streams: memory stays flat whatever the row count (the XLSX
-// writer spills to a temporary file past 16 MB). A bad search or format
-// fails before anything is written.
-//
-// In CSV and XLSX every text cell that a spreadsheet would read as a
-// formula (it starts with =, +, -, @, a tab or a carriage return) is
-// prefixed with an apostrophe, so "=1+1" shows as the text '=1+1 and is
-// never computed, even after a person edits the cell. JSON lines keep the
-// text as stored.
-func (s *Store) Export(ctx context.Context, w io.Writer, format string, f Filter) (n int, err error) {
-	var write func(w io.Writer, f Filter, each func(func(ExportRow) error) error) (int, error)
-	switch format {
-	case FormatCSV:
-		write = writeCSV
-	case FormatXLSX:
-		write = writeXLSX
-	case FormatJSONL:
-		write = writeJSONL
-	default:
-		return 0, fmt.Errorf("store: export: unknown format %q (use %s)", format, strings.Join(Formats(), ", "))
-	}
-	rows, err := s.openExport(ctx, f)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close() // also when the writer fails before its first row
-	n, err = write(w, f, func(fn func(ExportRow) error) error { return eachRow(rows, f, fn) })
-	if err != nil {
-		return n, fmt.Errorf("store: export %s after %d rows: %w", format, n, err)
-	}
-	return n, nil
-}
-
-// ExportFile exports to path atomically: the rows go to a temporary file
-// in the same directory, which is synced and renamed over path only once
-// complete, so a half-written export never appears under its name. The
-// file is readable by its owner only: it holds what participants wrote.
-func (s *Store) ExportFile(ctx context.Context, path, format string, f Filter) (n int, err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return 0, fmt.Errorf("store: export to %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 256<<10)
-	if n, err = s.Export(ctx, bw, format, f); err != nil {
-		return n, err
-	}
-	if err = bw.Flush(); err != nil {
-		return n, fmt.Errorf("store: export to %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return n, fmt.Errorf("store: export to %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return n, fmt.Errorf("store: export to %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return n, fmt.Errorf("store: export to %s: %w", path, err)
-	}
-	return n, nil
-}
-
-// Neutralize makes a spreadsheet cell inert: text starting with =, +, -,
+// neutralize makes a spreadsheet cell inert: text starting with =, +, -,
 // @, a tab or a carriage return gets a leading apostrophe (OWASP's advice
 // against CSV injection), so no spreadsheet evaluates it as a formula.
-func Neutralize(s string) string {
+func neutralize(s string) string {
 	if s == "" {
 		return s
 	}
@@ -143,34 +35,45 @@ func Neutralize(s string) string {
 // csvTime is how received_at reads in a CSV: ISO 8601, UTC, to the second.
 const csvTime = "2006-01-02T15:04:05Z"
 
-func writeCSV(w io.Writer, f Filter, each func(func(ExportRow) error) error) (int, error) {
-	// The BOM is what makes Excel read the file as UTF-8 rather than the
-	// local code page; LibreOffice and csv readers that know it skip it.
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
-		return 0, err
-	}
+func writeCSV(w io.Writer, f store.Filter, each func(func(store.ExportRow) error) error) (int, error) {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
-	if err := cw.Write(exportHeader(f.WithContacts)); err != nil {
-		return 0, err
+	started := false
+	// start writes the BOM and the header before the first row, or at the
+	// end of an export without rows: nothing is written when the rows
+	// cannot be read at all. The BOM is what makes Excel read the file as
+	// UTF-8 rather than the local code page; LibreOffice and csv readers
+	// that know it skip it.
+	start := func() error {
+		if started {
+			return nil
+		}
+		started = true
+		if _, err := io.WriteString(w, "\ufeff"); err != nil {
+			return err
+		}
+		return cw.Write(exportHeader(f.WithContacts))
 	}
 	n := 0
 	rec := make([]string, len(exportHeader(f.WithContacts)))
-	err := each(func(r ExportRow) error {
-		rec[0] = Neutralize(r.Ref)
+	err := each(func(r store.ExportRow) error {
+		if err := start(); err != nil {
+			return err
+		}
+		rec[0] = neutralize(r.Ref)
 		rec[1] = r.ReceivedAt.UTC().Format(csvTime)
-		rec[2] = Neutralize(r.Channel)
-		rec[3] = Neutralize(r.Campaign)
-		rec[4] = Neutralize(r.Language)
-		rec[5] = Neutralize(r.Disposition)
-		rec[6] = Neutralize(r.Subject)
-		rec[7] = Neutralize(r.Body)
-		rec[8] = Neutralize(strings.Join(r.Tags, ", "))
+		rec[2] = neutralize(r.Channel)
+		rec[3] = neutralize(r.Campaign)
+		rec[4] = neutralize(r.Language)
+		rec[5] = neutralize(r.Disposition)
+		rec[6] = neutralize(r.Subject)
+		rec[7] = neutralize(r.Body)
+		rec[8] = neutralize(strings.Join(r.Tags, ", "))
 		rec[9] = itoa(r.Attachments)
-		rec[10] = Neutralize(r.SenderID)
+		rec[10] = neutralize(r.SenderID)
 		if f.WithContacts {
-			rec[11] = Neutralize(r.Contact)
-			rec[12] = Neutralize(r.Signature)
+			rec[11] = neutralize(r.Contact)
+			rec[12] = neutralize(r.Signature)
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -178,6 +81,9 @@ func writeCSV(w io.Writer, f Filter, each func(func(ExportRow) error) error) (in
 		n++
 		return nil
 	})
+	if err == nil {
+		err = start()
+	}
 	cw.Flush()
 	if err == nil {
 		err = cw.Error()
@@ -192,7 +98,7 @@ func itoa(n int) string {
 	return fmt.Sprint(n)
 }
 
-// jsonRow is the JSON lines record; see ExportRow for the field list.
+// jsonRow is the JSON lines record; see store.ExportRow for the field list.
 type jsonRow struct {
 	Reference       string   `json:"reference"`
 	ReceivedAt      string   `json:"received_at"`
@@ -209,12 +115,12 @@ type jsonRow struct {
 	Signature       *string  `json:"signature,omitempty"`
 }
 
-func writeJSONL(w io.Writer, f Filter, each func(func(ExportRow) error) error) (int, error) {
+func writeJSONL(w io.Writer, f store.Filter, each func(func(store.ExportRow) error) error) (int, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	n := 0
-	err := each(func(r ExportRow) error {
+	err := each(func(r store.ExportRow) error {
 		j := jsonRow{
 			Reference: r.Ref, ReceivedAt: r.ReceivedAt.UTC().Format(time.RFC3339Nano),
 			Channel: r.Channel, Campaign: r.Campaign, Language: r.Language, Disposition: r.Disposition,
@@ -259,7 +165,7 @@ func fitCell(s string) string {
 	return s
 }
 
-func writeXLSX(w io.Writer, f Filter, each func(func(ExportRow) error) error) (n int, err error) {
+func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) error) error) (n int, err error) {
 	const sheet = "Suggestions"
 	x := excelize.NewFile()
 	defer func() {
@@ -325,10 +231,10 @@ func writeXLSX(w io.Writer, f Filter, each func(func(ExportRow) error) error) (n
 		return top
 	}
 	text := func(col int, s string) excelize.Cell {
-		return excelize.Cell{StyleID: styleOf(col), Value: fitCell(Neutralize(validUTF8(s)))}
+		return excelize.Cell{StyleID: styleOf(col), Value: fitCell(neutralize(validUTF8(s)))}
 	}
 	row := 1
-	err = each(func(r ExportRow) error {
+	err = each(func(r store.ExportRow) error {
 		row++
 		cells[0] = text(0, r.Ref)
 		cells[1] = excelize.Cell{StyleID: dateStyle, Value: r.ReceivedAt.UTC()}
