@@ -15,6 +15,7 @@ import (
 
 	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
+	"github.com/intake-gateway/intake/gateway/staff"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -107,12 +108,12 @@ func (g *Gateway) routes() (http.Handler, error) {
 		}
 		mux.Handle("POST "+g.cfg.SMS.Twilio.Path, h)
 	}
-	staff, err := g.staffHandler()
+	pages, err := g.staffHandler()
 	if err != nil {
 		return nil, err
 	}
-	if staff != nil {
-		mux.Handle("/staff/", staff)
+	if pages != nil {
+		mux.Handle("/staff/", pages)
 		mux.Handle("GET /staff", http.RedirectHandler("/staff/", http.StatusFound))
 	}
 	return mux, nil
@@ -228,7 +229,7 @@ func (g *Gateway) staffHandler() (http.Handler, error) {
 	if g.cfg.Privacy.Redact {
 		redact = g.cfg.Redactor()
 	}
-	return NewStaffHandler(StaffOptions{
+	return staff.New(staff.Options{
 		Store: g.st, Config: g.cfg.Staff, Tokens: tokens, ContactTokens: contactTokens, Log: g.log, Redact: redact,
 	}), nil
 }

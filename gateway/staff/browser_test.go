@@ -1,4 +1,4 @@
-package gateway
+package staff
 
 import (
 	"bytes"
@@ -74,7 +74,7 @@ func TestStaffBrowser(t *testing.T) {
 	st := staffOpenStore(t)
 	refs := staffSeed(t, st)
 	secure := false // plain http on loopback
-	h := NewStaffHandler(StaffOptions{
+	h := New(Options{
 		Store: st, Config: config.Staff{SecureCookie: &secure},
 		Tokens: []string{staffReadToken}, ContactTokens: []string{staffContactToken},
 	})

@@ -1,4 +1,9 @@
-package gateway
+// Package staff serves the staff pages under /staff/: token login with a
+// signed session cookie, the list of suggestions with filters, search and
+// paging, one suggestion with its ledger rows, and downloads of exports.
+// Pages are rendered on the server from embedded templates and need no
+// script.
+package staff
 
 import (
 	"context"
@@ -21,11 +26,11 @@ import (
 	"github.com/intake-gateway/intake/store"
 )
 
-//go:embed staff_templates
-var staffFS embed.FS
+//go:embed templates
+var templateFS embed.FS
 
-// StaffOptions configures the staff pages.
-type StaffOptions struct {
+// Options configures the staff pages.
+type Options struct {
 	Store  *store.Store
 	Config config.Staff
 	// Tokens may read suggestions and export them without contacts;
@@ -63,14 +68,14 @@ type staff struct {
 	css    []byte
 }
 
-// NewStaffHandler builds the staff pages. Mount it at "/staff/": its
+// New builds the staff pages. Mount it at "/staff/": its
 // routes are absolute (/staff/, /staff/s/{ref}, /staff/export,
 // /staff/login, /staff/logout, /staff/static/style.css).
 //
 // Every response carries a strict Content-Security-Policy (no script at
 // all), nosniff, no-referrer, DENY framing and no-store caching; POSTs from
 // another origin are refused (login CSRF).
-func NewStaffHandler(o StaffOptions) http.Handler {
+func New(o Options) http.Handler {
 	h := &staff{st: o.Store, log: o.Log, redact: o.Redact, now: o.Now}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -92,9 +97,9 @@ func NewStaffHandler(o StaffOptions) http.Handler {
 	h.pages = map[string]*template.Template{}
 	funcs := template.FuncMap{"when": when, "iso": iso, "size": humanSize, "short": short}
 	for _, p := range []string{"login", "list", "detail", "error"} {
-		h.pages[p] = template.Must(template.New("").Funcs(funcs).ParseFS(staffFS, "staff_templates/layout.html", "staff_templates/"+p+".html"))
+		h.pages[p] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
 	}
-	h.css, _ = staffFS.ReadFile("staff_templates/style.css")
+	h.css, _ = templateFS.ReadFile("templates/style.css")
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /staff/static/style.css", h.style)

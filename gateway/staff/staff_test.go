@@ -1,4 +1,4 @@
-package gateway
+package staff
 
 import (
 	"bytes"
@@ -29,54 +29,23 @@ const (
 // staffT0 is when the first test suggestion arrives.
 var staffT0 = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 
-// staffMail is one test suggestion, stored through the store's own API.
-type staffMail struct {
-	from, name, campaign, lang, subject, body, signature string
-	disp                                                 parser.Disposition
-	attachments                                          []parser.Attachment
-	at                                                   time.Time
-}
-
-func staffAdd(t testing.TB, st *store.Store, m staffMail) string {
-	t.Helper()
-	ctx := context.Background()
-	if m.disp == "" {
-		m.disp = parser.DispSuggestion
-	}
-	id := fmt.Sprintf("%d.%s", m.at.UnixNano(), m.from)
-	raw := fmt.Sprintf("From: %s <%s>\r\nTo: ideas@example.org\r\nSubject: %s\r\nMessage-ID: <%s>\r\n"+
-		"Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n-- \r\n%s\r\n", m.name, m.from, m.subject, id, m.body, m.signature)
-	rc, err := st.ReceiveEmail(ctx, store.EmailItem{Source: "INBOX", MessageID: id, Raw: []byte(raw), ReceivedAt: m.at})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sv, err := st.SaveEmail(ctx, rc.LedgerID, m.campaign, &parser.Email{
-		MessageID: id, From: m.from, FromName: m.name, Subject: m.subject, Body: m.body, Signature: m.signature,
-		Language: m.lang, Disposition: m.disp, Attachments: m.attachments, Date: m.at,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sv.Ref
-}
-
 // staffSeed stores a few suggestions worth looking at and returns their
 // references by name.
 func staffSeed(t testing.TB, st *store.Store) map[string]string {
 	t.Helper()
 	at := func(d int) time.Time { return staffT0.AddDate(0, 0, d) }
 	return map[string]string{
-		"trees": staffAdd(t, st, staffMail{from: "amal@example.org", name: "Amal", campaign: "parks", lang: "en", at: at(0),
-			subject: "More trees", body: "Plant more trees along the river. Call me on 0612345678.", signature: "Amal Haddad\nRiver Street 4",
-			attachments: []parser.Attachment{{Filename: "river.jpg", ContentType: "image/jpeg", Size: 204800, SHA256: "0123456789abcdef0123456789abcdef"}}}),
-		"arabic": staffAdd(t, st, staffMail{from: "noor@example.org", campaign: "parks", lang: "ar", at: at(1),
-			subject: "حديقة", body: "نريد حديقة أكبر في الحي"}),
-		"bikes": staffAdd(t, st, staffMail{from: "sam@example.org", campaign: "roads", lang: "en", at: at(2),
-			subject: "Bike lanes", body: "Protected bike lanes on Main Street, please."}),
-		"script": staffAdd(t, st, staffMail{from: "eve@example.net", name: "<i>Eve</i>", campaign: "roads", lang: "en", at: at(3),
-			subject: "<b>bold</b> & co", body: "<script>alert(1)</script>", signature: "<img src=x onerror=alert(2)>"}),
-		"ooo": staffAdd(t, st, staffMail{from: "away@example.org", campaign: "roads", lang: "en", at: at(4), disp: parser.DispAutoReply,
-			subject: "Out of office", body: "I am away until Monday."}),
+		"trees": testutil.AddSuggestion(t, st, testutil.Suggestion{From: "amal@example.org", Name: "Amal", Campaign: "parks", Lang: "en", At: at(0),
+			Subject: "More trees", Body: "Plant more trees along the river. Call me on 0612345678.", Signature: "Amal Haddad\nRiver Street 4",
+			Attachments: []parser.Attachment{{Filename: "river.jpg", ContentType: "image/jpeg", Size: 204800, SHA256: "0123456789abcdef0123456789abcdef"}}}),
+		"arabic": testutil.AddSuggestion(t, st, testutil.Suggestion{From: "noor@example.org", Campaign: "parks", Lang: "ar", At: at(1),
+			Subject: "حديقة", Body: "نريد حديقة أكبر في الحي"}),
+		"bikes": testutil.AddSuggestion(t, st, testutil.Suggestion{From: "sam@example.org", Campaign: "roads", Lang: "en", At: at(2),
+			Subject: "Bike lanes", Body: "Protected bike lanes on Main Street, please."}),
+		"script": testutil.AddSuggestion(t, st, testutil.Suggestion{From: "eve@example.net", Name: "<i>Eve</i>", Campaign: "roads", Lang: "en", At: at(3),
+			Subject: "<b>bold</b> & co", Body: "<script>alert(1)</script>", Signature: "<img src=x onerror=alert(2)>"}),
+		"ooo": testutil.AddSuggestion(t, st, testutil.Suggestion{From: "away@example.org", Campaign: "roads", Lang: "en", At: at(4), Disp: parser.DispAutoReply,
+			Subject: "Out of office", Body: "I am away until Monday."}),
 	}
 }
 
@@ -92,7 +61,7 @@ func staffServer(t testing.TB, st *store.Store, secure bool, logs io.Writer) *ht
 	if logs == nil {
 		logs = io.Discard
 	}
-	h := NewStaffHandler(StaffOptions{
+	h := New(Options{
 		Store: st, Config: config.Staff{SecureCookie: &secure},
 		Tokens: []string{staffReadToken}, ContactTokens: []string{staffContactToken},
 		Log:    slog.New(slog.NewTextHandler(logs, nil)),
@@ -346,7 +315,7 @@ func TestStaffList(t *testing.T) {
 func TestStaffPaging(t *testing.T) {
 	st := staffOpenStore(t)
 	for i := range 120 {
-		staffAdd(t, st, staffMail{from: fmt.Sprintf("p%d@example.org", i), campaign: "parks", body: fmt.Sprint("idea ", i), at: staffT0.Add(time.Duration(i) * time.Minute)})
+		testutil.AddSuggestion(t, st, testutil.Suggestion{From: fmt.Sprintf("p%d@example.org", i), Campaign: "parks", Body: fmt.Sprint("idea ", i), At: staffT0.Add(time.Duration(i) * time.Minute)})
 	}
 	srv := staffServer(t, st, true, nil)
 	seen := map[string]bool{}

@@ -1,4 +1,4 @@
-package gateway
+package staff
 
 import (
 	"crypto/hmac"
@@ -47,7 +47,7 @@ func newStaffAuth(tokens, contactTokens []string, key []byte, secure bool, now f
 		// for a staff page and needs no secret on disk.
 		a.key = make([]byte, 32)
 		if _, err := rand.Read(a.key); err != nil {
-			panic("gateway: crypto/rand failed: " + err.Error()) // cannot happen on supported platforms
+			panic("staff: crypto/rand failed: " + err.Error()) // cannot happen on supported platforms
 		}
 	}
 	add := func(list []string, contacts bool) {
