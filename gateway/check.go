@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/intake-gateway/intake/gateway/ack"
 	"github.com/intake-gateway/intake/gateway/config"
 )
 
@@ -30,13 +31,9 @@ func CheckServers(ctx context.Context, cfg config.Config, env config.Getenv) []C
 		out = append(out, CheckResult{Name: fmt.Sprintf("mailbox %s (%s)", mc.Name, mc.Address), Err: err})
 	}
 	if cfg.Ack.Email.Enabled {
-		a, err := NewEmailAcker(cfg.Ack.Email, nil, nil, env, log, nil)
+		a, err := ack.New(cfg.Ack.Email, nil, nil, env, log, nil)
 		if err == nil {
-			var closeFn func()
-			_, closeFn, err = a.dial(ctx)
-			if err == nil {
-				closeFn()
-			}
+			err = a.Check(ctx)
 		}
 		out = append(out, CheckResult{Name: fmt.Sprintf("smtp %s", cfg.Ack.Email.Address), Err: err})
 	}

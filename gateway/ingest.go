@@ -45,10 +45,20 @@ type Ingester struct {
 	// OnSaved, if set, is called after a new suggestion is committed (for
 	// acknowledgements). Its failure never affects the suggestion.
 	OnSaved func(ctx context.Context, e *parser.Email, s store.Saved, campaign string)
-	// Erasure, if set, takes the emails whose subject asks for erasure
-	// (privacy.go): their sender is erased, the request with them, and
-	// the outcome is OutcomeNew with a zero Saved.
-	Erasure *EmailEraser
+	// Erasure, if set, takes the emails whose subject asks for erasure:
+	// their sender is erased, the request with them, and the outcome is
+	// OutcomeNew with a zero Saved.
+	Erasure Eraser
+}
+
+// Eraser carries out the erasure requests that come by email:
+// *privacy.EmailEraser.
+type Eraser interface {
+	// IsRequest reports whether e asks for its sender's erasure, and the
+	// language its keyword implies.
+	IsRequest(e *parser.Email) (bool, string)
+	// Erase erases the sender of e, whose request is ledger row ledgerID.
+	Erase(ctx context.Context, ledgerID int64, e *parser.Email, keywordLang string) (store.ForgetResult, error)
 }
 
 // Email ingests one raw message. It returns an error only when the store

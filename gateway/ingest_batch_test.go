@@ -11,6 +11,7 @@ import (
 	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/gateway/internal/testutil"
+	"github.com/intake-gateway/intake/gateway/privacy"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -42,7 +43,7 @@ func newBatchWorld(t *testing.T, erasure bool) *batchWorld {
 		w.onSaved = append(w.onSaved, e.MessageID)
 	}}
 	if erasure {
-		w.in.Erasure = NewEmailEraser(config.Default(), st, nil, nil)
+		w.in.Erasure = privacy.NewEmailEraser(config.Default().SMS.Twilio.Keywords, st, nil, nil)
 	}
 	return w
 }

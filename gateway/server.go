@@ -13,8 +13,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/intake-gateway/intake/gateway/ack"
 	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
+	"github.com/intake-gateway/intake/gateway/privacy"
 	"github.com/intake-gateway/intake/gateway/staff"
 	"github.com/intake-gateway/intake/store"
 )
@@ -38,7 +40,7 @@ type Gateway struct {
 	metrics  *metrics.Metrics
 	ingester *Ingester
 	pollers  []*Poller
-	acker    *EmailAcker // nil unless [ack.email] is enabled
+	acker    *ack.Mailer // nil unless [ack.email] is enabled
 	handler  http.Handler
 	extra    []func(ctx context.Context) // background loops (outbox, retention)
 }
@@ -55,7 +57,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, env config.Getenv
 		for _, mc := range cfg.Mailbox {
 			own = append(own, mc.Username)
 		}
-		a, err := NewEmailAcker(cfg.Ack.Email, own, st, env, log, g.metrics)
+		a, err := ack.New(cfg.Ack.Email, own, st, env, log, g.metrics)
 		if err != nil {
 			return nil, err
 		}
@@ -63,8 +65,12 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, env config.Getenv
 		g.ingester.OnSaved = a.OnSaved
 		g.AddLoop(a.Run)
 	}
-	g.ingester.Erasure = NewEmailEraser(cfg, st, g.acker, log)
-	g.AddLoop(RetentionLoop(st, cfg.Privacy, log))
+	var confirm privacy.Confirmer // a nil *ack.Mailer would not be a nil Confirmer
+	if g.acker != nil {
+		confirm = g.acker
+	}
+	g.ingester.Erasure = privacy.NewEmailEraser(cfg.SMS.Twilio.Keywords, st, confirm, log)
+	g.AddLoop(privacy.RetentionLoop(st, cfg.Privacy, log))
 	h, err := g.routes()
 	if err != nil {
 		return nil, err
@@ -101,7 +107,7 @@ func (g *Gateway) routes() (http.Handler, error) {
 		token, _ := g.env(g.cfg.SMS.Twilio.AuthTokenEnv)
 		h, err := NewSMSHandler(SMSOptions{
 			Store: g.st, Config: g.cfg.SMS.Twilio, PublicURL: g.cfg.HTTP.PublicURL, AuthToken: token,
-			Metrics: g.metrics, Log: g.log, Erase: SMSEraser(g.st, g.log),
+			Metrics: g.metrics, Log: g.log, Erase: privacy.SMSEraser(g.st, g.log),
 		})
 		if err != nil {
 			return nil, err

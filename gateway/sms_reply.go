@@ -118,3 +118,27 @@ func (t smsTexts) help(lang string) string {
 	}
 	return t.helpDefault["en"]
 }
+
+// DefaultSMSErasedText answers a DELETE text, per language. Each fits one
+// SMS segment (the Latin-script ones in GSM-7, the others within 70 UCS-2
+// units).
+func DefaultSMSErasedText() map[string]string {
+	return map[string]string{
+		"en": "Done: everything you sent to this number has been deleted. You will get no more messages from us.",
+		"fr": "C'est fait : tout ce que vous avez envoyé à ce numéro a été effacé. Vous ne recevrez plus de messages.",
+		"es": "Listo: todo lo que envio a este numero fue borrado. No recibira mas mensajes nuestros.",
+		"pt": "Pronto: tudo o que enviou para este numero foi apagado. Nao recebera mais mensagens nossas.",
+		"sw": "Imekamilika: kila ulichotuma kwa namba hii kimefutwa. Hutapokea ujumbe zaidi kutoka kwetu.",
+		"ar": "تم حذف كل ما أرسلته إلى هذا الرقم. لن تصلك منا رسائل أخرى.",
+		"hi": "आपके भेजे सभी संदेश मिटा दिए गए हैं। आगे कोई संदेश नहीं आएगा।",
+	}
+}
+
+// erased is the reply to a DELETE text in lang, else in English.
+func (t smsTexts) erased(lang string) string {
+	m := DefaultSMSErasedText()
+	if v, ok := smsPick(m, lang); ok {
+		return v
+	}
+	return m["en"]
+}

@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"testing"
@@ -52,18 +53,10 @@ func AddSuggestion(t testing.TB, st *store.Store, s Suggestion) string {
 		id := fmt.Sprintf("%d.%s", s.At.UnixNano(), s.From)
 		raw := fmt.Sprintf("From: %s <%s>\r\nTo: ideas@example.org\r\nSubject: %s\r\nMessage-ID: <%s>\r\n"+
 			"Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n-- \r\n%s\r\n", s.Name, s.From, s.Subject, id, s.Body, s.Signature)
-		rc, err := st.ReceiveEmail(ctx, store.EmailItem{Source: "INBOX", MessageID: id, Raw: []byte(raw), ReceivedAt: s.At})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sv, err := st.SaveEmail(ctx, rc.LedgerID, s.Campaign, &parser.Email{
+		ref = SaveEmail(t, st, store.EmailItem{Source: "INBOX", MessageID: id, Raw: []byte(raw), ReceivedAt: s.At}, s.Campaign, &parser.Email{
 			MessageID: id, From: s.From, FromName: s.Name, Subject: s.Subject, Body: s.Body, Signature: s.Signature,
 			Language: s.Lang, Disposition: s.Disp, Attachments: s.Attachments, Date: s.At,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ref = sv.Ref
+		}).Ref
 	}
 	if s.Tags != "" {
 		if _, err := OpenDB(t, st.Path()).Exec(`UPDATE suggestions SET tags = ? WHERE ref = ?`, s.Tags, ref); err != nil {
@@ -71,6 +64,30 @@ func AddSuggestion(t testing.TB, st *store.Store, s Suggestion) string {
 		}
 	}
 	return ref
+}
+
+// SaveEmail commits it to the ledger and e, what the parser made of it
+// (parsed from it.Raw when nil), as a suggestion of campaign: the email
+// pipeline's two steps for one message, without its hooks.
+func SaveEmail(t testing.TB, st *store.Store, it store.EmailItem, campaign string, e *parser.Email) store.Saved {
+	t.Helper()
+	ctx := context.Background()
+	if e == nil {
+		var err error
+		if e, err = parser.ParseEmail(bytes.NewReader(it.Raw)); err != nil {
+			t.Fatal(err)
+		}
+		it.MessageID = e.MessageID
+	}
+	rc, err := st.ReceiveEmail(ctx, it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv, err := st.SaveEmail(ctx, rc.LedgerID, campaign, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sv
 }
 
 // FormulaBodies are cells a spreadsheet would evaluate if left alone.

@@ -1,10 +1,9 @@
-package gateway
+package ack
 
 import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -327,12 +326,12 @@ func TestEmailAckRefusesBadServers(t *testing.T) {
 	tests := []struct {
 		name, mode string
 		mut        func(*config.EmailAck)
-		post       func(*EmailAcker)
+		post       func(*Mailer)
 		wantErr    string
 	}{
 		{"starttls, unknown CA", "starttls", func(c *config.EmailAck) { c.CAFile = "" }, nil, "certificate"},
 		{"implicit, unknown CA", "implicit", func(c *config.EmailAck) { c.CAFile = "" }, nil, "certificate"},
-		{"wrong password", "starttls", nil, func(a *EmailAcker) { a.password = "wrong" }, "535"},
+		{"wrong password", "starttls", nil, func(a *Mailer) { a.password = "wrong" }, "535"},
 		{"plain server, starttls wanted", "none", func(c *config.EmailAck) { c.TLS = "starttls" }, nil, "STARTTLS"},
 	}
 	for _, tt := range tests {
@@ -382,12 +381,11 @@ func TestEmailAckRun(t *testing.T) {
 	}
 }
 
-// TestEmailAckThroughIngester runs real messages through the Ingester with
-// the acker as its hook, so the parser's view of threading and automatic
-// mail is what decides.
-func TestEmailAckThroughIngester(t *testing.T) {
+// TestEmailAckThroughParser runs real messages through the parser and the
+// store with the acker as the pipeline's hook, so the parser's view of
+// threading and automatic mail is what decides.
+func TestEmailAckThroughParser(t *testing.T) {
 	f := newAckFixture(t, "starttls", nil)
-	in := &Ingester{Store: f.st, Log: slog.New(slog.DiscardHandler), Metrics: f.m, OnSaved: f.acker.OnSaved}
 	ctx := context.Background()
 	msg := func(from, id, extra, body string) []byte {
 		return fmt.Appendf(nil, "From: Amina Diallo <%s>\r\nTo: inbox@example.org\r\nSubject: Trees\r\n"+
@@ -410,10 +408,11 @@ func TestEmailAckThroughIngester(t *testing.T) {
 			"Forwarding the thread about river parks to the list."), false},
 	}
 	for _, c := range cases {
-		out, sv, err := in.Email(ctx, store.EmailItem{Source: "INBOX", Raw: c.raw}, "c")
-		if err != nil || out != OutcomeNew {
-			t.Fatalf("%s: Ingester.Email = %v, %v", c.name, out, err)
+		e, err := parser.ParseEmail(bytes.NewReader(c.raw))
+		if err != nil {
+			t.Fatalf("%s: ParseEmail: %v", c.name, err)
 		}
+		sv := f.saveRaw(e, c.raw)
 		if got := len(f.outbox(sv.SuggestionID)); got != map[bool]int{true: 1, false: 0}[c.acked] {
 			t.Errorf("%s: %d acknowledgements queued, want acked=%v", c.name, got, c.acked)
 		}
@@ -451,8 +450,8 @@ func TestNewEmailAckerErrors(t *testing.T) {
 	good := config.EmailAck{Enabled: true, Address: "smtp.example.org:587", TLS: "starttls", From: "intake@example.org",
 		Username: "intake@example.org", PasswordEnv: "PW"}
 	env := func(k string) (string, bool) { return "pw", k == "PW" }
-	if _, err := NewEmailAcker(good, nil, st, env, nil, nil); err != nil {
-		t.Fatalf("NewEmailAcker(good) = %v", err)
+	if _, err := New(good, nil, st, env, nil, nil); err != nil {
+		t.Fatalf("New(good) = %v", err)
 	}
 	tests := []struct {
 		name string
@@ -473,8 +472,8 @@ func TestNewEmailAckerErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := good
 			tt.mut(&cfg)
-			if _, err := NewEmailAcker(cfg, nil, st, env, nil, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("NewEmailAcker = %v, want an error containing %q", err, tt.want)
+			if _, err := New(cfg, nil, st, env, nil, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New = %v, want an error containing %q", err, tt.want)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package gateway
+package ack
 
 import (
 	"bytes"
@@ -69,13 +69,13 @@ func newAckTexts(cfg config.EmailAck) (ackTexts, error) {
 	t := ackTexts{subjects: map[string]string{}, templates: defaultAckTemplates()}
 	for lang, v := range cfg.Templates {
 		if !strings.Contains(v, "{ref}") {
-			return t, errorf("ack.email.templates.%s: must contain {ref}, the reference the participant can quote", lang)
+			return t, fmt.Errorf("ack: ack.email.templates.%s: must contain {ref}, the reference the participant can quote", lang)
 		}
 		t.templates[normLang(lang)] = v
 	}
 	for lang, v := range cfg.Subjects {
 		if strings.ContainsAny(v, "\r\n") || strings.TrimSpace(v) == "" {
-			return t, errorf("ack.email.subjects.%s: must be one non-empty line", lang)
+			return t, fmt.Errorf("ack: ack.email.subjects.%s: must be one non-empty line", lang)
 		}
 		t.subjects[normLang(lang)] = v
 	}
@@ -183,19 +183,24 @@ func threadIDs(e *parser.Email) (inReplyTo, refs []string) {
 	return []string{e.MessageID}, append(refs, e.MessageID)
 }
 
-// buildAck writes the acknowledgement of e, whose suggestion got ref, as a
-// complete RFC 5322 message: one text/plain UTF-8 part, quoted-printable,
-// marked as an automatic reply (RFC 3834).
+// buildAck writes the acknowledgement of e, whose suggestion got ref.
 func buildAck(from *mail.Address, texts ackTexts, e *parser.Email, ref string, now time.Time) ([]byte, error) {
 	lang := normLang(e.Language)
 	if _, ok := texts.templates[lang]; !ok {
 		lang = "en" // also for "": the parser was unsure
 	}
+	return writeReply(from, e, lang, texts.subject(lang, e.Subject, ref), texts.body(lang, e.Subject, ref), now)
+}
+
+// writeReply writes an automatic reply to e as a complete RFC 5322
+// message: in the same thread, one text/plain UTF-8 part in lang,
+// quoted-printable, marked as an automatic response (RFC 3834).
+func writeReply(from *mail.Address, e *parser.Email, lang, subject, body string, now time.Time) ([]byte, error) {
 	var h mail.Header
 	h.SetDate(now)
 	h.SetAddressList("From", []*mail.Address{from})
 	h.SetAddressList("To", []*mail.Address{{Name: cleanLine(e.FromName, 100), Address: e.From}})
-	h.SetSubject(texts.subject(lang, e.Subject, ref))
+	h.SetSubject(subject)
 	if err := h.GenerateMessageIDWithHostname(domainOf(from.Address)); err != nil {
 		return nil, fmt.Errorf("generate Message-ID: %w", err)
 	}
@@ -216,7 +221,8 @@ func buildAck(from *mail.Address, texts ackTexts, e *parser.Email, ref string, n
 	if err != nil {
 		return nil, fmt.Errorf("write header: %w", err)
 	}
-	if _, err := w.Write([]byte(texts.body(lang, e.Subject, ref))); err != nil {
+	if _, err := w.Write([]byte(body)); err != nil {
+		w.Close()
 		return nil, fmt.Errorf("write body: %w", err)
 	}
 	if err := w.Close(); err != nil {

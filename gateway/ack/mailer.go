@@ -1,4 +1,10 @@
-package gateway
+// Package ack acknowledges participants by email: it decides who gets an
+// acknowledgement once their suggestion is committed, writes it (localized
+// templates, in the participant's thread, marked as automatic), queues it
+// in the store's outbox and delivers the outbox over SMTP submission with
+// retries. It also writes the confirmation of an erasure asked for by
+// email. SMS replies are the SMS webhook's answer and live in gateway/sms.
+package ack
 
 import (
 	"context"
@@ -25,7 +31,7 @@ import (
 	"github.com/intake-gateway/intake/store"
 )
 
-// Email acknowledgement timing. Fields of EmailAcker hold the values in use
+// Email acknowledgement timing. Fields of Mailer hold the values in use
 // so tests can shorten them.
 const (
 	ackPollEvery   = 5 * time.Second  // how often Run looks for due messages without a kick
@@ -40,12 +46,12 @@ const (
 	ackMarkTimeout = 10 * time.Second // recording an outcome, even during shutdown
 )
 
-// EmailAcker acknowledges email suggestions. OnSaved, called once a
+// Mailer acknowledges email suggestions. OnSaved, called once a
 // suggestion is committed, decides whether the sender gets an
 // acknowledgement and queues it in the store's outbox; Run delivers the
 // outbox over SMTP submission, retrying with backoff. A mail server that
 // is down or slow therefore never delays or loses a suggestion.
-type EmailAcker struct {
+type Mailer struct {
 	cfg      config.EmailAck
 	from     *mail.Address
 	own      map[string]bool // normalised addresses never acknowledged
@@ -70,15 +76,15 @@ type EmailAcker struct {
 	maxAge      time.Duration
 }
 
-// NewEmailAcker builds the acknowledger from a validated [ack.email]
+// New builds the acknowledger from a validated [ack.email]
 // section. ownAddresses are the gateway's own addresses (the mailboxes'
 // usernames): mail from them is never acknowledged, nor is mail from From
 // or the SMTP username.
-func NewEmailAcker(cfg config.EmailAck, ownAddresses []string, st *store.Store, env config.Getenv, log *slog.Logger, m *metrics.Metrics) (*EmailAcker, error) {
+func New(cfg config.EmailAck, ownAddresses []string, st *store.Store, env config.Getenv, log *slog.Logger, m *metrics.Metrics) (*Mailer, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &EmailAcker{
+	a := &Mailer{
 		cfg: cfg, st: st, log: log, metrics: m, own: map[string]bool{},
 		interval: config.MustDuration(cfg.Interval, 24*time.Hour),
 		kick:     make(chan struct{}, 1),
@@ -87,7 +93,7 @@ func NewEmailAcker(cfg config.EmailAck, ownAddresses []string, st *store.Store, 
 	}
 	from, err := mail.ParseAddress(cfg.From)
 	if err != nil {
-		return nil, errorf("ack.email.from: %q: %v", cfg.From, err)
+		return nil, fmt.Errorf("ack: ack.email.from: %q: %v", cfg.From, err)
 	}
 	a.from = from
 	a.helo = domainOf(from.Address)
@@ -101,7 +107,7 @@ func NewEmailAcker(cfg config.EmailAck, ownAddresses []string, st *store.Store, 
 	}
 	host, _, err := net.SplitHostPort(cfg.Address)
 	if err != nil {
-		return nil, errorf("ack.email.address: %q: %v", cfg.Address, err)
+		return nil, fmt.Errorf("ack: ack.email.address: %q: %v", cfg.Address, err)
 	}
 	switch cfg.TLS {
 	case "implicit", "starttls":
@@ -109,25 +115,25 @@ func NewEmailAcker(cfg config.EmailAck, ownAddresses []string, st *store.Store, 
 		if cfg.CAFile != "" {
 			pem, err := os.ReadFile(cfg.CAFile)
 			if err != nil {
-				return nil, errorf("ack.email.ca_file: %w", err)
+				return nil, fmt.Errorf("ack: ack.email.ca_file: %w", err)
 			}
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {
-				return nil, errorf("ack.email.ca_file: %s holds no PEM certificate", cfg.CAFile)
+				return nil, fmt.Errorf("ack: ack.email.ca_file: %s holds no PEM certificate", cfg.CAFile)
 			}
 			a.tls.RootCAs = pool
 		}
 	case "none":
 		if !config.IsLoopback(host) {
-			return nil, errorf("ack.email.tls: \"none\" is only allowed for a loopback address, not %q", host)
+			return nil, fmt.Errorf("ack: ack.email.tls: \"none\" is only allowed for a loopback address, not %q", host)
 		}
 	default:
-		return nil, errorf("ack.email.tls: %q is not one of implicit, starttls, none", cfg.TLS)
+		return nil, fmt.Errorf("ack: ack.email.tls: %q is not one of implicit, starttls, none", cfg.TLS)
 	}
 	if cfg.Username != "" {
 		pw, ok := env(cfg.PasswordEnv)
 		if !ok || pw == "" {
-			return nil, errorf("ack.email.password_env: environment variable %q is not set", cfg.PasswordEnv)
+			return nil, fmt.Errorf("ack: ack.email.password_env: environment variable %q is not set", cfg.PasswordEnv)
 		}
 		a.password = pw
 	}
@@ -164,7 +170,7 @@ func isRobotAddress(addr string) bool {
 
 // skipReason says why e must not be acknowledged, or "" if it may be.
 // Rate limits and opt-outs are decided by the store, under its lock.
-func (a *EmailAcker) skipReason(e *parser.Email, s store.Saved) string {
+func (a *Mailer) skipReason(e *parser.Email, s store.Saved) string {
 	switch {
 	case s.Duplicate:
 		return "duplicate"
@@ -182,7 +188,7 @@ func (a *EmailAcker) skipReason(e *parser.Email, s store.Saved) string {
 
 // addressSkipReason says why an address must never be written to, or "":
 // unusable, a robot (no-reply, mailer-daemon, postmaster) or our own.
-func (a *EmailAcker) addressSkipReason(from string) string {
+func (a *Mailer) addressSkipReason(from string) string {
 	switch {
 	case addressKey(from) == "" || strings.ContainsAny(from, " \t\r\n<>"):
 		return "unusable sender address"
@@ -197,7 +203,7 @@ func (a *EmailAcker) addressSkipReason(from string) string {
 // OnSaved queues an acknowledgement for a newly committed suggestion when
 // its sender should get one. It is the Ingester's OnSaved hook: whatever
 // goes wrong here is logged and counted, and never reaches the suggestion.
-func (a *EmailAcker) OnSaved(ctx context.Context, e *parser.Email, s store.Saved, campaign string) {
+func (a *Mailer) OnSaved(ctx context.Context, e *parser.Email, s store.Saved, campaign string) {
 	defer func() {
 		if r := recover(); r != nil {
 			a.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
@@ -236,7 +242,7 @@ func (a *EmailAcker) OnSaved(ctx context.Context, e *parser.Email, s store.Saved
 // queues one, and every few seconds for retries. While the server cannot
 // be reached it stops answering kicks and backs off, so a burst of mail
 // does not become a burst of connection attempts.
-func (a *EmailAcker) Run(ctx context.Context) {
+func (a *Mailer) Run(ctx context.Context) {
 	b := loop.Backoff{Min: a.retryMin, Max: a.retryMax, Jitter: a.jitter}
 	for {
 		connErr, err := a.flush(ctx)
@@ -265,17 +271,32 @@ func (a *EmailAcker) Run(ctx context.Context) {
 	}
 }
 
+// Kick has Run deliver at once what was queued outside OnSaved (an erasure
+// confirmation).
+func (a *Mailer) Kick() { loop.Wake(a.kick) }
+
+// Check connects, secures and authenticates to the SMTP server as a
+// delivery would, then says goodbye: for `intake check`.
+func (a *Mailer) Check(ctx context.Context) error {
+	_, closeConn, err := a.dial(ctx)
+	if err != nil {
+		return err
+	}
+	closeConn()
+	return nil
+}
+
 // Flush sends every acknowledgement due now and returns once each has been
 // sent or rescheduled. The error summarises the failures (without
 // addresses); the rows keep the details.
-func (a *EmailAcker) Flush(ctx context.Context) error {
+func (a *Mailer) Flush(ctx context.Context) error {
 	_, err := a.flush(ctx)
 	return err
 }
 
 // flush is Flush that also reports whether the server could not be
 // reached at all.
-func (a *EmailAcker) flush(ctx context.Context) (connErr, err error) {
+func (a *Mailer) flush(ctx context.Context) (connErr, err error) {
 	a.sendMu.Lock()
 	defer a.sendMu.Unlock()
 	var failed, total int
@@ -285,7 +306,7 @@ func (a *EmailAcker) flush(ctx context.Context) (connErr, err error) {
 	for range 1000 {
 		items, err := a.st.Due(ctx, "email", ackBatch)
 		if err != nil {
-			return nil, errorf("send email acknowledgements: %w", err)
+			return nil, fmt.Errorf("ack: send email acknowledgements: %w", err)
 		}
 		if len(items) == 0 {
 			break
@@ -305,7 +326,7 @@ func (a *EmailAcker) flush(ctx context.Context) (connErr, err error) {
 		}
 	}
 	if failed > 0 && last != nil {
-		return connErr, errorf("send email acknowledgements: %d of %d failed, last: %s", failed, total, mask.Addresses(last.Error()))
+		return connErr, fmt.Errorf("ack: send email acknowledgements: %d of %d failed, last: %s", failed, total, mask.Addresses(last.Error()))
 	}
 	return connErr, nil
 }
@@ -313,7 +334,7 @@ func (a *EmailAcker) flush(ctx context.Context) (connErr, err error) {
 // deliver sends items over one connection. It returns how many failed, the
 // error if the server could not be reached or the connection broke, and the
 // last failure.
-func (a *EmailAcker) deliver(ctx context.Context, items []store.OutboxItem) (failed int, connErr, last error) {
+func (a *Mailer) deliver(ctx context.Context, items []store.OutboxItem) (failed int, connErr, last error) {
 	c, closeConn, err := a.dial(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -360,7 +381,7 @@ func permanentSMTP(se *smtp.SMTPError) bool { return se.Code >= 500 && se.Code <
 
 // dial connects, secures and authenticates an SMTP submission session.
 // Closing is tied to ctx, so shutdown interrupts a stuck server.
-func (a *EmailAcker) dial(ctx context.Context) (*smtp.Client, func(), error) {
+func (a *Mailer) dial(ctx context.Context) (*smtp.Client, func(), error) {
 	d := net.Dialer{Timeout: ackDialTimeout}
 	conn, err := d.DialContext(ctx, "tcp", a.cfg.Address)
 	if err != nil {
@@ -409,7 +430,7 @@ func (a *EmailAcker) dial(ctx context.Context) (*smtp.Client, func(), error) {
 }
 
 // send submits one message in the open session.
-func (a *EmailAcker) send(c *smtp.Client, it store.OutboxItem) error {
+func (a *Mailer) send(c *smtp.Client, it store.OutboxItem) error {
 	if err := c.Mail(a.from.Address, nil); err != nil {
 		var se *smtp.SMTPError
 		if errors.As(err, &se) {
@@ -437,7 +458,7 @@ func (a *EmailAcker) send(c *smtp.Client, it store.OutboxItem) error {
 // settle records the outcome of one attempt. It runs with its own short
 // deadline, detached from ctx: a message the server took must be marked
 // sent even when shutdown began meanwhile, or it would go out twice.
-func (a *EmailAcker) settle(ctx context.Context, it store.OutboxItem, sendErr error, permanent bool) {
+func (a *Mailer) settle(ctx context.Context, it store.OutboxItem, sendErr error, permanent bool) {
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackMarkTimeout)
 	defer cancel()
 	var err error
@@ -466,7 +487,7 @@ func (a *EmailAcker) settle(ctx context.Context, it store.OutboxItem, sendErr er
 
 // release hands leased rows back untried, so a restart sends them at once
 // instead of after the lease.
-func (a *EmailAcker) release(ctx context.Context, items []store.OutboxItem) {
+func (a *Mailer) release(ctx context.Context, items []store.OutboxItem) {
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackMarkTimeout)
 	defer cancel()
 	for _, it := range items {

@@ -1,4 +1,4 @@
-package gateway
+package ack
 
 import (
 	"context"
@@ -21,7 +21,7 @@ type ackFixture struct {
 	st    *store.Store
 	path  string
 	smtp  *smtptest.Server
-	acker *EmailAcker
+	acker *Mailer
 	clock *testutil.Clock
 	m     *metrics.Metrics
 	logs  *testutil.Logs
@@ -50,9 +50,9 @@ func newAckFixture(t *testing.T, mode string, mut func(*config.EmailAck)) *ackFi
 		return "", false
 	}
 	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := NewEmailAcker(cfg, []string{"inbox@example.org", "intake"}, st, env, log, f.m)
+	a, err := New(cfg, []string{"inbox@example.org", "intake"}, st, env, log, f.m)
 	if err != nil {
-		t.Fatalf("NewEmailAcker: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	a.now = f.clock.Now
 	a.jitter = func() float64 { return 0.5 }
@@ -74,21 +74,19 @@ func ackParticipant(addr, lang, subject string) *parser.Email {
 // OnSaved like its hook.
 func (f *ackFixture) save(e *parser.Email) store.Saved {
 	f.t.Helper()
-	ctx := context.Background()
 	f.n++
 	if e.MessageID == "" {
 		e.MessageID = fmt.Sprintf("msg-%d@participant.example", f.n)
 	}
-	raw := fmt.Appendf(nil, "From: %s\r\nMessage-ID: <%s>\r\n\r\nbody %d\r\n", e.From, e.MessageID, f.n)
-	rc, err := f.st.ReceiveEmail(ctx, store.EmailItem{Source: "INBOX", MessageID: e.MessageID, Raw: raw})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	sv, err := f.st.SaveEmail(ctx, rc.LedgerID, "c", e)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.acker.OnSaved(ctx, e, sv, "c")
+	return f.saveRaw(e, fmt.Appendf(nil, "From: %s\r\nMessage-ID: <%s>\r\n\r\nbody %d\r\n", e.From, e.MessageID, f.n))
+}
+
+// saveRaw commits raw, parsed as e, as the email pipeline would, and
+// calls OnSaved like its hook.
+func (f *ackFixture) saveRaw(e *parser.Email, raw []byte) store.Saved {
+	f.t.Helper()
+	sv := testutil.SaveEmail(f.t, f.st, store.EmailItem{Source: "INBOX", MessageID: e.MessageID, Raw: raw}, "c", e)
+	f.acker.OnSaved(context.Background(), e, sv, "c")
 	return sv
 }
 

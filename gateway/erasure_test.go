@@ -15,9 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/intake-gateway/intake/gateway/ack"
 	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/gateway/export"
+	"github.com/intake-gateway/intake/gateway/internal/smtptest"
 	"github.com/intake-gateway/intake/gateway/internal/testutil"
+	"github.com/intake-gateway/intake/gateway/privacy"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -49,7 +52,7 @@ func TestSMSErasureOverHTTP(t *testing.T) {
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	var err error
-	h, err = NewSMSHandler(SMSOptions{Store: st, Config: tc, PublicURL: srv.URL, AuthToken: token, Log: log, Erase: SMSEraser(st, log)})
+	h, err = NewSMSHandler(SMSOptions{Store: st, Config: tc, PublicURL: srv.URL, AuthToken: token, Log: log, Erase: privacy.SMSEraser(st, log)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,13 +182,19 @@ func TestForgetRefEmail(t *testing.T) {
 // keyword erases them, the request with them, and queues one confirmation
 // that leaves the database once sent.
 func TestEmailDeleteSubject(t *testing.T) {
-	f := newAckFixture(t, "none", nil)
 	ctx := context.Background()
-	kw := config.Default()
-	er := NewEmailEraser(kw, f.st, f.acker, nil)
-	er.Now = f.clock.Now
-	in := &Ingester{Store: f.st, OnSaved: f.acker.OnSaved, Erasure: er}
-	db := testutil.OpenDB(t, f.path)
+	clock := testutil.NewClock(time.Date(2026, 5, 4, 9, 30, 0, 0, time.UTC))
+	st, path := testutil.OpenStore(t, store.Options{SenderKey: []byte("ack test key"), Now: clock.Now})
+	smtpSrv := smtptest.Start(t, smtptest.Options{Mode: "none"})
+	acker, err := ack.New(config.EmailAck{Enabled: true, Address: smtpSrv.Addr, TLS: "none", From: "Consultation <intake@example.org>", Interval: "24h"},
+		[]string{"inbox@example.org", "intake"}, st, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	er := privacy.NewEmailEraser(config.Default().SMS.Twilio.Keywords, st, acker, nil)
+	er.Now = clock.Now
+	in := &Ingester{Store: st, OnSaved: acker.OnSaved, Erasure: er}
+	db := testutil.OpenDB(t, path)
 
 	const addr = "amina.wanjiku@participant.example"
 	email := func(id, subject, body string) (Outcome, store.Saved) {
@@ -201,12 +210,12 @@ func TestEmailDeleteSubject(t *testing.T) {
 	if s1.Ref == "" || s2.Ref == "" {
 		t.Fatalf("suggestions not saved: %+v %+v", s1, s2)
 	}
-	f.clock.Advance(time.Minute)
+	clock.Advance(time.Minute)
 	out, sv := email("e3@participant.example", "  Supprimer ! ", "")
 	if out != OutcomeNew || sv.SuggestionID != 0 {
 		t.Errorf("erasure request: %v, %+v; want OutcomeNew and no suggestion", out, sv)
 	}
-	id := f.st.SenderID(addr)
+	id := st.SenderID(addr)
 	for q, want := range map[string]int{
 		`SELECT count(*) FROM suggestions`: 0,
 		`SELECT count(*) FROM ledger`:      0, // the request too
@@ -218,15 +227,15 @@ func TestEmailDeleteSubject(t *testing.T) {
 			t.Errorf("%s = %d, want %d", q, got, want)
 		}
 	}
-	if err := f.acker.Flush(ctx); err != nil {
+	if err := acker.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	msgs := f.smtp.Messages()
+	msgs := smtpSrv.Messages()
 	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0] != addr {
 		t.Fatalf("server received %d messages (%+v), want the one confirmation to %s", len(msgs), msgs, addr)
 	}
 	hdr, body := msgs[0].Read(t)
-	if subj, _ := hdr.Subject(); subj != defaultErasureSubjects()["fr"] {
+	if subj, _ := hdr.Subject(); subj != "Vos messages ont été effacés" {
 		t.Errorf("confirmation subject %q, want the French one (SUPPRIMER is French)", subj)
 	}
 	if !strings.Contains(body, "effacé") || hdr.Get("In-Reply-To") != "<e3@participant.example>" || hdr.Get("Auto-Submitted") != "auto-replied" {
@@ -235,63 +244,23 @@ func TestEmailDeleteSubject(t *testing.T) {
 	if n := testutil.Count(t, db, `SELECT count(*) FROM outbox`); n != 0 {
 		t.Errorf("%d outbox rows after sending, want 0: the confirmation held the address", n)
 	}
-	if err := f.st.TruncateWAL(ctx); err != nil {
+	if err := st.TruncateWAL(ctx); err != nil {
 		t.Fatal(err)
 	}
-	testutil.InFiles(t, f.path, false, addr, "baobabgrove", "Wanjiku", "e1@participant.example")
+	testutil.InFiles(t, path, false, addr, "baobabgrove", "Wanjiku", "e1@participant.example")
 
 	// The same request again (a re-fetched message): nothing to erase and
 	// no second confirmation, so a forged From cannot flood an address.
-	f.clock.Advance(time.Minute)
+	clock.Advance(time.Minute)
 	email("e4@participant.example", "DELETE", "")
 	if n := testutil.Count(t, db, `SELECT count(*) FROM outbox`); n != 0 {
 		t.Errorf("repeated request queued %d confirmations, want 0", n)
 	}
 	// She writes again: a new suggestion, no acknowledgement (opted out).
-	f.clock.Advance(time.Hour)
+	clock.Advance(time.Hour)
 	_, s5 := email("e5@participant.example", "Again", "A new idea")
 	if s5.Ref == "" || testutil.Count(t, db, `SELECT count(*) FROM outbox`) != 0 {
 		t.Errorf("new suggestion after erasure: %+v, outbox %d", s5, testutil.Count(t, db, `SELECT count(*) FROM outbox`))
-	}
-}
-
-func TestEmailEraserIsRequest(t *testing.T) {
-	x := NewEmailEraser(config.Default(), nil, nil, nil)
-	mk := func(subject string, d parser.Disposition) *parser.Email {
-		return &parser.Email{From: "a@example.org", Subject: subject, Disposition: d}
-	}
-	tests := []struct {
-		e    *parser.Email
-		want bool
-		lang string
-	}{
-		{mk("DELETE", parser.DispEmpty), true, "en"},
-		{mk("delete.", parser.DispSuggestion), true, "en"},
-		{mk("Supprimer", parser.DispEmpty), true, "fr"},
-		{mk("futa", parser.DispEmpty), true, "sw"},
-		{mk("احذف", parser.DispEmpty), true, "ar"},
-		{mk("Re: DELETE", parser.DispSuggestion), false, ""},
-		{mk("Delete the new fee", parser.DispSuggestion), false, ""},
-		{mk("STOP", parser.DispEmpty), false, ""},
-		{mk("DELETE", parser.DispAutoReply), false, ""},
-		{mk("DELETE", parser.DispBounce), false, ""},
-		{&parser.Email{Subject: "DELETE"}, false, ""},
-		{nil, false, ""},
-	}
-	for _, tt := range tests {
-		got, lang := x.IsRequest(tt.e)
-		if got != tt.want || lang != tt.lang {
-			t.Errorf("IsRequest(%+v) = %v, %q; want %v, %q", tt.e, got, lang, tt.want, tt.lang)
-		}
-	}
-	custom := config.Default()
-	custom.SMS.Twilio.Keywords.Delete = []string{"OLOA"}
-	x = NewEmailEraser(custom, nil, nil, nil)
-	if ok, _ := x.IsRequest(mk("oloa", parser.DispEmpty)); !ok {
-		t.Error("configured keyword OLOA not recognised")
-	}
-	if ok, _ := x.IsRequest(mk("DELETE", parser.DispEmpty)); ok {
-		t.Error("DELETE recognised though the configured list replaces it")
 	}
 }
 
@@ -308,70 +277,6 @@ func TestSMSErasedTextsFitOneSegment(t *testing.T) {
 	}
 	if got := texts.erased("de"); got != DefaultSMSErasedText()["en"] {
 		t.Errorf("erased(de) = %q, want English", got)
-	}
-}
-
-// TestRetentionLoop runs the real loop with a short tick: it purges old
-// raw payloads and contacts from the first run, finishes an erasure whose
-// request was stored but not carried out, and stops with its context.
-func TestRetentionLoop(t *testing.T) {
-	ctx := context.Background()
-	clock := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	st, path := testutil.OpenStore(t, store.Options{SenderKey: []byte("privacy test key, 32 bytes long!"), Now: clock.Now})
-	in := &Ingester{Store: st}
-	// The raw payload alone holds the X-Mailer token.
-	oldRaw := append([]byte("X-Mailer: rawpayloadheron 1.0\r\n"), testutil.Email("old@participant.example", "o1@x", "Old", "An old suggestion")...)
-	if _, _, err := in.Email(ctx, store.EmailItem{Source: "INBOX", Raw: oldRaw}, "c"); err != nil {
-		t.Fatal(err)
-	}
-	// A DELETE text stored without its erasure (as when Erase failed).
-	if _, err := st.RecordSMS(ctx, store.SMSInput{Source: "twilio", MessageSID: "SMdel", Raw: []byte("From=%2B254712345678&Body=DELETE"),
-		From: "+254712345678", Body: "DELETE", Intent: parser.IntentDelete}, nil); err != nil {
-		t.Fatal(err)
-	}
-	clock.Advance(100 * 24 * time.Hour)
-	if _, _, err := in.Email(ctx, store.EmailItem{Source: "INBOX",
-		Raw: testutil.Email("new@participant.example", "n1@x", "New", "A recent one")}, "c"); err != nil {
-		t.Fatal(err)
-	}
-
-	lctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		retentionLoop(st, RetentionOf(config.Privacy{RawRetention: "90d", ContactRetention: "90d"}), nil, 10*time.Millisecond)(lctx)
-		close(done)
-	}()
-	db := testutil.OpenDB(t, path)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		raw := testutil.Count(t, db, `SELECT count(*) FROM ledger_raw`)
-		contacts := testutil.Count(t, db, `SELECT count(*) FROM contacts`)
-		pending := testutil.Count(t, db, `SELECT count(*) FROM ledger WHERE intent = 'delete'`)
-		if raw == 1 && contacts == 1 && pending == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 10s: %d raw payloads, %d contacts, %d pending erasures; want 1, 1, 0", raw, contacts, pending)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := testutil.Count(t, db, `SELECT count(*) FROM suggestions`); n != 2 {
-		t.Errorf("%d suggestions, want 2: retention keeps the parsed text", n)
-	}
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("retention loop did not stop with its context")
-	}
-	testutil.InFiles(t, path, false, "rawpayloadheron", "old@participant.example", "254712345678")
-}
-
-func TestRunRetentionNothingConfigured(t *testing.T) {
-	st, _ := testutil.OpenStore(t, store.Options{SenderKey: []byte("k")})
-	r, err := RunRetention(context.Background(), st, Retention{}, nil)
-	if err != nil || r != (RetentionResult{}) {
-		t.Errorf("RunRetention with nothing configured = %+v, %v", r, err)
 	}
 }
 
