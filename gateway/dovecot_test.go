@@ -20,6 +20,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/ingest"
 	"github.com/intake-gateway/intake/gateway/internal/dovecot"
 	"github.com/intake-gateway/intake/gateway/internal/loop"
 	"github.com/intake-gateway/intake/gateway/internal/testutil"
@@ -347,7 +348,7 @@ func TestHelperPoller(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	in := &Ingester{Store: st}
+	in := &ingest.Ingester{Store: st}
 	if a.PerMessage > 0 {
 		in.OnSaved = func(context.Context, *parser.Email, store.Saved, string) { time.Sleep(a.PerMessage) }
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/ingest"
 	"github.com/intake-gateway/intake/gateway/internal/loop"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
 )
@@ -40,7 +41,7 @@ type Secret func(ctx context.Context) (string, error)
 type Poller struct {
 	cfg     config.Mailbox
 	secret  Secret
-	in      *Ingester
+	in      *ingest.Ingester
 	log     *slog.Logger
 	metrics *metrics.Metrics
 
@@ -66,7 +67,7 @@ type Poller struct {
 // the password, or the access token with auth = "xoauth2"; when it is nil
 // and the mailbox uses xoauth2, the token comes from running
 // cfg.TokenCommand. Metrics may be nil.
-func NewPoller(cfg config.Mailbox, secret Secret, in *Ingester, log *slog.Logger, m *metrics.Metrics) *Poller {
+func NewPoller(cfg config.Mailbox, secret Secret, in *ingest.Ingester, log *slog.Logger, m *metrics.Metrics) *Poller {
 	cfg.ApplyDefaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -249,7 +250,7 @@ func (p *Poller) setConnected(v bool) {
 // start-up, before the pollers run. (The pollers would also finish such
 // rows when they fetch the message again, since the server was never
 // told it was handled; this makes it happen at once.)
-func ResumeMailboxes(ctx context.Context, in *Ingester, mailboxes []config.Mailbox) (int, error) {
+func ResumeMailboxes(ctx context.Context, in *ingest.Ingester, mailboxes []config.Mailbox) (int, error) {
 	campaigns := make(map[string]string, len(mailboxes))
 	for _, m := range mailboxes {
 		campaigns[m.Name] = m.Campaign

@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/ingest"
 	"github.com/intake-gateway/intake/gateway/internal/imaptest"
 	"github.com/intake-gateway/intake/gateway/internal/loop"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
@@ -36,7 +37,7 @@ func newMemServer(t testing.TB, caps imap.CapSet, folders ...string) *imaptest.S
 type imapFixture struct {
 	st   *store.Store
 	path string
-	in   *Ingester
+	in   *ingest.Ingester
 	m    *metrics.Metrics
 }
 
@@ -44,7 +45,7 @@ func newImapFixture(t testing.TB) *imapFixture {
 	t.Helper()
 	st, path := testutil.OpenStore(t, store.Options{SenderKey: []byte("imap-test-key")})
 	m := metrics.New()
-	return &imapFixture{st: st, path: path, m: m, in: &Ingester{Store: st, Metrics: m}}
+	return &imapFixture{st: st, path: path, m: m, in: &ingest.Ingester{Store: st, Metrics: m}}
 }
 
 func memMailbox(m *imaptest.Server) config.Mailbox {

@@ -12,8 +12,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/intake-gateway/intake/gateway/ingest"
 	"github.com/intake-gateway/intake/gateway/internal/loop"
-	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -193,22 +193,22 @@ func (p *Poller) startRun(ctx context.Context, c *imapConn, uids []imap.UID, cp 
 		// committed and parsed or left untouched (the store bounds
 		// each write with its own timeout).
 		wctx := context.WithoutCancel(ctx)
-		pipe := &emailPipe{in: p.in, campaign: p.cfg.Campaign}
+		pipe := p.in.Pipe(p.cfg.Campaign)
 		for msgs := r.take(); msgs != nil; msgs = r.take() {
-			if pipe.failed() || ctx.Err() != nil {
+			if pipe.Failed() || ctx.Err() != nil {
 				continue // stop between chunks; what was not started stays untouched
 			}
-			pipe.add(wctx, p.items(c, msgs), func(outs []Outcome, err error) {
+			pipe.Add(wctx, p.items(c, msgs), func(outs []ingest.Outcome, err error) {
 				r.mu.Lock()
 				defer r.mu.Unlock()
 				for k, out := range outs {
 					r.toAck.AddNum(msgs[k].ref.uid)
 					switch out {
-					case OutcomeNew:
+					case ingest.OutcomeNew:
 						r.t.new++
-					case OutcomeDuplicate:
+					case ingest.OutcomeDuplicate:
 						r.t.duplicate++
-					case OutcomeQuarantined:
+					case ingest.OutcomeQuarantined:
 						r.t.quarantined++
 					}
 				}
@@ -218,7 +218,7 @@ func (p *Poller) startRun(ctx context.Context, c *imapConn, uids []imap.UID, cp 
 				}
 			})
 		}
-		pipe.close(wctx)
+		pipe.Close(wctx)
 	})
 	return r
 }
@@ -258,7 +258,7 @@ func (r *syncRun) fetch(ctx context.Context, uids []imap.UID) error {
 		if ctx.Err() != nil {
 			break // stop between chunks; what is pending stays untouched
 		}
-		if !r.add(fetched{ref: ref, raw: raw, id: MessageID(raw)}) {
+		if !r.add(fetched{ref: ref, raw: raw, id: ingest.MessageID(raw)}) {
 			break
 		}
 	}
@@ -292,7 +292,7 @@ func (r *syncRun) fetch(ctx context.Context, uids []imap.UID) error {
 func (r *syncRun) add(m fetched) bool {
 	for {
 		r.qmu.Lock()
-		if len(r.queued) < ingestChunk && (len(r.queued) == 0 || r.queuedBytes+len(m.raw) <= ingestBudget) {
+		if len(r.queued) < ingestChunk && (len(r.queued) == 0 || r.queuedBytes+len(m.raw) <= ingest.BatchBytes) {
 			r.queued = append(r.queued, m)
 			r.queuedBytes += len(m.raw)
 			r.qmu.Unlock()
@@ -471,15 +471,10 @@ func readBody(m *imapclient.FetchMessageData, limit int64) (ref msgRef, raw []by
 }
 
 // Fetched messages are committed in chunks of at most ingestChunk
-// messages and ingestBudget bytes: one chunk costs one durable commit
-// however many messages it holds, while the budget bounds the memory held
-// by fetched messages (a chunk being read, and the 1+pipeDepth chunks the
-// emailPipe holds), and the chunk size bounds how much is still committed
-// after a shutdown was asked for (the chunks in progress).
-const (
-	ingestChunk  = 250
-	ingestBudget = 16 << 20
-)
+// messages and ingest.BatchBytes bytes: one chunk costs one durable commit
+// however many messages it holds, and the chunk size bounds how much is
+// still committed after a shutdown was asked for (the chunks in progress).
+const ingestChunk = 250
 
 // fetched is one message read by FETCH, waiting to be committed.
 type fetched struct {
@@ -563,28 +558,15 @@ func (r *syncRun) quarantineOversize(ctx context.Context, refs []msgRef) error {
 
 func (p *Poller) storeHeaderOnly(ctx context.Context, c *imapConn, r msgRef, header []byte, reason string) error {
 	c.rest()
-	ctx = context.WithoutCancel(ctx)
-	st := p.in.Store
-	rc, err := st.ReceiveEmail(ctx, store.EmailItem{
-		Source: p.cfg.Name, UIDValidity: c.uidValidity, UID: uint32(r.uid),
-		MessageID: MessageID(header), Raw: header, ReceivedAt: r.date,
-	})
+	id, done, err := p.in.Quarantine(context.WithoutCancel(ctx), store.EmailItem{
+		Source: p.cfg.Name, UIDValidity: c.uidValidity, UID: uint32(r.uid), Raw: header, ReceivedAt: r.date,
+	}, reason)
 	if err != nil {
-		return fmt.Errorf("gateway: mailbox %s: store header of UID %d: %w", p.cfg.Name, r.uid, err)
-	}
-	if rc.Status != store.StatusReceived {
-		return nil // already handled before a crash
-	}
-	if err := st.Quarantine(ctx, rc.LedgerID, reason); err != nil {
 		return fmt.Errorf("gateway: mailbox %s: quarantine UID %d: %w", p.cfg.Name, r.uid, err)
 	}
-	p.in.Metrics.Count(func(m *metrics.Metrics) {
-		if !rc.Duplicate {
-			m.Received.WithLabelValues("email").Inc()
-		}
-		m.Quarantined.WithLabelValues("email").Inc()
-	})
-	p.log.Warn("oversize email quarantined", "uid", r.uid, "ledger_id", rc.LedgerID, "size", r.size)
+	if done {
+		p.log.Warn("oversize email quarantined", "uid", r.uid, "ledger_id", id, "size", r.size)
+	}
 	return nil
 }
 

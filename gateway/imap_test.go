@@ -15,6 +15,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/intake-gateway/intake/gateway/ingest"
 	"github.com/intake-gateway/intake/gateway/internal/imaptest"
 	"github.com/intake-gateway/intake/gateway/internal/testutil"
 	"github.com/intake-gateway/intake/parser"
@@ -244,9 +245,9 @@ func TestPollerCancelMidBatch(t *testing.T) {
 		t.Fatalf("PollOnce = %v, want context.Canceled", err)
 	}
 	c := dbCounts(t, f.path)
-	// The chunks in progress (one being saved, the pipeDepth ones
+	// The chunks in progress (one being saved, the ingest.PipeDepth ones
 	// received after it) are finished, and nothing after them is started.
-	if max := 150 + (1+pipeDepth)*ingestChunk; c.Ledger < 150 || c.Ledger > max || c.Received != 0 {
+	if max := 150 + (1+ingest.PipeDepth)*ingestChunk; c.Ledger < 150 || c.Ledger > max || c.Received != 0 {
 		t.Errorf("after cancel: %+v, want 150 to %d rows, all finished", c, max)
 	}
 	f.in.OnSaved = nil

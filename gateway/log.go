@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 
@@ -27,3 +28,6 @@ func NewLogger(w io.Writer, c config.Log) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opt))
 }
+
+// errorf wraps an error with the gateway prefix.
+func errorf(format string, a ...any) error { return fmt.Errorf("gateway: "+format, a...) }

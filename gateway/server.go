@@ -15,6 +15,7 @@ import (
 
 	"github.com/intake-gateway/intake/gateway/ack"
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/ingest"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/gateway/privacy"
 	"github.com/intake-gateway/intake/gateway/staff"
@@ -38,7 +39,7 @@ type Gateway struct {
 	log      *slog.Logger
 	env      config.Getenv
 	metrics  *metrics.Metrics
-	ingester *Ingester
+	ingester *ingest.Ingester
 	pollers  []*Poller
 	acker    *ack.Mailer // nil unless [ack.email] is enabled
 	handler  http.Handler
@@ -48,7 +49,7 @@ type Gateway struct {
 // New wires a gateway from a validated config and an open store.
 func New(cfg config.Config, st *store.Store, log *slog.Logger, env config.Getenv) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, st: st, log: log, env: env, metrics: metrics.New()}
-	g.ingester = &Ingester{Store: st, Log: log, Metrics: g.metrics}
+	g.ingester = &ingest.Ingester{Store: st, Log: log, Metrics: g.metrics}
 	for _, mc := range cfg.Mailbox {
 		g.pollers = append(g.pollers, NewPoller(mc, mailboxSecret(mc, env), g.ingester, log, g.metrics))
 	}
@@ -82,8 +83,8 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, env config.Getenv
 // Metrics returns the gateway's collectors.
 func (g *Gateway) Metrics() *metrics.Metrics { return g.metrics }
 
-// Ingester returns the email pipeline the pollers use.
-func (g *Gateway) Ingester() *Ingester { return g.ingester }
+// ingest.Ingester returns the email pipeline the pollers use.
+func (g *Gateway) Ingester() *ingest.Ingester { return g.ingester }
 
 // Pollers returns the mailbox pollers.
 func (g *Gateway) Pollers() []*Poller { return g.pollers }

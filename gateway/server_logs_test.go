@@ -19,6 +19,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/ingest"
 	"github.com/intake-gateway/intake/gateway/internal/imaptest"
 	"github.com/intake-gateway/intake/gateway/internal/smtptest"
 	"github.com/intake-gateway/intake/gateway/internal/testutil"
@@ -146,7 +147,7 @@ Remove my Gikomba message and my sisal idea.
 
 // logMalformed has a first header line without a colon that quotes the
 // sender: the memory server cannot serve it, so it goes through the
-// gateway's Ingester as `intake ingest` would.
+// gateway's ingest.Ingester as `intake ingest` would.
 var logMalformed = []byte("Dear council I am ndovu.kariuki@participant.example writing about the Karura spring\r\n" +
 	"From: Ndovu Kariuki <ndovu.kariuki@participant.example>\r\n\r\nThe Karura spring needs a fence.\r\n")
 
@@ -245,8 +246,11 @@ func TestServeLogsHoldNoPersonalData(t *testing.T) {
 	}
 
 	// The malformed email, through the gateway's own pipeline.
-	if out, _, err := f.g.Ingester().Email(ctx, store.EmailItem{Source: good.Name, Raw: logMalformed}, good.Campaign); err != nil || out != OutcomeQuarantined {
-		t.Fatalf("malformed email: %v, %v; want quarantined", out, err)
+	pipe := f.g.Ingester().Pipe(good.Campaign)
+	var outs []ingest.Outcome
+	pipe.Add(ctx, []store.EmailItem{{Source: good.Name, Raw: logMalformed}}, func(o []ingest.Outcome, _ error) { outs = o })
+	if err := pipe.Close(ctx); err != nil || len(outs) != 1 || outs[0] != ingest.OutcomeQuarantined {
+		t.Fatalf("malformed email: %v, %v; want quarantined", outs, err)
 	}
 
 	// Wait for the mailbox, the acknowledgements and the broken mailbox.

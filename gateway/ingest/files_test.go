@@ -1,4 +1,4 @@
-package gateway
+package ingest
 
 import (
 	"bufio"
@@ -115,7 +115,7 @@ func TestIngestPaths(t *testing.T) {
 		f.path("tree"),          // a.eml, sub/B.EML, sub/archive (mbox, 2); notes.txt skipped; gone.eml failed; .hidden.eml ignored
 		f.path("missing.eml"),   // failed
 	}
-	first, err := IngestPaths(ctx, f.in, paths, "spring")
+	first, err := f.in.Files(ctx, paths, "spring")
 	if err != nil {
 		t.Fatalf("IngestPaths: %v", err)
 	}
@@ -186,7 +186,7 @@ func TestIngestPaths(t *testing.T) {
 
 	// The same batch again: nothing new, everything a duplicate (the
 	// quarantined message included), the same failures.
-	again, err := IngestPaths(ctx, f.in, paths, "spring")
+	again, err := f.in.Files(ctx, paths, "spring")
 	if err != nil {
 		t.Fatalf("IngestPaths again: %v", err)
 	}
@@ -213,7 +213,7 @@ func TestIngestPathsDirectory(t *testing.T) {
 	if err := os.Symlink(f.path("tree/sub"), f.path("linked-dir")); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := IngestPaths(ctx, f.in, []string{f.root}, "")
+	sum, err := f.in.Files(ctx, []string{f.root}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestIngestPathsDirectory(t *testing.T) {
 	}
 	// A symlinked directory named by the caller is entered (its messages
 	// are all in already).
-	sum, err = IngestPaths(ctx, f.in, []string{f.path("linked-dir")}, "")
+	sum, err = f.in.Files(ctx, []string{f.path("linked-dir")}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func TestIngestPathsBrokenFiles(t *testing.T) {
 		bigMbox,
 		dir, // the same files again through the directory walk
 	}
-	sum, err := IngestPaths(ctx, f.in, paths, "")
+	sum, err := f.in.Files(ctx, paths, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func TestIngestPathsUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Chmod(locked, 0o755) })
-	sum, err := IngestPaths(ctx, f.in, []string{f.path("single.eml"), f.path("tree"), f.path("noid.eml")}, "")
+	sum, err := f.in.Files(ctx, []string{f.path("single.eml"), f.path("tree"), f.path("noid.eml")}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +359,7 @@ func TestIngestPathsCancelled(t *testing.T) {
 	f := newIngestFixture(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	sum, err := IngestPaths(ctx, f.in, []string{f.path("single.eml")}, "")
+	sum, err := f.in.Files(ctx, []string{f.path("single.eml")}, "")
 	if !errors.Is(err, context.Canceled) || sum.New != 0 {
 		t.Fatalf("IngestPaths with a cancelled context = %+v, %v; want context.Canceled", sum, err)
 	}

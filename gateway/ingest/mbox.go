@@ -1,4 +1,4 @@
-package gateway
+package ingest
 
 import (
 	"bufio"

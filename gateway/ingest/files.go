@@ -1,4 +1,4 @@
-package gateway
+package ingest
 
 import (
 	"bufio"
@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/intake-gateway/intake/store"
 )
@@ -54,8 +55,7 @@ var (
 	errMessageTooBig = fmt.Errorf("message larger than %d bytes", maxFileMessageSize)
 )
 
-// IngestPaths feeds files through in, exactly as the daemon feeds mail from
-// IMAP: each message is committed to the ledger, parsed, and saved as a
+// Files feeds files through the pipe that mail from IMAP takes: each message is committed to the ledger, parsed, and saved as a
 // suggestion of campaign. A path may be
 //   - a file of one message (.eml, or any file not taken for an mbox);
 //   - an mbox file, recognised by a first line starting "From " or by the
@@ -74,38 +74,61 @@ var (
 // stops the batch: it is listed in Summary.Failed or quarantined. The
 // returned error is reserved for what makes going on pointless: the store
 // failing to commit, or ctx ending. The Summary then counts what was done.
-func IngestPaths(ctx context.Context, in *Ingester, paths []string, campaign string) (Summary, error) {
-	fi := &fileIngest{in: in, campaign: campaign}
+func (in *Ingester) Files(ctx context.Context, paths []string, campaign string) (Summary, error) {
+	fi := &fileIngest{in: in, pipe: in.Pipe(campaign)}
+	var err error
 	for _, p := range paths {
-		if err := ctx.Err(); err != nil {
-			return fi.sum, errorf("ingest files: %w", err)
+		if err = ctx.Err(); err != nil {
+			err = fmt.Errorf("ingest: files: %w", err)
+			break
 		}
-		err := fi.path(ctx, p)
-		if err == nil {
+		fi.at = p
+		if err = fi.path(ctx, p); err == nil {
 			err = fi.flush(ctx)
 		}
 		if err != nil {
-			return fi.sum, errorf("ingest %s: %w", p, err)
+			err = fmt.Errorf("ingest: %s: %w", p, err)
+			break
 		}
 	}
-	return fi.sum, nil
+	// What the pipe took is finished, and counted, in any case.
+	cerr := fi.pipe.Close(context.WithoutCancel(ctx))
+	fi.mu.Lock()
+	defer fi.mu.Unlock()
+	switch {
+	case fi.storeErr != nil:
+		err = fi.storeErr
+	case cerr != nil:
+		err = fmt.Errorf("ingest: files: %w", cerr)
+	}
+	return fi.sum, err
 }
 
-// fileChunk is how many messages read from files are committed together
-// (Ingester.EmailBatch); ingestBudget bounds their bytes.
+// fileChunk is how many messages read from files are committed together;
+// BatchBytes bounds their bytes.
 const fileChunk = 100
 
-// fileIngest carries one IngestPaths call's state.
-type fileIngest struct {
-	in       *Ingester
-	campaign string
-	sum      Summary
+// errStopped ends reading when the pipe has stopped on a store failure,
+// which Files reports instead.
+var errStopped = errors.New("the store failed")
 
-	pend      []store.EmailItem // read, not yet committed
+// fileIngest carries one Files call's state.
+type fileIngest struct {
+	in   *Ingester
+	pipe *Pipe
+	at   string // the path given that is being read
+
+	pend      []store.EmailItem // read, not yet handed to the pipe
 	pendBytes int
+
+	mu       sync.Mutex // the pipe's done callbacks write sum too
+	sum      Summary
+	storeErr error // the first store failure, named after its path
 }
 
 func (fi *fileIngest) fail(path string, err error) {
+	fi.mu.Lock()
+	defer fi.mu.Unlock()
 	fi.sum.Failed = append(fi.sum.Failed, FileError{Path: path, Err: withoutPath(err)})
 }
 
@@ -120,6 +143,8 @@ func withoutPath(err error) error {
 }
 
 func (fi *fileIngest) skip(path string, why error) {
+	fi.mu.Lock()
+	defer fi.mu.Unlock()
 	fi.sum.Skipped = append(fi.sum.Skipped, FileError{Path: path, Err: why})
 }
 
@@ -286,10 +311,10 @@ func (fi *fileIngest) file(ctx context.Context, p, source string, given bool) er
 	return fi.message(ctx, source, raw)
 }
 
-// message queues one message for the Ingester, committing the queue first
+// message queues one message for the pipe, handing the queue over first
 // when it is full. Only a store failure is returned.
 func (fi *fileIngest) message(ctx context.Context, source string, raw []byte) error {
-	if len(fi.pend) > 0 && (len(fi.pend) >= fileChunk || fi.pendBytes+len(raw) > ingestBudget) {
+	if len(fi.pend) > 0 && (len(fi.pend) >= fileChunk || fi.pendBytes+len(raw) > BatchBytes) {
 		if err := fi.flush(ctx); err != nil {
 			return err
 		}
@@ -299,25 +324,34 @@ func (fi *fileIngest) message(ctx context.Context, source string, raw []byte) er
 	return nil
 }
 
-// flush runs the queued messages through the Ingester and counts them. On
-// a store failure the messages committed before it are counted, and the
-// rest are dropped: a re-run ingests them.
+// flush hands the queued messages to the pipe, which counts them once they
+// are committed. After a store failure, the messages committed before it
+// are counted and the rest are dropped: a re-run ingests them.
 func (fi *fileIngest) flush(ctx context.Context) error {
 	if len(fi.pend) == 0 {
 		return nil
 	}
-	outs, err := fi.in.emails(ctx, fi.pend, fi.campaign)
-	for _, out := range outs {
-		switch out {
-		case OutcomeNew:
-			fi.sum.New++
-		case OutcomeDuplicate:
-			fi.sum.Duplicate++
-		case OutcomeQuarantined:
-			fi.sum.Quarantined++
+	items, at := fi.pend, fi.at
+	fi.pend, fi.pendBytes = nil, 0
+	fi.pipe.Add(context.WithoutCancel(ctx), items, func(outs []Outcome, err error) {
+		fi.mu.Lock()
+		defer fi.mu.Unlock()
+		for _, out := range outs {
+			switch out {
+			case OutcomeNew:
+				fi.sum.New++
+			case OutcomeDuplicate:
+				fi.sum.Duplicate++
+			case OutcomeQuarantined:
+				fi.sum.Quarantined++
+			}
 		}
+		if err != nil && fi.storeErr == nil {
+			fi.storeErr = fmt.Errorf("ingest: %s: %w", at, err)
+		}
+	})
+	if fi.pipe.Failed() {
+		return errStopped
 	}
-	clear(fi.pend)
-	fi.pend, fi.pendBytes = fi.pend[:0], 0
-	return err
+	return nil
 }

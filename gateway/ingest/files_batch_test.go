@@ -1,4 +1,4 @@
-package gateway
+package ingest
 
 import (
 	"bytes"
@@ -37,7 +37,7 @@ func TestIngestPathsBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	sum, err := IngestPaths(ctx, f.in, []string{path}, "parks")
+	sum, err := f.in.Files(ctx, []string{path}, "parks")
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("IngestPaths = %v, want the store's error", err)
 	}
@@ -54,7 +54,7 @@ func TestIngestPathsBatches(t *testing.T) {
 	if _, err := f.db.Exec(`DROP TRIGGER refuse`); err != nil {
 		t.Fatal(err)
 	}
-	sum, err = IngestPaths(ctx, f.in, []string{path}, "parks")
+	sum, err = f.in.Files(ctx, []string{path}, "parks")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,10 @@
-package gateway
+package ingest
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ import (
 )
 
 // batchWorld is a fresh store with an Ingester, its metrics and a record
-// of the OnSaved calls, so that EmailBatch and Email can be run side by
+// of the OnSaved calls, so that a batch and one message at a time can be run side by
 // side on the same input and their results compared.
 type batchWorld struct {
 	st      *store.Store
@@ -167,7 +168,7 @@ func (c batchCase) worlds(t *testing.T) (*batchWorld, *batchWorld) {
 	a, b := newBatchWorld(t, c.erasure), newBatchWorld(t, c.erasure)
 	for _, w := range []*batchWorld{a, b} {
 		for _, it := range c.before {
-			if _, _, err := w.in.Email(ctx, it, "river"); err != nil {
+			if _, _, err := w.in.one(ctx, it, "river", false); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -209,7 +210,7 @@ func TestEmailBatchMatchesEmail(t *testing.T) {
 		t.Run(c.label, func(t *testing.T) {
 			ctx := context.Background()
 			batched, single := c.worlds(t)
-			outs, saved, err := batched.in.EmailBatch(ctx, c.batch, "river")
+			outs, saved, err := batch(ctx, batched.in, c.batch, "river")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -217,7 +218,7 @@ func TestEmailBatchMatchesEmail(t *testing.T) {
 				t.Fatalf("EmailBatch returned %d outcomes and %d results for %d items", len(outs), len(saved), len(c.batch))
 			}
 			for i, it := range c.batch {
-				o, s, err := single.in.Email(ctx, it, "river")
+				o, s, err := single.in.one(ctx, it, "river", false)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -228,6 +229,20 @@ func TestEmailBatchMatchesEmail(t *testing.T) {
 			batched.assertSame(t, single, "EmailBatch")
 		})
 	}
+}
+
+// batch runs items through a batch's steps in a row, as the pipe does for
+// one batch: ledger, parser (on every core), one save.
+func batch(ctx context.Context, in *Ingester, items []store.EmailItem, campaign string) ([]Outcome, []store.Saved, error) {
+	if len(items) == 0 {
+		return nil, nil, nil
+	}
+	b, err := in.receiveBatch(ctx, items, campaign)
+	if err != nil {
+		return nil, nil, err
+	}
+	b.parsed = parseEmails(b.items, b.todo, runtime.GOMAXPROCS(0))
+	return b.finish(ctx)
 }
 
 // backlogItems are well-formed suggestions with UIDs from..to-1, every
@@ -247,7 +262,7 @@ func backlogItems(from, to int) []store.EmailItem {
 // TestEmailBatchStoreFailure: when the store refuses a message, EmailBatch
 // reports only what it finished (nothing, when the refusal is in the
 // batch's one save transaction), leaves the rest pending, and the
-// one-at-a-time retry (Ingester.emails) commits everything before the
+// one-at-a-time retry (Ingester.oneByOne) commits everything before the
 // refused message, as Email one at a time would have.
 func TestEmailBatchStoreFailure(t *testing.T) {
 	ctx := context.Background()
@@ -263,7 +278,7 @@ func TestEmailBatchStoreFailure(t *testing.T) {
 		batchItem(3, testutil.Email(bob, "boom@p", "boom", "refused")),
 		batchItem(4, testutil.Email(bob, "b4@p", "Lights", "Street lights")),
 	}
-	outs, saved, err := w.in.EmailBatch(ctx, plain, "river")
+	outs, saved, err := batch(ctx, w.in, plain, "river")
 	if err == nil || !strings.Contains(err.Error(), "disk full") || len(outs) != 0 || len(saved) != 0 {
 		t.Fatalf("EmailBatch with a refused message = %v, %v, %v; want the store's error and nothing finished", outs, saved, err)
 	}
@@ -273,9 +288,10 @@ func TestEmailBatchStoreFailure(t *testing.T) {
 	if len(w.onSaved) != 0 {
 		t.Errorf("OnSaved ran for an uncommitted batch: %v", w.onSaved)
 	}
-	got, err := w.in.emails(ctx, plain, "river")
+	outs, _, err = batch(ctx, w.in, plain, "river")
+	got, err := w.in.oneByOne(ctx, plain, "river", outs, err)
 	if err == nil || !slices.Equal(got, []Outcome{OutcomeNew, OutcomeQuarantined}) {
-		t.Fatalf("emails = %v, %v; want the two messages before the refused one, and the error", got, err)
+		t.Fatalf("oneByOne = %v, %v; want the two messages before the refused one, and the error", got, err)
 	}
 	if !slices.Equal(w.onSaved, []string{"b1@p"}) {
 		t.Errorf("OnSaved calls %v, want b1@p only", w.onSaved)
@@ -290,7 +306,7 @@ func TestEmailBatchStoreFailure(t *testing.T) {
 		batchItem(13, testutil.Email(amina, "boom2@p", "boom", "refused")),
 		batchItem(14, testutil.Email(amina, "a3@p", "More", "Later")),
 	}
-	outs, _, err = w.in.EmailBatch(ctx, withErasure, "river")
+	outs, _, err = batch(ctx, w.in, withErasure, "river")
 	if err == nil || !slices.Equal(outs, []Outcome{OutcomeNew, OutcomeNew, OutcomeNew}) {
 		t.Fatalf("EmailBatch = %v, %v; want three finished, then the store's error", outs, err)
 	}
@@ -306,7 +322,7 @@ func TestEmailBatchResume(t *testing.T) {
 	if _, err := w.db.Exec(`CREATE TRIGGER crash BEFORE INSERT ON suggestions BEGIN SELECT RAISE(ABORT, 'killed'); END`); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := w.in.EmailBatch(ctx, items, "river"); err == nil {
+	if _, _, err := batch(ctx, w.in, items, "river"); err == nil {
 		t.Fatal("EmailBatch succeeded despite the refused save")
 	}
 	if p, _ := w.st.Pending(ctx, "email", 100); len(p) != len(items) {
@@ -319,7 +335,7 @@ func TestEmailBatchResume(t *testing.T) {
 	if err != nil || n != len(items) {
 		t.Fatalf("Resume = %d, %v; want %d", n, err, len(items))
 	}
-	outs, _, err := w.in.EmailBatch(ctx, items, "river")
+	outs, _, err := batch(ctx, w.in, items, "river")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,26 +366,26 @@ func TestEmailPipeMatchesEmail(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/chunks %v", c.label, sizes), func(t *testing.T) {
 				ctx := context.Background()
 				piped, single := c.worlds(t)
-				pipe := &emailPipe{in: piped.in, campaign: "river"}
+				pipe := piped.in.Pipe("river")
 				var outs []Outcome
 				for i, k := 0, 0; i < len(c.batch); k++ {
 					chunk := c.batch[i:min(i+sizes[k%len(sizes)], len(c.batch))]
 					i += len(chunk)
-					pipe.add(ctx, chunk, func(o []Outcome, err error) {
+					pipe.Add(ctx, chunk, func(o []Outcome, err error) {
 						if err != nil || len(o) != len(chunk) {
 							t.Errorf("chunk of %d: %d outcomes, %v", len(chunk), len(o), err)
 						}
 						outs = append(outs, o...)
 					})
 				}
-				if err := pipe.close(ctx); err != nil {
+				if err := pipe.Close(ctx); err != nil {
 					t.Fatal(err)
 				}
 				if len(outs) != len(c.batch) {
 					t.Fatalf("%d outcomes for %d items", len(outs), len(c.batch))
 				}
 				for i, it := range c.batch {
-					o, _, err := single.in.Email(ctx, it, "river")
+					o, _, err := single.in.one(ctx, it, "river", false)
 					if err != nil {
 						t.Fatal(err)
 					}

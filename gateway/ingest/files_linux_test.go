@@ -1,6 +1,6 @@
 //go:build linux
 
-package gateway
+package ingest
 
 import (
 	"context"
@@ -18,7 +18,7 @@ func TestIngestPathsFIFO(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := IngestPaths(context.Background(), f.in, []string{fifo, f.path("tree")}, "")
+	sum, err := f.in.Files(context.Background(), []string{fifo, f.path("tree")}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
