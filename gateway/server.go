@@ -18,6 +18,7 @@ import (
 	"github.com/intake-gateway/intake/gateway/ingest"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/gateway/privacy"
+	"github.com/intake-gateway/intake/gateway/sms/twilio"
 	"github.com/intake-gateway/intake/gateway/staff"
 	"github.com/intake-gateway/intake/store"
 )
@@ -106,7 +107,7 @@ func (g *Gateway) routes() (http.Handler, error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.Registry, promhttp.HandlerOpts{}))
 	if g.cfg.TwilioEnabled() {
 		token, _ := g.env(g.cfg.SMS.Twilio.AuthTokenEnv)
-		h, err := NewSMSHandler(SMSOptions{
+		h, err := twilio.New(twilio.Options{
 			Store: g.st, Config: g.cfg.SMS.Twilio, PublicURL: g.cfg.HTTP.PublicURL, AuthToken: token,
 			Metrics: g.metrics, Log: g.log, Erase: privacy.SMSEraser(g.st, g.log),
 		})

@@ -32,6 +32,7 @@ import (
 	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/gateway/internal/imaptest"
 	"github.com/intake-gateway/intake/gateway/internal/testutil"
+	"github.com/intake-gateway/intake/gateway/sms/twilio"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -205,7 +206,7 @@ func (f *srvFixture) postSMS(form url.Values, token string) (int, string, error)
 		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", SignTwilio(token, target, form))
+	req.Header.Set("X-Twilio-Signature", twilio.Sign(token, target, form))
 	resp, err := f.hc.Do(req)
 	if err != nil {
 		return 0, "", err

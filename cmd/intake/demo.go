@@ -26,6 +26,7 @@ import (
 
 	"github.com/intake-gateway/intake/gateway"
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/sms/twilio"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -258,7 +259,7 @@ func postDemoTexts(ctx context.Context, base, path, token string) ([]demoReply, 
 			return nil, err
 		}
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Twilio-Signature", gateway.SignTwilio(token, base+path, form))
+		req.Header.Set("X-Twilio-Signature", twilio.Sign(token, base+path, form))
 		resp, err := client.Do(req)
 		if err != nil {
 			return nil, fmt.Errorf("demo: post text %d: %w", i+1, err)

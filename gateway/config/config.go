@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/intake-gateway/intake/parser"
 	"github.com/pelletier/go-toml/v2"
 )
 
@@ -438,4 +439,9 @@ func ParseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size (use e.g. 25MB)", s)
 	}
 	return n * mult, nil
+}
+
+// Parser is the keyword lists as the parser matches them.
+func (k Keywords) Parser() parser.Keywords {
+	return parser.Keywords{OptOut: k.OptOut, OptIn: k.OptIn, Help: k.Help, Delete: k.Delete}
 }

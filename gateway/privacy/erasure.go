@@ -76,7 +76,7 @@ type Confirmer interface {
 func NewEmailEraser(k config.Keywords, st *store.Store, confirm Confirmer, log *slog.Logger) *EmailEraser {
 	return &EmailEraser{
 		Store:    st,
-		Keywords: parser.Keywords{OptOut: k.OptOut, OptIn: k.OptIn, Help: k.Help, Delete: k.Delete}.Compile(),
+		Keywords: k.Parser().Compile(),
 		Confirm:  confirm,
 		Log:      log,
 	}

@@ -1,4 +1,4 @@
-package gateway
+package twilio
 
 import (
 	"crypto/sha256"
@@ -33,15 +33,15 @@ var twilioGoVector = struct {
 
 func TestSignTwilioKnownVector(t *testing.T) {
 	v := twilioGoVector
-	if got := SignTwilio(v.token, v.url, v.params); got != v.https {
-		t.Errorf("SignTwilio(twilio-go vector) = %s, want %s", got, v.https)
+	if got := Sign(v.token, v.url, v.params); got != v.https {
+		t.Errorf("Sign(twilio-go vector) = %s, want %s", got, v.https)
 	}
 	httpURL := strings.Replace(v.url, "https://", "http://", 1)
-	if got := SignTwilio(v.token, httpURL, v.params); got != v.http {
-		t.Errorf("SignTwilio(twilio-go http vector) = %s, want %s", got, v.http)
+	if got := Sign(v.token, httpURL, v.params); got != v.http {
+		t.Errorf("Sign(twilio-go http vector) = %s, want %s", got, v.http)
 	}
 	rv := client.NewRequestValidator(v.token)
-	for _, p := range twilioParamVariants(v.params) {
+	for _, p := range paramVariants(v.params) {
 		if !rv.Validate(v.url, p, v.https) {
 			t.Errorf("twilio-go rejects the vector through twilioParamVariants")
 		}
@@ -60,13 +60,13 @@ func TestSignTwilioRepeatedKeys(t *testing.T) {
 		{"A": {"", ""}, "AB": {"1"}},
 	}
 	for _, f := range forms {
-		sig := SignTwilio(token, u, f)
+		sig := Sign(token, u, f)
 		ok := false
-		for _, p := range twilioParamVariants(f) {
+		for _, p := range paramVariants(f) {
 			ok = ok || rv.Validate(u, p, sig)
 		}
 		if !ok {
-			t.Errorf("twilio-go rejects SignTwilio(%v)", f)
+			t.Errorf("twilio-go rejects Sign(%v)", f)
 		}
 		// Reordering values does not change the signature.
 		g := url.Values{}
@@ -75,7 +75,7 @@ func TestSignTwilioRepeatedKeys(t *testing.T) {
 				g.Add(k, vs[i])
 			}
 		}
-		if SignTwilio(token, u, g) != sig {
+		if Sign(token, u, g) != sig {
 			t.Errorf("SignTwilio depends on value order for %v", f)
 		}
 	}
@@ -196,11 +196,11 @@ func TestSignTwilioCorpus(t *testing.T) {
 		form := v.form(t)
 		if !v.ExpectValid {
 			for _, variant := range []string{"as_given", "without_port", "with_port"} {
-				if SignTwilio(v.Token, urlVariant(v.URL, variant), form) == v.Signature {
+				if Sign(v.Token, urlVariant(v.URL, variant), form) == v.Signature {
 					t.Errorf("%s/%s: SignTwilio matches a signature that must not validate", v.SourceRepo, v.Test)
 				}
 			}
-			for _, p := range twilioParamVariants(form) {
+			for _, p := range paramVariants(form) {
 				if rv.Validate(v.URL, p, v.Signature) {
 					t.Errorf("%s/%s: the handler's validation accepts an invalid signature", v.SourceRepo, v.Test)
 				}
@@ -214,11 +214,11 @@ func TestSignTwilioCorpus(t *testing.T) {
 		}
 		for _, variant := range v.Variants {
 			u := urlVariant(v.URL, variant)
-			if got := SignTwilio(v.Token, u, form); got != v.Signature {
-				t.Errorf("%s/%s: SignTwilio(%s) = %s, want %s", v.SourceRepo, v.Test, u, got, v.Signature)
+			if got := Sign(v.Token, u, form); got != v.Signature {
+				t.Errorf("%s/%s: Sign(%s) = %s, want %s", v.SourceRepo, v.Test, u, got, v.Signature)
 			}
 			ok := false
-			for _, p := range twilioParamVariants(form) {
+			for _, p := range paramVariants(form) {
 				ok = ok || rv.Validate(u, p, v.Signature)
 			}
 			if !ok {

@@ -1,4 +1,4 @@
-package gateway
+package twilio
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +21,8 @@ import (
 	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/gateway/internal/testutil"
+	"github.com/intake-gateway/intake/gateway/privacy"
+	"github.com/intake-gateway/intake/gateway/sms"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -34,6 +37,7 @@ type smsEnv struct {
 	db        *sql.DB // a second connection, for counting
 	clock     *testutil.Clock
 	metrics   *metrics.Metrics
+	opts      Options // what handler was built with
 	handler   http.Handler
 	publicURL string
 	logs      *testutil.Logs
@@ -55,7 +59,7 @@ func newSMSEnv(t *testing.T, publicURL string, cfg func(*config.Twilio)) *smsEnv
 	if cfg != nil {
 		cfg(&tc)
 	}
-	e.handler, err = NewSMSHandler(SMSOptions{
+	e.opts = Options{
 		Store: st, Config: tc, PublicURL: publicURL, AuthToken: smsTestToken, Metrics: e.metrics,
 		Log: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Erase: func(ctx context.Context, senderID string) error {
@@ -64,9 +68,10 @@ func newSMSEnv(t *testing.T, publicURL string, cfg func(*config.Twilio)) *smsEnv
 			e.erased = append(e.erased, senderID)
 			return nil
 		},
-	})
+	}
+	e.handler, err = New(e.opts)
 	if err != nil {
-		t.Fatalf("NewSMSHandler: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	return e
 }
@@ -90,7 +95,7 @@ func smsForm(sid, from, body string) url.Values {
 func (e *smsEnv) signed(pathQuery string, form url.Values) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080"+pathQuery, strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("X-Twilio-Signature", SignTwilio(smsTestToken, e.publicURL+pathQuery, form))
+	r.Header.Set("X-Twilio-Signature", Sign(smsTestToken, e.publicURL+pathQuery, form))
 	return r
 }
 
@@ -135,7 +140,7 @@ func TestSMSWebhookRequests(t *testing.T) {
 	const public = "https://sms.example.org/base"
 	type prep func(e *smsEnv, r *http.Request, form url.Values)
 	sign := func(e *smsEnv, r *http.Request, form url.Values) {
-		r.Header.Set("X-Twilio-Signature", SignTwilio(smsTestToken, e.publicURL+r.URL.RequestURI(), form))
+		r.Header.Set("X-Twilio-Signature", Sign(smsTestToken, e.publicURL+r.URL.RequestURI(), form))
 	}
 	tests := []struct {
 		label      string
@@ -163,20 +168,20 @@ func TestSMSWebhookRequests(t *testing.T) {
 			prep: func(*smsEnv, *http.Request, url.Values) {}, wantStatus: 403},
 		{label: "forged signature", pathQuery: "/sms/twilio", form: smsForm("SM11", "+254712345678", "x"),
 			prep: func(e *smsEnv, r *http.Request, f url.Values) {
-				r.Header.Set("X-Twilio-Signature", SignTwilio("not-the-token", e.publicURL+"/sms/twilio", f))
+				r.Header.Set("X-Twilio-Signature", Sign("not-the-token", e.publicURL+"/sms/twilio", f))
 			}, wantStatus: 403},
 		{label: "body changed after signing", pathQuery: "/sms/twilio", form: smsForm("SM12", "+254712345678", "x"),
 			prep: func(e *smsEnv, r *http.Request, f url.Values) {
 				g := smsForm("SM12", "+254712345678", "something else")
-				r.Header.Set("X-Twilio-Signature", SignTwilio(smsTestToken, e.publicURL+"/sms/twilio", g))
+				r.Header.Set("X-Twilio-Signature", Sign(smsTestToken, e.publicURL+"/sms/twilio", g))
 			}, wantStatus: 403},
 		{label: "signed over the listen address, not the public URL", pathQuery: "/sms/twilio", form: smsForm("SM13", "+254712345678", "x"),
 			prep: func(e *smsEnv, r *http.Request, f url.Values) {
-				r.Header.Set("X-Twilio-Signature", SignTwilio(smsTestToken, "http://127.0.0.1:8080/sms/twilio", f))
+				r.Header.Set("X-Twilio-Signature", Sign(smsTestToken, "http://127.0.0.1:8080/sms/twilio", f))
 			}, wantStatus: 403},
 		{label: "signed with http instead of https", pathQuery: "/sms/twilio", form: smsForm("SM14", "+254712345678", "x"),
 			prep: func(e *smsEnv, r *http.Request, f url.Values) {
-				r.Header.Set("X-Twilio-Signature", SignTwilio(smsTestToken, "http://sms.example.org/base/sms/twilio", f))
+				r.Header.Set("X-Twilio-Signature", Sign(smsTestToken, "http://sms.example.org/base/sms/twilio", f))
 			}, wantStatus: 403},
 		{label: "query signed as parameters (r.Form)", pathQuery: "/sms/twilio?campaign=river", form: smsForm("SM15", "+254712345678", "x"),
 			prep: func(e *smsEnv, r *http.Request, f url.Values) {
@@ -184,7 +189,7 @@ func TestSMSWebhookRequests(t *testing.T) {
 				for k, v := range f {
 					g[k] = v
 				}
-				r.Header.Set("X-Twilio-Signature", SignTwilio(smsTestToken, e.publicURL+"/sms/twilio?campaign=river", g))
+				r.Header.Set("X-Twilio-Signature", Sign(smsTestToken, e.publicURL+"/sms/twilio?campaign=river", g))
 			}, wantStatus: 403},
 		{label: "empty Body dropped when signing", pathQuery: "/sms/twilio", form: smsForm("SM16", "+254712345678", ""),
 			prep: func(e *smsEnv, r *http.Request, f url.Values) {
@@ -194,7 +199,7 @@ func TestSMSWebhookRequests(t *testing.T) {
 						g[k] = v
 					}
 				}
-				r.Header.Set("X-Twilio-Signature", SignTwilio(smsTestToken, e.publicURL+"/sms/twilio", g))
+				r.Header.Set("X-Twilio-Signature", Sign(smsTestToken, e.publicURL+"/sms/twilio", g))
 			}, wantStatus: 403},
 		{label: "body over 64 KB", pathQuery: "/sms/twilio", form: smsForm("SM20", "+254712345678", strings.Repeat("a", 70<<10)), prep: sign, wantStatus: 413},
 		{label: "missing MessageSid", pathQuery: "/sms/twilio",
@@ -278,7 +283,7 @@ func TestSMSPublicURLPorts(t *testing.T) {
 		f := smsForm(fmt.Sprintf("SMP%d", i), "+254712345678", "port test")
 		r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:9999/sms/twilio", strings.NewReader(f.Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		r.Header.Set("X-Twilio-Signature", SignTwilio(smsTestToken, tt.signedOver, f))
+		r.Header.Set("X-Twilio-Signature", Sign(smsTestToken, tt.signedOver, f))
 		if w := e.serve(r); w.Code != tt.want {
 			t.Errorf("public %s, signed over %s: status %d, want %d", tt.public, tt.signedOver, w.Code, tt.want)
 		}
@@ -304,7 +309,7 @@ func TestSMSBehindProxy(t *testing.T) {
 	pathQuery := "/intake/sms/twilio?campaign=river&lang=sw"
 	req, _ := http.NewRequest(http.MethodPost, front.URL+pathQuery, strings.NewReader(f.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", SignTwilio(smsTestToken, "https://sms.example.org"+pathQuery, f))
+	req.Header.Set("X-Twilio-Signature", Sign(smsTestToken, "https://sms.example.org"+pathQuery, f))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -321,7 +326,7 @@ func TestSMSBehindProxy(t *testing.T) {
 	// The same request signed over the backend's own address is refused.
 	req, _ = http.NewRequest(http.MethodPost, front.URL+pathQuery, strings.NewReader(f.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", SignTwilio(smsTestToken, backend.URL+"/sms/twilio?campaign=river&lang=sw", f))
+	req.Header.Set("X-Twilio-Signature", Sign(smsTestToken, backend.URL+"/sms/twilio?campaign=river&lang=sw", f))
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -382,7 +387,7 @@ func TestSMSStoreReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	h, err := NewSMSHandler(SMSOptions{Store: ro, Config: config.Default().SMS.Twilio, PublicURL: e.publicURL, AuthToken: smsTestToken})
+	h, err := New(Options{Store: ro, Config: config.Default().SMS.Twilio, PublicURL: e.publicURL, AuthToken: smsTestToken})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -505,13 +510,13 @@ func TestSMSStopStartHelpDelete(t *testing.T) {
 		t.Errorf("text after START not acknowledged")
 	}
 	help := twimlText(t, e.text("SMS5", from, "help"))
-	if help != DefaultSMSHelpText()["en"] {
+	if help != sms.DefaultHelpText()["en"] {
 		t.Errorf("HELP answered %q", help)
 	}
-	if aide := twimlText(t, e.text("SMS6", "+254712345000", "Aide")); aide != DefaultSMSHelpText()["fr"] {
+	if aide := twimlText(t, e.text("SMS6", "+254712345000", "Aide")); aide != sms.DefaultHelpText()["fr"] {
 		t.Errorf("AIDE answered %q, want the French help text", aide)
 	}
-	if got := twimlText(t, e.text("SMS7", from, "FUTA")); got != DefaultSMSErasedText()["sw"] {
+	if got := twimlText(t, e.text("SMS7", from, "FUTA")); got != sms.DefaultErasedText()["sw"] {
 		t.Errorf("DELETE answered %q, want the Swahili erasure confirmation", got)
 	}
 	e.mu.Lock()
@@ -561,7 +566,7 @@ func TestSMSKeywordsEveryLanguage(t *testing.T) {
 	i := 0
 	for s, lang := range helps {
 		i++
-		if got := twimlText(t, e.text(fmt.Sprintf("SMH%02d", i), fmt.Sprintf("+2547120000%02d", i), s)); got != DefaultSMSHelpText()[lang] {
+		if got := twimlText(t, e.text(fmt.Sprintf("SMH%02d", i), fmt.Sprintf("+2547120000%02d", i), s)); got != sms.DefaultHelpText()[lang] {
 			t.Errorf("%q answered %q, want the %s help text", s, got, lang)
 		}
 	}
@@ -586,43 +591,10 @@ func TestSMSKeywordsEveryLanguage(t *testing.T) {
 	}
 }
 
-// TestSMSAckLanguageAndSegments: every default acknowledgement fits one
-// SMS with a real reference; the reply is in the participant's language.
-func TestSMSAckLanguageAndSegments(t *testing.T) {
-	texts := newSMSTexts(config.Default().SMS.Twilio)
-	for lang, tpl := range DefaultSMSAckTemplates() {
-		got := texts.ack(lang, "K7F-3Q2")
-		if want := strings.ReplaceAll(tpl, "{ref}", "K7F-3Q2"); got != want {
-			t.Errorf("ack(%s) fell back to %q; the default must fit", lang, got)
-		}
-		n, ucs2 := parser.Segments(got)
-		if n != 1 {
-			t.Errorf("ack(%s) = %d segments", lang, n)
-		}
-		if (lang == "ar" || lang == "hi" || lang == "pt") != ucs2 {
-			t.Errorf("ack(%s): UCS-2 = %v", lang, ucs2)
-		}
-	}
-	for _, lang := range []string{"en", "fr", "es", "pt", "sw", "ar"} {
-		if _, ok := DefaultSMSAckTemplates()[lang]; !ok {
-			t.Errorf("no default acknowledgement in %s", lang)
-		}
-		if _, ok := DefaultSMSHelpText()[lang]; !ok {
-			t.Errorf("no default help text in %s", lang)
-		}
-	}
-	for lang, h := range DefaultSMSHelpText() {
-		if !parser.FitsOneSegment(h) {
-			t.Errorf("help text %s does not fit one SMS", lang)
-		}
-	}
-	if got := texts.ack("pt-BR", "K7F-3Q2"); !strings.HasPrefix(got, "Obrigado") {
-		t.Errorf("ack(pt-BR) = %q", got)
-	}
-	if got := texts.ack("xx", "K7F-3Q2"); !strings.HasPrefix(got, "Thank you") {
-		t.Errorf("ack(unknown language) = %q", got)
-	}
-
+// TestSMSAckLanguage: the acknowledgement is in the language of the
+// text, or of the contact when a text is too short to tell, and quotes
+// the reference.
+func TestSMSAckLanguage(t *testing.T) {
 	e := newSMSEnv(t, "https://sms.example.org", nil)
 	fr := twimlText(t, e.text("SMLFR", "+254712345678", "Il faut réparer le pont du village avant la saison des pluies, merci beaucoup"))
 	if !strings.HasPrefix(fr, "Merci") {
@@ -679,20 +651,9 @@ func TestSMSTemplatesConfig(t *testing.T) {
 	}
 	st, _ := store.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"), store.Options{SenderKey: []byte("k")})
 	defer st.Close()
-	if _, err := NewSMSHandler(SMSOptions{Store: st, Config: cfg.SMS.Twilio, PublicURL: "https://x.org", AuthToken: "t"}); err == nil {
+	if _, err := New(Options{Store: st, Config: cfg.SMS.Twilio, PublicURL: "https://x.org", AuthToken: "t"}); err == nil {
 		t.Error("NewSMSHandler accepted over-long templates")
 	}
-	texts := newSMSTexts(cfg.SMS.Twilio)
-	if got := texts.ack("en", "K7F-3Q2"); got != strings.ReplaceAll(DefaultSMSAckTemplates()["en"], "{ref}", "K7F-3Q2") {
-		t.Errorf("over-long en template did not fall back to the default: %q", got)
-	}
-	if got := texts.ack("ar", "K7F-3Q2"); got != strings.ReplaceAll(DefaultSMSAckTemplates()["ar"], "{ref}", "K7F-3Q2") {
-		t.Errorf("over-long ar template did not fall back: %q", got)
-	}
-	if got := texts.ack("es", "K7F-3Q2"); got != strings.Repeat("a", 153)+"K7F-3Q2" {
-		t.Errorf("fitting es template not used: %q", got)
-	}
-
 	e := newSMSEnv(t, "https://sms.example.org", func(c *config.Twilio) {
 		c.AckTemplates = map[string]string{"en": `Thanks <b>&</b> "you" {ref}`}
 		c.HelpText = map[string]string{"en": "Help & <info>"}
@@ -734,44 +695,145 @@ func TestSMSLogsArePrivate(t *testing.T) {
 
 func TestNewSMSHandlerOptions(t *testing.T) {
 	st, _ := testutil.OpenStore(t, store.Options{SenderKey: []byte("k")})
-	ok := SMSOptions{Store: st, Config: config.Default().SMS.Twilio, PublicURL: "https://x.org", AuthToken: "t"}
+	ok := Options{Store: st, Config: config.Default().SMS.Twilio, PublicURL: "https://x.org", AuthToken: "t"}
 	tests := []struct {
 		label string
-		mod   func(*SMSOptions)
+		mod   func(*Options)
 	}{
-		{"no store", func(o *SMSOptions) { o.Store = nil }},
-		{"no token", func(o *SMSOptions) { o.AuthToken = "" }},
-		{"relative public URL", func(o *SMSOptions) { o.PublicURL = "/sms" }},
-		{"ftp public URL", func(o *SMSOptions) { o.PublicURL = "ftp://x.org" }},
-		{"bad merge window", func(o *SMSOptions) { o.Config.MergeWindow = "soon" }},
-		{"bad ack interval", func(o *SMSOptions) { o.Config.AckInterval = "-1h" }},
+		{"no store", func(o *Options) { o.Store = nil }},
+		{"no token", func(o *Options) { o.AuthToken = "" }},
+		{"relative public URL", func(o *Options) { o.PublicURL = "/sms" }},
+		{"ftp public URL", func(o *Options) { o.PublicURL = "ftp://x.org" }},
+		{"bad merge window", func(o *Options) { o.Config.MergeWindow = "soon" }},
+		{"bad ack interval", func(o *Options) { o.Config.AckInterval = "-1h" }},
 	}
 	for _, tt := range tests {
 		o := ok
 		tt.mod(&o)
-		if _, err := NewSMSHandler(o); err == nil {
+		if _, err := New(o); err == nil {
 			t.Errorf("%s: NewSMSHandler accepted it", tt.label)
 		}
 	}
-	if _, err := NewSMSHandler(ok); err != nil {
+	if _, err := New(ok); err != nil {
 		t.Errorf("valid options: %v", err)
 	}
 }
 
-// TestSMSBatcherSurvivesPanic: a bug in building a reply fails the texts
-// of that batch (503, Twilio retries) without taking the gateway down or
-// leaving the store locked.
-func TestSMSBatcherSurvivesPanic(t *testing.T) {
-	e := newSMSEnv(t, "https://sms.example.org", nil)
-	in := store.SMSInput{Source: "twilio", MessageSID: "SMPANIC", Raw: []byte("x"), From: "+254712345678", Body: "boom"}
-	bad := &smsBatcher{store: e.store, decide: func(store.SMSOutcome) (string, bool) { panic("template bug") }}
-	if _, err := bad.record(context.Background(), in); err == nil || !strings.Contains(err.Error(), "panic") {
-		t.Fatalf("record with a panicking decider: %v", err)
+// isErasedText reports whether s is one of the built-in erasure replies.
+func isErasedText(s string) bool {
+	for _, v := range sms.DefaultErasedText() {
+		if s == v {
+			return true
+		}
 	}
-	if n := e.count(`SELECT count(*) FROM ledger`) + e.count(`SELECT count(*) FROM suggestions`); n != 0 {
-		t.Errorf("the failed batch left %d rows", n)
+	return false
+}
+
+// TestSMSErasureOverHTTP is the SMS acceptance path: signed webhooks over
+// real HTTP on loopback, an erasure request while the sender's earlier
+// texts are still inside the merge window, the real store.
+func TestSMSErasureOverHTTP(t *testing.T) {
+	clock := testutil.NewClock(time.Date(2026, 4, 2, 8, 0, 0, 0, time.UTC))
+	st, path := testutil.OpenStore(t, store.Options{SenderKey: []byte("privacy test key, 32 bytes long!"), Now: clock.Now})
+	db := testutil.OpenDB(t, path)
+
+	const token = "privacy-test-token"
+	var h http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	defer srv.Close()
+	tc := config.Default().SMS.Twilio
+	tc.Campaign, tc.DefaultRegion = "river", "KE"
+	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	var err error
+	h, err = New(Options{Store: st, Config: tc, PublicURL: srv.URL, AuthToken: token, Log: log, Erase: privacy.SMSEraser(st, log)})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := e.text("SMPANIC", "+254712345678", "boom"); twimlText(t, got) == "" {
-		t.Errorf("the store is not usable after the panic: %q", got)
+	seq := 0
+	text := func(from, body string) string {
+		t.Helper()
+		seq++
+		form := url.Values{"MessageSid": {fmt.Sprintf("SM%032d", seq)}, "AccountSid": {"AC0123456789abcdef0123456789abcdef"},
+			"From": {from}, "To": {"+254700000000"}, "Body": {body}, "NumMedia": {"0"}}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+tc.Path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", Sign(token, srv.URL+tc.Path, form))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST %q: %d %s", body, resp.StatusCode, b)
+		}
+		var r struct {
+			Messages []string `xml:"Message"`
+		}
+		if err := xml.Unmarshal(b, &r); err != nil {
+			t.Fatalf("reply is not TwiML: %s", b)
+		}
+		return strings.Join(r.Messages, "|")
+	}
+
+	const phone, other = "+254712345678", "+254722000111"
+	replies := []string{
+		text(phone, "The kokotoniwell pump is broken"),
+	}
+	clock.Advance(40 * time.Second)
+	replies = append(replies, text(phone, "since the flood in march, call me 0712 345 678"))
+	text(other, "Fix the jetty at ferrymarsh")
+	id := st.SenderID(phone)
+	if n := testutil.Count(t, db, `SELECT count(*) FROM suggestions WHERE sender_id = ?`, id); n != 1 {
+		t.Fatalf("before erasure: %d suggestions of the sender, want 1 (merged)", n)
+	}
+	testutil.InFiles(t, path, true, "kokotoniwell", "254712345678")
+
+	clock.Advance(40 * time.Second) // still inside the 3-minute merge window
+	confirm := text(phone, "Futa")
+	if confirm != sms.DefaultErasedText()["sw"] {
+		t.Errorf("DELETE answered %q, want the Swahili confirmation", confirm)
+	}
+	if !parser.FitsOneSegment(confirm) {
+		t.Errorf("confirmation %q does not fit one SMS segment", confirm)
+	}
+	for q, want := range map[string]int{
+		`SELECT count(*) FROM suggestions WHERE sender_id = ?`:                     0,
+		`SELECT count(*) FROM ledger WHERE sender_id = ?`:                          0,
+		`SELECT count(*) FROM contacts WHERE sender_id = ?`:                        0,
+		`SELECT count(*) FROM opt_outs WHERE sender_id = ? AND reason = 'erasure'`: 1,
+	} {
+		if got := testutil.Count(t, db, q, id); got != want {
+			t.Errorf("%s = %d, want %d", q, got, want)
+		}
+	}
+	if n := testutil.Count(t, db, `SELECT count(*) FROM suggestions`); n != 1 {
+		t.Errorf("%d suggestions left, want the other sender's 1", n)
+	}
+	testutil.InFiles(t, path, false, "kokotoniwell", "254712345678", "0712 345 678")
+	testutil.InFiles(t, path, true, "ferrymarsh")
+	if strings.Contains(logs.String(), "254712345678") || strings.Contains(logs.String(), "kokotoniwell") {
+		t.Errorf("the log holds the number or the text:\n%s", logs)
+	}
+
+	// A later text, still within the window of the erased ones, starts
+	// afresh: nothing comes back, and no acknowledgement goes out.
+	clock.Advance(30 * time.Second)
+	if got := text(phone, "new idea: a bridge"); got != "" {
+		t.Errorf("text after erasure answered %q, want nothing (opted out)", got)
+	}
+	var body string
+	if err := db.QueryRow(`SELECT body FROM suggestions WHERE sender_id = ?`, id).Scan(&body); err != nil || body != "new idea: a bridge" {
+		t.Errorf("after erasure the sender's suggestion is %q (%v), want only the new text", body, err)
+	}
+	confirmations := 0
+	for _, r := range append(replies, confirm) {
+		if isErasedText(r) {
+			confirmations++
+		}
+	}
+	if confirmations != 1 {
+		t.Errorf("%d confirmations, want 1", confirmations)
 	}
 }

@@ -1,4 +1,4 @@
-package gateway
+package twilio
 
 import (
 	"context"
@@ -67,7 +67,7 @@ func buildSMSLoad(publicURL, path string, n int, tag string) []smsLoadReq {
 		case i%smsLoadBadEvery == smsLoadBadEvery-1:
 			f := smsForm(fmt.Sprintf("SM%sF%08d", tag, i), fmt.Sprintf("+2547%08d", 90000000+i), "forged")
 			reqs = append(reqs, smsLoadReq{kind: smsLoadForged, sid: f.Get("MessageSid"), body: f.Encode(),
-				sig: SignTwilio("wrong-token", publicURL+path, f)})
+				sig: Sign("wrong-token", publicURL+path, f)})
 		case i%smsLoadDupEvery == 4 && len(uniques) > 0:
 			// A retry of a text sent a little earlier: often still in
 			// flight on another client, as with a proxy retrying.
@@ -79,7 +79,7 @@ func buildSMSLoad(publicURL, path string, n int, tag string) []smsLoadReq {
 			f := smsForm(fmt.Sprintf("SM%sU%08d", tag, i), fmt.Sprintf("+2547%08d", 10000000+i), smsLoadBodies[i%len(smsLoadBodies)])
 			uniques = append(uniques, len(reqs))
 			reqs = append(reqs, smsLoadReq{kind: smsLoadUnique, sid: f.Get("MessageSid"), body: f.Encode(),
-				sig: SignTwilio(smsTestToken, publicURL+path, f)})
+				sig: Sign(smsTestToken, publicURL+path, f)})
 		}
 	}
 	return reqs
@@ -159,10 +159,16 @@ func smsLoadFigures(results []smsLoadResult, elapsed time.Duration) (rps float64
 
 // TestSMSLoad is the acceptance load run; it runs by default, in CI too:
 //
-//	go test ./gateway -run 'TestSMSLoad$' -v
+//	go test ./gateway/sms/twilio -run 'TestSMSLoad$' -v
 func TestSMSLoad(t *testing.T) {
 	e := newSMSEnv(t, "https://sms.example.org", nil)
-	e.handler.(*SMSHandler).log = slog.New(slog.DiscardHandler)
+	o := e.opts
+	o.Log = slog.New(slog.DiscardHandler)
+	h, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.handler = h
 	srv := newLoopbackServer(t, e.handler)
 	reqs := buildSMSLoad(e.publicURL, "/sms/twilio", smsLoadRequests, "L")
 	results, elapsed := runSMSLoad(t, srv+"/sms/twilio", reqs, smsLoadClients, nil)
@@ -237,7 +243,7 @@ func BenchmarkSMSLoad(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h, err := NewSMSHandler(SMSOptions{Store: st, Config: config.Default().SMS.Twilio, PublicURL: "https://sms.example.org", AuthToken: smsTestToken})
+		h, err := New(Options{Store: st, Config: config.Default().SMS.Twilio, PublicURL: "https://sms.example.org", AuthToken: smsTestToken})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -294,7 +300,7 @@ func TestHelperSMSServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewSMSHandler(SMSOptions{Store: st, Config: config.Default().SMS.Twilio, PublicURL: "https://sms.example.org", AuthToken: smsTestToken})
+	h, err := New(Options{Store: st, Config: config.Default().SMS.Twilio, PublicURL: "https://sms.example.org", AuthToken: smsTestToken})
 	if err != nil {
 		t.Fatal(err)
 	}
