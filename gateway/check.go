@@ -7,6 +7,7 @@ import (
 
 	"github.com/intake-gateway/intake/gateway/ack"
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/mailbox"
 )
 
 // CheckResult is the outcome of reaching one configured server.
@@ -23,11 +24,7 @@ func CheckServers(ctx context.Context, cfg config.Config, env config.Getenv) []C
 	log := slog.New(slog.DiscardHandler)
 	var out []CheckResult
 	for _, mc := range cfg.Mailbox {
-		p := NewPoller(mc, mailboxSecret(mc, env), nil, log, nil)
-		c, err := p.connect(ctx)
-		if err == nil {
-			c.logout()
-		}
+		err := mailbox.New(mc, mailbox.ConfigSecret(mc, env), nil, log, nil).Check(ctx)
 		out = append(out, CheckResult{Name: fmt.Sprintf("mailbox %s (%s)", mc.Name, mc.Address), Err: err})
 	}
 	if cfg.Ack.Email.Enabled {

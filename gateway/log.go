@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 
@@ -28,6 +27,3 @@ func NewLogger(w io.Writer, c config.Log) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opt))
 }
-
-// errorf wraps an error with the gateway prefix.
-func errorf(format string, a ...any) error { return fmt.Errorf("gateway: "+format, a...) }

@@ -17,6 +17,7 @@ import (
 	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/gateway/ingest"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
+	"github.com/intake-gateway/intake/gateway/mailbox"
 	"github.com/intake-gateway/intake/gateway/privacy"
 	"github.com/intake-gateway/intake/gateway/sms/twilio"
 	"github.com/intake-gateway/intake/gateway/staff"
@@ -41,7 +42,7 @@ type Gateway struct {
 	env      config.Getenv
 	metrics  *metrics.Metrics
 	ingester *ingest.Ingester
-	pollers  []*Poller
+	pollers  []*mailbox.Poller
 	acker    *ack.Mailer // nil unless [ack.email] is enabled
 	handler  http.Handler
 	extra    []func(ctx context.Context) // background loops (outbox, retention)
@@ -52,7 +53,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, env config.Getenv
 	g := &Gateway{cfg: cfg, st: st, log: log, env: env, metrics: metrics.New()}
 	g.ingester = &ingest.Ingester{Store: st, Log: log, Metrics: g.metrics}
 	for _, mc := range cfg.Mailbox {
-		g.pollers = append(g.pollers, NewPoller(mc, mailboxSecret(mc, env), g.ingester, log, g.metrics))
+		g.pollers = append(g.pollers, mailbox.New(mc, mailbox.ConfigSecret(mc, env), g.ingester, log, g.metrics))
 	}
 	if cfg.Ack.Email.Enabled {
 		own := make([]string, 0, len(cfg.Mailbox))
@@ -88,7 +89,7 @@ func (g *Gateway) Metrics() *metrics.Metrics { return g.metrics }
 func (g *Gateway) Ingester() *ingest.Ingester { return g.ingester }
 
 // Pollers returns the mailbox pollers.
-func (g *Gateway) Pollers() []*Poller { return g.pollers }
+func (g *Gateway) Pollers() []*mailbox.Poller { return g.pollers }
 
 // Handler is the gateway's whole HTTP surface.
 func (g *Gateway) Handler() http.Handler { return g.handler }
@@ -129,13 +130,13 @@ func (g *Gateway) routes() (http.Handler, error) {
 
 // readiness is what /readyz reports.
 type readiness struct {
-	Ready     bool            `json:"ready"`
-	Store     string          `json:"store"`
-	Mailboxes []MailboxStatus `json:"mailboxes"`
+	Ready     bool             `json:"ready"`
+	Store     string           `json:"store"`
+	Mailboxes []mailbox.Status `json:"mailboxes"`
 }
 
 func (g *Gateway) Readiness(ctx context.Context) readiness {
-	rd := readiness{Ready: true, Store: "ok", Mailboxes: []MailboxStatus{}}
+	rd := readiness{Ready: true, Store: "ok", Mailboxes: []mailbox.Status{}}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := g.st.Writable(ctx); err != nil {
@@ -175,7 +176,7 @@ func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
 	defer stopLoops()
 
 	// Finish what a previous run committed but never parsed.
-	if n, err := ResumeMailboxes(ctx, g.ingester, g.cfg.Mailbox); err != nil {
+	if n, err := mailbox.Resume(ctx, g.ingester, g.cfg.Mailbox); err != nil {
 		g.log.Error("resume unparsed ledger rows", "err", err)
 	} else if n > 0 {
 		g.log.Info("resumed unparsed ledger rows", "count", n)
@@ -213,17 +214,9 @@ func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
 	select {
 	case <-done:
 	case <-sctx.Done():
-		return errorf("shutdown: background loops did not stop within %s", shutdownTimeout)
+		return fmt.Errorf("gateway: shutdown: background loops did not stop within %s", shutdownTimeout)
 	}
 	return err
-}
-
-// mailboxSecret is where a mailbox's password or OAuth token comes from.
-func mailboxSecret(mc config.Mailbox, env config.Getenv) Secret {
-	if mc.Auth == "xoauth2" {
-		return TokenCommand(mc.TokenCommand)
-	}
-	return EnvSecret(env, mc.PasswordEnv)
 }
 
 // staffHandler builds /staff/ when at least one staff token is configured.

@@ -27,7 +27,7 @@ func TestForgetRefEmail(t *testing.T) {
 	out, sv, err := in.one(ctx, store.EmailItem{Source: "INBOX",
 		Raw: testutil.Email(addr, "r1@participant.example", "Market", "The lorikeetmarket roof leaks when it rains.")}, "river", false)
 	if err != nil || out != OutcomeNew || sv.Ref == "" {
-		t.Fatalf("ingest.Ingester.one = %v, %+v, %v", out, sv, err)
+		t.Fatalf("Ingester.one = %v, %+v, %v", out, sv, err)
 	}
 	items, err := st.LedgerForSuggestion(ctx, sv.SuggestionID)
 	if err != nil || len(items) != 1 || items[0].Raw == nil {
@@ -74,7 +74,7 @@ func TestEmailDeleteSubject(t *testing.T) {
 		t.Helper()
 		out, sv, err := in.one(ctx, store.EmailItem{Source: "INBOX", Raw: testutil.Email(addr, id, subject, body)}, "river", false)
 		if err != nil {
-			t.Fatalf("ingest.Ingester.one(%q): %v", subject, err)
+			t.Fatalf("Ingester.one(%q): %v", subject, err)
 		}
 		return out, sv
 	}

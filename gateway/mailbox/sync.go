@@ -1,4 +1,4 @@
-package gateway
+package mailbox
 
 import (
 	"context"
@@ -52,14 +52,14 @@ func (p *Poller) sync(ctx context.Context, c *imapConn) error {
 		// Let the server tell us about mail delivered since the last sync.
 		c.kick()
 		if err := c.c.Noop().Wait(); err != nil {
-			return wrap(errorf("mailbox %s: noop: %w", p.cfg.Name, err))
+			return wrap(fmt.Errorf("mailbox %s: noop: %w", p.cfg.Name, err))
 		}
 	}
 	c.fresh = false
 
 	saved, err := p.in.Store.Checkpoint(ctx, p.cfg.Name)
 	if err != nil {
-		return wrap(fmt.Errorf("gateway: mailbox %s: %w", p.cfg.Name, err))
+		return wrap(fmt.Errorf("mailbox %s: %w", p.cfg.Name, err))
 	}
 	cp := saved
 	if cp.UIDValidity != c.uidValidity {
@@ -136,12 +136,12 @@ func (p *Poller) list(c *imapConn, from imap.UID) ([]imap.UID, error) {
 	set.AddRange(from, 0) // from:*
 	data, err := c.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{set}}, nil).Wait()
 	if err != nil {
-		return nil, errorf("mailbox %s: list messages: %w", p.cfg.Name, err)
+		return nil, fmt.Errorf("mailbox %s: list messages: %w", p.cfg.Name, err)
 	}
 	all, _ := data.All.(imap.UIDSet)
 	uids, ok := all.Nums()
 	if !ok {
-		return nil, errorf("mailbox %s: list messages: the server answered SEARCH with %v", p.cfg.Name, data.All)
+		return nil, fmt.Errorf("mailbox %s: list messages: the server answered SEARCH with %v", p.cfg.Name, data.All)
 	}
 	// "n:*" with n above the highest UID still names the last message
 	// (RFC 3501 6.4.8): skip it.
@@ -213,7 +213,7 @@ func (p *Poller) startRun(ctx context.Context, c *imapConn, uids []imap.UID, cp 
 					}
 				}
 				if err != nil {
-					r.storeErr = fmt.Errorf("gateway: mailbox %s: store UID %d: %w", p.cfg.Name, msgs[len(outs)].ref.uid, err)
+					r.storeErr = fmt.Errorf("mailbox %s: store UID %d: %w", p.cfg.Name, msgs[len(outs)].ref.uid, err)
 					close(r.failed)
 				}
 			})
@@ -244,7 +244,7 @@ func (r *syncRun) fetch(ctx context.Context, uids []imap.UID) error {
 		c.kick()
 		ref, raw, tooBig, err := readBody(m, p.maxSize)
 		if err != nil {
-			ferr = errorf("mailbox %s: fetch: %w", p.cfg.Name, err)
+			ferr = fmt.Errorf("mailbox %s: fetch: %w", p.cfg.Name, err)
 			break
 		}
 		if _, ok := slices.BinarySearch(uids, ref.uid); !ok || seen[ref.uid] {
@@ -263,7 +263,7 @@ func (r *syncRun) fetch(ctx context.Context, uids []imap.UID) error {
 		}
 	}
 	if err := cmd.Close(); err != nil && ferr == nil {
-		ferr = errorf("mailbox %s: fetch: %w", p.cfg.Name, err)
+		ferr = fmt.Errorf("mailbox %s: fetch: %w", p.cfg.Name, err)
 	}
 	if ferr == nil && ctx.Err() == nil && !r.stopped() {
 		// The FETCH succeeded: a UID it did not return was expunged by
@@ -428,7 +428,7 @@ func (r *syncRun) checkpoint(ctx context.Context, now bool) error {
 		return nil
 	}
 	if err := r.p.in.Store.SetCheckpoint(context.WithoutCancel(ctx), r.p.cfg.Name, cp); err != nil {
-		return fmt.Errorf("gateway: mailbox %s: %w", r.p.cfg.Name, err)
+		return fmt.Errorf("mailbox %s: %w", r.p.cfg.Name, err)
 	}
 	r.dirty, r.written = false, time.Now()
 	return nil
@@ -513,7 +513,7 @@ func (r *syncRun) quarantineOversize(ctx context.Context, refs []msgRef) error {
 		c.kick()
 		got, header, tooBig, err := readBody(m, maxHeaderSize)
 		if err != nil {
-			ferr = errorf("mailbox %s: fetch header: %w", p.cfg.Name, err)
+			ferr = fmt.Errorf("mailbox %s: fetch header: %w", p.cfg.Name, err)
 			break
 		}
 		ref, ok := byUID[got.uid]
@@ -542,7 +542,7 @@ func (r *syncRun) quarantineOversize(ctx context.Context, refs []msgRef) error {
 		r.mu.Unlock()
 	}
 	if err := cmd.Close(); err != nil && ferr == nil {
-		ferr = errorf("mailbox %s: fetch header: %w", p.cfg.Name, err)
+		ferr = fmt.Errorf("mailbox %s: fetch header: %w", p.cfg.Name, err)
 	}
 	if ferr == nil && ctx.Err() == nil {
 		r.mu.Lock()
@@ -562,7 +562,7 @@ func (p *Poller) storeHeaderOnly(ctx context.Context, c *imapConn, r msgRef, hea
 		Source: p.cfg.Name, UIDValidity: c.uidValidity, UID: uint32(r.uid), Raw: header, ReceivedAt: r.date,
 	}, reason)
 	if err != nil {
-		return fmt.Errorf("gateway: mailbox %s: quarantine UID %d: %w", p.cfg.Name, r.uid, err)
+		return fmt.Errorf("mailbox %s: quarantine UID %d: %w", p.cfg.Name, r.uid, err)
 	}
 	if done {
 		p.log.Warn("oversize email quarantined", "uid", r.uid, "ledger_id", id, "size", r.size)
@@ -579,7 +579,7 @@ func (p *Poller) acknowledge(c *imapConn, set imap.UIDSet) error {
 	c.kick()
 	defer c.rest()
 	fail := func(what string, err error) error {
-		return errorf("mailbox %s: %s %s: %w", p.cfg.Name, what, set, err)
+		return fmt.Errorf("mailbox %s: %s %s: %w", p.cfg.Name, what, set, err)
 	}
 	if c.processed == "" {
 		if err := c.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close(); err != nil {

@@ -1,4 +1,4 @@
-package gateway
+package mailbox
 
 import (
 	"context"
@@ -60,7 +60,7 @@ func BenchmarkBacklogIngest(b *testing.B) {
 		cfg.ProcessedFolder = "" // \Seen only, so every iteration finds the same backlog
 		cfg.BatchSize = 0        // the default
 		cfg.ApplyDefaults()
-		p := NewPoller(cfg, staticSecret(s.Password), f.in, nil, nil)
+		p := New(cfg, staticSecret(s.Password), f.in, nil, nil)
 		b.StartTimer()
 
 		t0 := time.Now()

@@ -1,8 +1,18 @@
-package gateway
+// Package mailbox keeps each configured IMAP folder in sync with the
+// store: it connects (TLS, STARTTLS, password or XOAUTH2), fetches every
+// message above its checkpoint in batches, hands them to the email
+// pipeline (gateway/ingest), and only once they are committed marks them
+// \Seen or moves them on the server and advances the checkpoint. It then
+// waits with IDLE or polls, and retries with backoff, so a crash or an
+// outage at any point loses nothing and stores nothing twice. Another
+// mail provider (an API instead of IMAP) would be a package beside it
+// feeding the same ingest.Pipe.
+package mailbox
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -14,8 +24,8 @@ import (
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
 )
 
-// MailboxStatus is what readiness checks and staff see of one mailbox.
-type MailboxStatus struct {
+// Status is what readiness checks and staff see of one mailbox.
+type Status struct {
 	Name        string
 	Connected   bool
 	LastSuccess time.Time // last complete sync (or healthy IDLE cycle)
@@ -60,14 +70,14 @@ type Poller struct {
 	conn *imapConn // owned by the goroutine in Run or PollOnce
 
 	mu     sync.Mutex
-	status MailboxStatus
+	status Status
 }
 
 // NewPoller builds a poller for a validated mailbox config. secret gives
 // the password, or the access token with auth = "xoauth2"; when it is nil
 // and the mailbox uses xoauth2, the token comes from running
 // cfg.TokenCommand. Metrics may be nil.
-func NewPoller(cfg config.Mailbox, secret Secret, in *ingest.Ingester, log *slog.Logger, m *metrics.Metrics) *Poller {
+func New(cfg config.Mailbox, secret Secret, in *ingest.Ingester, log *slog.Logger, m *metrics.Metrics) *Poller {
 	cfg.ApplyDefaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -93,7 +103,7 @@ func NewPoller(cfg config.Mailbox, secret Secret, in *ingest.Ingester, log *slog
 		dialTimeout:  30 * time.Second,
 		authRetry:    5 * time.Minute,
 		backoff:      loop.Backoff{Min: time.Second, Max: time.Minute},
-		status:       MailboxStatus{Name: cfg.Name},
+		status:       Status{Name: cfg.Name},
 	}
 }
 
@@ -101,7 +111,7 @@ func NewPoller(cfg config.Mailbox, secret Secret, in *ingest.Ingester, log *slog
 func (p *Poller) Name() string { return p.cfg.Name }
 
 // Status returns a snapshot of the mailbox's health.
-func (p *Poller) Status() MailboxStatus {
+func (p *Poller) Status() Status {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.status
@@ -137,6 +147,17 @@ func (p *Poller) Run(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// Check connects and logs in as a poll would, creating a missing
+// processed folder as the poller would, then logs out: for `intake check`.
+func (p *Poller) Check(ctx context.Context) error {
+	c, err := p.connect(ctx)
+	if err != nil {
+		return err
+	}
+	c.logout()
+	return nil
 }
 
 // PollOnce connects if needed and ingests everything above the checkpoint,
@@ -184,7 +205,7 @@ func (p *Poller) wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-c.closed():
-		return errorf("mailbox %s: connection closed by the server", p.cfg.Name)
+		return fmt.Errorf("mailbox %s: connection closed by the server", p.cfg.Name)
 	case <-t.C:
 		return nil
 	}
@@ -245,15 +266,25 @@ func (p *Poller) setConnected(v bool) {
 	p.mu.Unlock()
 }
 
-// ResumeMailboxes parses ledger rows that were committed but never parsed
+// Resume parses ledger rows that were committed but never parsed
 // before a crash, each under its mailbox's campaign. Call it once at
 // start-up, before the pollers run. (The pollers would also finish such
 // rows when they fetch the message again, since the server was never
 // told it was handled; this makes it happen at once.)
-func ResumeMailboxes(ctx context.Context, in *ingest.Ingester, mailboxes []config.Mailbox) (int, error) {
+func Resume(ctx context.Context, in *ingest.Ingester, mailboxes []config.Mailbox) (int, error) {
 	campaigns := make(map[string]string, len(mailboxes))
 	for _, m := range mailboxes {
 		campaigns[m.Name] = m.Campaign
 	}
 	return in.Resume(ctx, func(source string) string { return campaigns[source] })
+}
+
+// ConfigSecret is where a configured mailbox's secret comes from: its
+// token_command with auth = "xoauth2", else the environment variable
+// password_env names, read through env at each connection.
+func ConfigSecret(cfg config.Mailbox, env config.Getenv) Secret {
+	if cfg.Auth == "xoauth2" {
+		return TokenCommand(cfg.TokenCommand)
+	}
+	return EnvSecret(env, cfg.PasswordEnv)
 }

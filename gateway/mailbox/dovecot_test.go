@@ -1,4 +1,4 @@
-package gateway
+package mailbox
 
 import (
 	"bytes"
@@ -352,10 +352,10 @@ func TestHelperPoller(t *testing.T) {
 	if a.PerMessage > 0 {
 		in.OnSaved = func(context.Context, *parser.Email, store.Saved, string) { time.Sleep(a.PerMessage) }
 	}
-	if _, err := ResumeMailboxes(ctx, in, []config.Mailbox{a.Mailbox}); err != nil {
+	if _, err := Resume(ctx, in, []config.Mailbox{a.Mailbox}); err != nil {
 		t.Fatal(err)
 	}
-	p := NewPoller(a.Mailbox, staticSecret(a.Password), in, nil, nil)
+	p := New(a.Mailbox, staticSecret(a.Password), in, nil, nil)
 	defer p.Close()
 	for attempt := 0; ; attempt++ {
 		err := p.PollOnce(ctx)

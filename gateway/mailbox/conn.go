@@ -1,4 +1,4 @@
-package gateway
+package mailbox
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 )
 
 // ErrAuthFailed marks a refused login (or credentials that could not be
-// obtained). It is retried slowly and shown in MailboxStatus.AuthFailed:
+// obtained). It is retried slowly and shown in Status.AuthFailed:
 // hammering a server with a wrong password gets the account locked.
 var ErrAuthFailed = errors.New("authentication failed")
 
@@ -45,7 +45,7 @@ func (p *Poller) connect(ctx context.Context) (*imapConn, error) {
 	cfg := p.cfg
 	host, _, err := net.SplitHostPort(cfg.Address)
 	if err != nil {
-		return nil, errorf("mailbox %s: address %q: %w", cfg.Name, cfg.Address, err)
+		return nil, fmt.Errorf("mailbox %s: address %q: %w", cfg.Name, cfg.Address, err)
 	}
 	d := &net.Dialer{Timeout: p.dialTimeout, KeepAliveConfig: net.KeepAliveConfig{
 		// Notice a peer that vanished without a FIN (IDLE reads nothing
@@ -54,7 +54,7 @@ func (p *Poller) connect(ctx context.Context) (*imapConn, error) {
 	}}
 	raw, err := d.DialContext(ctx, "tcp", cfg.Address)
 	if err != nil {
-		return nil, errorf("mailbox %s: connect to %s: %w", cfg.Name, cfg.Address, err)
+		return nil, fmt.Errorf("mailbox %s: connect to %s: %w", cfg.Name, cfg.Address, err)
 	}
 	c := &imapConn{mailbox: cfg.Name, notify: make(chan struct{}, 1), timeout: p.cmdTimeout, fresh: true}
 	// Until the client exists, a cancelled ctx or a stalled handshake
@@ -68,7 +68,7 @@ func (p *Poller) connect(ctx context.Context) (*imapConn, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, errorf("mailbox %s: %s: %w", cfg.Name, what, err)
+		return nil, fmt.Errorf("mailbox %s: %s: %w", cfg.Name, what, err)
 	}
 
 	opts := &imapclient.Options{
@@ -153,19 +153,19 @@ func (p *Poller) authenticate(ctx context.Context, c *imapConn) error {
 	cfg := p.cfg
 	refused := func(err error) error {
 		if isTemporaryRefusal(err) {
-			return errorf("mailbox %s: login as %s: %w", cfg.Name, cfg.Username, err)
+			return fmt.Errorf("mailbox %s: login as %s: %w", cfg.Name, cfg.Username, err)
 		}
-		return fmt.Errorf("gateway: mailbox %s: login as %s: %w: %w", cfg.Name, cfg.Username, ErrAuthFailed, err)
+		return fmt.Errorf("mailbox %s: login as %s: %w: %w", cfg.Name, cfg.Username, ErrAuthFailed, err)
 	}
 	if p.secret == nil {
-		return fmt.Errorf("gateway: mailbox %s: %w: no password or token configured", cfg.Name, ErrAuthFailed)
+		return fmt.Errorf("mailbox %s: %w: no password or token configured", cfg.Name, ErrAuthFailed)
 	}
 	secret, err := p.secret(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("gateway: mailbox %s: %w: get credentials: %w", cfg.Name, ErrAuthFailed, err)
+		return fmt.Errorf("mailbox %s: %w: get credentials: %w", cfg.Name, ErrAuthFailed, err)
 	}
 	caps := c.c.Caps()
 	switch cfg.Auth {
@@ -185,7 +185,7 @@ func (p *Poller) authenticate(ctx context.Context, c *imapConn) error {
 		if errors.As(err, &ie) {
 			return refused(err)
 		}
-		return errorf("mailbox %s: login: %w", cfg.Name, err) // the connection failed
+		return fmt.Errorf("mailbox %s: login: %w", cfg.Name, err) // the connection failed
 	}
 	return nil
 }
@@ -213,7 +213,7 @@ func (p *Poller) openFolders(c *imapConn) error {
 	// LIST "" "" returns just the hierarchy delimiter (RFC 3501 6.3.8).
 	l, err := c.c.List("", "", nil).Collect()
 	if err != nil {
-		return errorf("mailbox %s: read hierarchy delimiter: %w", cfg.Name, err)
+		return fmt.Errorf("mailbox %s: read hierarchy delimiter: %w", cfg.Name, err)
 	}
 	var delim rune
 	if len(l) > 0 {
@@ -223,16 +223,16 @@ func (p *Poller) openFolders(c *imapConn) error {
 	if cfg.ProcessedFolder != "" {
 		c.processed = serverName(cfg.ProcessedFolder, delim)
 		if err := c.ensureFolder(c.processed); err != nil {
-			return errorf("mailbox %s: processed folder %q: %w", cfg.Name, c.processed, err)
+			return fmt.Errorf("mailbox %s: processed folder %q: %w", cfg.Name, c.processed, err)
 		}
 	}
 	c.kick()
 	sd, err := c.c.Select(c.folder, nil).Wait()
 	if err != nil {
-		return errorf("mailbox %s: select %q: %w", cfg.Name, c.folder, err)
+		return fmt.Errorf("mailbox %s: select %q: %w", cfg.Name, c.folder, err)
 	}
 	if sd.UIDValidity == 0 {
-		return errorf("mailbox %s: select %q: the server sent no UIDVALIDITY", cfg.Name, c.folder)
+		return fmt.Errorf("mailbox %s: select %q: the server sent no UIDVALIDITY", cfg.Name, c.folder)
 	}
 	c.uidValidity, c.uidNext = sd.UIDValidity, sd.UIDNext
 	return nil
@@ -312,7 +312,7 @@ func (c *imapConn) idle(ctx context.Context, restart time.Duration) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return errorf("mailbox %s: idle: %w", c.mailbox, err)
+		return fmt.Errorf("mailbox %s: idle: %w", c.mailbox, err)
 	}
 	// While idling the server may stay silent for long; TCP keepalive
 	// watches the connection instead of the command watchdog.
@@ -325,18 +325,18 @@ func (c *imapConn) idle(ctx context.Context, restart time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-c.c.Closed():
-		return errorf("mailbox %s: connection closed while idling", c.mailbox)
+		return fmt.Errorf("mailbox %s: connection closed while idling", c.mailbox)
 	}
 	c.kick()
 	defer c.rest()
 	if err := cmd.Close(); err != nil {
-		return errorf("mailbox %s: end idle: %w", c.mailbox, err)
+		return fmt.Errorf("mailbox %s: end idle: %w", c.mailbox, err)
 	}
 	if err := cmd.Wait(); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return errorf("mailbox %s: idle: %w", c.mailbox, err)
+		return fmt.Errorf("mailbox %s: idle: %w", c.mailbox, err)
 	}
 	return nil
 }

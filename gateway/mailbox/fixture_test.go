@@ -1,4 +1,4 @@
-package gateway
+package mailbox
 
 // Shared fixtures of the poller tests: the in-memory server's account, a
 // store, pollers with test-sized timings, and database checks.
@@ -70,7 +70,7 @@ func (f *imapFixture) poller(t testing.TB, cfg config.Mailbox, secret Secret) *P
 	if testing.Verbose() {
 		lg = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	p := NewPoller(cfg, secret, f.in, lg, f.m)
+	p := New(cfg, secret, f.in, lg, f.m)
 	p.backoff = loop.Backoff{Min: 20 * time.Millisecond, Max: 200 * time.Millisecond}
 	p.authRetry = 300 * time.Millisecond
 	p.pollInterval = 50 * time.Millisecond
