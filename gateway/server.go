@@ -1,3 +1,9 @@
+// Package gateway is intake's daemon, wired: New builds every part from
+// the config (the mailbox pollers, the email pipeline, the SMS webhook,
+// acknowledgements, erasure and retention, the staff pages) around one
+// store, and Run runs them and serves HTTP with /healthz, /readyz and
+// /metrics until its context ends, then stops them in order. The parts
+// live in the packages below gateway/; cmd/intake is the binary.
 package gateway
 
 import (
@@ -43,7 +49,6 @@ type Gateway struct {
 	metrics  *metrics.Metrics
 	ingester *ingest.Ingester
 	pollers  []*mailbox.Poller
-	acker    *ack.Mailer // nil unless [ack.email] is enabled
 	handler  http.Handler
 	extra    []func(ctx context.Context) // background loops (outbox, retention)
 }
@@ -55,6 +60,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, env config.Getenv
 	for _, mc := range cfg.Mailbox {
 		g.pollers = append(g.pollers, mailbox.New(mc, mailbox.ConfigSecret(mc, env), g.ingester, log, g.metrics))
 	}
+	var confirm privacy.Confirmer // nil unless [ack.email] is enabled
 	if cfg.Ack.Email.Enabled {
 		own := make([]string, 0, len(cfg.Mailbox))
 		for _, mc := range cfg.Mailbox {
@@ -64,16 +70,12 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, env config.Getenv
 		if err != nil {
 			return nil, err
 		}
-		g.acker = a
 		g.ingester.OnSaved = a.OnSaved
-		g.AddLoop(a.Run)
-	}
-	var confirm privacy.Confirmer // a nil *ack.Mailer would not be a nil Confirmer
-	if g.acker != nil {
-		confirm = g.acker
+		g.addLoop(a.Run)
+		confirm = a
 	}
 	g.ingester.Erasure = privacy.NewEmailEraser(cfg.SMS.Twilio.Keywords, st, confirm, log)
-	g.AddLoop(privacy.RetentionLoop(st, cfg.Privacy, log))
+	g.addLoop(privacy.RetentionLoop(st, cfg.Privacy, log))
 	h, err := g.routes()
 	if err != nil {
 		return nil, err
@@ -82,21 +84,9 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, env config.Getenv
 	return g, nil
 }
 
-// Metrics returns the gateway's collectors.
-func (g *Gateway) Metrics() *metrics.Metrics { return g.metrics }
-
-// ingest.Ingester returns the email pipeline the pollers use.
-func (g *Gateway) Ingester() *ingest.Ingester { return g.ingester }
-
-// Pollers returns the mailbox pollers.
-func (g *Gateway) Pollers() []*mailbox.Poller { return g.pollers }
-
-// Handler is the gateway's whole HTTP surface.
-func (g *Gateway) Handler() http.Handler { return g.handler }
-
-// AddLoop registers a background loop that runs with the gateway and must
+// addLoop registers a background loop that runs with the gateway and must
 // return when its context ends.
-func (g *Gateway) AddLoop(f func(ctx context.Context)) { g.extra = append(g.extra, f) }
+func (g *Gateway) addLoop(f func(ctx context.Context)) { g.extra = append(g.extra, f) }
 
 func (g *Gateway) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
@@ -135,7 +125,9 @@ type readiness struct {
 	Mailboxes []mailbox.Status `json:"mailboxes"`
 }
 
-func (g *Gateway) Readiness(ctx context.Context) readiness {
+// ready says whether the store takes writes and each mailbox is
+// connected.
+func (g *Gateway) ready(ctx context.Context) readiness {
 	rd := readiness{Ready: true, Store: "ok", Mailboxes: []mailbox.Status{}}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -153,7 +145,7 @@ func (g *Gateway) Readiness(ctx context.Context) readiness {
 }
 
 func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
-	rd := g.Readiness(r.Context())
+	rd := g.ready(r.Context())
 	w.Header().Set("Content-Type", "application/json")
 	if !rd.Ready {
 		w.WriteHeader(http.StatusServiceUnavailable)

@@ -246,7 +246,7 @@ func TestServeLogsHoldNoPersonalData(t *testing.T) {
 	}
 
 	// The malformed email, through the gateway's own pipeline.
-	pipe := f.g.Ingester().Pipe(good.Campaign)
+	pipe := f.g.ingester.Pipe(good.Campaign)
 	var outs []ingest.Outcome
 	pipe.Add(ctx, []store.EmailItem{{Source: good.Name, Raw: logMalformed}}, func(o []ingest.Outcome, _ error) { outs = o })
 	if err := pipe.Close(ctx); err != nil || len(outs) != 1 || outs[0] != ingest.OutcomeQuarantined {

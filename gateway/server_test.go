@@ -297,7 +297,7 @@ func TestServeShutdownUnderLoadLosesNothing(t *testing.T) {
 	var cancelledAt atomic.Int64 // unix nanoseconds
 	var saved atomic.Int32
 	// Shut down in the middle of the mailbox, once texts are flowing too.
-	f.g.Ingester().OnSaved = func(context.Context, *parser.Email, store.Saved, string) {
+	f.g.ingester.OnSaved = func(context.Context, *parser.Email, store.Saved, string) {
 		if saved.Add(1) != cancelAt {
 			return
 		}
