@@ -33,7 +33,7 @@ var (
 		"amina.okafor@participant.example", "kwame.mensah@villagemail.example", "lindiwe.dube@participant.example",
 		"jabari.otieno@participant.example", "zawadi.njeri@participant.example", "ndovu.kariuki@participant.example",
 	}
-	// The local parts and domains alone (mask.Address keeps one letter of each).
+	// The local parts and domains alone (mask.Addresses keeps one letter of each).
 	logAddressParts = []string{
 		"amina.okafor", "kwame.mensah", "lindiwe.dube", "jabari.otieno", "zawadi.njeri", "ndovu.kariuki",
 		"participant.example", "villagemail",

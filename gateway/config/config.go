@@ -168,7 +168,7 @@ func (m *Mailbox) ApplyDefaults() {
 	}
 }
 
-// ApplyDefaults fills what each [[mailbox]] entry left out; Parse
+// ApplyDefaults fills what each [[mailbox]] entry left out; parse
 // calls it, and code that builds a Config by hand should too.
 func (c *Config) ApplyDefaults() {
 	for i := range c.Mailbox {
@@ -176,8 +176,8 @@ func (c *Config) ApplyDefaults() {
 	}
 }
 
-// Parse decodes TOML strictly: an unknown key is an error that names it.
-func Parse(data []byte) (Config, error) {
+// parse decodes TOML strictly: an unknown key is an error that names it.
+func parse(data []byte) (Config, error) {
 	cfg := Default()
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -207,7 +207,7 @@ func Load(path string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
-	cfg, err := Parse(b)
+	cfg, err := parse(b)
 	if err != nil {
 		return cfg, fmt.Errorf("%s: %w", path, err)
 	}

@@ -23,9 +23,9 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Parse(b)
+	cfg, err := parse(b)
 	if err != nil {
-		t.Fatalf("Parse(config.example.toml): %v", err)
+		t.Fatalf("parse(config.example.toml): %v", err)
 	}
 	if err := cfg.Validate(fullEnv); err != nil {
 		t.Fatalf("Validate(config.example.toml): %v", err)
@@ -71,14 +71,14 @@ campaign = "c"
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse([]byte(tt.toml))
+			cfg, err := parse([]byte(tt.toml))
 			if tt.decode {
 				if err == nil {
-					t.Fatalf("Parse: no error, want one naming %q", tt.want)
+					t.Fatalf("parse: no error, want one naming %q", tt.want)
 				}
 			} else {
 				if err != nil {
-					t.Fatalf("Parse: %v", err)
+					t.Fatalf("parse: %v", err)
 				}
 				err = cfg.Validate(tt.env)
 				if err == nil {
@@ -95,7 +95,7 @@ campaign = "c"
 }
 
 func TestConfigLoopbackNoneAllowed(t *testing.T) {
-	cfg, err := Parse([]byte(`
+	cfg, err := parse([]byte(`
 [[mailbox]]
 name = "local"
 address = "127.0.0.1:1143"

@@ -68,7 +68,7 @@ func BenchmarkBacklogIngest(b *testing.B) {
 			b.Fatalf("raw fetch returned %d messages, want %d", got, n)
 		}
 		t1 := time.Now()
-		if err := p.PollOnce(context.Background()); err != nil {
+		if err := p.pollOnce(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 		t2 := time.Now()

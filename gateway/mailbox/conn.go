@@ -19,10 +19,10 @@ import (
 	"github.com/intake-gateway/intake/gateway/internal/loop"
 )
 
-// ErrAuthFailed marks a refused login (or credentials that could not be
+// errAuthFailed marks a refused login (or credentials that could not be
 // obtained). It is retried slowly and shown in Status.AuthFailed:
 // hammering a server with a wrong password gets the account locked.
-var ErrAuthFailed = errors.New("authentication failed")
+var errAuthFailed = errors.New("authentication failed")
 
 // imapConn is one logged-in connection with the source folder selected.
 type imapConn struct {
@@ -155,17 +155,17 @@ func (p *Poller) authenticate(ctx context.Context, c *imapConn) error {
 		if isTemporaryRefusal(err) {
 			return fmt.Errorf("mailbox %s: login as %s: %w", cfg.Name, cfg.Username, err)
 		}
-		return fmt.Errorf("mailbox %s: login as %s: %w: %w", cfg.Name, cfg.Username, ErrAuthFailed, err)
+		return fmt.Errorf("mailbox %s: login as %s: %w: %w", cfg.Name, cfg.Username, errAuthFailed, err)
 	}
 	if p.secret == nil {
-		return fmt.Errorf("mailbox %s: %w: no password or token configured", cfg.Name, ErrAuthFailed)
+		return fmt.Errorf("mailbox %s: %w: no password or token configured", cfg.Name, errAuthFailed)
 	}
 	secret, err := p.secret(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("mailbox %s: %w: get credentials: %w", cfg.Name, ErrAuthFailed, err)
+		return fmt.Errorf("mailbox %s: %w: get credentials: %w", cfg.Name, errAuthFailed, err)
 	}
 	caps := c.c.Caps()
 	switch cfg.Auth {
@@ -356,11 +356,11 @@ func (x *xoauth2Client) Next(challenge []byte) ([]byte, error) {
 	return []byte{}, nil
 }
 
-// TokenCommand returns a Secret that runs command with sh -c and takes its
+// tokenCommand returns a Secret that runs command with sh -c and takes its
 // trimmed standard output as an OAuth access token (for example a script
 // calling the provider's refresh endpoint). It runs on every connection,
 // so the token stays fresh.
-func TokenCommand(command string) Secret {
+func tokenCommand(command string) Secret {
 	return func(ctx context.Context) (string, error) {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
@@ -387,9 +387,9 @@ func TokenCommand(command string) Secret {
 	}
 }
 
-// EnvSecret returns a Secret reading the environment variable name through
+// envSecret returns a Secret reading the environment variable name through
 // getenv at each connection.
-func EnvSecret(getenv config.Getenv, name string) Secret {
+func envSecret(getenv config.Getenv, name string) Secret {
 	return func(context.Context) (string, error) {
 		v, ok := getenv(name)
 		if !ok || v == "" {

@@ -75,7 +75,7 @@ func TestDovecotBacklog(t *testing.T) {
 			cfg.ProcessedFolder = tc.processed
 			p := f.poller(t, cfg, staticSecret(s.Password))
 			start := time.Now()
-			if err := p.PollOnce(context.Background()); err != nil {
+			if err := p.pollOnce(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			d := time.Since(start)
@@ -109,8 +109,8 @@ func TestDovecotBacklog(t *testing.T) {
 			if !bytes.HasPrefix(raw, []byte("This first header line has no colon")) || reason == "" {
 				t.Errorf("quarantined row: raw %q, reason %q", raw, reason)
 			}
-			if err := p.PollOnce(context.Background()); err != nil {
-				t.Fatalf("second PollOnce (nothing new): %v", err)
+			if err := p.pollOnce(context.Background()); err != nil {
+				t.Fatalf("second pollOnce (nothing new): %v", err)
 			}
 			wantExactlyOnce(t, f.path, n, bad)
 		})
@@ -250,7 +250,7 @@ func TestDovecotSeenFoldersAndAuth(t *testing.T) {
 	cfg := dovecotMailbox(s, "implicit")
 	cfg.ProcessedFolder = "Archive/Intake"
 	p := f.poller(t, cfg, staticSecret(s.Password))
-	if err := p.PollOnce(ctx); err != nil {
+	if err := p.pollOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
 	wantExactlyOnce(t, f.path, 30, 0)
@@ -266,13 +266,13 @@ func TestDovecotSeenFoldersAndAuth(t *testing.T) {
 	cfg = dovecotMailbox(s, "starttls")
 	cfg.CAFile = "" // the system roots do not know the test certificate
 	p = f.poller(t, cfg, staticSecret(s.Password))
-	if err := p.PollOnce(ctx); err == nil || errors.Is(err, ErrAuthFailed) || !strings.Contains(err.Error(), "certificate") {
-		t.Errorf("untrusted certificate: PollOnce = %v, want a certificate error", err)
+	if err := p.pollOnce(ctx); err == nil || errors.Is(err, errAuthFailed) || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("untrusted certificate: pollOnce = %v, want a certificate error", err)
 	}
 	cfg = dovecotMailbox(s, "starttls")
 	p = f.poller(t, cfg, staticSecret("wrong"))
-	if err := p.PollOnce(ctx); !errors.Is(err, ErrAuthFailed) || !p.Status().AuthFailed {
-		t.Errorf("wrong password: PollOnce = %v, Status = %+v; want an authentication failure", err, p.Status())
+	if err := p.pollOnce(ctx); !errors.Is(err, errAuthFailed) || !p.Status().AuthFailed {
+		t.Errorf("wrong password: pollOnce = %v, Status = %+v; want an authentication failure", err, p.Status())
 	}
 }
 
@@ -291,7 +291,7 @@ func TestDovecotUIDValidity(t *testing.T) {
 	cfg.Folder, cfg.ProcessedFolder = "Consultation", ""
 	p := f.poller(t, cfg, staticSecret(s.Password))
 	ctx := context.Background()
-	if err := p.PollOnce(ctx); err != nil {
+	if err := p.pollOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := f.st.Checkpoint(ctx, cfg.Name)
@@ -307,7 +307,7 @@ func TestDovecotUIDValidity(t *testing.T) {
 	if err := s.Append("Consultation", msgs, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.PollOnce(ctx); err != nil {
+	if err := p.pollOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := f.st.Checkpoint(ctx, cfg.Name)
@@ -358,7 +358,7 @@ func TestHelperPoller(t *testing.T) {
 	p := New(a.Mailbox, staticSecret(a.Password), in, nil, nil)
 	defer p.Close()
 	for attempt := 0; ; attempt++ {
-		err := p.PollOnce(ctx)
+		err := p.pollOnce(ctx)
 		if err == nil {
 			return
 		}

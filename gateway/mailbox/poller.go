@@ -46,7 +46,7 @@ type Secret func(ctx context.Context) (string, error)
 // and the ledger's deduplication keeps a re-fetched message from being
 // stored twice.
 //
-// Run and PollOnce must not be called concurrently; Status may be called
+// Run and pollOnce must not be called concurrently; Status may be called
 // from anywhere.
 type Poller struct {
 	cfg     config.Mailbox
@@ -67,7 +67,7 @@ type Poller struct {
 	backoff     loop.Backoff  // after connection errors
 	debug       io.Writer     // if set, receives the raw IMAP dialogue (tests only: it holds credentials)
 
-	conn *imapConn // owned by the goroutine in Run or PollOnce
+	conn *imapConn // owned by the goroutine in Run or pollOnce
 
 	mu     sync.Mutex
 	status Status
@@ -83,7 +83,7 @@ func New(cfg config.Mailbox, secret Secret, in *ingest.Ingester, log *slog.Logge
 		log = slog.New(slog.DiscardHandler)
 	}
 	if secret == nil && cfg.Auth == "xoauth2" {
-		secret = TokenCommand(cfg.TokenCommand)
+		secret = tokenCommand(cfg.TokenCommand)
 	}
 	maxSize, err := config.ParseSize(cfg.MaxMessageSize)
 	if err != nil {
@@ -124,7 +124,7 @@ func (p *Poller) Status() Status {
 func (p *Poller) Run(ctx context.Context) error {
 	defer p.Close()
 	for {
-		err := p.PollOnce(ctx)
+		err := p.pollOnce(ctx)
 		if err == nil {
 			p.backoff.Reset()
 			err = p.wait(ctx)
@@ -137,7 +137,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			return nil
 		}
 		var delay time.Duration
-		if errors.Is(err, ErrAuthFailed) {
+		if errors.Is(err, errAuthFailed) {
 			delay = p.authRetry
 		} else {
 			delay = p.backoff.Next()
@@ -160,10 +160,10 @@ func (p *Poller) Check(ctx context.Context) error {
 	return nil
 }
 
-// PollOnce connects if needed and ingests everything above the checkpoint,
+// pollOnce connects if needed and ingests everything above the checkpoint,
 // then returns; the connection stays open for the next call (Close ends
 // it). An error leaves the checkpoint at the last fully handled batch.
-func (p *Poller) PollOnce(ctx context.Context) error {
+func (p *Poller) pollOnce(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func (p *Poller) fail(ctx context.Context, err error) {
 	p.mu.Lock()
 	p.status.LastError = err.Error()
 	p.status.LastErrorAt = now
-	p.status.AuthFailed = errors.Is(err, ErrAuthFailed)
+	p.status.AuthFailed = errors.Is(err, errAuthFailed)
 	p.mu.Unlock()
 }
 
@@ -284,7 +284,7 @@ func Resume(ctx context.Context, in *ingest.Ingester, mailboxes []config.Mailbox
 // password_env names, read through env at each connection.
 func ConfigSecret(cfg config.Mailbox, env config.Getenv) Secret {
 	if cfg.Auth == "xoauth2" {
-		return TokenCommand(cfg.TokenCommand)
+		return tokenCommand(cfg.TokenCommand)
 	}
-	return EnvSecret(env, cfg.PasswordEnv)
+	return envSecret(env, cfg.PasswordEnv)
 }

@@ -49,7 +49,7 @@ func TestPollerMemBacklog(t *testing.T) {
 			cfg := memMailbox(srv)
 			cfg.ProcessedFolder = tc.processed
 			p := f.poller(t, cfg, nil)
-			if err := p.PollOnce(context.Background()); err != nil {
+			if err := p.pollOnce(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			wantExactlyOnce(t, f.path, tc.n, tc.bad)
@@ -66,7 +66,7 @@ func TestPollerMemBacklog(t *testing.T) {
 				t.Errorf("checkpoint = %+v, %v; want last UID %d", cp, err, tc.n)
 			}
 			// A second poll finds nothing new and changes nothing.
-			if err := p.PollOnce(context.Background()); err != nil {
+			if err := p.pollOnce(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			wantExactlyOnce(t, f.path, tc.n, tc.bad)
@@ -91,7 +91,7 @@ func TestPollerSyncsByUIDNotSeen(t *testing.T) {
 	cfg := memMailbox(srv)
 	cfg.ProcessedFolder = ""
 	p := f.poller(t, cfg, nil)
-	if err := p.PollOnce(context.Background()); err != nil {
+	if err := p.pollOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	wantExactlyOnce(t, f.path, 30, 0)
@@ -106,7 +106,7 @@ func TestPollerSyncsByUIDNotSeen(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Append(t, "INBOX", [][]byte{testutil.Mail(100)}, imap.FlagSeen)
-	if err := p.PollOnce(context.Background()); err != nil {
+	if err := p.pollOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	wantExactlyOnce(t, f.path, 31, 0)
@@ -126,7 +126,7 @@ func TestPollerUIDValidityRescan(t *testing.T) {
 	cfg.Folder, cfg.ProcessedFolder = "Consultation", ""
 	p := f.poller(t, cfg, nil)
 	ctx := context.Background()
-	if err := p.PollOnce(ctx); err != nil {
+	if err := p.pollOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := f.st.Checkpoint(ctx, cfg.Name)
@@ -135,7 +135,7 @@ func TestPollerUIDValidityRescan(t *testing.T) {
 	// UIDs, plus new ones.
 	srv.Recreate(t, "Consultation")
 	srv.Append(t, "Consultation", msgs)
-	if err := p.PollOnce(ctx); err != nil {
+	if err := p.pollOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
 	wantExactlyOnce(t, f.path, 40, 4)
@@ -159,7 +159,7 @@ func TestPollerOversize(t *testing.T) {
 	cfg := memMailbox(srv)
 	cfg.MaxMessageSize = "4KB"
 	p := f.poller(t, cfg, nil)
-	if err := p.PollOnce(context.Background()); err != nil {
+	if err := p.pollOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	wantExactlyOnce(t, f.path, 3, 1)
@@ -198,9 +198,9 @@ func TestPollerStoreFailure(t *testing.T) {
 	cfg.BatchSize = 20
 	p := f.poller(t, cfg, nil)
 	ctx := context.Background()
-	err := p.PollOnce(ctx)
+	err := p.pollOnce(ctx)
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
-		t.Fatalf("PollOnce = %v, want the store's error", err)
+		t.Fatalf("pollOnce = %v, want the store's error", err)
 	}
 	if st := p.Status(); st.Connected || !strings.Contains(st.LastError, "disk full") || st.AuthFailed {
 		t.Errorf("Status() = %+v, want disconnected with the error", st)
@@ -217,7 +217,7 @@ func TestPollerStoreFailure(t *testing.T) {
 	if _, err := db.Exec(`DROP TRIGGER fail_idea_30`); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.PollOnce(ctx); err != nil {
+	if err := p.pollOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
 	wantExactlyOnce(t, f.path, 50, 0)
@@ -241,8 +241,8 @@ func TestPollerCancelMidBatch(t *testing.T) {
 	}
 	cfg := memMailbox(srv)
 	p := f.poller(t, cfg, nil)
-	if err := p.PollOnce(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("PollOnce = %v, want context.Canceled", err)
+	if err := p.pollOnce(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("pollOnce = %v, want context.Canceled", err)
 	}
 	c := dbCounts(t, f.path)
 	// The chunks in progress (one being saved, the ingest.PipeDepth ones
@@ -251,7 +251,7 @@ func TestPollerCancelMidBatch(t *testing.T) {
 		t.Errorf("after cancel: %+v, want 150 to %d rows, all finished", c, max)
 	}
 	f.in.OnSaved = nil
-	if err := p.PollOnce(context.Background()); err != nil {
+	if err := p.pollOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	wantExactlyOnce(t, f.path, 300, 3)
@@ -361,7 +361,7 @@ func TestPollerCheckpointAhead(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := f.poller(t, cfg, nil)
-	if err := p.PollOnce(ctx); err != nil {
+	if err := p.pollOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
 	wantExactlyOnce(t, f.path, 10, 0)
@@ -412,7 +412,7 @@ func TestPollerAuth(t *testing.T) {
 		{"wrong password", "plain", "", staticSecret("nope"), true},
 		{"wrong token", "xoauth2", "echo expired-token", nil, true},
 		{"token command fails", "xoauth2", "echo 'refresh token revoked' >&2; exit 3", nil, true},
-		{"missing env", "plain", "", EnvSecret(func(string) (string, bool) { return "", false }, "IMAP_PASSWORD"), true},
+		{"missing env", "plain", "", envSecret(func(string) (string, bool) { return "", false }, "IMAP_PASSWORD"), true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -423,9 +423,9 @@ func TestPollerAuth(t *testing.T) {
 			cfg := memMailbox(srv)
 			cfg.Auth, cfg.TokenCommand = tc.auth, tc.tokenCmd
 			p := f.poller(t, cfg, tc.secret)
-			err := p.PollOnce(context.Background())
-			if got := errors.Is(err, ErrAuthFailed); got != tc.wantAuthFail {
-				t.Fatalf("PollOnce = %v; auth failure %v, want %v", err, got, tc.wantAuthFail)
+			err := p.pollOnce(context.Background())
+			if got := errors.Is(err, errAuthFailed); got != tc.wantAuthFail {
+				t.Fatalf("pollOnce = %v; auth failure %v, want %v", err, got, tc.wantAuthFail)
 			}
 			st := p.Status()
 			if st.AuthFailed != tc.wantAuthFail || st.Connected == tc.wantAuthFail {
@@ -507,7 +507,7 @@ func TestPollerProcessedFolderPath(t *testing.T) {
 	cfg := memMailbox(srv)
 	cfg.ProcessedFolder = "Archive/Intake 2026"
 	p := f.poller(t, cfg, nil)
-	if err := p.PollOnce(context.Background()); err != nil {
+	if err := p.pollOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := srv.Count(t, "Archive/Intake 2026"); n != 10 {
@@ -542,17 +542,17 @@ func TestTokenCommand(t *testing.T) {
 		{"true", "", "printed no token"},
 		{"echo oops >&2; exit 2", "", "oops"},
 	} {
-		got, err := TokenCommand(tc.cmd)(context.Background())
+		got, err := tokenCommand(tc.cmd)(context.Background())
 		if got != tc.want || (tc.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
-			t.Errorf("TokenCommand(%q) = %q, %v; want %q, error containing %q", tc.cmd, got, err, tc.want, tc.wantErr)
+			t.Errorf("tokenCommand(%q) = %q, %v; want %q, error containing %q", tc.cmd, got, err, tc.want, tc.wantErr)
 		}
 	}
 	// The command is killed when the context ends.
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	if _, err := TokenCommand("sleep 10")(ctx); err == nil || time.Since(start) > 3*time.Second {
-		t.Errorf("TokenCommand(sleep 10) with a 100 ms context: %v after %v", err, time.Since(start))
+	if _, err := tokenCommand("sleep 10")(ctx); err == nil || time.Since(start) > 3*time.Second {
+		t.Errorf("tokenCommand(sleep 10) with a 100 ms context: %v after %v", err, time.Since(start))
 	}
 }
 

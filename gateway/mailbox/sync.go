@@ -473,7 +473,8 @@ func readBody(m *imapclient.FetchMessageData, limit int64) (ref msgRef, raw []by
 // Fetched messages are committed in chunks of at most ingestChunk
 // messages and ingest.BatchBytes bytes: one chunk costs one durable commit
 // however many messages it holds, and the chunk size bounds how much is
-// still committed after a shutdown was asked for (the chunks in progress).
+// still committed after a shutdown was asked for: the 1+ingest.PipeDepth
+// chunks in progress.
 const ingestChunk = 250
 
 // fetched is one message read by FETCH, waiting to be committed.

@@ -72,7 +72,7 @@ func TestRetentionLoop(t *testing.T) {
 	lctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
-		retentionLoop(st, RetentionOf(config.Privacy{RawRetention: "90d", ContactRetention: "90d"}), nil, 10*time.Millisecond)(lctx)
+		retentionLoop(st, retentionOf(config.Privacy{RawRetention: "90d", ContactRetention: "90d"}), nil, 10*time.Millisecond)(lctx)
 		close(done)
 	}()
 	db := testutil.OpenDB(t, path)

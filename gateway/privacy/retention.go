@@ -25,9 +25,9 @@ type Retention struct {
 	Raw, Contacts time.Duration
 }
 
-// RetentionOf reads privacy.raw_retention and privacy.contact_retention
+// retentionOf reads privacy.raw_retention and privacy.contact_retention
 // (already validated; "" or "0" keeps forever).
-func RetentionOf(cfg config.Privacy) Retention {
+func retentionOf(cfg config.Privacy) Retention {
 	return Retention{Raw: config.MustDuration(cfg.RawRetention, 0), Contacts: config.MustDuration(cfg.ContactRetention, 0)}
 }
 
@@ -120,7 +120,7 @@ const (
 // purges at start and then daily (RunRetention), retries failed erasures
 // and truncates the WAL hourly, and returns when ctx ends.
 func RetentionLoop(st *store.Store, cfg config.Privacy, log *slog.Logger) func(ctx context.Context) {
-	return retentionLoop(st, RetentionOf(cfg), log, retentionTick)
+	return retentionLoop(st, retentionOf(cfg), log, retentionTick)
 }
 
 func retentionLoop(st *store.Store, r Retention, log *slog.Logger, tick time.Duration) func(ctx context.Context) {

@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// Address shows enough of an email address for an operator to tell
+// address shows enough of an email address for an operator to tell
 // two apart without logging who wrote: "j***@e***.org".
-func Address(addr string) string {
+func address(addr string) string {
 	local, domain, ok := strings.Cut(addr, "@")
 	if !ok {
 		return Phone(addr)
@@ -43,5 +43,5 @@ var addressLike = regexp.MustCompile(`[^\s<>()\[\],;:"']+@[^\s<>()\[\],;:"']+`)
 
 // Addresses masks every address in s, for logs and stored errors.
 func Addresses(s string) string {
-	return addressLike.ReplaceAllStringFunc(s, Address)
+	return addressLike.ReplaceAllStringFunc(s, address)
 }
