@@ -288,7 +288,7 @@ func TestServeShutdownUnderLoadLosesNothing(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "intake.db")
 	mb := srvMailbox(imapSrv.Addr)
-	mb.PollInterval = "200ms" // valid config; NewPoller raises it to its 1s floor
+	mb.PollInterval = "200ms" // valid config; mailbox.New raises it to its 1s floor
 	f := newSrvFixture(t, path, srvQuietLog(), []config.Mailbox{mb}, nil, srvWithSMS)
 
 	ctx, cancel := context.WithCancel(context.Background())

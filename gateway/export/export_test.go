@@ -330,7 +330,7 @@ func TestExportFileAtomic(t *testing.T) {
 	path := filepath.Join(dir, "out.csv")
 	n, err := WriteFile(context.Background(), s, path, CSV, store.Filter{})
 	if err != nil || n != 11 {
-		t.Fatalf("ExportFile = %d, %v", n, err)
+		t.Fatalf("WriteFile = %d, %v", n, err)
 	}
 	first, _ := os.ReadFile(path)
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
@@ -338,12 +338,12 @@ func TestExportFileAtomic(t *testing.T) {
 	}
 	// A failing export leaves the previous file as it was and no temporary.
 	if _, err := WriteFile(context.Background(), s, path, CSV, store.Filter{Search: `"bad`}); !errors.Is(err, store.ErrBadSearch) {
-		t.Fatalf("ExportFile(bad search) = %v", err)
+		t.Fatalf("WriteFile(bad search) = %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := WriteFile(ctx, s, path, XLSX, store.Filter{}); err == nil {
-		t.Fatalf("ExportFile(cancelled) succeeded")
+		t.Fatalf("WriteFile(cancelled) succeeded")
 	}
 	after, _ := os.ReadFile(path)
 	ents, _ := os.ReadDir(dir)

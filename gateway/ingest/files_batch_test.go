@@ -39,7 +39,7 @@ func TestIngestPathsBatches(t *testing.T) {
 	ctx := context.Background()
 	sum, err := f.in.Files(ctx, []string{path}, "parks")
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
-		t.Fatalf("IngestPaths = %v, want the store's error", err)
+		t.Fatalf("Files = %v, want the store's error", err)
 	}
 	// Messages 0…179: 7 of them malformed (24, 49, …, 174).
 	if sum.New != refused-7 || sum.Quarantined != 7 || sum.Duplicate != 0 || len(sum.Failed) != 0 {

@@ -223,7 +223,7 @@ func TestIngestPathsDirectory(t *testing.T) {
 		Skipped: []string{"linked-dir", "tree/notes.txt"},
 	}
 	if got := f.counts(t, sum); !sameCounts(got, want) {
-		t.Fatalf("IngestPaths(dir) = %+v\nwant             %+v\nfailures: %v", got, want, sum.Failed)
+		t.Fatalf("Files(dir) = %+v\nwant             %+v\nfailures: %v", got, want, sum.Failed)
 	}
 	if n := f.count(t, `SELECT count(*) FROM ledger WHERE source = 'file:ingest'`); n != 13 {
 		t.Errorf("ledger rows of source file:ingest = %d, want 13", n)
@@ -236,7 +236,7 @@ func TestIngestPathsDirectory(t *testing.T) {
 	}
 	want = counts{Duplicate: 3}
 	if got := f.counts(t, sum); !sameCounts(got, want) {
-		t.Errorf("IngestPaths(symlinked dir) = %+v, want %+v", got, want)
+		t.Errorf("Files(symlinked dir) = %+v, want %+v", got, want)
 	}
 }
 

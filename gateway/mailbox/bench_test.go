@@ -18,7 +18,7 @@ import (
 // are the hard case: the raw FETCH costs little per message, while what
 // the store does for a message hardly depends on its size. Run it with
 //
-//	go test -run '^$' -bench BacklogIngest -benchtime 10x ./gateway/
+//	go test -run '^$' -bench BacklogIngest -benchtime 10x ./gateway/mailbox
 func BenchmarkBacklogIngest(b *testing.B) {
 	const n = 2000
 	s := dovecot.Start(b, dovecot.Options{})

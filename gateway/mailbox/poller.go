@@ -59,7 +59,7 @@ type Poller struct {
 	maxSize      int64
 	batchSize    int
 
-	// Timing knobs, fixed by NewPoller; tests shorten them.
+	// Timing knobs, fixed by New; tests shorten them.
 	idleRestart time.Duration // re-issue IDLE at least this often (servers drop idlers after 30 min)
 	cmdTimeout  time.Duration // a command without any progress this long means a dead connection
 	dialTimeout time.Duration
@@ -73,7 +73,7 @@ type Poller struct {
 	status Status
 }
 
-// NewPoller builds a poller for a validated mailbox config. secret gives
+// New builds a poller for a validated mailbox config. secret gives
 // the password, or the access token with auth = "xoauth2"; when it is nil
 // and the mailbox uses xoauth2, the token comes from running
 // cfg.TokenCommand. Metrics may be nil.

@@ -153,7 +153,7 @@ func (p *Poller) list(c *imapConn, from imap.UID) ([]imap.UID, error) {
 // syncRun is one sync's progress. The poller's goroutine fetches the
 // messages, a batch at a time, and marks or moves them on the server; a
 // goroutine of the run's own commits them meanwhile (through an
-// emailPipe). Whenever that goroutine is ready, it takes every message
+// ingest.Pipe). Whenever that goroutine is ready, it takes every message
 // that has arrived since it last took some, up to a chunk: a slow server
 // gets each message committed at once, a fast one gets them committed
 // many per transaction. It takes them even while the poller's goroutine

@@ -235,7 +235,7 @@ func TestSMSLoad(t *testing.T) {
 // BenchmarkSMSLoad runs the same load per iteration and reports its
 // throughput and latency:
 //
-//	go test ./gateway -run '^$' -bench BenchmarkSMSLoad -benchtime 1x
+//	go test ./gateway/sms/twilio -run '^$' -bench BenchmarkSMSLoad -benchtime 1x
 func BenchmarkSMSLoad(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()

@@ -49,7 +49,7 @@ func TestSignTwilioKnownVector(t *testing.T) {
 }
 
 // TestSignTwilioRepeatedKeys: Validate takes a map[string]string; the
-// folding in twilioParamVariants must make twilio-go agree with SignTwilio
+// folding in paramVariants must make twilio-go agree with Sign
 // (values sorted, duplicates removed), whatever order the values came in.
 func TestSignTwilioRepeatedKeys(t *testing.T) {
 	const token, u = "secret", "https://intake.example.org/sms/twilio?x=1"
@@ -76,7 +76,7 @@ func TestSignTwilioRepeatedKeys(t *testing.T) {
 			}
 		}
 		if Sign(token, u, g) != sig {
-			t.Errorf("SignTwilio depends on value order for %v", f)
+			t.Errorf("Sign depends on value order for %v", f)
 		}
 	}
 }
@@ -155,7 +155,7 @@ func urlVariant(raw, variant string) string {
 	return raw
 }
 
-// TestSignTwilioCorpus checks SignTwilio and the handler's validation
+// TestSignTwilioCorpus checks Sign and the handler's validation
 // against the public vectors in shared/corpus/twilio (from twilio-go,
 // twilio-python and twilio-node), when that corpus is present.
 func TestSignTwilioCorpus(t *testing.T) {
@@ -197,7 +197,7 @@ func TestSignTwilioCorpus(t *testing.T) {
 		if !v.ExpectValid {
 			for _, variant := range []string{"as_given", "without_port", "with_port"} {
 				if Sign(v.Token, urlVariant(v.URL, variant), form) == v.Signature {
-					t.Errorf("%s/%s: SignTwilio matches a signature that must not validate", v.SourceRepo, v.Test)
+					t.Errorf("%s/%s: Sign matches a signature that must not validate", v.SourceRepo, v.Test)
 				}
 			}
 			for _, p := range paramVariants(form) {

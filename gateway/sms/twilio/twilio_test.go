@@ -652,7 +652,7 @@ func TestSMSTemplatesConfig(t *testing.T) {
 	st, _ := store.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"), store.Options{SenderKey: []byte("k")})
 	defer st.Close()
 	if _, err := New(Options{Store: st, Config: cfg.SMS.Twilio, PublicURL: "https://x.org", AuthToken: "t"}); err == nil {
-		t.Error("NewSMSHandler accepted over-long templates")
+		t.Error("New accepted over-long templates")
 	}
 	e := newSMSEnv(t, "https://sms.example.org", func(c *config.Twilio) {
 		c.AckTemplates = map[string]string{"en": `Thanks <b>&</b> "you" {ref}`}
@@ -711,7 +711,7 @@ func TestNewSMSHandlerOptions(t *testing.T) {
 		o := ok
 		tt.mod(&o)
 		if _, err := New(o); err == nil {
-			t.Errorf("%s: NewSMSHandler accepted it", tt.label)
+			t.Errorf("%s: New accepted it", tt.label)
 		}
 	}
 	if _, err := New(ok); err != nil {
