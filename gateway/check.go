@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+
+	"github.com/intake-gateway/intake/gateway/ack"
+	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/mailbox"
 )
 
 // CheckResult is the outcome of reaching one configured server.
@@ -16,25 +20,17 @@ type CheckResult struct {
 // SMTP server for acknowledgements), with the same code the daemon uses,
 // and reports each outcome. It changes nothing on the servers beyond
 // creating a missing processed folder, as the daemon would.
-func CheckServers(ctx context.Context, cfg Config, env Getenv) []CheckResult {
+func CheckServers(ctx context.Context, cfg config.Config, env config.Getenv) []CheckResult {
 	log := slog.New(slog.DiscardHandler)
 	var out []CheckResult
 	for _, mc := range cfg.Mailbox {
-		p := NewPoller(mc, mailboxSecret(mc, env), nil, log, nil)
-		c, err := p.connect(ctx)
-		if err == nil {
-			c.logout()
-		}
+		err := mailbox.New(mc, mailbox.ConfigSecret(mc, env), nil, log, nil).Check(ctx)
 		out = append(out, CheckResult{Name: fmt.Sprintf("mailbox %s (%s)", mc.Name, mc.Address), Err: err})
 	}
 	if cfg.Ack.Email.Enabled {
-		a, err := NewEmailAcker(cfg.Ack.Email, nil, nil, env, log, nil)
+		a, err := ack.New(cfg.Ack.Email, nil, nil, env, log, nil)
 		if err == nil {
-			var closeFn func()
-			_, closeFn, err = a.dial(ctx)
-			if err == nil {
-				closeFn()
-			}
+			err = a.Check(ctx)
 		}
 		out = append(out, CheckResult{Name: fmt.Sprintf("smtp %s", cfg.Ack.Email.Address), Err: err})
 	}

@@ -1,3 +1,9 @@
+// Package gateway is intake's daemon, wired: New builds every part from
+// the config (the mailbox pollers, the email pipeline, the SMS webhook,
+// acknowledgements, erasure and retention, the staff pages) around one
+// store, and Run runs them and serves HTTP with /healthz, /readyz and
+// /metrics until its context ends, then stops them in order. The parts
+// live in the packages below gateway/; cmd/intake is the binary.
 package gateway
 
 import (
@@ -8,13 +14,19 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/intake-gateway/intake/parser"
+	"github.com/intake-gateway/intake/gateway/ack"
+	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/ingest"
+	"github.com/intake-gateway/intake/gateway/internal/metrics"
+	"github.com/intake-gateway/intake/gateway/mailbox"
+	"github.com/intake-gateway/intake/gateway/privacy"
+	"github.com/intake-gateway/intake/gateway/sms/twilio"
+	"github.com/intake-gateway/intake/gateway/staff"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -30,40 +42,40 @@ const (
 // Gateway is the daemon: the mailbox pollers and the HTTP server (webhooks,
 // staff pages, health and metrics) around one store.
 type Gateway struct {
-	cfg      Config
+	cfg      config.Config
 	st       *store.Store
 	log      *slog.Logger
-	env      Getenv
-	metrics  *Metrics
-	ingester *Ingester
-	pollers  []*Poller
-	acker    *EmailAcker // nil unless [ack.email] is enabled
+	env      config.Getenv
+	metrics  *metrics.Metrics
+	ingester *ingest.Ingester
+	pollers  []*mailbox.Poller
 	handler  http.Handler
 	extra    []func(ctx context.Context) // background loops (outbox, retention)
 }
 
 // New wires a gateway from a validated config and an open store.
-func New(cfg Config, st *store.Store, log *slog.Logger, env Getenv) (*Gateway, error) {
-	g := &Gateway{cfg: cfg, st: st, log: log, env: env, metrics: NewMetrics()}
-	g.ingester = &Ingester{Store: st, Log: log, Metrics: g.metrics}
+func New(cfg config.Config, st *store.Store, log *slog.Logger, env config.Getenv) (*Gateway, error) {
+	g := &Gateway{cfg: cfg, st: st, log: log, env: env, metrics: metrics.New()}
+	g.ingester = &ingest.Ingester{Store: st, Log: log, Metrics: g.metrics}
 	for _, mc := range cfg.Mailbox {
-		g.pollers = append(g.pollers, NewPoller(mc, mailboxSecret(mc, env), g.ingester, log, g.metrics))
+		g.pollers = append(g.pollers, mailbox.New(mc, mailbox.ConfigSecret(mc, env), g.ingester, log, g.metrics))
 	}
+	var confirm privacy.Confirmer // nil unless [ack.email] is enabled
 	if cfg.Ack.Email.Enabled {
 		own := make([]string, 0, len(cfg.Mailbox))
 		for _, mc := range cfg.Mailbox {
 			own = append(own, mc.Username)
 		}
-		a, err := NewEmailAcker(cfg.Ack.Email, own, st, env, log, g.metrics)
+		a, err := ack.New(cfg.Ack.Email, own, st, env, log, g.metrics)
 		if err != nil {
 			return nil, err
 		}
-		g.acker = a
 		g.ingester.OnSaved = a.OnSaved
-		g.AddLoop(a.Run)
+		g.addLoop(a.Run)
+		confirm = a
 	}
-	g.ingester.Erasure = NewEmailEraser(cfg, st, g.acker, log)
-	g.AddLoop(RetentionLoop(st, cfg.Privacy, log))
+	g.ingester.Erasure = privacy.NewEmailEraser(cfg.SMS.Twilio.Keywords, st, confirm, log)
+	g.addLoop(privacy.RetentionLoop(st, cfg.Privacy, log))
 	h, err := g.routes()
 	if err != nil {
 		return nil, err
@@ -72,21 +84,9 @@ func New(cfg Config, st *store.Store, log *slog.Logger, env Getenv) (*Gateway, e
 	return g, nil
 }
 
-// Metrics returns the gateway's collectors.
-func (g *Gateway) Metrics() *Metrics { return g.metrics }
-
-// Ingester returns the email pipeline the pollers use.
-func (g *Gateway) Ingester() *Ingester { return g.ingester }
-
-// Pollers returns the mailbox pollers.
-func (g *Gateway) Pollers() []*Poller { return g.pollers }
-
-// Handler is the gateway's whole HTTP surface.
-func (g *Gateway) Handler() http.Handler { return g.handler }
-
-// AddLoop registers a background loop that runs with the gateway and must
+// addLoop registers a background loop that runs with the gateway and must
 // return when its context ends.
-func (g *Gateway) AddLoop(f func(ctx context.Context)) { g.extra = append(g.extra, f) }
+func (g *Gateway) addLoop(f func(ctx context.Context)) { g.extra = append(g.extra, f) }
 
 func (g *Gateway) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
@@ -98,21 +98,21 @@ func (g *Gateway) routes() (http.Handler, error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.Registry, promhttp.HandlerOpts{}))
 	if g.cfg.TwilioEnabled() {
 		token, _ := g.env(g.cfg.SMS.Twilio.AuthTokenEnv)
-		h, err := NewSMSHandler(SMSOptions{
+		h, err := twilio.New(twilio.Options{
 			Store: g.st, Config: g.cfg.SMS.Twilio, PublicURL: g.cfg.HTTP.PublicURL, AuthToken: token,
-			Metrics: g.metrics, Log: g.log, Erase: SMSEraser(g.st, g.log),
+			Metrics: g.metrics, Log: g.log, Erase: privacy.SMSEraser(g.st, g.log),
 		})
 		if err != nil {
 			return nil, err
 		}
 		mux.Handle("POST "+g.cfg.SMS.Twilio.Path, h)
 	}
-	staff, err := g.staffHandler()
+	pages, err := g.staffHandler()
 	if err != nil {
 		return nil, err
 	}
-	if staff != nil {
-		mux.Handle("/staff/", staff)
+	if pages != nil {
+		mux.Handle("/staff/", pages)
 		mux.Handle("GET /staff", http.RedirectHandler("/staff/", http.StatusFound))
 	}
 	return mux, nil
@@ -120,13 +120,15 @@ func (g *Gateway) routes() (http.Handler, error) {
 
 // readiness is what /readyz reports.
 type readiness struct {
-	Ready     bool            `json:"ready"`
-	Store     string          `json:"store"`
-	Mailboxes []MailboxStatus `json:"mailboxes"`
+	Ready     bool             `json:"ready"`
+	Store     string           `json:"store"`
+	Mailboxes []mailbox.Status `json:"mailboxes"`
 }
 
-func (g *Gateway) Readiness(ctx context.Context) readiness {
-	rd := readiness{Ready: true, Store: "ok", Mailboxes: []MailboxStatus{}}
+// ready says whether the store takes writes and each mailbox is
+// connected.
+func (g *Gateway) ready(ctx context.Context) readiness {
+	rd := readiness{Ready: true, Store: "ok", Mailboxes: []mailbox.Status{}}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := g.st.Writable(ctx); err != nil {
@@ -143,7 +145,7 @@ func (g *Gateway) Readiness(ctx context.Context) readiness {
 }
 
 func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
-	rd := g.Readiness(r.Context())
+	rd := g.ready(r.Context())
 	w.Header().Set("Content-Type", "application/json")
 	if !rd.Ready {
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -166,7 +168,7 @@ func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
 	defer stopLoops()
 
 	// Finish what a previous run committed but never parsed.
-	if n, err := ResumeMailboxes(ctx, g.ingester, g.cfg.Mailbox); err != nil {
+	if n, err := mailbox.Resume(ctx, g.ingester, g.cfg.Mailbox); err != nil {
 		g.log.Error("resume unparsed ledger rows", "err", err)
 	} else if n > 0 {
 		g.log.Info("resumed unparsed ledger rows", "count", n)
@@ -204,17 +206,9 @@ func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
 	select {
 	case <-done:
 	case <-sctx.Done():
-		return errorf("shutdown: background loops did not stop within %s", shutdownTimeout)
+		return fmt.Errorf("gateway: shutdown: background loops did not stop within %s", shutdownTimeout)
 	}
 	return err
-}
-
-// mailboxSecret is where a mailbox's password or OAuth token comes from.
-func mailboxSecret(mc MailboxConfig, env Getenv) Secret {
-	if mc.Auth == "xoauth2" {
-		return TokenCommand(mc.TokenCommand)
-	}
-	return EnvSecret(env, mc.PasswordEnv)
 }
 
 // staffHandler builds /staff/ when at least one staff token is configured.
@@ -226,13 +220,9 @@ func (g *Gateway) staffHandler() (http.Handler, error) {
 	}
 	var redact func(string) string
 	if g.cfg.Privacy.Redact {
-		regions := g.cfg.Privacy.Regions
-		if r := g.cfg.SMS.Twilio.DefaultRegion; r != "" {
-			regions = append(slices.Clone(regions), r)
-		}
-		redact = func(s string) string { return parser.Redact(s, regions) }
+		redact = g.cfg.Redactor()
 	}
-	return NewStaffHandler(StaffOptions{
+	return staff.New(staff.Options{
 		Store: g.st, Config: g.cfg.Staff, Tokens: tokens, ContactTokens: contactTokens, Log: g.log, Redact: redact,
 	}), nil
 }

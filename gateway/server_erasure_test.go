@@ -6,6 +6,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/imaptest"
+	"github.com/intake-gateway/intake/gateway/internal/smtptest"
+	"github.com/intake-gateway/intake/gateway/internal/testutil"
 )
 
 // TestServeErasureConfirmationNotLost: a participant's acknowledgement is
@@ -22,8 +27,8 @@ func TestServeErasureConfirmationNotLost(t *testing.T) {
 	entered := make(chan struct{})
 	release := make(chan struct{})
 	first := true
-	smtpSrv := &ackSMTP{t: t, mode: "none", got: make(chan struct{}, 100),
-		reject: func(rcpt string) error {
+	smtpSrv := smtptest.Start(t, smtptest.Options{Mode: "none",
+		Reject: func(rcpt string) error {
 			// Only one SMTP session at a time (the acker's), so first
 			// needs no lock.
 			if strings.EqualFold(rcpt, who) && first {
@@ -35,20 +40,18 @@ func TestServeErasureConfirmationNotLost(t *testing.T) {
 				}
 			}
 			return nil
-		}}
-	smtpSrv.start()
-	t.Cleanup(smtpSrv.stop)
+		}})
 
-	imapSrv := newSrvIMAP(t)
+	imapSrv := imaptest.Start(t, srvUser, srvPass, nil, "Processed")
 	mail := func(id, subject, body string) []byte {
 		return []byte("From: Zawadi Njeri <" + who + ">\r\nTo: " + srvUser + "\r\nSubject: " + subject +
 			"\r\nDate: Mon, 4 May 2026 09:20:00 +0300\r\nMessage-ID: <" + id + "@participant.example>\r\n" +
 			"Content-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n")
 	}
-	imapSrv.append(t, "INBOX", mail("zawadi-1", "A lit footpath to the market", "A lit footpath to the market, please."))
-	mb := srvMailbox(imapSrv.addr) // polling: the memory server does not report at IDLE start mail that came just before
-	f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), srvQuietLog(), []MailboxConfig{mb}, nil, func(c *Config) {
-		c.Ack.Email = EmailAckConfig{Enabled: true, Address: smtpSrv.addr, TLS: "none", From: "Consultation <" + srvUser + ">", Interval: "24h"}
+	imapSrv.Append(t, "INBOX", [][]byte{mail("zawadi-1", "A lit footpath to the market", "A lit footpath to the market, please.")})
+	mb := srvMailbox(imapSrv.Addr) // polling: the memory server does not report at IDLE start mail that came just before
+	f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), srvQuietLog(), []config.Mailbox{mb}, nil, func(c *config.Config) {
+		c.Ack.Email = config.EmailAck{Enabled: true, Address: smtpSrv.Addr, TLS: "none", From: "Consultation <" + srvUser + ">", Interval: "24h"}
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -59,15 +62,15 @@ func TestServeErasureConfirmationNotLost(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("the acknowledgement was never submitted")
 	}
-	imapSrv.append(t, "INBOX", mail("zawadi-2", "DELETE", "Please remove what I sent."))
-	db := srvDB(t, f.path)
-	srvWait(t, 15*time.Second, "the erasure", func() bool {
-		return srvCount(t, db, `SELECT count(*) FROM opt_outs WHERE reason = 'erasure'`) == 1
+	imapSrv.Append(t, "INBOX", [][]byte{mail("zawadi-2", "DELETE", "Please remove what I sent.")})
+	db := testutil.OpenDB(t, f.path)
+	testutil.WaitFor(t, 15*time.Second, "the erasure", func() bool {
+		return testutil.Count(t, db, `SELECT count(*) FROM opt_outs WHERE reason = 'erasure'`) == 1
 	})
 	close(release)
 
 	confirmed := func() bool {
-		for _, m := range smtpSrv.messages() {
+		for _, m := range smtpSrv.Messages() {
 			if len(m.To) == 1 && m.To[0] == who && strings.Contains(string(m.Data), "Subject: Your messages have been deleted") {
 				return true
 			}
@@ -80,7 +83,7 @@ func TestServeErasureConfirmationNotLost(t *testing.T) {
 	}
 	if !confirmed() {
 		c, _ := f.st.OutboxCount(ctx, "email")
-		t.Errorf("the erasure confirmation never reached the SMTP server (%d messages received, outbox %+v)", len(smtpSrv.messages()), c)
+		t.Errorf("the erasure confirmation never reached the SMTP server (%d messages received, outbox %+v)", len(smtpSrv.Messages()), c)
 	}
 	srvStop(t, cancel, done, 25*time.Second)
 }

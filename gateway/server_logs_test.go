@@ -18,6 +18,11 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/ingest"
+	"github.com/intake-gateway/intake/gateway/internal/imaptest"
+	"github.com/intake-gateway/intake/gateway/internal/smtptest"
+	"github.com/intake-gateway/intake/gateway/internal/testutil"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -28,7 +33,7 @@ var (
 		"amina.okafor@participant.example", "kwame.mensah@villagemail.example", "lindiwe.dube@participant.example",
 		"jabari.otieno@participant.example", "zawadi.njeri@participant.example", "ndovu.kariuki@participant.example",
 	}
-	// The local parts and domains alone (MaskAddress keeps one letter of each).
+	// The local parts and domains alone (mask.Addresses keeps one letter of each).
 	logAddressParts = []string{
 		"amina.okafor", "kwame.mensah", "lindiwe.dube", "jabari.otieno", "zawadi.njeri", "ndovu.kariuki",
 		"participant.example", "villagemail",
@@ -118,7 +123,7 @@ Diagnostic-Code: smtp; 552 5.2.2 <jabari.otieno@participant.example>: mailbox fu
 
 --b4--
 `),
-		srvBlank(5),
+		testutil.Blank(5),
 		crlf(`From: Zawadi Njeri <zawadi.njeri@participant.example>
 To: consultation@example.org
 Subject: A lit footpath to Gikomba market
@@ -142,7 +147,7 @@ Remove my Gikomba message and my sisal idea.
 
 // logMalformed has a first header line without a colon that quotes the
 // sender: the memory server cannot serve it, so it goes through the
-// gateway's Ingester as `intake ingest` would.
+// gateway's ingest.Ingester as `intake ingest` would.
 var logMalformed = []byte("Dear council I am ndovu.kariuki@participant.example writing about the Karura spring\r\n" +
 	"From: Ndovu Kariuki <ndovu.kariuki@participant.example>\r\n\r\nThe Karura spring needs a fence.\r\n")
 
@@ -177,37 +182,34 @@ func TestServeLogsHoldNoPersonalData(t *testing.T) {
 	)
 	// SMTP submission with STARTTLS and AUTH, refusing Kwame's address
 	// with an error that quotes it.
-	smtpSrv := &ackSMTP{t: t, mode: "starttls", got: make(chan struct{}, 100), user: "intake@example.org", pass: "s3cret-smtp-4d1f",
-		reject: func(rcpt string) error {
+	smtpSrv := smtptest.Start(t, smtptest.Options{Mode: "starttls", User: "intake@example.org", Pass: "s3cret-smtp-4d1f",
+		Reject: func(rcpt string) error {
 			if strings.EqualFold(rcpt, "kwame.mensah@villagemail.example") {
 				return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1},
 					Message: "<" + rcpt + ">: Recipient address rejected: " + rcpt + " is unknown"}
 			}
 			return nil
-		}}
-	smtpSrv.cert, smtpSrv.caFile = ackTestCert(t)
-	smtpSrv.start()
-	t.Cleanup(smtpSrv.stop)
+		}})
 
-	imapSrv := newSrvIMAP(t)
-	imapSrv.append(t, "INBOX", logEmails()...)
+	imapSrv := imaptest.Start(t, srvUser, srvPass, nil, "Processed")
+	imapSrv.Append(t, "INBOX", logEmails())
 
-	logs := &ackLogBuffer{}
+	logs := &testutil.Logs{}
 	lg := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: logReplace}))
-	good := srvMailbox(imapSrv.addr)
-	broken := srvMailbox(imapSrv.addr)
+	good := srvMailbox(imapSrv.Addr)
+	broken := srvMailbox(imapSrv.Addr)
 	broken.Name, broken.PasswordEnv = "broken", "INTAKE_IMAP_BROKEN_PASSWORD"
 	secrets := map[string]string{
-		"INTAKE_SMTP_PASSWORD":        smtpSrv.pass,
+		"INTAKE_SMTP_PASSWORD":        smtpSrv.Pass,
 		"INTAKE_STAFF_TOKENS":         staffRead,
 		"INTAKE_STAFF_CONTACT_TOKENS": staffContact,
 		"INTAKE_IMAP_BROKEN_PASSWORD": brokenPass,
 	}
-	f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), lg, []MailboxConfig{good, broken}, secrets, func(c *Config) {
+	f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), lg, []config.Mailbox{good, broken}, secrets, func(c *config.Config) {
 		srvWithSMS(c)
-		c.Ack.Email = EmailAckConfig{
-			Enabled: true, Address: smtpSrv.addr, TLS: "starttls", CAFile: smtpSrv.caFile,
-			Username: smtpSrv.user, PasswordEnv: "INTAKE_SMTP_PASSWORD",
+		c.Ack.Email = config.EmailAck{
+			Enabled: true, Address: smtpSrv.Addr, TLS: "starttls", CAFile: smtpSrv.CAFile,
+			Username: smtpSrv.User, PasswordEnv: "INTAKE_SMTP_PASSWORD",
 			From: "Consultation <consultation@example.org>", Interval: "24h",
 		}
 	})
@@ -244,37 +246,40 @@ func TestServeLogsHoldNoPersonalData(t *testing.T) {
 	}
 
 	// The malformed email, through the gateway's own pipeline.
-	if out, _, err := f.g.Ingester().Email(ctx, store.EmailItem{Source: good.Name, Raw: logMalformed}, good.Campaign); err != nil || out != OutcomeQuarantined {
-		t.Fatalf("malformed email: %v, %v; want quarantined", out, err)
+	pipe := f.g.ingester.Pipe(good.Campaign)
+	var outs []ingest.Outcome
+	pipe.Add(ctx, []store.EmailItem{{Source: good.Name, Raw: logMalformed}}, func(o []ingest.Outcome, _ error) { outs = o })
+	if err := pipe.Close(ctx); err != nil || len(outs) != 1 || outs[0] != ingest.OutcomeQuarantined {
+		t.Fatalf("malformed email: %v, %v; want quarantined", outs, err)
 	}
 
 	// Wait for the mailbox, the acknowledgements and the broken mailbox.
-	db := srvDB(t, f.path)
-	srvWait(t, 20*time.Second, "the mailbox to be read", func() bool {
-		return imapSrv.count(t, "INBOX") == 0 && srvCount(t, db, `SELECT count(*) FROM ledger WHERE status = 'received'`) == 0
+	db := testutil.OpenDB(t, f.path)
+	testutil.WaitFor(t, 20*time.Second, "the mailbox to be read", func() bool {
+		return inboxCount(t, imapSrv) == 0 && testutil.Count(t, db, `SELECT count(*) FROM ledger WHERE status = 'received'`) == 0
 	})
 	var outbox store.OutboxCounts
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("outbox %+v; SMTP server received %d messages; log:\n%s", outbox, len(smtpSrv.messages()), logs.String())
+			t.Logf("outbox %+v; SMTP server received %d messages; log:\n%s", outbox, len(smtpSrv.Messages()), logs.String())
 		}
 	})
 	// Settled: nothing left to send, Kwame's refused, Amina's delivered,
 	// Zawadi erased. (Whether her confirmation arrives is
 	// TestServeErasureConfirmationNotLost's business.)
-	srvWait(t, 20*time.Second, "the acknowledgements to be settled", func() bool {
+	testutil.WaitFor(t, 20*time.Second, "the acknowledgements to be settled", func() bool {
 		c, err := f.st.OutboxCount(ctx, "email")
 		outbox = c
 		if err != nil || c.Pending > 0 || c.GaveUp < 1 {
 			return false
 		}
 		amina := false
-		for _, m := range smtpSrv.messages() {
+		for _, m := range smtpSrv.Messages() {
 			amina = amina || strings.Contains(strings.Join(m.To, ","), "amina.okafor@")
 		}
-		return amina && srvCount(t, db, `SELECT count(*) FROM opt_outs WHERE reason = 'erasure' AND channel = 'email'`) == 1
+		return amina && testutil.Count(t, db, `SELECT count(*) FROM opt_outs WHERE reason = 'erasure' AND channel = 'email'`) == 1
 	})
-	srvWait(t, 10*time.Second, "/readyz to show the refused login", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "/readyz to show the refused login", func() bool {
 		code, r, err := f.readyz()
 		return err == nil && code == http.StatusServiceUnavailable && len(r.Mailboxes) == 2 &&
 			r.Mailboxes[0].Connected && r.Mailboxes[1].AuthFailed
@@ -394,7 +399,7 @@ func TestServeLogsHoldNoPersonalData(t *testing.T) {
 	needles = append(needles, logNames...)
 	needles = append(needles, logPhones...)
 	needles = append(needles, logWords...)
-	needles = append(needles, srvTwilioToken, staffRead, staffContact, srvSenderKey, srvPass, brokenPass, smtpSrv.pass)
+	needles = append(needles, srvTwilioToken, staffRead, staffContact, srvSenderKey, srvPass, brokenPass, smtpSrv.Pass)
 	lower := strings.ToLower(out)
 	for _, n := range needles {
 		if i := strings.Index(lower, strings.ToLower(n)); i >= 0 {

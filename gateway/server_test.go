@@ -6,7 +6,6 @@ package gateway
 // in-process IMAP server. Everything is reached over real HTTP.
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -14,7 +13,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,14 +25,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/imaptest"
+	"github.com/intake-gateway/intake/gateway/internal/testutil"
+	"github.com/intake-gateway/intake/gateway/sms/twilio"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -51,142 +49,11 @@ const (
 
 // --- the IMAP server ----------------------------------------------------
 
-// srvIMAP is go-imap's in-memory server on a loopback port. It can be
-// stopped (listener and every connection closed, as a server going away)
-// and started again on the same port with the same mailboxes.
-type srvIMAP struct {
-	addr  string
-	mem   *imapmemserver.Server
-	user  *imapmemserver.User
-	idles atomic.Int32 // IDLE commands received
-
-	mu  sync.Mutex
-	srv *imapserver.Server
-}
-
-func newSrvIMAP(t testing.TB) *srvIMAP {
+// inboxCount is how many messages wait in the test server's INBOX.
+func inboxCount(t testing.TB, s *imaptest.Server) int {
 	t.Helper()
-	m := &srvIMAP{mem: imapmemserver.New(), user: imapmemserver.NewUser(srvUser, srvPass)}
-	for _, f := range []string{"INBOX", "Processed"} {
-		if err := m.user.Create(f, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m.mem.AddUser(m.user)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.addr = ln.Addr().String()
-	m.serve(ln)
-	t.Cleanup(m.stop)
-	return m
-}
-
-// srvIdleCounter counts the IDLE commands in the server's traffic.
-type srvIdleCounter struct{ n *atomic.Int32 }
-
-func (c srvIdleCounter) Write(p []byte) (int, error) {
-	c.n.Add(int32(bytes.Count(p, []byte(" IDLE\r\n"))))
-	return len(p), nil
-}
-
-func (m *srvIMAP) serve(ln net.Listener) {
-	srv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return m.mem.NewSession(), nil, nil
-		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}}, // rev2 brings IDLE and MOVE
-		InsecureAuth: true,                                                      // loopback only
-		DebugWriter:  srvIdleCounter{&m.idles},
-		Logger:       log.New(io.Discard, "", 0),
-	})
-	m.mu.Lock()
-	m.srv = srv
-	m.mu.Unlock()
-	go srv.Serve(ln)
-}
-
-// stop closes the listener and every connection.
-func (m *srvIMAP) stop() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.srv != nil {
-		m.srv.Close()
-		m.srv = nil
-	}
-}
-
-// restart serves the same mailboxes on the same port again.
-func (m *srvIMAP) restart(t testing.TB) {
-	t.Helper()
-	var ln net.Listener
-	var err error
-	for range 100 { // the port may linger for a moment
-		if ln, err = net.Listen("tcp", m.addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("restart IMAP server on %s: %v", m.addr, err)
-	}
-	m.serve(ln)
-}
-
-func (m *srvIMAP) append(t testing.TB, folder string, msgs ...[]byte) {
-	t.Helper()
-	for _, raw := range msgs {
-		if _, err := m.user.Append(folder, bytes.NewReader(raw), &imap.AppendOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func (m *srvIMAP) count(t testing.TB, folder string) int {
-	t.Helper()
-	sd, err := m.user.Status(folder, &imap.StatusOptions{NumMessages: true})
-	if err != nil {
-		t.Fatalf("status %s: %v", folder, err)
-	}
-	return int(*sd.NumMessages)
-}
-
-// hashes reads every message of folder over IMAP, as another mail program
-// would, and returns the sha256 of each (what the ledger's content_hash
-// holds).
-func (m *srvIMAP) hashes(t testing.TB, folder string) []string {
-	t.Helper()
-	c, err := imapclient.DialInsecure(m.addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Login(srvUser, srvPass).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	sd, err := c.Select(folder, &imap.SelectOptions{ReadOnly: true}).Wait()
-	if err != nil {
-		t.Fatalf("select %s: %v", folder, err)
-	}
-	if sd.NumMessages == 0 {
-		return nil
-	}
-	bs := &imap.FetchItemBodySection{Peek: true}
-	var set imap.SeqSet
-	set.AddRange(1, 0) // 1:*
-	msgs, err := c.Fetch(set, &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{bs}}).Collect()
-	if err != nil {
-		t.Fatalf("fetch %s: %v", folder, err)
-	}
-	out := make([]string, 0, len(msgs))
-	for _, msg := range msgs {
-		out = append(out, sha256Hex(msg.FindBodySection(bs)))
-	}
-	if len(out) != int(sd.NumMessages) {
-		t.Fatalf("fetched %d messages from %s, SELECT said %d", len(out), folder, sd.NumMessages)
-	}
-	return out
+	n, _ := s.Count(t, "INBOX")
+	return n
 }
 
 func sha256Hex(b []byte) string {
@@ -202,14 +69,6 @@ func srvMail(i int) []byte {
 		"Please add benches and shade trees to park number %d.\r\n", i, i, srvUser, i, i%60, i, i)
 }
 
-// srvBlank is unique by i and unparseable (an empty header and a blank
-// body). The memory server cannot serve a message whose header is
-// malformed (its BODY[] comes back empty), so blanks stand for the
-// malformed mail here.
-func srvBlank(i int) []byte {
-	return []byte("\r\n" + strings.Repeat(" ", i+1) + "\r\n")
-}
-
 // --- the gateway ----------------------------------------------------------
 
 // srvFixture is one Gateway on a 127.0.0.1 listener over a store file.
@@ -218,7 +77,7 @@ type srvFixture struct {
 	path    string
 	st      *store.Store
 	g       *Gateway
-	cfg     Config
+	cfg     config.Config
 	ln      net.Listener
 	base    string // http://127.0.0.1:port, also the public URL Twilio signs
 	secrets map[string]string
@@ -235,8 +94,8 @@ func srvSecrets() map[string]string {
 }
 
 // srvMailbox is a [[mailbox]] on the test IMAP server.
-func srvMailbox(addr string) MailboxConfig {
-	return MailboxConfig{
+func srvMailbox(addr string) config.Mailbox {
+	return config.Mailbox{
 		Name: "consult", Campaign: srvCampaign, Address: addr, TLS: "none",
 		Username: srvUser, PasswordEnv: "INTAKE_IMAP_PASSWORD", Folder: "INBOX", ProcessedFolder: "Processed",
 		PollInterval: "1s",
@@ -244,7 +103,7 @@ func srvMailbox(addr string) MailboxConfig {
 }
 
 // srvWithSMS turns the Twilio webhook on.
-func srvWithSMS(c *Config) {
+func srvWithSMS(c *config.Config) {
 	c.SMS.Twilio.Campaign = srvCampaign
 	c.SMS.Twilio.DefaultRegion = "KE"
 }
@@ -259,7 +118,7 @@ func srvQuietLog() *slog.Logger {
 
 // newSrvFixture builds a gateway the way `intake serve` does: a validated
 // config, an open store, New. secrets may add to srvSecrets.
-func newSrvFixture(t testing.TB, path string, lg *slog.Logger, mailboxes []MailboxConfig, secrets map[string]string, mut func(*Config)) *srvFixture {
+func newSrvFixture(t testing.TB, path string, lg *slog.Logger, mailboxes []config.Mailbox, secrets map[string]string, mut func(*config.Config)) *srvFixture {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -270,7 +129,7 @@ func newSrvFixture(t testing.TB, path string, lg *slog.Logger, mailboxes []Mailb
 		f.secrets[k] = v
 	}
 	env := func(k string) (string, bool) { v, ok := f.secrets[k]; return v, ok }
-	cfg := DefaultConfig()
+	cfg := config.Default()
 	cfg.Store.Path = path
 	cfg.HTTP.Listen = ln.Addr().String()
 	cfg.HTTP.PublicURL = f.base
@@ -347,7 +206,7 @@ func (f *srvFixture) postSMS(form url.Values, token string) (int, string, error)
 		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", SignTwilio(token, target, form))
+	req.Header.Set("X-Twilio-Signature", twilio.Sign(token, target, form))
 	resp, err := f.hc.Do(req)
 	if err != nil {
 		return 0, "", err
@@ -387,39 +246,6 @@ func (f *srvFixture) readyz() (int, srvReady, error) {
 	return resp.StatusCode, rd, nil
 }
 
-// srvWait polls cond every 20 ms until it holds or d has passed.
-func srvWait(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// srvDB opens the gateway's database file beside it, read-only in spirit,
-// for assertions.
-func srvDB(t testing.TB, path string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-func srvCount(t testing.TB, db *sql.DB, q string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return n
-}
-
 // --- 1. graceful shutdown under load ---------------------------------------
 
 // srvTextResult is what one webhook client saw.
@@ -450,20 +276,20 @@ func TestServeShutdownUnderLoadLosesNothing(t *testing.T) {
 		cancelAt   = 100  // emails saved when the shutdown starts
 		minTextsOK = 20   // texts committed before the shutdown starts
 	)
-	imapSrv := newSrvIMAP(t)
+	imapSrv := imaptest.Start(t, srvUser, srvPass, nil, "Processed")
 	want := map[string]bool{}
 	for i := range nMail {
 		raw := srvMail(i)
 		if i%badEvery == badEvery-1 {
-			raw = srvBlank(i)
+			raw = testutil.Blank(i)
 		}
 		want[sha256Hex(raw)] = true
-		imapSrv.append(t, "INBOX", raw)
+		imapSrv.Append(t, "INBOX", [][]byte{raw})
 	}
 	path := filepath.Join(t.TempDir(), "intake.db")
-	mb := srvMailbox(imapSrv.addr)
-	mb.PollInterval = "200ms" // valid config; NewPoller raises it to its 1s floor
-	f := newSrvFixture(t, path, srvQuietLog(), []MailboxConfig{mb}, nil, srvWithSMS)
+	mb := srvMailbox(imapSrv.Addr)
+	mb.PollInterval = "200ms" // valid config; mailbox.New raises it to its 1s floor
+	f := newSrvFixture(t, path, srvQuietLog(), []config.Mailbox{mb}, nil, srvWithSMS)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -471,7 +297,7 @@ func TestServeShutdownUnderLoadLosesNothing(t *testing.T) {
 	var cancelledAt atomic.Int64 // unix nanoseconds
 	var saved atomic.Int32
 	// Shut down in the middle of the mailbox, once texts are flowing too.
-	f.g.Ingester().OnSaved = func(context.Context, *parser.Email, store.Saved, string) {
+	f.g.ingester.OnSaved = func(context.Context, *parser.Email, store.Saved, string) {
 		if saved.Add(1) != cancelAt {
 			return
 		}
@@ -553,7 +379,7 @@ func TestServeShutdownUnderLoadLosesNothing(t *testing.T) {
 	}
 	t.Logf("first run: Run returned %v after the cancel; %d texts posted", runTook.Round(time.Millisecond), len(results))
 
-	db := srvDB(t, path)
+	db := testutil.OpenDB(t, path)
 
 	// Texts: every 200 committed, with its suggestion; nothing else but 200
 	// or a connection error; after Run, only connection errors.
@@ -631,7 +457,7 @@ func TestServeShutdownUnderLoadLosesNothing(t *testing.T) {
 	// Mail: whatever the server shows as moved is in the ledger, finished.
 	checkMoved := func(when string) int {
 		t.Helper()
-		moved := imapSrv.hashes(t, "Processed")
+		moved := imapSrv.Hashes(t, "Processed")
 		for _, h := range moved {
 			if !want[h] {
 				t.Errorf("%s: Processed holds a message that was never delivered (sha256 %s)", when, h)
@@ -647,30 +473,30 @@ func TestServeShutdownUnderLoadLosesNothing(t *testing.T) {
 		return len(moved)
 	}
 	moved := checkMoved("after the first run")
-	inbox := imapSrv.count(t, "INBOX")
+	inbox := inboxCount(t, imapSrv)
 	if moved+inbox != nMail {
 		t.Errorf("after the first run: %d in Processed + %d in INBOX, want %d", moved, inbox, nMail)
 	}
 	if inbox == 0 {
 		t.Errorf("the whole mailbox was processed before the shutdown: the test did not stop mid-mailbox")
 	}
-	if n := srvCount(t, db, `SELECT count(*) FROM ledger WHERE status = 'received'`); n != 0 {
+	if n := testutil.Count(t, db, `SELECT count(*) FROM ledger WHERE status = 'received'`); n != 0 {
 		t.Errorf("%d ledger rows left unparsed by the shutdown, want 0", n)
 	}
-	emails1 := srvCount(t, db, `SELECT count(*) FROM ledger WHERE channel = 'email'`)
+	emails1 := testutil.Count(t, db, `SELECT count(*) FROM ledger WHERE channel = 'email'`)
 	t.Logf("first run: %d emails in the ledger, %d moved to Processed, %d left in INBOX", emails1, moved, inbox)
 
 	// Second run, as after a restart: a new store handle and gateway on the
 	// same file, to completion.
 	f.st.Close()
-	f2 := newSrvFixture(t, path, srvQuietLog(), []MailboxConfig{mb}, nil, srvWithSMS)
+	f2 := newSrvFixture(t, path, srvQuietLog(), []config.Mailbox{mb}, nil, srvWithSMS)
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
 	done2 := f2.run(ctx2)
 	start2 := time.Now()
-	srvWait(t, 30*time.Second, "the second run to empty the INBOX", func() bool {
-		return imapSrv.count(t, "INBOX") == 0 &&
-			srvCount(t, db, `SELECT count(*) FROM ledger WHERE channel = 'email' AND status <> 'received'`) == nMail
+	testutil.WaitFor(t, 30*time.Second, "the second run to empty the INBOX", func() bool {
+		return inboxCount(t, imapSrv) == 0 &&
+			testutil.Count(t, db, `SELECT count(*) FROM ledger WHERE channel = 'email' AND status <> 'received'`) == nMail
 	})
 	t.Logf("second run: mailbox finished in %v", time.Since(start2).Round(time.Millisecond))
 	took2 := srvStop(t, cancel2, done2, 25*time.Second)
@@ -679,7 +505,7 @@ func TestServeShutdownUnderLoadLosesNothing(t *testing.T) {
 	if n := checkMoved("after the second run"); n != nMail {
 		t.Errorf("Processed holds %d messages, want %d", n, nMail)
 	}
-	if n := imapSrv.count(t, "INBOX"); n != 0 {
+	if n := inboxCount(t, imapSrv); n != 0 {
 		t.Errorf("INBOX holds %d messages, want 0", n)
 	}
 	got := map[string]int{}
@@ -717,7 +543,7 @@ func TestServeShutdownUnderLoadLosesNothing(t *testing.T) {
 		{`SELECT count(DISTINCT external_id) FROM ledger WHERE channel = 'email'`, nMail - bad},
 		{`SELECT count(*) FROM ledger WHERE channel = 'sms'`, len(ledger)}, // the second run changed no text
 	} {
-		if n := srvCount(t, db, c.q); n != c.want {
+		if n := testutil.Count(t, db, c.q); n != c.want {
 			t.Errorf("%s = %d, want %d", c.q, n, c.want)
 		}
 	}
@@ -733,11 +559,11 @@ func TestServeShutdownUnderLoadLosesNothing(t *testing.T) {
 func TestServeReadinessFollowsIMAP(t *testing.T) {
 	for _, idle := range []bool{false, true} {
 		t.Run(fmt.Sprintf("idle=%v", idle), func(t *testing.T) {
-			imapSrv := newSrvIMAP(t)
-			mb := srvMailbox(imapSrv.addr)
+			imapSrv := imaptest.Start(t, srvUser, srvPass, nil, "Processed")
+			mb := srvMailbox(imapSrv.Addr)
 			mb.Idle = idle
-			interval := MustDuration(mb.PollInterval, 0)
-			f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), srvQuietLog(), []MailboxConfig{mb}, nil, nil)
+			interval := config.MustDuration(mb.PollInterval, 0)
+			f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), srvQuietLog(), []config.Mailbox{mb}, nil, nil)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			done := f.run(ctx)
@@ -750,13 +576,13 @@ func TestServeReadinessFollowsIMAP(t *testing.T) {
 				return err == nil && code == http.StatusOK && rd.Ready && rd.Store == "ok" &&
 					len(rd.Mailboxes) == 1 && rd.Mailboxes[0].Connected && !rd.Mailboxes[0].LastSuccess.IsZero()
 			}
-			srvWait(t, 10*time.Second, "/readyz to say ready", isReady)
+			testutil.WaitFor(t, 10*time.Second, "/readyz to say ready", isReady)
 			if idle {
-				srvWait(t, 5*time.Second, "the poller to IDLE", func() bool { return imapSrv.idles.Load() > 0 })
+				testutil.WaitFor(t, 5*time.Second, "the poller to IDLE", func() bool { return imapSrv.Idles.Load() > 0 })
 			}
 
 			stopped := time.Now()
-			imapSrv.stop()
+			imapSrv.Stop()
 			var took time.Duration
 			for deadline := stopped.Add(interval + 10*time.Second); ; {
 				code, rd, err = f.readyz()
@@ -781,26 +607,26 @@ func TestServeReadinessFollowsIMAP(t *testing.T) {
 			}
 
 			restarted := time.Now()
-			idles := imapSrv.idles.Load()
-			imapSrv.restart(t)
-			srvWait(t, 20*time.Second, "/readyz to say ready again", isReady)
+			idles := imapSrv.Idles.Load()
+			imapSrv.Restart(t)
+			testutil.WaitFor(t, 20*time.Second, "/readyz to say ready again", isReady)
 			t.Logf("ready again %v after the restart", time.Since(restarted).Round(time.Millisecond))
 			if idle {
 				// The memory server reports new mail only to an IDLE
 				// already running (not mail that came just before it).
-				srvWait(t, 5*time.Second, "the poller to IDLE again", func() bool { return imapSrv.idles.Load() > idles })
+				testutil.WaitFor(t, 5*time.Second, "the poller to IDLE again", func() bool { return imapSrv.Idles.Load() > idles })
 				time.Sleep(100 * time.Millisecond)
 			}
 
 			// And it works: new mail is read.
-			imapSrv.append(t, "INBOX", srvMail(1))
-			db := srvDB(t, f.path)
-			srvWait(t, 10*time.Second, "the mail delivered after the restart", func() bool {
-				return srvCount(t, db, `SELECT count(*) FROM suggestions WHERE channel = 'email'`) == 1
+			imapSrv.Append(t, "INBOX", [][]byte{srvMail(1)})
+			db := testutil.OpenDB(t, f.path)
+			testutil.WaitFor(t, 10*time.Second, "the mail delivered after the restart", func() bool {
+				return testutil.Count(t, db, `SELECT count(*) FROM suggestions WHERE channel = 'email'`) == 1
 			})
 			srvStop(t, cancel, done, 25*time.Second)
-			if !idle && imapSrv.idles.Load() != 0 {
-				t.Errorf("the poller sent %d IDLE commands with idle = false", imapSrv.idles.Load())
+			if !idle && imapSrv.Idles.Load() != 0 {
+				t.Errorf("the poller sent %d IDLE commands with idle = false", imapSrv.Idles.Load())
 			}
 		})
 	}
@@ -865,14 +691,14 @@ func srvValues(fams map[string]*dto.MetricFamily, names ...string) map[srvSeries
 // them, a forged one, a STOP) and checks the exact change of every intake
 // series.
 func TestServeMetricsMoveWithItems(t *testing.T) {
-	imapSrv := newSrvIMAP(t)
-	mb := srvMailbox(imapSrv.addr)
-	f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), srvQuietLog(), []MailboxConfig{mb}, nil, srvWithSMS)
+	imapSrv := imaptest.Start(t, srvUser, srvPass, nil, "Processed")
+	mb := srvMailbox(imapSrv.Addr)
+	f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), srvQuietLog(), []config.Mailbox{mb}, nil, srvWithSMS)
 	testStart := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := f.run(ctx)
-	srvWait(t, 10*time.Second, "the first sync", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "the first sync", func() bool {
 		code, rd, err := f.readyz()
 		return err == nil && code == http.StatusOK && len(rd.Mailboxes) == 1 && !rd.Mailboxes[0].LastSuccess.IsZero()
 	})
@@ -884,7 +710,7 @@ func TestServeMetricsMoveWithItems(t *testing.T) {
 	}
 	before := srvValues(f.scrape(t), names...)
 
-	imapSrv.append(t, "INBOX", srvMail(1), srvMail(2), srvBlank(3))
+	imapSrv.Append(t, "INBOX", [][]byte{srvMail(1), srvMail(2), testutil.Blank(3)})
 	texts := []struct {
 		label, sid, from, body, token string
 		want                          int

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -66,66 +65,6 @@ func untilBound(t time.Time) string {
 		u = v.Add(time.Second)
 	}
 	return u.Format(boundFormat)
-}
-
-// ParseSince reads the lower time bound of a filter as a person writes it:
-// a date ("2026-11-01", midnight UTC), an RFC 3339 time, or a duration
-// meaning "that long before now" ("7d", "36h", "90m"). "" gives the zero
-// time (no bound).
-func ParseSince(s string, now time.Time) (time.Time, error) {
-	return parseBound(s, now, false)
-}
-
-// ParseUntil reads the upper bound like ParseSince, except that a bare
-// date includes that whole day: "--until 2026-11-30" stops at midnight UTC
-// at the end of the 30th.
-func ParseUntil(s string, now time.Time) (time.Time, error) {
-	return parseBound(s, now, true)
-}
-
-func parseBound(s string, now time.Time, endOfDay bool) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		if endOfDay {
-			t = t.AddDate(0, 0, 1)
-		}
-		return t, nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
-	// A time without a zone, as an HTML datetime-local input sends it, is
-	// taken as UTC like everything else in the store.
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", time.DateTime} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	if d, err := parseAgo(s); err == nil {
-		return now.Add(-d).UTC(), nil
-	}
-	return time.Time{}, fmt.Errorf("store: %q is not a date (2026-11-01), an RFC 3339 time (2026-11-01T09:30:00Z) or a duration ago (7d, 36h)", s)
-}
-
-// parseAgo reads "7d", "2w" or any Go duration ("36h", "90m").
-func parseAgo(s string) (time.Duration, error) {
-	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			v, err := strconv.Atoi(n)
-			if err != nil || v < 0 {
-				return 0, fmt.Errorf("bad duration %q", s)
-			}
-			return time.Duration(v) * unit, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("bad duration %q", s)
-	}
-	return d, nil
 }
 
 // where builds the WHERE clause (without the keyword) and its arguments.
@@ -272,17 +211,6 @@ func splitTags(s string) []string {
 	return out
 }
 
-// PlainSearch turns words typed by a person into an FTS5 query without
-// operators: each word is quoted, so "well-being" or "C++" match as text
-// and every word must occur. Use it when Search gives ErrBadSearch.
-func PlainSearch(text string) string {
-	var words []string
-	for _, w := range strings.Fields(text) {
-		words = append(words, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
-	}
-	return strings.Join(words, " ")
-}
-
 // CheckSearch reports ErrBadSearch if q is not a valid FTS5 query.
 func (s *Store) CheckSearch(ctx context.Context, q string) error { return s.checkSearch(ctx, q) }
 
@@ -361,27 +289,6 @@ type Cursor struct {
 // IsZero reports whether c is the start of the list (or the end, as the
 // next cursor of a last page).
 func (c Cursor) IsZero() bool { return c.ID == 0 }
-
-// String encodes c for a URL; "" for the zero Cursor.
-func (c Cursor) String() string {
-	if c.IsZero() {
-		return ""
-	}
-	return strconv.FormatInt(c.ID, 10) + "~" + c.ReceivedAt
-}
-
-// ParseCursor decodes Cursor.String; "" gives the zero Cursor.
-func ParseCursor(s string) (Cursor, error) {
-	if s == "" {
-		return Cursor{}, nil
-	}
-	id, at, ok := strings.Cut(s, "~")
-	n, err := strconv.ParseInt(id, 10, 64)
-	if !ok || err != nil || n <= 0 || at == "" {
-		return Cursor{}, fmt.Errorf("store: bad page cursor %q", s)
-	}
-	return Cursor{ReceivedAt: at, ID: n}, nil
-}
 
 // ListSuggestions returns up to limit suggestions f selects, newest first,
 // starting after cursor after (keyset paging: page 1000 costs what page 1

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/intake-gateway/intake/gateway"
+	"github.com/intake-gateway/intake/gateway/config"
 )
 
 func checkCommand() *command {
@@ -25,11 +26,11 @@ func checkCommand() *command {
 			fmt.Fprintf(c.Stdout, "config: ok\n")
 			failed := 0
 			if key, err := c.senderKey(cfg); err == nil {
-				for _, w := range gateway.KeyWarnings(key) {
+				for _, w := range config.KeyWarnings(key) {
 					fmt.Fprintf(c.Stdout, "privacy: WARNING %s\n", w)
 				}
 			}
-			for _, w := range gateway.PrivacyWarnings(*cfg) {
+			for _, w := range cfg.PrivacyWarnings() {
 				fmt.Fprintf(c.Stdout, "privacy: WARNING %s\n", w)
 			}
 			st, err := c.openStore(ctx, true)

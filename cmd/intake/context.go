@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/intake-gateway/intake/gateway"
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -18,7 +19,7 @@ type cmdContext struct {
 	args       []string
 	configPath string
 	dbPath     string
-	cfg        *gateway.Config
+	cfg        *config.Config
 	st         *store.Store
 	log        *slog.Logger
 }
@@ -36,7 +37,7 @@ func storeFlags(fs *flag.FlagSet, c *cmdContext) {
 
 // config loads and decodes the config file (or the defaults). It does not
 // validate: commands validate what they need.
-func (c *cmdContext) config() (*gateway.Config, error) {
+func (c *cmdContext) config() (*config.Config, error) {
 	if c.cfg != nil {
 		return c.cfg, nil
 	}
@@ -44,10 +45,10 @@ func (c *cmdContext) config() (*gateway.Config, error) {
 	if path == "" {
 		path, _ = c.Getenv("INTAKE_CONFIG")
 	}
-	cfg := gateway.DefaultConfig()
+	cfg := config.Default()
 	if path != "" {
 		var err error
-		if cfg, err = gateway.LoadConfig(path); err != nil {
+		if cfg, err = config.Load(path); err != nil {
 			return nil, err
 		}
 	}
@@ -59,7 +60,7 @@ func (c *cmdContext) config() (*gateway.Config, error) {
 }
 
 // validConfig loads the config and runs the full validation.
-func (c *cmdContext) validConfig() (*gateway.Config, error) {
+func (c *cmdContext) validConfig() (*config.Config, error) {
 	cfg, err := c.config()
 	if err != nil {
 		return nil, err
@@ -73,7 +74,7 @@ func (c *cmdContext) validConfig() (*gateway.Config, error) {
 // senderKey returns the pseudonym key from the environment. Commands that
 // record contacts need it; without it they refuse to run rather than
 // store identities under a guessable key.
-func (c *cmdContext) senderKey(cfg *gateway.Config) ([]byte, error) {
+func (c *cmdContext) senderKey(cfg *config.Config) ([]byte, error) {
 	name := cfg.Privacy.SenderKeyEnv
 	v, ok := c.Getenv(name)
 	if !ok || v == "" {
@@ -89,7 +90,7 @@ func (c *cmdContext) logger() *slog.Logger {
 	}
 	cfg, err := c.config()
 	if err != nil {
-		d := gateway.DefaultConfig()
+		d := config.Default()
 		cfg = &d
 	}
 	c.log = gateway.NewLogger(c.Stderr, cfg.Log)
@@ -127,7 +128,7 @@ func (c *cmdContext) close() {
 }
 
 // campaignFor picks the campaign an offline batch is tagged with.
-func campaignFor(cfg *gateway.Config, flagValue string) string {
+func campaignFor(cfg *config.Config, flagValue string) string {
 	if flagValue != "" {
 		return flagValue
 	}

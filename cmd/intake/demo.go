@@ -25,6 +25,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
 	"github.com/intake-gateway/intake/gateway"
+	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/sms/twilio"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -109,12 +111,12 @@ func runDemo(ctx context.Context, c *cmdContext, once bool, listen string) error
 		"INTAKE_STAFF_TOKENS":  "demo-" + randomHex(8),
 	}
 	env := func(k string) (string, bool) { v, ok := secrets[k]; return v, ok }
-	cfg := gateway.DefaultConfig()
+	cfg := config.Default()
 	cfg.Store.Path = dbPath
 	cfg.Log.Level = "warn"
 	cfg.HTTP.Listen = ln.Addr().String()
 	cfg.HTTP.PublicURL = base
-	cfg.Mailbox = []gateway.MailboxConfig{{
+	cfg.Mailbox = []config.Mailbox{{
 		Name: "demo", Campaign: demoCampaign, Address: imapLn.Addr().String(), TLS: "none",
 		Username: demoUser, PasswordEnv: "INTAKE_IMAP_PASSWORD", Folder: "INBOX", ProcessedFolder: "Processed",
 		PollInterval: "1s", Idle: true,
@@ -257,7 +259,7 @@ func postDemoTexts(ctx context.Context, base, path, token string) ([]demoReply, 
 			return nil, err
 		}
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Twilio-Signature", gateway.SignTwilio(token, base+path, form))
+		req.Header.Set("X-Twilio-Signature", twilio.Sign(token, base+path, form))
 		resp, err := client.Do(req)
 		if err != nil {
 			return nil, fmt.Errorf("demo: post text %d: %w", i+1, err)

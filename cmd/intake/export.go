@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/intake-gateway/intake/gateway/export"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -34,12 +35,12 @@ func (ff *filterFlags) filter(now time.Time) (store.Filter, error) {
 		Disposition: ff.disposition, Tag: ff.tag, Search: ff.search}
 	var err error
 	if ff.since != "" {
-		if f.Since, err = store.ParseSince(ff.since, now); err != nil {
+		if f.Since, err = export.ParseSince(ff.since, now); err != nil {
 			return f, usageError{fmt.Sprintf("--since: %v", err)}
 		}
 	}
 	if ff.until != "" {
-		if f.Until, err = store.ParseUntil(ff.until, now); err != nil {
+		if f.Until, err = export.ParseUntil(ff.until, now); err != nil {
 			return f, usageError{fmt.Sprintf("--until: %v", err)}
 		}
 	}
@@ -75,10 +76,10 @@ func exportCommand() *command {
 			if len(c.args) > 0 {
 				return usageError{fmt.Sprintf("unexpected argument %q", c.args[0])}
 			}
-			if !slices.Contains(store.Formats(), format) {
-				return usageError{fmt.Sprintf("--format: %q is not one of %s", format, strings.Join(store.Formats(), ", "))}
+			if !slices.Contains(export.Formats(), format) {
+				return usageError{fmt.Sprintf("--format: %q is not one of %s", format, strings.Join(export.Formats(), ", "))}
 			}
-			if format == store.FormatXLSX && out == "" {
+			if format == export.XLSX && out == "" {
 				return usageError{"--format xlsx needs --out FILE (a spreadsheet is not for a terminal)"}
 			}
 			f, err := ff.filter(time.Now())
@@ -91,8 +92,7 @@ func exportCommand() *command {
 			}
 			f.WithContacts = withContacts
 			if (redact || cfg.Privacy.Redact) && !noRedact {
-				regions := redactRegions(cfg.Privacy.Regions, cfg.SMS.Twilio.DefaultRegion)
-				f.Redact = func(s string) string { return parser.Redact(s, regions) }
+				f.Redact = cfg.Redactor()
 			}
 			st, err := c.openStore(ctx, false)
 			if err != nil {
@@ -103,10 +103,10 @@ func exportCommand() *command {
 			}
 			var n int
 			if out != "" {
-				n, err = st.ExportFile(ctx, out, format, f)
+				n, err = export.WriteFile(ctx, st, out, format, f)
 			} else {
 				bw := bufio.NewWriterSize(c.Stdout, 256<<10)
-				n, err = st.Export(ctx, bw, format, f)
+				n, err = export.Write(ctx, st, bw, format, f)
 				if ferr := bw.Flush(); err == nil {
 					err = ferr
 				}
@@ -120,14 +120,6 @@ func exportCommand() *command {
 			return nil
 		},
 	}
-}
-
-func redactRegions(regions []string, def string) []string {
-	out := slices.Clone(regions)
-	if def != "" && !slices.Contains(out, def) {
-		out = append(out, def)
-	}
-	return out
 }
 
 func statsCommand() *command {

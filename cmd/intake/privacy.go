@@ -12,7 +12,8 @@ import (
 
 	"golang.org/x/net/idna"
 
-	"github.com/intake-gateway/intake/gateway"
+	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/privacy"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -155,7 +156,7 @@ func purgeCommand() *command {
 			if err != nil {
 				return err
 			}
-			ret := gateway.Retention{}
+			ret := privacy.Retention{}
 			for _, d := range []struct {
 				flag, name, conf string
 				dst              *time.Duration
@@ -170,7 +171,7 @@ func purgeCommand() *command {
 				if v == "" {
 					continue
 				}
-				if *d.dst, err = gateway.ParseDuration(v); err != nil {
+				if *d.dst, err = config.ParseDuration(v); err != nil {
 					if from == "config" {
 						return fmt.Errorf("privacy retention: %w", err)
 					}
@@ -181,7 +182,7 @@ func purgeCommand() *command {
 			if err != nil {
 				return err
 			}
-			res, err := gateway.RunRetention(ctx, st, ret, c.logger())
+			res, err := privacy.RunRetention(ctx, st, ret, c.logger())
 			fmt.Fprintf(c.Stdout, "raw payloads dropped %d, contacts deleted %d, acknowledgements deleted %d, pending erasures finished %d\n",
 				res.RawPurged, res.ContactsPurged, res.OutboxPurged, res.ErasuresRetried)
 			if ret.Raw == 0 && ret.Contacts == 0 {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 
-	"github.com/intake-gateway/intake/gateway"
+	"github.com/intake-gateway/intake/gateway/ingest"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -63,8 +63,8 @@ func ingestCommand() *command {
 			if err != nil {
 				return err
 			}
-			in := &gateway.Ingester{Store: st, Log: c.logger()}
-			sum, err := gateway.IngestPaths(ctx, in, c.args, campaignFor(cfg, campaign))
+			in := &ingest.Ingester{Store: st, Log: c.logger()}
+			sum, err := in.Files(ctx, c.args, campaignFor(cfg, campaign))
 			fmt.Fprintf(c.Stdout, "new %d, duplicate %d, quarantined %d, failed %d\n", sum.New, sum.Duplicate, sum.Quarantined, len(sum.Failed))
 			for _, f := range sum.Failed {
 				fmt.Fprintf(c.Stdout, "failed: %s: %v\n", f.Path, f.Err)

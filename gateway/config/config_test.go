@@ -1,0 +1,155 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envOf(m map[string]string) Getenv {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+var fullEnv = envOf(map[string]string{
+	"INTAKE_SENDER_KEY":    strings.Repeat("k", 32),
+	"INTAKE_IMAP_PASSWORD": "secret",
+	"TWILIO_AUTH_TOKEN":    "token",
+	"INTAKE_SMTP_PASSWORD": "secret",
+})
+
+func TestExampleConfigIsValid(t *testing.T) {
+	b, err := os.ReadFile("../../config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := parse(b)
+	if err != nil {
+		t.Fatalf("parse(config.example.toml): %v", err)
+	}
+	if err := cfg.Validate(fullEnv); err != nil {
+		t.Fatalf("Validate(config.example.toml): %v", err)
+	}
+	if len(cfg.Mailbox) != 1 || cfg.Mailbox[0].ProcessedFolder != "Processed" || !cfg.TwilioEnabled() {
+		t.Errorf("example config decoded wrongly: %+v", cfg)
+	}
+}
+
+func TestConfigErrorsNameTheProblem(t *testing.T) {
+	const base = `
+[http]
+listen = "127.0.0.1:8080"
+public_url = "https://intake.example.org"
+[[mailbox]]
+name = "m"
+address = "imap.example.org:993"
+username = "u"
+password_env = "INTAKE_IMAP_PASSWORD"
+[sms.twilio]
+campaign = "c"
+`
+	tests := []struct {
+		name   string
+		toml   string
+		env    Getenv
+		decode bool     // the error comes from decoding, not validation
+		want   []string // each must appear in the error
+	}{
+		{"unknown key", base + "\n[store]\npaht = \"x.db\"\n", fullEnv, true, []string{"unknown key", "store.paht"}},
+		{"unknown mailbox key", strings.Replace(base, `name = "m"`, "name = \"m\"\npassword = \"hunter2\"", 1), fullEnv, true, []string{"mailbox.password"}},
+		{"missing secret", base, envOf(map[string]string{"INTAKE_SENDER_KEY": "k"}), false,
+			[]string{"INTAKE_IMAP_PASSWORD is not set", "TWILIO_AUTH_TOKEN is not set"}},
+		{"missing sender key", base, envOf(map[string]string{"INTAKE_IMAP_PASSWORD": "x", "TWILIO_AUTH_TOKEN": "t"}), false,
+			[]string{"privacy.sender_key_env", "INTAKE_SENDER_KEY is not set"}},
+		{"bad duration", strings.Replace(base, `name = "m"`, "name = \"m\"\npoll_interval = \"soon\"", 1) + "\nmerge_window = \"3 minutes\"\n", fullEnv, false,
+			[]string{`mailbox[0].poll_interval: "soon" is not a duration`, `sms.twilio.merge_window: "3 minutes" is not a duration`}},
+		{"tls none off loopback", strings.Replace(base, `name = "m"`, "name = \"m\"\ntls = \"none\"", 1), fullEnv, false,
+			[]string{`mailbox[0].tls: "none" is only allowed for a loopback address`}},
+		{"every problem at once", strings.Replace(base, `name = "m"`, "name = \"m\"\ntls = \"plain\"\npoll_interval = \"x\"", 1), envOf(nil), false,
+			[]string{"mailbox[0].tls", "mailbox[0].poll_interval", "INTAKE_IMAP_PASSWORD", "TWILIO_AUTH_TOKEN", "INTAKE_SENDER_KEY"}},
+		{"bad toml", "[store\npath=1", fullEnv, true, []string{"line 1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parse([]byte(tt.toml))
+			if tt.decode {
+				if err == nil {
+					t.Fatalf("parse: no error, want one naming %q", tt.want)
+				}
+			} else {
+				if err != nil {
+					t.Fatalf("parse: %v", err)
+				}
+				err = cfg.Validate(tt.env)
+				if err == nil {
+					t.Fatalf("Validate: no error, want one naming %q", tt.want)
+				}
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestConfigLoopbackNoneAllowed(t *testing.T) {
+	cfg, err := parse([]byte(`
+[[mailbox]]
+name = "local"
+address = "127.0.0.1:1143"
+tls = "none"
+username = "u"
+password_env = "INTAKE_IMAP_PASSWORD"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(fullEnv); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	m := cfg.Mailbox[0]
+	if m.Folder != "INBOX" || m.PollInterval != "60s" || m.Auth != "plain" || m.BatchSize != 100 {
+		t.Errorf("defaults not applied: %+v", m)
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{"90s": 90 * time.Second, "3m": 3 * time.Minute, "24h": 24 * time.Hour, "90d": 90 * 24 * time.Hour, "0": 0} {
+		if got, err := ParseDuration(in); err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "d", "-1d", "soon", "1.5d", "-3m"} {
+		if _, err := ParseDuration(in); err == nil {
+			t.Errorf("ParseDuration(%q): no error", in)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"25MB": 25 << 20, "512kb": 512 << 10, "1000": 1000, "1 GB": 1 << 30} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "MB", "-1MB", "lots"} {
+		if _, err := ParseSize(in); err == nil {
+			t.Errorf("ParseSize(%q): no error", in)
+		}
+	}
+}
+
+func TestLoadTokens(t *testing.T) {
+	env := map[string]string{"R": " a-token , ,b-token,", "C": "c-token"}
+	c := Staff{TokensEnv: "R", ContactTokensEnv: "C"}
+	r, ct := c.LoadTokens(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if strings.Join(r, "|") != "a-token|b-token" || strings.Join(ct, "|") != "c-token" {
+		t.Errorf("LoadTokens = %q, %q", r, ct)
+	}
+	r, ct = Staff{TokensEnv: "MISSING"}.LoadTokens(func(string) (string, bool) { return "", false })
+	if r != nil || ct != nil {
+		t.Errorf("LoadTokens(missing) = %q, %q", r, ct)
+	}
+}

@@ -1,9 +1,0 @@
-//go:build !unix
-
-package gateway
-
-import "os/exec"
-
-// ownProcessGroup is a no-op where process groups do not exist; WaitDelay
-// still bounds a cancelled token_command.
-func ownProcessGroup(*exec.Cmd) {}

@@ -1,0 +1,24 @@
+package mask
+
+import "testing"
+
+func TestMasking(t *testing.T) {
+	if got := address("jane.doe@example.org"); got != "j***@e***.org" {
+		t.Errorf("address = %q", got)
+	}
+	if got := Phone("+254712345678"); got != "+254*******78" {
+		t.Errorf("Phone = %q", got)
+	}
+}
+
+func TestScrubAddresses(t *testing.T) {
+	for in, want := range map[string]string{
+		"550 5.1.1 <jo@example.org>: no such user":  "550 5.1.1 <j***@e***.org>: no such user",
+		"rcpt jo.doe+x@mail.example.co.uk refused":  "rcpt j***@m***.uk refused",
+		"dial tcp 127.0.0.1:25: connection refused": "dial tcp 127.0.0.1:25: connection refused",
+	} {
+		if got := Addresses(in); got != want {
+			t.Errorf("Addresses(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

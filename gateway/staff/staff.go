@@ -1,0 +1,628 @@
+// Package staff serves the staff pages under /staff/: token login with a
+// signed session cookie, the list of suggestions with filters, search and
+// paging, one suggestion with its ledger rows, and downloads of exports.
+// Pages are rendered on the server from embedded templates and need no
+// script.
+package staff
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/export"
+	"github.com/intake-gateway/intake/parser"
+	"github.com/intake-gateway/intake/store"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// Options configures the staff pages.
+type Options struct {
+	Store  *store.Store
+	Config config.Staff
+	// Tokens may read suggestions and export them without contacts;
+	// ContactTokens may also see addresses, phone numbers, signatures and
+	// raw messages. config.Staff.LoadTokens reads both from the environment.
+	Tokens        []string
+	ContactTokens []string
+	Log           *slog.Logger
+	// Redact, if set, masks contact details participants wrote into their
+	// text (phone numbers, addresses). It is applied to everything shown to
+	// or exported by staff without contact access, and to exports made
+	// without contacts. Nil shows the text as stored.
+	Redact func(string) string
+	// Now returns the current time ("since 7d"); nil means time.Now.
+	Now func() time.Time
+	// SessionKey signs login cookies. Nil draws a random key, so logins
+	// end when the process restarts.
+	SessionKey []byte
+}
+
+// staffPageSize is how many suggestions one list page shows.
+const staffPageSize = 50
+
+// rawShown caps the raw message shown on a detail page.
+const rawShown = 256 << 10
+
+// staff serves /staff/: login, the suggestion list, a suggestion, exports.
+type staff struct {
+	st     *store.Store
+	log    *slog.Logger
+	redact func(string) string
+	now    func() time.Time
+	auth   *staffAuth
+	pages  map[string]*template.Template
+	css    []byte
+}
+
+// New builds the staff pages. Mount it at "/staff/": its
+// routes are absolute (/staff/, /staff/s/{ref}, /staff/export,
+// /staff/login, /staff/logout, /staff/static/style.css).
+//
+// Every response carries a strict Content-Security-Policy (no script at
+// all), nosniff, no-referrer, DENY framing and no-store caching; POSTs from
+// another origin are refused (login CSRF).
+func New(o Options) http.Handler {
+	h := &staff{st: o.Store, log: o.Log, redact: o.Redact, now: o.Now}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	secure := o.Config.SecureCookie == nil || *o.Config.SecureCookie
+	h.auth = newStaffAuth(o.Tokens, o.ContactTokens, o.SessionKey, secure, h.now)
+	if len(o.Tokens)+len(o.ContactTokens) == 0 {
+		h.log.Warn("no staff tokens configured: the staff pages refuse every login", "tokens_env", o.Config.TokensEnv, "contact_tokens_env", o.Config.ContactTokensEnv)
+	}
+	for _, t := range append(append([]string(nil), o.Tokens...), o.ContactTokens...) {
+		if len(t) < 16 {
+			h.log.Warn("a staff token is shorter than 16 characters: use long random tokens")
+			break
+		}
+	}
+	h.pages = map[string]*template.Template{}
+	funcs := template.FuncMap{"when": when, "iso": iso, "size": humanSize, "short": short}
+	for _, p := range []string{"login", "list", "detail", "error"} {
+		h.pages[p] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
+	}
+	h.css, _ = templateFS.ReadFile("templates/style.css")
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /staff/static/style.css", h.style)
+	mux.HandleFunc("GET /staff/login", h.loginForm)
+	mux.HandleFunc("POST /staff/login", h.login)
+	mux.HandleFunc("POST /staff/logout", h.logout)
+	mux.HandleFunc("GET /staff/{$}", h.authed(h.list))
+	mux.HandleFunc("GET /staff/s/{ref}", h.authed(h.detail))
+	mux.HandleFunc("GET /staff/export", h.authed(h.export))
+	mux.HandleFunc("/staff/", h.authed(func(w http.ResponseWriter, r *http.Request, s session) {
+		h.fail(w, r, s, http.StatusNotFound, "There is no such page.")
+	}))
+	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
+}
+
+// securityHeaders sets the headers every staff response carries.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authed runs fn for a logged-in request. A browser without a session is
+// sent to the login form; a wrong token or an expired cookie gets 401.
+func (h *staff) authed(fn func(http.ResponseWriter, *http.Request, session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s, ok, present := h.auth.authenticate(r)
+		if ok {
+			fn(w, r, s)
+			return
+		}
+		if r.Header.Get("Authorization") != "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="intake staff"`)
+			http.Error(w, "invalid staff token", http.StatusUnauthorized)
+			return
+		}
+		if present {
+			h.auth.clearSession(w)
+		}
+		http.Redirect(w, r, "/staff/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+	}
+}
+
+// pageBase is what the layout needs on every page.
+type pageBase struct {
+	Title    string
+	Session  bool
+	Contacts bool
+}
+
+func (h *staff) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	var b strings.Builder
+	if err := h.pages[page].ExecuteTemplate(&b, "layout", data); err != nil {
+		h.log.Error("staff page failed", "page", page, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	io.WriteString(w, b.String())
+}
+
+type errorPage struct {
+	pageBase
+	Message string
+}
+
+func (h *staff) fail(w http.ResponseWriter, r *http.Request, s session, status int, msg string) {
+	h.render(w, r, status, "error", errorPage{pageBase{Title: http.StatusText(status), Session: true, Contacts: s.contacts}, msg})
+}
+
+func (h *staff) style(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "max-age=3600")
+	w.Write(h.css)
+}
+
+type loginPage struct {
+	pageBase
+	Error string
+	Next  string
+}
+
+// safeNext keeps a post-login redirect on the staff pages.
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || next == "" || u.Scheme != "" || u.Host != "" || u.User != nil ||
+		!strings.HasPrefix(u.Path, "/staff/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") ||
+		strings.HasPrefix(u.Path, "/staff/login") {
+		return "/staff/"
+	}
+	return next
+}
+
+func (h *staff) loginForm(w http.ResponseWriter, r *http.Request) {
+	if _, ok, _ := h.auth.authenticate(r); ok {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	h.render(w, r, http.StatusOK, "login", loginPage{pageBase: pageBase{Title: "Log in"}, Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+func (h *staff) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	next := safeNext(r.PostForm.Get("next"))
+	page := loginPage{pageBase: pageBase{Title: "Log in"}, Next: next}
+	now := h.now()
+	if !h.auth.fails.allow(now) {
+		page.Error = "Too many failed attempts. Wait a minute and try again."
+		h.render(w, r, http.StatusTooManyRequests, "login", page)
+		return
+	}
+	t, ok := h.auth.match(r.PostForm.Get("token"))
+	if !ok {
+		h.auth.fails.fail(now)
+		h.log.Warn("staff login refused", "remote", r.RemoteAddr)
+		page.Error = "That token is not valid."
+		h.render(w, r, http.StatusUnauthorized, "login", page)
+		return
+	}
+	h.auth.setSession(w, t)
+	h.log.Info("staff login", "staff", t.id, "contacts", t.contacts, "remote", r.RemoteAddr)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (h *staff) logout(w http.ResponseWriter, r *http.Request) {
+	h.auth.clearSession(w)
+	http.Redirect(w, r, "/staff/login", http.StatusSeeOther)
+}
+
+// filterForm is the list's filters as typed, to fill the form again and
+// to carry into links.
+type filterForm struct {
+	Q, Since, Until, Channel, Campaign, Language, Tag, Disposition string
+}
+
+func readFilterForm(q url.Values) filterForm {
+	g := func(k string) string { return strings.TrimSpace(q.Get(k)) }
+	return filterForm{Q: g("q"), Since: g("since"), Until: g("until"), Channel: g("channel"), Campaign: g("campaign"),
+		Language: g("language"), Tag: g("tag"), Disposition: g("disposition")}
+}
+
+// values encodes the form for a URL, leaving out empty fields.
+func (f filterForm) values() url.Values {
+	v := url.Values{}
+	for _, kv := range [][2]string{{"q", f.Q}, {"since", f.Since}, {"until", f.Until}, {"channel", f.Channel}, {"campaign", f.Campaign},
+		{"language", f.Language}, {"tag", f.Tag}, {"disposition", f.Disposition}} {
+		if kv[1] != "" {
+			v.Set(kv[0], kv[1])
+		}
+	}
+	return v
+}
+
+// filter turns the form into a store filter; the error is for the person.
+func (f filterForm) filter(now time.Time) (store.Filter, error) {
+	since, err := export.ParseSince(f.Since, now)
+	if err != nil {
+		return store.Filter{}, fmt.Errorf("Since: %q is not a date (2026-11-01), a time (2026-11-01T09:30:00Z) or a period ago (7d, 36h)", f.Since)
+	}
+	until, err := export.ParseUntil(f.Until, now)
+	if err != nil {
+		return store.Filter{}, fmt.Errorf("Until: %q is not a date (2026-11-30), a time (2026-11-30T18:00:00Z) or a period ago (1d)", f.Until)
+	}
+	switch f.Channel {
+	case "", "email", "sms":
+	default:
+		return store.Filter{}, fmt.Errorf("Channel: %q is not email or sms", f.Channel)
+	}
+	return store.Filter{Since: since, Until: until, Channel: f.Channel, Campaign: f.Campaign, Language: f.Language,
+		Tag: f.Tag, Disposition: f.Disposition, Search: f.Q}, nil
+}
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+func options(cur string, pairs ...string) []option {
+	var out []option
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, option{Value: pairs[i], Label: pairs[i+1], Selected: pairs[i] == cur})
+	}
+	return out
+}
+
+type exportLink struct{ ID, Label, URL string }
+
+type listRow struct {
+	Ref, URL, When, ISO, Channel, Campaign, Language, Disposition, Subject, Preview string
+	Tags                                                                            []string
+	Attachments                                                                     int
+}
+
+type listPage struct {
+	pageBase
+	Form                   filterForm
+	Channels, Dispositions []option
+	Error                  string
+	Note                   string
+	Count                  int
+	Rows                   []listRow
+	Exports                []exportLink
+	ContactExports         []exportLink
+	First, Next            string
+}
+
+func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
+	form := readFilterForm(r.URL.Query())
+	page := listPage{
+		pageBase: pageBase{Title: "Suggestions", Session: true, Contacts: s.contacts},
+		Form:     form,
+		Channels: options(form.Channel, "", "Any", "email", "Email", "sms", "SMS"),
+		Dispositions: options(form.Disposition, "", "Suggestions", store.DispositionAll, "Everything",
+			string(parser.DispAutoReply), "Auto-replies", string(parser.DispBounce), "Bounces", string(parser.DispEmpty), "Empty"),
+	}
+	f, err := form.filter(h.now())
+	if err != nil {
+		page.Error = err.Error()
+		h.render(w, r, http.StatusBadRequest, "list", page)
+		return
+	}
+	f.Redact = h.redactFor(s, false)
+	f, page.Note = h.plainSearchIfNeeded(r.Context(), f)
+	after, err := parseCursor(r.URL.Query().Get("after"))
+	if err != nil {
+		page.Error = "That page link is broken; start again from the newest."
+		h.render(w, r, http.StatusBadRequest, "list", page)
+		return
+	}
+	rows, next, err := h.st.ListSuggestions(r.Context(), f, after, staffPageSize)
+	if err == nil {
+		page.Count, err = h.st.CountSuggestions(r.Context(), f)
+	}
+	if err != nil {
+		h.log.Error("staff list failed", "staff", s.id, "err", err)
+		h.fail(w, r, s, http.StatusInternalServerError, "The suggestions could not be read. Try again; if it persists, tell the administrator.")
+		return
+	}
+	base := form.values()
+	for _, row := range rows {
+		page.Rows = append(page.Rows, listRow{
+			Ref: row.Ref, URL: "/staff/s/" + url.PathEscape(row.Ref) + query(base),
+			When: when(row.ReceivedAt), ISO: iso(row.ReceivedAt), Channel: row.Channel, Campaign: row.Campaign,
+			Language: row.Language, Disposition: row.Disposition, Subject: row.Subject, Preview: preview(row.Body, 280),
+			Tags: row.Tags, Attachments: row.Attachments,
+		})
+	}
+	if !after.IsZero() {
+		page.First = "/staff/" + query(base)
+	}
+	if !next.IsZero() {
+		v := form.values()
+		v.Set("after", formatCursor(next))
+		page.Next = "/staff/?" + v.Encode()
+	}
+	link := func(format, label string, contacts bool) exportLink {
+		v := form.values()
+		v.Set("format", format)
+		id := "export-" + format
+		if contacts {
+			v.Set("contacts", "1")
+			id += "-contacts"
+		}
+		return exportLink{ID: id, Label: label, URL: "/staff/export?" + v.Encode()}
+	}
+	page.Exports = []exportLink{link(export.CSV, "CSV", false), link(export.XLSX, "Excel", false), link(export.JSONL, "JSON lines", false)}
+	if s.contacts {
+		page.ContactExports = []exportLink{link(export.CSV, "CSV", true), link(export.XLSX, "Excel", true), link(export.JSONL, "JSON lines", true)}
+	}
+	h.render(w, r, http.StatusOK, "list", page)
+}
+
+// plainSearchIfNeeded runs a search that is not a valid FTS5 query (a
+// lone quote, a hyphenated word) as plain words instead, and says so:
+// staff type words, not query syntax. The export does the same, so a
+// download holds what the list showed.
+func (h *staff) plainSearchIfNeeded(ctx context.Context, f store.Filter) (store.Filter, string) {
+	if f.Search == "" || !errors.Is(h.st.CheckSearch(ctx, f.Search), store.ErrBadSearch) {
+		return f, ""
+	}
+	f.Search = plainSearch(f.Search)
+	return f, "The search had signs with a special meaning, so it was run as plain words: every word must appear."
+}
+
+// redactFor is the redaction a session gets: none with contact access
+// (they may see everything) unless it exports without contacts.
+func (h *staff) redactFor(s session, exportWithoutContacts bool) func(string) string {
+	if s.contacts && !exportWithoutContacts {
+		return nil
+	}
+	return h.redact
+}
+
+type ledgerView struct {
+	store.LedgerItem
+	Raw   string
+	Cut   bool
+	Shown int64
+}
+
+type detailPage struct {
+	pageBase
+	D      store.SuggestionDetail
+	Ledger []ledgerView
+	Back   string
+}
+
+func (h *staff) detail(w http.ResponseWriter, r *http.Request, s session) {
+	d, err := h.st.Suggestion(r.Context(), r.PathValue("ref"), s.contacts)
+	if errors.Is(err, store.ErrNotFound) {
+		h.fail(w, r, s, http.StatusNotFound, "There is no suggestion with that reference.")
+		return
+	}
+	if err != nil {
+		h.log.Error("staff detail failed", "staff", s.id, "err", err)
+		h.fail(w, r, s, http.StatusInternalServerError, "The suggestion could not be read. Try again; if it persists, tell the administrator.")
+		return
+	}
+	if red := h.redactFor(s, false); red != nil {
+		d.Subject, d.Body = red(d.Subject), red(d.Body)
+	}
+	page := detailPage{
+		pageBase: pageBase{Title: d.Ref, Session: true, Contacts: s.contacts},
+		D:        d,
+		Back:     "/staff/" + query(readFilterForm(r.URL.Query()).values()),
+	}
+	for _, it := range d.Ledger {
+		v := ledgerView{LedgerItem: it}
+		raw := it.Raw
+		if len(raw) > rawShown {
+			raw, v.Cut = raw[:rawShown], true
+		}
+		v.Shown = int64(len(raw))
+		// html/template escapes it; invalid UTF-8 (8-bit mail) is shown
+		// as replacement characters rather than breaking the page.
+		v.Raw = strings.ToValidUTF8(string(raw), "\uFFFD")
+		page.Ledger = append(page.Ledger, v)
+	}
+	if s.contacts {
+		h.log.Info("staff viewed contact details", "staff", s.id, "ref", d.Ref)
+	}
+	h.render(w, r, http.StatusOK, "detail", page)
+}
+
+// countWriter tells whether anything reached the client yet.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (h *staff) export(w http.ResponseWriter, r *http.Request, s session) {
+	q := r.URL.Query()
+	format := q.Get("format")
+	if format == "" {
+		format = export.CSV
+	}
+	switch format {
+	case export.CSV, export.XLSX, export.JSONL:
+	default:
+		http.Error(w, "unknown format: use csv, xlsx or jsonl", http.StatusBadRequest)
+		return
+	}
+	f, err := readFilterForm(q).filter(h.now())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if q.Get("contacts") == "1" {
+		if !s.contacts {
+			http.Error(w, "this token may not export contact details", http.StatusForbidden)
+			return
+		}
+		f.WithContacts = true
+	}
+	f.Redact = h.redactFor(s, !f.WithContacts)
+	f, _ = h.plainSearchIfNeeded(r.Context(), f)
+	// A big export outlives the server's write timeout; the request's
+	// context still ends it if the client goes away.
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Now().Add(time.Hour))
+	name := "intake-suggestions-" + h.now().UTC().Format("20060102-1504")
+	if f.WithContacts {
+		name += "-with-contacts"
+	}
+	w.Header().Set("Content-Type", export.ContentType(format))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, name, format))
+	cw := &countWriter{w: w}
+	start := time.Now()
+	n, err := export.Write(r.Context(), h.st, cw, format, f)
+	log := h.log.With("staff", s.id, "format", format, "rows", n, "with_contacts", f.WithContacts, "filter", describeFilter(f))
+	if err != nil {
+		if cw.n == 0 {
+			w.Header().Del("Content-Disposition")
+			if errors.Is(err, store.ErrBadSearch) {
+				http.Error(w, "the search was not understood", http.StatusBadRequest)
+				return
+			}
+			log.Error("staff export failed", "err", err)
+			http.Error(w, "export failed", http.StatusInternalServerError)
+			return
+		}
+		// Half a file must not look like a whole one: abort the
+		// connection so the browser reports a failed download.
+		log.Error("staff export failed midway", "err", err, "bytes", cw.n)
+		panic(http.ErrAbortHandler)
+	}
+	if f.WithContacts {
+		log.Warn("staff exported contact details", "seconds", time.Since(start).Seconds())
+	} else {
+		log.Info("staff export", "seconds", time.Since(start).Seconds())
+	}
+}
+
+// describeFilter summarises a filter for the log, without the search text
+// (which a person typed and may hold a name).
+func describeFilter(f store.Filter) string {
+	var p []string
+	if !f.Since.IsZero() {
+		p = append(p, "since="+f.Since.Format(time.RFC3339))
+	}
+	if !f.Until.IsZero() {
+		p = append(p, "until="+f.Until.Format(time.RFC3339))
+	}
+	for _, kv := range [][2]string{{"channel", f.Channel}, {"campaign", f.Campaign}, {"language", f.Language}, {"disposition", f.Disposition}, {"tag", f.Tag}} {
+		if kv[1] != "" {
+			p = append(p, kv[0]+"="+kv[1])
+		}
+	}
+	if f.Search != "" {
+		p = append(p, "search=yes")
+	}
+	return strings.Join(p, " ")
+}
+
+func query(v url.Values) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + v.Encode()
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func iso(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// preview shortens text to about n characters on one line.
+func preview(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n]) + "…"
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func short(s string) string {
+	if len(s) > 16 {
+		return s[:16] + "…"
+	}
+	return s
+}
+
+// plainSearch turns words typed by a person into an FTS5 query without
+// operators: each word is quoted, so "well-being" or "C++" match as text
+// and every word must occur. Use it when Search gives store.ErrBadSearch.
+func plainSearch(text string) string {
+	var words []string
+	for _, w := range strings.Fields(text) {
+		words = append(words, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+	}
+	return strings.Join(words, " ")
+}
+
+// formatCursor encodes a page position for a URL; "" for the zero
+// cursor, the start of the list.
+func formatCursor(c store.Cursor) string {
+	if c.IsZero() {
+		return ""
+	}
+	return strconv.FormatInt(c.ID, 10) + "~" + c.ReceivedAt
+}
+
+// parseCursor decodes formatCursor; "" gives the zero cursor.
+func parseCursor(s string) (store.Cursor, error) {
+	if s == "" {
+		return store.Cursor{}, nil
+	}
+	id, at, ok := strings.Cut(s, "~")
+	n, err := strconv.ParseInt(id, 10, 64)
+	if !ok || err != nil || n <= 0 || at == "" {
+		return store.Cursor{}, fmt.Errorf("staff: bad page cursor %q", s)
+	}
+	return store.Cursor{ReceivedAt: at, ID: n}, nil
+}
