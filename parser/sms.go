@@ -7,6 +7,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
@@ -24,6 +25,21 @@ type SMS struct {
 	Media       []Attachment
 	OptOutType  string // "STOP", "START", "HELP" with Twilio Advanced Opt-Out; "" otherwise
 	NumSegments int    // as reported by Twilio; 0 when absent
+	// ProfileName is a WhatsApp participant's display name: personal
+	// data, kept with the contact and never in the suggestion.
+	ProfileName string
+	// SentAt is when the provider says the text was sent or received by
+	// the phone; zero when it does not say (Twilio's webhook).
+	SentAt time.Time
+}
+
+// Channel is the channel the text came by: "whatsapp" for a sender
+// Twilio writes "whatsapp:+…", else "sms".
+func (m *SMS) Channel() string {
+	if len(m.From) >= len("whatsapp:") && strings.EqualFold(m.From[:len("whatsapp:")], "whatsapp:") {
+		return "whatsapp"
+	}
+	return "sms"
 }
 
 // ErrSMSField is wrapped by ParseSMS when a required webhook field is
@@ -39,12 +55,13 @@ const maxSMSMedia = 20
 // an empty text, and NumMedia without a body is a media-only message.
 func ParseSMS(form url.Values) (*SMS, error) {
 	m := &SMS{
-		MessageSID: strings.TrimSpace(form.Get("MessageSid")),
-		AccountSID: strings.TrimSpace(form.Get("AccountSid")),
-		From:       strings.TrimSpace(form.Get("From")),
-		To:         strings.TrimSpace(form.Get("To")),
-		Body:       cleanSMSText(form.Get("Body")),
-		OptOutType: strings.ToUpper(strings.TrimSpace(form.Get("OptOutType"))),
+		MessageSID:  strings.TrimSpace(form.Get("MessageSid")),
+		AccountSID:  strings.TrimSpace(form.Get("AccountSid")),
+		From:        strings.TrimSpace(form.Get("From")),
+		To:          strings.TrimSpace(form.Get("To")),
+		Body:        cleanSMSText(form.Get("Body")),
+		OptOutType:  strings.ToUpper(strings.TrimSpace(form.Get("OptOutType"))),
+		ProfileName: cleanProfileName(form.Get("ProfileName")),
 	}
 	if m.MessageSID == "" {
 		return nil, fmt.Errorf("parser: sms: MessageSid: %w", ErrSMSField)
@@ -86,6 +103,16 @@ func smsMediaName(raw string) string {
 		return ""
 	}
 	return name
+}
+
+// cleanProfileName makes a display name safe to store and show: one line,
+// no control characters, at most 100 runes (WhatsApp allows 25).
+func cleanProfileName(s string) string {
+	s = strings.Join(strings.Fields(cleanSMSText(s)), " ")
+	if r := []rune(s); len(r) > 100 {
+		s = string(r[:100])
+	}
+	return s
 }
 
 // cleanSMSText normalises a text the way email bodies are: valid UTF-8,
