@@ -454,7 +454,7 @@ func insertSuggestions(ctx context.Context, tx *writeTx, rows []suggestionRow) (
 	ids, refs = make([]int64, len(rows)), make([]string, len(rows))
 	for start, end := range parts(len(rows)) {
 		part := rows[start:end]
-		args := make([]any, 0, 14*len(part))
+		args := make([]any, 0, 15*len(part))
 		at := make(map[string]int, len(part))
 		for k, r := range part {
 			ref := newRef()

@@ -28,7 +28,7 @@ type Filter struct {
 	Until time.Time // received strictly before; zero: no upper bound
 	// (Both are applied to the second: see sinceBound.)
 
-	Channel  string // "email" or "sms"; "" for any
+	Channel  string // "email", "sms" or "whatsapp"; "" for any
 	Campaign string // exact campaign name; "" for any
 	Language string // ISO 639-1 code; "" for any
 	// Disposition is "" (meaning "suggestion"), DispositionAll, or one
@@ -117,7 +117,7 @@ func (f Filter) where() (string, []any) {
 //
 //	reference         public reference, e.g. "K7F-3Q2"
 //	received_at       RFC 3339 UTC time the first item arrived
-//	channel           "email" or "sms"
+//	channel           "email", "sms" or "whatsapp"
 //	campaign          campaign the mailbox or number belongs to
 //	language          ISO 639-1 code, "" when unsure
 //	disposition       "suggestion", "empty", "auto-reply" or "bounce"
@@ -126,6 +126,7 @@ func (f Filter) where() (string, []any) {
 //	tags              array of strings
 //	attachment_count  number of attachments (metadata only is kept)
 //	sender_id         pseudonymous sender id: the same person, the same id
+//	transport         whose number a text came through: "twilio", "android:NAME"; "" for email
 //	contact           address or E.164 number (only with contacts)
 //	signature         stripped signature (only with contacts)
 type ExportRow struct {
@@ -141,6 +142,7 @@ type ExportRow struct {
 	Tags        []string
 	Attachments int
 	SenderID    string
+	Transport   string // "twilio", "android:NAME"; "" for email
 	Contact     string // only with Filter.WithContacts
 	Signature   string // only with Filter.WithContacts
 
@@ -149,7 +151,7 @@ type ExportRow struct {
 
 // exportCols are the columns every row query selects, in scanRow's order.
 const exportCols = `s.id, s.ref, s.received_at, s.channel, s.campaign, s.language, s.disposition, s.subject, s.body, s.tags,
-	CASE WHEN json_valid(s.attachments) THEN json_array_length(s.attachments) ELSE 0 END, s.sender_id`
+	CASE WHEN json_valid(s.attachments) THEN json_array_length(s.attachments) ELSE 0 END, s.sender_id, s.transport`
 
 // selectRows is the SELECT ... FROM ... WHERE of a row query.
 func (f Filter) selectRows() (string, []any) {
@@ -173,7 +175,7 @@ func newRowScanner(f Filter) *rowScanner {
 	sc := &rowScanner{f: f}
 	r := &sc.r
 	sc.dest = []any{&r.ID, &r.Ref, &r.rawReceived, &r.Channel, &r.Campaign, &r.Language, &r.Disposition,
-		&r.Subject, &r.Body, &sc.tags, &r.Attachments, &r.SenderID}
+		&r.Subject, &r.Body, &sc.tags, &r.Attachments, &r.SenderID, &r.Transport}
 	if f.WithContacts {
 		sc.dest = append(sc.dest, &r.Contact, &r.Signature)
 	}
@@ -378,7 +380,7 @@ func (s *Store) Suggestion(ctx context.Context, ref string, withContacts bool) (
 			EXISTS (SELECT 1 FROM opt_outs o WHERE o.sender_id = s.sender_id AND s.sender_id <> '')
 		FROM suggestions s LEFT JOIN contacts c ON c.sender_id = s.sender_id WHERE s.ref = ?`, ref).Scan(
 		&r.ID, &r.Ref, &r.rawReceived, &r.Channel, &r.Campaign, &r.Language, &r.Disposition,
-		&r.Subject, &r.Body, &tags, &r.Attachments, &r.SenderID,
+		&r.Subject, &r.Body, &tags, &r.Attachments, &r.SenderID, &r.Transport,
 		&atts, &updated, &signature, &d.ContactKind, &r.Contact, &d.DisplayName, &d.OptedOut)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, fmt.Errorf("store: suggestion %s: %w", ref, ErrNotFound)

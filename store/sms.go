@@ -13,13 +13,36 @@ import (
 
 // SMSInput is one inbound text, already parsed and normalised.
 type SMSInput struct {
-	Source     string // "twilio"
+	Source     string // the transport: "twilio", "android:NAME"
 	MessageSID string // the ledger's external id: a retry carries the same one
 	Raw        []byte // the form exactly as posted (URL-encoded)
 	From       string // normalised sender (E.164 for phones); kept only in contacts
 	Body       string
 	Media      []parser.Attachment
 	Campaign   string
+	// Channel is the suggestion's channel: "sms" (also when empty) or
+	// "whatsapp". The ledger keeps every text under "sms", the namespace
+	// of the providers' message ids.
+	Channel string
+	// DisplayName is the name the sender goes by (WhatsApp's ProfileName),
+	// kept with the contact only.
+	DisplayName string
+	// SentAt is when the provider says the text was sent; zero means now.
+	// A backfilled text or a late retry is dated by it, and merges with
+	// texts sent around the same time, not with what arrives now. A time
+	// in the future counts as now.
+	SentAt time.Time
+	// Late marks a text that reached the gateway too long after it was
+	// sent for a reply to make sense: it gets no acknowledgement and no
+	// help text (an erasure is still confirmed).
+	Late bool
+	// Outbox, when set, is the outbox channel the reply is queued on, in
+	// the text's transaction, for a transport whose answer to the request
+	// carries no reply (an Android phone, a backfilled Twilio text); the
+	// decider's response is then the message to submit, addressed to
+	// Recipient, and the ledger keeps no copy of it.
+	Outbox    string
+	Recipient string
 
 	Intent       parser.Intent // IntentNone for an ordinary text
 	IntentLang   string        // language a keyword implies; "" if none
@@ -52,6 +75,8 @@ type SMSOutcome struct {
 	Language     string // for the reply: keyword's, else text's, else contact's, else "en"
 	OptedOut     bool   // the sender is opted out after this text
 	AckAllowed   bool   // an acknowledgement may be sent now (rate limit, opt-out, intent)
+	Late         bool   // SMSInput.Late: no acknowledgement, no help text
+	Queued       bool   // the reply goes through the outbox (SMSInput.Outbox)
 }
 
 // SMSResult is what RecordSMS committed.
@@ -61,6 +86,9 @@ type SMSResult struct {
 	Response  string // the answer stored with the ledger row
 	Acked     bool   // the answer acknowledges (so last_ack_at moved)
 	Duplicate bool   // the MessageSid was already stored; nothing changed
+	// Outboxed: the reply was queued on SMSInput.Outbox (Response is
+	// then empty: the transport answers the request without it).
+	Outboxed bool
 }
 
 // SMSDecider builds the answer to a text from its outcome and says whether
@@ -160,6 +188,12 @@ func (s *Store) recordSMSTx(ctx context.Context, tx *writeTx, in SMSInput, decid
 	if decide != nil {
 		r.Response, r.Acked = decide(r.SMSOutcome)
 	}
+	if in.Outbox != "" && r.Response != "" {
+		if err := queueReply(ctx, tx, in, r.SMSOutcome, []byte(r.Response), r.Acked, now); err != nil {
+			return r, err
+		}
+		r.Response, r.Outboxed = "", true
+	}
 	if r.Acked {
 		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET last_ack_at = ? WHERE sender_id = ?`, ts(now), r.SenderID); err != nil {
 			return r, fmt.Errorf("record acknowledgement: %w", err)
@@ -188,7 +222,8 @@ func (s *Store) recordSMSTx(ctx context.Context, tx *writeTx, in SMSInput, decid
 // applySMS does the contact, opt-out and suggestion part of RecordSMS.
 func (s *Store) applySMS(ctx context.Context, tx *writeTx, in SMSInput) (SMSOutcome, error) {
 	now := s.now()
-	o := SMSOutcome{SenderID: s.SenderID(in.From), Intent: in.Intent}
+	o := SMSOutcome{SenderID: s.SenderID(in.From), Intent: in.Intent, Late: in.Late, Queued: in.Outbox != ""}
+	channel := smsChannel(in.Channel)
 	detect := in.Detect
 	if detect == nil {
 		detect = func(string) string { return "" }
@@ -208,9 +243,9 @@ func (s *Store) applySMS(ctx context.Context, tx *writeTx, in SMSInput) (SMSOutc
 
 	switch in.Intent {
 	case parser.IntentOptOut:
-		if _, err := tx.ExecContext(ctx, `INSERT INTO opt_outs (sender_id, channel, opted_out_at, reason) VALUES (?, 'sms', ?, ?)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO opt_outs (sender_id, channel, opted_out_at, reason) VALUES (?, ?, ?, ?)
 			ON CONFLICT (sender_id) DO UPDATE SET channel = excluded.channel, opted_out_at = excluded.opted_out_at, reason = excluded.reason`,
-			o.SenderID, ts(now), in.IntentReason); err != nil {
+			o.SenderID, channel, ts(now), in.IntentReason); err != nil {
 			return o, fmt.Errorf("record opt-out: %w", err)
 		}
 		o.OptedOut = true
@@ -236,7 +271,7 @@ func (s *Store) applySMS(ctx context.Context, tx *writeTx, in SMSInput) (SMSOutc
 	if o.Language == "" {
 		o.Language = "en"
 	}
-	if err := upsertContact(ctx, tx, o.SenderID, "phone", in.From, "", msgLang, now); err != nil {
+	if err := upsertContact(ctx, tx, o.SenderID, "phone", in.From, in.DisplayName, msgLang, now); err != nil {
 		return o, err
 	}
 	if in.Intent != parser.IntentNone {
@@ -246,7 +281,7 @@ func (s *Store) applySMS(ctx context.Context, tx *writeTx, in SMSInput) (SMSOutc
 	if err := s.saveSMSSuggestion(ctx, tx, in, &o, textLang, now, detect); err != nil {
 		return o, err
 	}
-	o.AckAllowed = o.Disposition == parser.DispSuggestion && !o.OptedOut && in.AckInterval > 0 &&
+	o.AckAllowed = o.Disposition == parser.DispSuggestion && !o.OptedOut && !in.Late && in.AckInterval > 0 &&
 		(lastAck == "" || now.Sub(parseTS(lastAck)) >= in.AckInterval)
 	return o, nil
 }
@@ -259,17 +294,23 @@ func (s *Store) saveSMSSuggestion(ctx context.Context, tx *writeTx, in SMSInput,
 	if in.Body == "" && len(in.Media) == 0 {
 		o.Disposition = parser.DispEmpty
 	}
+	channel := smsChannel(in.Channel)
+	at := now
+	if !in.SentAt.IsZero() && in.SentAt.Before(now) {
+		at = in.SentAt.UTC()
+	}
 	if o.Disposition == parser.DispSuggestion && in.MergeWindow > 0 {
 		var id int64
 		var ref, body, atts, updated string
 		err := tx.QueryRowContext(ctx, `SELECT id, ref, body, attachments, updated_at FROM suggestions
-			WHERE sender_id = ? AND channel = 'sms' AND campaign = ? AND disposition = 'suggestion'
-			ORDER BY received_at DESC, id DESC LIMIT 1`, o.SenderID, in.Campaign).Scan(&id, &ref, &body, &atts, &updated)
+			WHERE sender_id = ? AND channel = ? AND transport = ? AND campaign = ? AND disposition = 'suggestion'
+			ORDER BY received_at DESC, id DESC LIMIT 1`, o.SenderID, channel, in.Source, in.Campaign).Scan(&id, &ref, &body, &atts, &updated)
+		gap := at.Sub(parseTS(updated))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
 			return fmt.Errorf("find suggestion to continue: %w", err)
-		case now.Sub(parseTS(updated)) <= in.MergeWindow:
+		case gap <= in.MergeWindow && gap >= -in.MergeWindow:
 			var all []parser.Attachment
 			if err := json.Unmarshal([]byte(atts), &all); err != nil {
 				return fmt.Errorf("read attachments of suggestion %d: %w", id, err)
@@ -283,8 +324,11 @@ func (s *Store) saveSMSSuggestion(ctx context.Context, tx *writeTx, in SMSInput,
 				merged += in.Body
 			}
 			aj, _ := json.Marshal(nonNil(all))
+			if gap < 0 { // a backfilled text older than the one it continues
+				at = parseTS(updated)
+			}
 			if _, err := tx.ExecContext(ctx, `UPDATE suggestions SET body = ?, attachments = ?, language = ?, tags = ?, updated_at = ? WHERE id = ?`,
-				merged, string(aj), detect(merged), smsTags(merged, len(all) > 0, true), ts(now), id); err != nil {
+				merged, string(aj), detect(merged), smsTags(merged, len(all) > 0, true), ts(at), id); err != nil {
 				return fmt.Errorf("continue suggestion %d: %w", id, err)
 			}
 			o.SuggestionID, o.Ref, o.Merged = id, ref, true
@@ -293,15 +337,100 @@ func (s *Store) saveSMSSuggestion(ctx context.Context, tx *writeTx, in SMSInput,
 	}
 	aj, _ := json.Marshal(nonNil(in.Media))
 	id, ref, err := insertSuggestion(ctx, tx, suggestionRow{
-		Channel: "sms", Campaign: in.Campaign, SenderID: o.SenderID, ReceivedAt: ts(now), UpdatedAt: ts(now),
+		Channel: channel, Campaign: in.Campaign, SenderID: o.SenderID, ReceivedAt: ts(at), UpdatedAt: ts(at),
 		Body: in.Body, Language: textLang, Disposition: string(o.Disposition), Attachments: string(aj),
-		Tags: smsTags(in.Body, len(in.Media) > 0, false),
+		Tags: smsTags(in.Body, len(in.Media) > 0, false), Transport: in.Source,
 	})
 	if err != nil {
 		return err
 	}
 	o.SuggestionID, o.Ref = id, ref
 	return nil
+}
+
+// smsChannel is a text's suggestion channel: "sms" unless set.
+func smsChannel(c string) string {
+	if c == "" {
+		return "sms"
+	}
+	return c
+}
+
+// queueReply queues the reply to a text on in.Outbox, inside the text's
+// transaction: it is sent once, however often the provider retries the
+// text, and a crash cannot commit one without the other. An
+// acknowledgement belongs to its suggestion (erased with it); a help text
+// to no suggestion.
+func queueReply(ctx context.Context, tx *writeTx, in SMSInput, o SMSOutcome, msg []byte, ack bool, now time.Time) error {
+	if in.Recipient == "" {
+		return errors.New("queue reply: no recipient")
+	}
+	var sugg any
+	if ack && o.SuggestionID != 0 {
+		sugg = o.SuggestionID
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (channel, suggestion_id, sender_id, recipient, message, created_at, next_attempt_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, in.Outbox, sugg, o.SenderID, in.Recipient, msg, outboxTS(now), outboxTS(now)); err != nil {
+		return fmt.Errorf("queue reply: %w", err)
+	}
+	return nil
+}
+
+// MissingSMS returns those of ids (provider message ids) the ledger does
+// not hold, in their order: what a backfill still has to take in. A text
+// erased since is missing again; a backfill must not reach back further
+// than the raw retention or it would bring such texts back.
+func (s *Store) MissingSMS(ctx context.Context, ids []string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	have := make(map[string]bool, len(ids))
+	for start := 0; start < len(ids); start += 500 {
+		part := ids[start:min(start+500, len(ids))]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT external_id FROM ledger WHERE channel = 'sms' AND external_id IN (`+
+			repeatJoin("?", len(part))+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: look up %d sms ids: %w", len(part), err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: look up sms ids: %w", err)
+			}
+			have[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: look up sms ids: %w", err)
+		}
+	}
+	var out []string
+	for _, id := range ids {
+		if !have[id] {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// OptOutReason says whether the sender opted out and why: "keyword",
+// "OptOutType=STOP", "erasure"…
+func (s *Store) OptOutReason(ctx context.Context, senderID string) (string, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	var reason string
+	err := s.db.QueryRowContext(ctx, `SELECT reason FROM opt_outs WHERE sender_id = ?`, senderID).Scan(&reason)
+	switch {
+	case err == nil:
+		return reason, true, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return "", false, nil
+	}
+	return "", false, fmt.Errorf("store: read opt-out of %s: %w", senderID, err)
 }
 
 func intentFromString(s string) parser.Intent {

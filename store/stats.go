@@ -76,7 +76,20 @@ func (s *Store) Stats(ctx context.Context, f Filter) (Stats, error) {
 		if !f.Until.IsZero() {
 			conds, a = append(conds, col+" < ?"), append(a, untilBound(f.Until))
 		}
-		if f.Channel != "" {
+		switch f.Channel {
+		case "":
+		case "whatsapp", "sms":
+			// Texts and WhatsApp messages share the ledger's "sms"
+			// channel (the providers' ids); their suggestions and
+			// opt-outs say which.
+			if col == "received_at" {
+				// A keyword (no suggestion) counts as sms.
+				conds, a = append(conds, `channel = 'sms' AND
+					COALESCE((SELECT s.channel FROM suggestions s WHERE s.id = ledger.suggestion_id), 'sms') = ?`), append(a, f.Channel)
+			} else {
+				conds, a = append(conds, "channel = ?"), append(a, f.Channel)
+			}
+		default:
 			conds, a = append(conds, "channel = ?"), append(a, f.Channel)
 		}
 		if len(conds) == 0 {

@@ -22,7 +22,7 @@ type filterFlags struct {
 func (ff *filterFlags) register(fs *flag.FlagSet, defDisposition string) {
 	fs.StringVar(&ff.since, "since", "", "only items received at or after: a date (2026-11-01), an RFC 3339 time, or a duration ago (7d, 36h)")
 	fs.StringVar(&ff.until, "until", "", "only items received before: same forms as --since")
-	fs.StringVar(&ff.channel, "channel", "", "email or sms")
+	fs.StringVar(&ff.channel, "channel", "", "email, sms or whatsapp")
 	fs.StringVar(&ff.campaign, "campaign", "", "campaign name")
 	fs.StringVar(&ff.language, "language", "", "ISO 639-1 language code")
 	fs.StringVar(&ff.disposition, "disposition", defDisposition, "suggestion, empty, auto-reply, bounce or all")
@@ -44,8 +44,10 @@ func (ff *filterFlags) filter(now time.Time) (store.Filter, error) {
 			return f, usageError{fmt.Sprintf("--until: %v", err)}
 		}
 	}
-	if ff.channel != "" && ff.channel != "email" && ff.channel != "sms" {
-		return f, usageError{fmt.Sprintf("--channel: %q is not email or sms", ff.channel)}
+	switch ff.channel {
+	case "", "email", "sms", "whatsapp":
+	default:
+		return f, usageError{fmt.Sprintf("--channel: %q is not email, sms or whatsapp", ff.channel)}
 	}
 	switch parser.Disposition(ff.disposition) {
 	case "", store.DispositionAll, parser.DispSuggestion, parser.DispEmpty, parser.DispAutoReply, parser.DispBounce:

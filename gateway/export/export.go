@@ -51,7 +51,7 @@ type Source interface {
 // names as the JSON lines fields.
 func exportHeader(withContacts bool) []string {
 	h := []string{"reference", "received_at", "channel", "campaign", "language", "disposition",
-		"subject", "body", "tags", "attachment_count", "sender_id"}
+		"subject", "body", "tags", "attachment_count", "sender_id", "transport"}
 	if withContacts {
 		h = append(h, "contact", "signature")
 	}

@@ -71,9 +71,10 @@ func writeCSV(w io.Writer, f store.Filter, each func(func(store.ExportRow) error
 		rec[8] = neutralize(strings.Join(r.Tags, ", "))
 		rec[9] = itoa(r.Attachments)
 		rec[10] = neutralize(r.SenderID)
+		rec[11] = neutralize(r.Transport)
 		if f.WithContacts {
-			rec[11] = neutralize(r.Contact)
-			rec[12] = neutralize(r.Signature)
+			rec[12] = neutralize(r.Contact)
+			rec[13] = neutralize(r.Signature)
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -111,6 +112,7 @@ type jsonRow struct {
 	Tags            []string `json:"tags"`
 	AttachmentCount int      `json:"attachment_count"`
 	SenderID        string   `json:"sender_id"`
+	Transport       string   `json:"transport"`
 	Contact         *string  `json:"contact,omitempty"`
 	Signature       *string  `json:"signature,omitempty"`
 }
@@ -125,6 +127,7 @@ func writeJSONL(w io.Writer, f store.Filter, each func(func(store.ExportRow) err
 			Reference: r.Ref, ReceivedAt: r.ReceivedAt.UTC().Format(time.RFC3339Nano),
 			Channel: r.Channel, Campaign: r.Campaign, Language: r.Language, Disposition: r.Disposition,
 			Subject: r.Subject, Body: r.Body, Tags: r.Tags, AttachmentCount: r.Attachments, SenderID: r.SenderID,
+			Transport: r.Transport,
 		}
 		if j.Tags == nil {
 			j.Tags = []string{}
@@ -204,7 +207,7 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 	}
 	header := exportHeader(f.WithContacts)
 	// Column widths in characters, in header order.
-	widths := [...]float64{10, 20, 8, 16, 9, 11, 30, 80, 16, 11, 28, 30, 30}
+	widths := [...]float64{10, 20, 8, 16, 9, 11, 30, 80, 16, 11, 28, 16, 30, 30}
 	// Set from the last column to the first: excelize puts each new
 	// <col> before the others, and the file must list them in order.
 	for i := len(header) - 1; i >= 0; i-- {
@@ -247,9 +250,10 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 		cells[8] = text(8, strings.Join(r.Tags, ", "))
 		cells[9] = excelize.Cell{StyleID: top, Value: r.Attachments}
 		cells[10] = text(10, r.SenderID)
+		cells[11] = text(11, r.Transport)
 		if f.WithContacts {
-			cells[11] = text(11, r.Contact)
-			cells[12] = text(12, r.Signature)
+			cells[12] = text(12, r.Contact)
+			cells[13] = text(13, r.Signature)
 		}
 		cell, err := excelize.CoordinatesToCellName(1, row)
 		if err != nil {

@@ -275,9 +275,9 @@ func (f filterForm) filter(now time.Time) (store.Filter, error) {
 		return store.Filter{}, fmt.Errorf("Until: %q is not a date (2026-11-30), a time (2026-11-30T18:00:00Z) or a period ago (1d)", f.Until)
 	}
 	switch f.Channel {
-	case "", "email", "sms":
+	case "", "email", "sms", "whatsapp":
 	default:
-		return store.Filter{}, fmt.Errorf("Channel: %q is not email or sms", f.Channel)
+		return store.Filter{}, fmt.Errorf("Channel: %q is not email, sms or whatsapp", f.Channel)
 	}
 	return store.Filter{Since: since, Until: until, Channel: f.Channel, Campaign: f.Campaign, Language: f.Language,
 		Tag: f.Tag, Disposition: f.Disposition, Search: f.Q}, nil
@@ -299,9 +299,9 @@ func options(cur string, pairs ...string) []option {
 type exportLink struct{ ID, Label, URL string }
 
 type listRow struct {
-	Ref, URL, When, ISO, Channel, Campaign, Language, Disposition, Subject, Preview string
-	Tags                                                                            []string
-	Attachments                                                                     int
+	Ref, URL, When, ISO, Channel, Transport, Campaign, Language, Disposition, Subject, Preview string
+	Tags                                                                                       []string
+	Attachments                                                                                int
 }
 
 type listPage struct {
@@ -322,7 +322,7 @@ func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 	page := listPage{
 		pageBase: pageBase{Title: "Suggestions", Session: true, Contacts: s.contacts},
 		Form:     form,
-		Channels: options(form.Channel, "", "Any", "email", "Email", "sms", "SMS"),
+		Channels: options(form.Channel, "", "Any", "email", "Email", "sms", "SMS", "whatsapp", "WhatsApp"),
 		Dispositions: options(form.Disposition, "", "Suggestions", store.DispositionAll, "Everything",
 			string(parser.DispAutoReply), "Auto-replies", string(parser.DispBounce), "Bounces", string(parser.DispEmpty), "Empty"),
 	}
@@ -353,7 +353,7 @@ func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 	for _, row := range rows {
 		page.Rows = append(page.Rows, listRow{
 			Ref: row.Ref, URL: "/staff/s/" + url.PathEscape(row.Ref) + query(base),
-			When: when(row.ReceivedAt), ISO: iso(row.ReceivedAt), Channel: row.Channel, Campaign: row.Campaign,
+			When: when(row.ReceivedAt), ISO: iso(row.ReceivedAt), Channel: row.Channel, Transport: row.Transport, Campaign: row.Campaign,
 			Language: row.Language, Disposition: row.Disposition, Subject: row.Subject, Preview: preview(row.Body, 280),
 			Tags: row.Tags, Attachments: row.Attachments,
 		})
