@@ -43,6 +43,9 @@ type SMSInput struct {
 	// Recipient, and the ledger keeps no copy of it.
 	Outbox    string
 	Recipient string
+	// Format, if set, turns the reply text into the message queued on
+	// Outbox (the provider's request, built once); nil queues the text.
+	Format func(text string) []byte
 
 	Intent       parser.Intent // IntentNone for an ordinary text
 	IntentLang   string        // language a keyword implies; "" if none
@@ -189,7 +192,11 @@ func (s *Store) recordSMSTx(ctx context.Context, tx *writeTx, in SMSInput, decid
 		r.Response, r.Acked = decide(r.SMSOutcome)
 	}
 	if in.Outbox != "" && r.Response != "" {
-		if err := queueReply(ctx, tx, in, r.SMSOutcome, []byte(r.Response), r.Acked, now); err != nil {
+		msg := []byte(r.Response)
+		if in.Format != nil {
+			msg = in.Format(r.Response)
+		}
+		if err := queueReply(ctx, tx, in, r.SMSOutcome, msg, r.Acked, now); err != nil {
 			return r, err
 		}
 		r.Response, r.Outboxed = "", true

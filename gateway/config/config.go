@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -71,7 +72,8 @@ type Mailbox struct {
 
 // SMS is [sms]: one section per SMS provider.
 type SMS struct {
-	Twilio Twilio `toml:"twilio"`
+	Twilio  Twilio    `toml:"twilio"`
+	Android []Android `toml:"android"`
 }
 
 // Twilio is [sms.twilio]: Twilio's webhook, its replies and keywords.
@@ -86,7 +88,37 @@ type Twilio struct {
 	AckTemplates  map[string]string `toml:"ack_templates"`
 	HelpText      map[string]string `toml:"help_text"`
 	Keywords      Keywords          `toml:"keywords"`
+	// AckMaxAge: a text that reaches intake longer than this after it
+	// was sent (backfilled, or retried late by an Android phone) gets no
+	// acknowledgement. Shared by every SMS transport.
+	AckMaxAge string `toml:"ack_max_age"`
+
+	// Backfill: Twilio's API, to take in what arrived while intake was
+	// down. On when AccountSIDEnv names a set variable.
+	AccountSIDEnv    string   `toml:"account_sid_env"`
+	APIKeyEnv        string   `toml:"api_key_env"`    // an API key SID (SK…); empty: the auth token
+	APISecretEnv     string   `toml:"api_secret_env"` // its secret
+	Numbers          []string `toml:"numbers"`        // our numbers texts are listed for; empty: every inbound text of the account
+	BackfillInterval string   `toml:"backfill_interval"`
+	BackfillWindow   string   `toml:"backfill_window"` // how far back serve's first run looks
 }
+
+// Android is one [[sms.android]]: an Android phone with a local SIM
+// running SMS Gateway for Android (sms-gate.app). Its keywords, texts,
+// merge window and acknowledgement interval are those of [sms.twilio].
+type Android struct {
+	Name          string `toml:"name"`            // shown to staff, in metrics and logs; transport "android:NAME"
+	Path          string `toml:"path"`            // webhook path under http.public_url
+	SigningKeyEnv string `toml:"signing_key_env"` // the app's webhook signing key
+	DefaultRegion string `toml:"default_region"`  // for senders in national format
+	Campaign      string `toml:"campaign"`
+	APIURL        string `toml:"api_url"` // the phone's local server or the cloud API, for replies; empty: no replies
+	UsernameEnv   string `toml:"username_env"`
+	PasswordEnv   string `toml:"password_env"`
+}
+
+// Transport is the name the phone's texts are recorded under.
+func (a Android) Transport() string { return "android:" + a.Name }
 
 // Keywords lists the whole-message keywords per intent. An empty list
 // keeps the built-in defaults.
@@ -140,6 +172,7 @@ func Default() Config {
 		HTTP:  HTTP{Listen: "127.0.0.1:8080"},
 		SMS: SMS{Twilio: Twilio{
 			AuthTokenEnv: "TWILIO_AUTH_TOKEN", Path: "/sms/twilio", MergeWindow: "3m", AckInterval: "24h",
+			AckMaxAge: "1h", AccountSIDEnv: "TWILIO_ACCOUNT_SID", BackfillInterval: "15m", BackfillWindow: "24h",
 		}},
 		Staff:   Staff{TokensEnv: "INTAKE_STAFF_TOKENS", ContactTokensEnv: "INTAKE_STAFF_CONTACT_TOKENS"},
 		Privacy: Privacy{SenderKeyEnv: "INTAKE_SENDER_KEY"},
@@ -339,8 +372,24 @@ func (c *Config) Validate(env Getenv) error {
 		}
 		dur("sms.twilio.merge_window", t.MergeWindow)
 		dur("sms.twilio.ack_interval", t.AckInterval)
+		dur("sms.twilio.ack_max_age", t.AckMaxAge)
+		dur("sms.twilio.backfill_interval", t.BackfillInterval)
+		dur("sms.twilio.backfill_window", t.BackfillWindow)
+		if (t.APIKeyEnv == "") != (t.APISecretEnv == "") {
+			bad("sms.twilio.api_key_env and api_secret_env: set both or neither")
+		}
+		if c.TwilioBackfill(env) {
+			secret("sms.twilio.api_key_env", t.APIKeyEnv, false)
+			secret("sms.twilio.api_secret_env", t.APISecretEnv, false)
+		}
+		for i, n := range t.Numbers {
+			if _, err := parser.NormalizePhone(n, t.DefaultRegion); err != nil || strings.TrimSpace(n) != n || n == "" {
+				bad("sms.twilio.numbers[%d]: %q is not a phone number (E.164, or whatsapp:+…)", i, n)
+			}
+		}
 		errs = append(errs, t.CheckTexts()...)
 	}
+	errs = append(errs, c.validateAndroid(secret)...)
 	if c.Ack.Email.Enabled {
 		a := c.Ack.Email
 		if _, _, err := net.SplitHostPort(a.Address); err != nil {
@@ -368,6 +417,61 @@ func (c *Config) Validate(env Getenv) error {
 	dur("privacy.contact_retention", c.Privacy.ContactRetention)
 	return errors.Join(errs...)
 }
+
+// TwilioBackfill reports whether Twilio's webhook is on and its account
+// SID is in the environment: what backfill needs (with the auth token or
+// an API key).
+func (c *Config) TwilioBackfill(env Getenv) bool {
+	if !c.TwilioEnabled() || c.SMS.Twilio.AccountSIDEnv == "" {
+		return false
+	}
+	v, ok := env(c.SMS.Twilio.AccountSIDEnv)
+	return ok && v != ""
+}
+
+// validateAndroid checks each [[sms.android]] phone.
+func (c *Config) validateAndroid(secret func(key, name string, required bool)) []error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	names, paths := map[string]bool{}, map[string]bool{}
+	if c.TwilioEnabled() {
+		paths[c.SMS.Twilio.Path] = true
+	}
+	if len(c.SMS.Android) > 0 && c.HTTP.PublicURL == "" {
+		bad("http.public_url: required for [[sms.android]] (the URL the phones post to)")
+	}
+	for i, a := range c.SMS.Android {
+		k := fmt.Sprintf("sms.android[%d]", i)
+		switch {
+		case !androidName.MatchString(a.Name):
+			bad("%s.name: %q must be letters, digits, - or _ (it names the transport android:NAME)", k, a.Name)
+		case names[a.Name]:
+			bad("%s.name: %q is used twice", k, a.Name)
+		}
+		names[a.Name] = true
+		switch {
+		case !strings.HasPrefix(a.Path, "/"):
+			bad("%s.path: %q must start with /", k, a.Path)
+		case paths[a.Path]:
+			bad("%s.path: %q is already a webhook path", k, a.Path)
+		}
+		paths[a.Path] = true
+		secret(k+".signing_key_env", a.SigningKeyEnv, true)
+		if len(a.DefaultRegion) != 2 {
+			bad("%s.default_region: %q is not an ISO 3166 country code such as \"KE\"", k, a.DefaultRegion)
+		}
+		if a.APIURL != "" {
+			if u, err := url.Parse(a.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				bad("%s.api_url: %q is not an absolute http(s) URL", k, a.APIURL)
+			}
+			secret(k+".username_env", a.UsernameEnv, true)
+			secret(k+".password_env", a.PasswordEnv, true)
+		}
+	}
+	return errs
+}
+
+var androidName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
 
 // TwilioEnabled reports whether the SMS webhook is configured: an explicit
 // enabled flag, or a [sms.twilio] section that names a campaign.

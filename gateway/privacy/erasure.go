@@ -17,20 +17,26 @@ import (
 	"github.com/intake-gateway/intake/store"
 )
 
-// SMSEraser is the SMS webhook's erasure hook (sms.Options.Erase): it erases the sender of a
-// DELETE text (store.ForgetSender on channel "sms"), request included. The
-// TwiML reply to the text is the confirmation. If it fails, the request
-// stays on the ledger and RetentionLoop retries it.
-func SMSEraser(st *store.Store, log *slog.Logger) func(ctx context.Context, senderID string) error {
+// SMSEraser is the SMS transports' erasure hook (sms.Options.Erase): it
+// erases the sender of a DELETE text (store.Forget on the text's channel,
+// "sms" when unset), request included. Twilio's TwiML reply to the text
+// is the confirmation; a transport that queues its replies passes the
+// confirmation in e.Confirm, queued in the erasure's transaction. If it
+// fails, the request stays on the ledger and RetentionLoop retries it
+// (without a confirmation).
+func SMSEraser(st *store.Store, log *slog.Logger) func(ctx context.Context, e store.Erasure) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return func(ctx context.Context, senderID string) error {
-		r, err := st.ForgetSender(ctx, senderID, "sms")
-		if err != nil {
-			return fmt.Errorf("privacy: erase sms sender %s: %w", senderID, err)
+	return func(ctx context.Context, e store.Erasure) error {
+		if e.Channel == "" {
+			e.Channel = "sms"
 		}
-		logErasure(log, "participant erased at their request", "sms", r)
+		r, err := st.Forget(ctx, e)
+		if err != nil {
+			return fmt.Errorf("privacy: erase %s sender %s: %w", e.Channel, e.SenderID, err)
+		}
+		logErasure(log, "participant erased at their request", e.Channel, r)
 		return nil
 	}
 }

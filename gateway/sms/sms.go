@@ -4,10 +4,12 @@
 // transaction (group commit: texts arriving together share one), decides
 // the reply (acknowledgement, help, erasure confirmation) in the sender's
 // language within one SMS segment, and counts and logs what happened. A
-// transport (gateway/sms/twilio) receives the provider's webhook, checks
-// it, parses it into a parser.SMS, hands it to a Receiver and answers the
-// provider in its own format; a new provider is one more package beside
-// twilio.
+// transport (gateway/sms/twilio, gateway/sms/android) receives the
+// provider's webhook, checks it, parses it into a parser.SMS, hands it to
+// a Receiver and answers the provider in its own format; a new provider
+// is one more package beside them. A transport whose answer to the
+// request carries no reply has its replies queued in the outbox with the
+// text, and a Sender delivers them with retries.
 package sms
 
 import (
@@ -26,7 +28,7 @@ import (
 // Options configure a Receiver.
 type Options struct {
 	Store  *store.Store
-	Source string // the ledger's source for the transport's texts: "twilio"
+	Source string // the transport, recorded with each text: "twilio", "android:NAME"
 	// Campaign is the campaign the number's suggestions belong to.
 	Campaign string
 	// Region is the phone region of numbers written without +, "KE".
@@ -45,12 +47,25 @@ type Options struct {
 	AckTemplates, HelpText map[string]string
 	// Reply writes a reply text in the transport's answer format, "" for
 	// no reply at all. What it returns is stored with the text and given
-	// again when the provider retries it.
+	// again when the provider retries it. Nil when Outbox is set.
 	Reply func(text string) string
-	// Erase, if set, is called after a DELETE keyword is committed, with
-	// the sender's pseudonymous id. Its failure is logged; the request
-	// stays on the ledger with intent "delete".
-	Erase   func(ctx context.Context, senderID string) error
+	// Outbox, instead of Reply, queues replies on this outbox channel in
+	// the text's transaction, for a Sender to deliver: for a transport
+	// whose answer carries no reply. Message builds what is queued for a
+	// text from its reply: the recipient and the provider's request.
+	Outbox  string
+	Message func(msg *parser.SMS, text string) (recipient string, payload []byte)
+	// AckMaxAge: a text the provider dates more than this before it
+	// arrives (a backfill after an outage, a phone that retried for a
+	// day) gets no acknowledgement and no help text; 0 means no limit.
+	AckMaxAge time.Duration
+	// Now is the clock AckMaxAge is measured with; nil: time.Now.
+	Now func() time.Time
+	// Erase, if set, is called after a DELETE keyword is committed: the
+	// sender's erasure, with, for an outbox transport, the confirmation
+	// to queue in the erasure's transaction. Its failure is logged; the
+	// request stays on the ledger with intent "delete".
+	Erase   func(ctx context.Context, e store.Erasure) error
 	Metrics *metrics.Metrics // may be nil
 	Log     *slog.Logger     // may be nil
 }
@@ -71,8 +86,10 @@ func New(o Options) (*Receiver, error) {
 		return nil, errors.New("sms: no store")
 	case o.Source == "":
 		return nil, errors.New("sms: no ledger source")
-	case o.Reply == nil:
-		return nil, errors.New("sms: no reply format")
+	case o.Reply == nil && o.Outbox == "":
+		return nil, errors.New("sms: no reply format and no outbox")
+	case o.Outbox != "" && o.Message == nil:
+		return nil, errors.New("sms: an outbox without a message format")
 	}
 	r := &Receiver{
 		o:        o,
@@ -84,6 +101,12 @@ func New(o Options) (*Receiver, error) {
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
+	if r.o.Reply == nil {
+		r.o.Reply = func(text string) string { return text }
+	}
+	if r.o.Now == nil {
+		r.o.Now = time.Now
+	}
 	r.batcher = &batcher{store: o.Store, decide: r.decide}
 	return r, nil
 }
@@ -94,6 +117,7 @@ func New(o Options) (*Receiver, error) {
 // the text: the transport must then answer so that the provider tries
 // again (a 5xx), never as if the text were taken. A text the ledger
 // already has changes nothing and gets the reply it got the first time.
+// With an outbox the reply is queued instead, and the answer is "".
 func (r *Receiver) Receive(ctx context.Context, msg *parser.SMS, raw []byte, start time.Time) (string, error) {
 	res, err := r.record(ctx, msg, raw)
 	if err != nil {
@@ -102,6 +126,10 @@ func (r *Receiver) Receive(ctx context.Context, msg *parser.SMS, raw []byte, sta
 	r.account(ctx, msg, res, start)
 	return res.Response, nil
 }
+
+// Outbox is the outbox channel replies are queued on, "" when the
+// transport answers with them.
+func (r *Receiver) Outbox() string { return r.o.Outbox }
 
 // record commits the text and decides the answer inside the transaction.
 func (r *Receiver) record(ctx context.Context, msg *parser.SMS, raw []byte) (store.SMSResult, error) {
@@ -114,7 +142,16 @@ func (r *Receiver) record(ctx context.Context, msg *parser.SMS, raw []byte) (sto
 	in := store.SMSInput{
 		Source: r.o.Source, MessageSID: msg.MessageSID, Raw: raw, From: from, Body: msg.Body,
 		Media: msg.Media, Campaign: r.o.Campaign, MergeWindow: r.o.MergeWindow, AckInterval: r.o.AckInterval,
-		Detect: parser.DetectLanguage,
+		Detect: parser.DetectLanguage, Channel: msg.Channel(), DisplayName: msg.ProfileName, SentAt: msg.SentAt,
+		Late: r.o.AckMaxAge > 0 && !msg.SentAt.IsZero() && r.o.Now().Sub(msg.SentAt) > r.o.AckMaxAge,
+	}
+	if r.o.Outbox != "" {
+		in.Outbox = r.o.Outbox
+		in.Recipient, _ = r.o.Message(msg, "")
+		in.Format = func(text string) []byte {
+			_, payload := r.o.Message(msg, text)
+			return payload
+		}
 	}
 	if i := parser.IntentFromOptOutType(msg.OptOutType); i != parser.IntentNone {
 		in.Intent, in.IntentReason = i, "OptOutType="+msg.OptOutType
@@ -133,8 +170,13 @@ func (r *Receiver) record(ctx context.Context, msg *parser.SMS, raw []byte) (sto
 // allowed, otherwise nothing.
 func (r *Receiver) decide(o store.SMSOutcome) (string, bool) {
 	switch {
+	case o.Intent == parser.IntentHelp && o.Queued && (o.OptedOut || o.Late):
+		// Queued replies go to nobody who opted out, as email
+		// acknowledgements; nor help that comes a day late.
 	case o.Intent == parser.IntentHelp:
 		return r.o.Reply(r.texts.help(o.Language)), false
+	case o.Intent == parser.IntentDelete && o.Queued:
+		// Queued with the erasure (account), which would delete it here.
 	case o.Intent == parser.IntentDelete: // the one confirmation of an erasure
 		return r.o.Reply(r.texts.erased(o.Language)), false
 	case o.Intent == parser.IntentNone && o.AckAllowed && o.Ref != "":
@@ -147,28 +189,34 @@ func (r *Receiver) decide(o store.SMSOutcome) (string, bool) {
 // the erasure hook after a commit.
 func (r *Receiver) account(ctx context.Context, msg *parser.SMS, res store.SMSResult, start time.Time) {
 	log := r.log.With("message_sid", msg.MessageSID, "sender_id", res.SenderID)
+	channel := msg.Channel()
 	if res.Duplicate {
-		r.o.Metrics.Count(func(m *metrics.Metrics) { m.Duplicates.WithLabelValues("sms").Inc() })
-		log.Info("sms retry answered from the ledger", "ref", res.Ref)
+		r.o.Metrics.Count(func(m *metrics.Metrics) { m.Duplicates.WithLabelValues(channel).Inc() })
+		log.Info("sms retry answered from the ledger", "ref", res.Ref, "transport", r.o.Source)
 		return
 	}
 	r.o.Metrics.Count(func(m *metrics.Metrics) {
-		m.Received.WithLabelValues("sms").Inc()
+		m.Received.WithLabelValues(channel).Inc()
 		if res.SuggestionID != 0 && !res.Merged && res.Disposition == parser.DispSuggestion {
-			m.Suggestions.WithLabelValues("sms").Inc()
+			m.Suggestions.WithLabelValues(channel).Inc()
 		}
 		if res.Intent == parser.IntentOptOut {
-			m.OptOuts.WithLabelValues("sms").Inc()
+			m.OptOuts.WithLabelValues(channel).Inc()
 		}
-		if res.Acked {
-			m.AcksSent.WithLabelValues("sms").Inc()
+		if res.Acked && !res.Outboxed { // a queued one counts when sent
+			m.AcksSent.WithLabelValues(channel).Inc()
 		}
-		m.IngestLatency.WithLabelValues("sms").Observe(time.Since(start).Seconds())
+		m.IngestLatency.WithLabelValues(channel).Observe(time.Since(start).Seconds())
 	})
-	log.Info("sms stored", "ref", res.Ref, "merged", res.Merged, "intent", res.Intent.String(),
-		"media", len(msg.Media), "acked", res.Acked, "from", mask.Phone(msg.From))
+	log.Info("sms stored", "ref", res.Ref, "merged", res.Merged, "intent", res.Intent.String(), "channel", channel,
+		"transport", r.o.Source, "media", len(msg.Media), "acked", res.Acked, "queued", res.Outboxed, "from", mask.Phone(msg.From))
 	if res.Intent == parser.IntentDelete && r.o.Erase != nil {
-		if err := r.o.Erase(context.WithoutCancel(ctx), res.SenderID); err != nil {
+		e := store.Erasure{SenderID: res.SenderID, Channel: channel}
+		if r.o.Outbox != "" {
+			to, payload := r.o.Message(msg, r.texts.erased(res.Language))
+			e.Confirm = &store.OutboxMessage{Channel: r.o.Outbox, SenderID: res.SenderID, Recipient: to, Message: payload}
+		}
+		if err := r.o.Erase(context.WithoutCancel(ctx), e); err != nil {
 			log.Error("erasure requested by sms failed; the request stays on the ledger", "error", err)
 		}
 	}

@@ -45,3 +45,25 @@ var addressLike = regexp.MustCompile(`[^\s<>()\[\],;:"']+@[^\s<>()\[\],;:"']+`)
 func Addresses(s string) string {
 	return addressLike.ReplaceAllStringFunc(s, address)
 }
+
+// phoneLike finds phone numbers inside free text such as a provider's
+// error ("The 'To' number +254712345678 is not a valid phone number"):
+// a run of seven or more digits, with an optional + and separators.
+var phoneLike = regexp.MustCompile(`\+?\d[\d \-()]{5,}\d`)
+
+// Phones masks every phone number in s, and every address, for logs and
+// stored errors.
+func Phones(s string) string {
+	return phoneLike.ReplaceAllStringFunc(Addresses(s), func(p string) string {
+		digits := 0
+		for _, r := range p {
+			if r >= '0' && r <= '9' {
+				digits++
+			}
+		}
+		if digits < 7 {
+			return p
+		}
+		return Phone(p)
+	})
+}

@@ -22,3 +22,17 @@ func TestScrubAddresses(t *testing.T) {
 		}
 	}
 }
+
+func TestPhones(t *testing.T) {
+	for in, want := range map[string]string{
+		"The 'To' number +254712345678 is not valid": "The 'To' number +254*******78 is not valid",
+		"send to 0712 345 678 failed":                "send to 0712******78 failed",
+		"dial tcp 127.0.0.1:8080: refused":           "dial tcp 127.0.0.1:8080: refused",
+		"Status: 429 - ApiError 20429: Too Many":     "Status: 429 - ApiError 20429: Too Many",
+		"whatsapp:+14155238886 to jo@example.org":    "whatsapp:+141******86 to j***@e***.org",
+	} {
+		if got := Phones(in); got != want {
+			t.Errorf("Phones(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

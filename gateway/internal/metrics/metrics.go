@@ -21,7 +21,12 @@ type Metrics struct {
 	AcksSent          *prometheus.CounterVec // by channel
 	AcksFailed        *prometheus.CounterVec // by channel
 	IngestLatency     *prometheus.HistogramVec
-	MailboxLastOK     *prometheus.GaugeVec // unix seconds of each mailbox's last success
+	MailboxLastOK     *prometheus.GaugeVec   // unix seconds of each mailbox's last success
+	PhoneLastSeen     *prometheus.GaugeVec   // unix seconds of each Android phone's last webhook, by phone
+	PhoneLastPing     *prometheus.GaugeVec   // unix seconds of each Android phone's last system:ping, by phone
+	PhoneEvents       *prometheus.CounterVec // Android webhooks by phone and event
+	Backfilled        prometheus.Counter     // texts taken in from Twilio's message log
+	BackfillLastOK    prometheus.Gauge       // unix seconds of the last complete backfill
 }
 
 // New builds and registers the collectors.
@@ -42,10 +47,16 @@ func New() *Metrics {
 			Name: "intake_ingest_seconds", Help: "Time from receipt to a stored suggestion.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, ch),
-		MailboxLastOK: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "intake_mailbox_last_success_timestamp_seconds", Help: "Unix time of each mailbox's last successful poll."}, []string{"mailbox"}),
+		MailboxLastOK:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "intake_mailbox_last_success_timestamp_seconds", Help: "Unix time of each mailbox's last successful poll."}, []string{"mailbox"}),
+		PhoneLastSeen:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "intake_phone_last_seen_timestamp_seconds", Help: "Unix time of each Android phone's last signed webhook."}, []string{"phone"}),
+		PhoneLastPing:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "intake_phone_last_ping_timestamp_seconds", Help: "Unix time of each Android phone's last system:ping."}, []string{"phone"}),
+		PhoneEvents:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "intake_phone_events_total", Help: "Signed Android webhooks, by phone and event."}, []string{"phone", "event"}),
+		Backfilled:     prometheus.NewCounter(prometheus.CounterOpts{Name: "intake_sms_backfilled_total", Help: "Texts taken in from Twilio's message log that the webhook had missed."}),
+		BackfillLastOK: prometheus.NewGauge(prometheus.GaugeOpts{Name: "intake_sms_backfill_last_success_timestamp_seconds", Help: "Unix time of the last complete Twilio backfill."}),
 	}
 	r.MustRegister(m.Received, m.Suggestions, m.Duplicates, m.Quarantined, m.SignatureFailures, m.OptOuts,
 		m.AcksSent, m.AcksFailed, m.IngestLatency, m.MailboxLastOK,
+		m.PhoneLastSeen, m.PhoneLastPing, m.PhoneEvents, m.Backfilled, m.BackfillLastOK,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -44,10 +44,10 @@ type Options struct {
 	AuthToken string // Twilio auth token: the signing key
 	Metrics   *metrics.Metrics
 	Log       *slog.Logger
-	// Erase, if set, is called after a DELETE keyword is committed, with
-	// the sender's pseudonymous id. Its failure is logged; the request
-	// stays on the ledger with intent "delete".
-	Erase func(ctx context.Context, senderID string) error
+	// Erase, if set, is called after a DELETE keyword is committed, to
+	// erase the sender (privacy.SMSEraser). Its failure is logged; the
+	// request stays on the ledger with intent "delete".
+	Erase func(ctx context.Context, e store.Erasure) error
 }
 
 // Handler receives Twilio's inbound-message webhooks: it checks the

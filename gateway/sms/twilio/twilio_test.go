@@ -62,10 +62,10 @@ func newSMSEnv(t *testing.T, publicURL string, cfg func(*config.Twilio)) *smsEnv
 	e.opts = Options{
 		Store: st, Config: tc, PublicURL: publicURL, AuthToken: smsTestToken, Metrics: e.metrics,
 		Log: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Erase: func(ctx context.Context, senderID string) error {
+		Erase: func(ctx context.Context, x store.Erasure) error {
 			e.mu.Lock()
 			defer e.mu.Unlock()
-			e.erased = append(e.erased, senderID)
+			e.erased = append(e.erased, x.SenderID)
 			return nil
 		},
 	}

@@ -1,0 +1,207 @@
+package sms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/intake-gateway/intake/gateway/internal/loop"
+	"github.com/intake-gateway/intake/gateway/internal/mask"
+	"github.com/intake-gateway/intake/gateway/internal/metrics"
+	"github.com/intake-gateway/intake/store"
+)
+
+// Reply delivery timing. Fields of Sender hold the values in use so tests
+// can shorten them.
+const (
+	sendPollEvery   = 5 * time.Second  // how often Run looks for due replies without a kick
+	sendRetryMin    = 30 * time.Second // first retry delay after a failed send
+	sendRetryMax    = 30 * time.Minute // retry delay cap
+	sendMaxAttempts = 30               // give up after this many failed attempts...
+	sendMaxAge      = 24 * time.Hour   // ...or once a reply is this old: later, it confuses
+	sendBatch       = 50               // replies leased at a time
+	sendMarkTimeout = 10 * time.Second // recording an outcome, even during shutdown
+)
+
+// SendFunc submits one queued reply to the provider: it.Message is the
+// request the transport built when the reply was queued. An error wrapped
+// with Permanent is never retried; any other is, with backoff.
+type SendFunc func(ctx context.Context, it store.OutboxItem) error
+
+// permanentError is a refusal the provider would repeat on every try.
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string { return e.err.Error() }
+func (e permanentError) Unwrap() error { return e.err }
+
+// Permanent marks err as a refusal that retrying cannot change (a number
+// the provider rejects, a request it cannot read).
+func Permanent(err error) error { return permanentError{err} }
+
+// IsPermanent reports whether err was marked with Permanent.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
+}
+
+// Sender delivers the replies a transport queued in the outbox (an
+// Android phone's acknowledgements, help texts and erasure confirmations;
+// Twilio's for backfilled texts), with retries and backoff, as the email
+// acknowledgements are delivered: a provider that is down delays replies,
+// never a text. A reply whose sender opted out since it was queued is
+// dropped; an erasure confirmation is the one message an erased sender
+// still gets.
+type Sender struct {
+	st      *store.Store
+	channel string
+	send    SendFunc
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	label   string // metrics channel label
+
+	kick chan struct{}
+
+	now         func() time.Time
+	jitter      func() float64 // nil: random
+	pollEvery   time.Duration
+	retryMin    time.Duration
+	retryMax    time.Duration
+	maxAttempts int
+	maxAge      time.Duration
+}
+
+// NewSender builds the sender of outbox channel, through send.
+func NewSender(st *store.Store, channel string, send SendFunc, log *slog.Logger, m *metrics.Metrics) *Sender {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Sender{
+		st: st, channel: channel, send: send, log: log.With("outbox", channel), metrics: m, label: "sms",
+		kick: make(chan struct{}, 1), now: time.Now, pollEvery: sendPollEvery, retryMin: sendRetryMin,
+		retryMax: sendRetryMax, maxAttempts: sendMaxAttempts, maxAge: sendMaxAge,
+	}
+}
+
+// Channel is the outbox channel the sender delivers.
+func (s *Sender) Channel() string { return s.channel }
+
+// Kick has Run deliver at once (a reply was just queued).
+func (s *Sender) Kick() { loop.Wake(s.kick) }
+
+// Run delivers due replies until ctx ends: at once when kicked, and every
+// few seconds for retries.
+func (s *Sender) Run(ctx context.Context) {
+	for {
+		if err := s.Flush(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("sms replies not all sent", "err", err)
+		}
+		t := time.NewTimer(s.pollEvery)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-s.kick:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// Flush sends every reply due now and returns once each has been sent or
+// rescheduled. The error summarises the failures, without numbers.
+func (s *Sender) Flush(ctx context.Context) error {
+	var failed, total int
+	var last error
+	for range 1000 { // bounded: each pass leases or settles what it took
+		items, err := s.st.Due(ctx, s.channel, sendBatch)
+		if err != nil {
+			return fmt.Errorf("sms: send %s replies: %w", s.channel, err)
+		}
+		if len(items) == 0 {
+			break
+		}
+		total += len(items)
+		for i, it := range items {
+			if ctx.Err() != nil {
+				s.release(ctx, items[i:])
+				return ctx.Err()
+			}
+			if err := s.deliver(ctx, it); err != nil {
+				failed++
+				last = err
+			}
+		}
+		if len(items) < sendBatch {
+			break
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("sms: send %s replies: %d of %d failed, last: %s", s.channel, failed, total, mask.Phones(last.Error()))
+	}
+	return nil
+}
+
+// deliver sends one leased reply and records the outcome.
+func (s *Sender) deliver(ctx context.Context, it store.OutboxItem) error {
+	why, out, err := s.st.OptOutReason(ctx, it.SenderID)
+	if err != nil {
+		s.settle(ctx, it, err, false)
+		return err
+	}
+	if out && why != "erasure" {
+		// Opted out after the reply was queued: it is not sent.
+		s.settle(ctx, it, errors.New("the recipient opted out"), true)
+		return nil
+	}
+	err = s.send(ctx, it)
+	if err != nil && ctx.Err() != nil {
+		// Shutdown interrupted it: nothing was refused.
+		s.release(ctx, []store.OutboxItem{it})
+		return nil
+	}
+	s.settle(ctx, it, err, IsPermanent(err))
+	return err
+}
+
+// settle records the outcome of one attempt, detached from ctx: a reply
+// the provider took must be marked sent even when shutdown began
+// meanwhile, or it would go out twice.
+func (s *Sender) settle(ctx context.Context, it store.OutboxItem, sendErr error, permanent bool) {
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendMarkTimeout)
+	defer cancel()
+	var err error
+	switch attempts := it.Attempts + 1; {
+	case sendErr == nil:
+		err = s.st.MarkSent(mctx, it.ID)
+		s.metrics.Count(func(m *metrics.Metrics) { m.AcksSent.WithLabelValues(s.label).Inc() })
+		s.log.Info("sms reply sent", "outbox_id", it.ID, "suggestion_id", it.SuggestionID, "sender_id", it.SenderID, "attempts", attempts)
+	case permanent || attempts >= s.maxAttempts || s.now().Sub(it.CreatedAt) >= s.maxAge:
+		msg := fmt.Sprintf("gave up after %d attempts: %s", attempts, mask.Phones(sendErr.Error()))
+		err = s.st.GiveUp(mctx, it.ID, msg)
+		s.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues(s.label).Inc() })
+		s.log.Warn("sms reply given up", "outbox_id", it.ID, "sender_id", it.SenderID, "attempts", attempts, "err", msg)
+	default:
+		b := loop.Backoff{Min: s.retryMin, Max: s.retryMax, Jitter: s.jitter}
+		delay := b.After(attempts - 1)
+		err = s.st.MarkFailed(mctx, it.ID, mask.Phones(sendErr.Error()), delay)
+		s.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues(s.label).Inc() })
+		s.log.Debug("sms reply failed, will retry", "outbox_id", it.ID, "attempts", attempts, "retry_in", delay, "err", mask.Phones(sendErr.Error()))
+	}
+	if err != nil {
+		// The row stays leased and comes back when the lease ends.
+		s.log.Error("sms reply: record outcome", "outbox_id", it.ID, "err", err)
+	}
+}
+
+// release hands leased rows back untried.
+func (s *Sender) release(ctx context.Context, items []store.OutboxItem) {
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendMarkTimeout)
+	defer cancel()
+	for _, it := range items {
+		if err := s.st.Release(mctx, it.ID); err != nil {
+			s.log.Error("sms reply: release", "outbox_id", it.ID, "err", err)
+		}
+	}
+}
