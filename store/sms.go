@@ -278,8 +278,12 @@ func (s *Store) applySMS(ctx context.Context, tx *writeTx, in SMSInput) (SMSOutc
 	if o.Language == "" {
 		o.Language = "en"
 	}
-	if err := upsertContact(ctx, tx, o.SenderID, "phone", in.From, in.DisplayName, msgLang, now); err != nil {
-		return o, err
+	// An erasure request leaves no contact behind it: the erasure that
+	// follows would only delete it again, and count it as something found.
+	if in.Intent != parser.IntentDelete {
+		if err := upsertContact(ctx, tx, o.SenderID, "phone", in.From, in.DisplayName, msgLang, now); err != nil {
+			return o, err
+		}
 	}
 	if in.Intent != parser.IntentNone {
 		return o, nil // a keyword is never a suggestion

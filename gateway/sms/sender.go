@@ -79,7 +79,7 @@ func NewSender(st *store.Store, channel string, send SendFunc, log *slog.Logger,
 	}
 	return &Sender{
 		st: st, channel: channel, send: send, log: log.With("outbox", channel), metrics: m, label: "sms",
-		kick: make(chan struct{}, 1), now: time.Now, pollEvery: sendPollEvery, retryMin: sendRetryMin,
+		kick: make(chan struct{}, 1), now: st.Now, pollEvery: sendPollEvery, retryMin: sendRetryMin,
 		retryMax: sendRetryMax, maxAttempts: sendMaxAttempts, maxAge: sendMaxAge,
 	}
 }

@@ -211,7 +211,10 @@ func (r *Receiver) account(ctx context.Context, msg *parser.SMS, res store.SMSRe
 	log.Info("sms stored", "ref", res.Ref, "merged", res.Merged, "intent", res.Intent.String(), "channel", channel,
 		"transport", r.o.Source, "media", len(msg.Media), "acked", res.Acked, "queued", res.Outboxed, "from", mask.Phone(msg.From))
 	if res.Intent == parser.IntentDelete && r.o.Erase != nil {
-		e := store.Erasure{SenderID: res.SenderID, Channel: channel}
+		// The request's own ledger row is not "something found": a
+		// repeated request, with nothing else left, gets no second
+		// confirmation.
+		e := store.Erasure{SenderID: res.SenderID, Channel: channel, LedgerIDs: []int64{res.LedgerID}}
 		if r.o.Outbox != "" {
 			to, payload := r.o.Message(msg, r.texts.erased(res.Language))
 			e.Confirm = &store.OutboxMessage{Channel: r.o.Outbox, SenderID: res.SenderID, Recipient: to, Message: payload}
