@@ -119,12 +119,18 @@ func New(o Options) (*Receiver, error) {
 // already has changes nothing and gets the reply it got the first time.
 // With an outbox the reply is queued instead, and the answer is "".
 func (r *Receiver) Receive(ctx context.Context, msg *parser.SMS, raw []byte, start time.Time) (string, error) {
+	res, err := r.Record(ctx, msg, raw, start)
+	return res.Response, err
+}
+
+// Record is Receive returning what the store made of the text.
+func (r *Receiver) Record(ctx context.Context, msg *parser.SMS, raw []byte, start time.Time) (store.SMSResult, error) {
 	res, err := r.record(ctx, msg, raw)
 	if err != nil {
-		return "", err
+		return res, err
 	}
 	r.account(ctx, msg, res, start)
-	return res.Response, nil
+	return res, nil
 }
 
 // Outbox is the outbox channel replies are queued on, "" when the
