@@ -25,6 +25,7 @@ import (
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/gateway/mailbox"
 	"github.com/intake-gateway/intake/gateway/privacy"
+	"github.com/intake-gateway/intake/gateway/sms/android"
 	"github.com/intake-gateway/intake/gateway/sms/twilio"
 	"github.com/intake-gateway/intake/gateway/staff"
 	"github.com/intake-gateway/intake/store"
@@ -50,7 +51,8 @@ type Gateway struct {
 	ingester *ingest.Ingester
 	pollers  []*mailbox.Poller
 	handler  http.Handler
-	extra    []func(ctx context.Context) // background loops (outbox, retention)
+	extra    []func(ctx context.Context) // background loops (outbox, retention, backfill)
+	phones   []*android.Health
 }
 
 // New wires a gateway from a validated config and an open store.
@@ -106,6 +108,27 @@ func (g *Gateway) routes() (http.Handler, error) {
 			return nil, err
 		}
 		mux.Handle("POST "+g.cfg.SMS.Twilio.Path, h)
+		if g.cfg.TwilioBackfill(g.env) {
+			b, err := NewBackfiller(g.cfg, g.st, g.env, g.log, g.metrics, nil)
+			if err != nil {
+				return nil, err
+			}
+			g.addLoop(b.Run)
+			g.addLoop(b.Sender().Run)
+		} else {
+			g.log.Info("twilio backfill off: no account SID in the environment", "account_sid_env", g.cfg.SMS.Twilio.AccountSIDEnv)
+		}
+	}
+	for _, p := range g.cfg.SMS.Android {
+		h, err := NewPhone(g.cfg, p, g.st, g.env, g.log, g.metrics, nil)
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("POST "+p.Path, h)
+		g.phones = append(g.phones, h.Health())
+		if s := h.Sender(); s != nil {
+			g.addLoop(s.Run)
+		}
 	}
 	pages, err := g.staffHandler()
 	if err != nil {
@@ -123,12 +146,20 @@ type readiness struct {
 	Ready     bool             `json:"ready"`
 	Store     string           `json:"store"`
 	Mailboxes []mailbox.Status `json:"mailboxes"`
+	// Phones says when each Android phone was last heard from. A silent
+	// phone does not make the gateway unready: it is news for the
+	// organiser (alert on intake_phone_last_seen_timestamp_seconds), not
+	// for a load balancer.
+	Phones []android.PhoneStatus `json:"phones"`
 }
 
 // ready says whether the store takes writes and each mailbox is
 // connected.
 func (g *Gateway) ready(ctx context.Context) readiness {
-	rd := readiness{Ready: true, Store: "ok", Mailboxes: []mailbox.Status{}}
+	rd := readiness{Ready: true, Store: "ok", Mailboxes: []mailbox.Status{}, Phones: []android.PhoneStatus{}}
+	for _, p := range g.phones {
+		rd.Phones = append(rd.Phones, p.Status())
+	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := g.st.Writable(ctx); err != nil {
@@ -183,7 +214,8 @@ func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	g.log.Info("intake serving", "listen", ln.Addr().String(), "mailboxes", len(g.pollers), "sms", g.cfg.TwilioEnabled())
+	g.log.Info("intake serving", "listen", ln.Addr().String(), "mailboxes", len(g.pollers), "sms", g.cfg.TwilioEnabled(),
+		"phones", len(g.phones))
 
 	var err error
 	select {

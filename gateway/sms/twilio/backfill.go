@@ -65,16 +65,14 @@ type BackfillOptions struct {
 // sms.twilio.ack_max_age. A text that arrives both ways is stored once:
 // the ledger's unique MessageSid decides.
 type Backfiller struct {
-	st         *store.Store
-	cfg        config.Twilio
-	accountSID string
-	user, pass string
-	hc         *http.Client
-	receiver   *sms.Receiver
-	sender     *sms.Sender
-	metrics    *metrics.Metrics
-	log        *slog.Logger
-	now        func() time.Time
+	apiClient
+	st       *store.Store
+	cfg      config.Twilio
+	receiver *sms.Receiver
+	sender   *sms.Sender
+	metrics  *metrics.Metrics
+	log      *slog.Logger
+	now      func() time.Time
 
 	interval, window   time.Duration
 	attempts           int
@@ -100,6 +98,9 @@ func NewBackfiller(opt BackfillOptions) (*Backfiller, error) {
 	if opt.AccountSID == "" || opt.Username == "" || opt.Password == "" {
 		return nil, errors.New("twilio: backfill: account SID and credentials are required")
 	}
+	if opt.Store == nil {
+		return nil, errors.New("twilio: backfill: no store")
+	}
 	c := opt.Config
 	log := opt.Log
 	if log == nil {
@@ -112,11 +113,11 @@ func NewBackfiller(opt BackfillOptions) (*Backfiller, error) {
 	}
 	hc := opt.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: apiTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		hc = defaultClient()
 	}
 	b := &Backfiller{
-		st: opt.Store, cfg: c, accountSID: opt.AccountSID, user: opt.Username, pass: opt.Password, hc: hc,
-		metrics: opt.Metrics, log: log, now: now,
+		apiClient: apiClient{accountSID: opt.AccountSID, user: opt.Username, pass: opt.Password, hc: hc},
+		st:        opt.Store, cfg: c, metrics: opt.Metrics, log: log, now: now,
 		interval: config.MustDuration(c.BackfillInterval, 15*time.Minute), window: config.MustDuration(c.BackfillWindow, 24*time.Hour),
 		attempts: pageAttempts, retryMin: pageRetryMin, retryMax: pageRetryMax, pageSize: pageSize, sleep: loop.Sleep,
 	}
@@ -396,9 +397,20 @@ func permanentAPIError(err error) bool {
 	return s >= 400 && s < 500 && s != http.StatusRequestTimeout && s != http.StatusTooManyRequests
 }
 
+func defaultClient() *http.Client {
+	return &http.Client{Timeout: apiTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// apiClient reaches Twilio's Messages API for one account.
+type apiClient struct {
+	accountSID string
+	user, pass string // API key SID and secret, or account SID and auth token
+	hc         *http.Client
+}
+
 // rest is a Messages API client whose calls end with ctx: twilio-go takes no context,
 // so the HTTP transport attaches it to every request.
-func (b *Backfiller) rest(ctx context.Context) *api.ApiService {
+func (b *apiClient) rest(ctx context.Context) *api.ApiService {
 	hc := *b.hc
 	base := hc.Transport
 	if base == nil {
@@ -444,8 +456,17 @@ func (b *Backfiller) send(ctx context.Context, it store.OutboxItem) error {
 	return nil
 }
 
-// Check lists one message with the credentials, for intake check.
-func (b *Backfiller) Check(ctx context.Context) error {
+// CheckAPI lists one message of the account with the credentials (an API
+// key SID and secret, or the account SID and auth token), for intake
+// check. hc nil uses the default client.
+func CheckAPI(ctx context.Context, accountSID, user, pass string, hc *http.Client) error {
+	if hc == nil {
+		hc = defaultClient()
+	}
+	return (&apiClient{accountSID: accountSID, user: user, pass: pass, hc: hc}).check(ctx)
+}
+
+func (b *apiClient) check(ctx context.Context) error {
 	_, err := b.rest(ctx).PageMessage((&api.ListMessageParams{}).SetPageSize(1), "", "")
 	if err != nil {
 		return fmt.Errorf("twilio API (account %s): %w", b.accountSID, err)
