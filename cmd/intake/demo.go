@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,7 +17,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -26,6 +29,7 @@ import (
 
 	"github.com/intake-gateway/intake/gateway"
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/sms/android"
 	"github.com/intake-gateway/intake/gateway/sms/twilio"
 	"github.com/intake-gateway/intake/store"
 )
@@ -38,7 +42,8 @@ const (
 	demoCampaign = "demo-consultation"
 )
 
-// demoTexts are the sample SMS the demo posts, signed, to its own webhook.
+// demoTexts are the sample SMS the demo posts, signed, to its own Twilio
+// webhook; a whatsapp: sender is a WhatsApp message through Twilio.
 var demoTexts = []struct{ from, body string }{
 	{"+254712000101", "We need a health clinic in Kibera that opens at night"},
 	{"+254712000102", "Youth unemployment is the biggest problem. Train us in"},
@@ -48,7 +53,16 @@ var demoTexts = []struct{ from, body string }{
 	{"+254712000105", "STOP"},
 	{"+254712000106", "HELP"},
 	{"+962790000107", "نحتاج إلى مدارس أكثر للاجئين"},
+	{"whatsapp:+254712000108", "Tunaomba taa za barabarani sokoni, kwa sababu usiku ni hatari kwa wanawake na watoto"},
 }
+
+// demoPhoneTexts are posted, signed, by the demo's Android phone: a local
+// number, texted in national format.
+var demoPhoneTexts = []struct{ from, body string }{
+	{"0712000109", "Barabara ya kwenda hospitali ya Kisumu imeharibika, tafadhali"},
+}
+
+const demoPhone = "kenya-safaricom"
 
 func demoCommand() *command {
 	var once bool
@@ -105,11 +119,21 @@ func runDemo(ctx context.Context, c *cmdContext, once bool, listen string) error
 
 	// 3. A config like an operator's, with secrets in an environment of its own.
 	secrets := map[string]string{
-		"INTAKE_SENDER_KEY":    randomHex(32),
-		"INTAKE_IMAP_PASSWORD": "demo",
-		"TWILIO_AUTH_TOKEN":    randomHex(16),
-		"INTAKE_STAFF_TOKENS":  "demo-" + randomHex(8),
+		"INTAKE_SENDER_KEY":             randomHex(32),
+		"INTAKE_IMAP_PASSWORD":          "demo",
+		"TWILIO_AUTH_TOKEN":             randomHex(16),
+		"INTAKE_STAFF_TOKENS":           "demo-" + randomHex(8),
+		"INTAKE_ANDROID_KENYA_KEY":      randomHex(16),
+		"INTAKE_ANDROID_KENYA_USER":     "sms",
+		"INTAKE_ANDROID_KENYA_PASSWORD": randomHex(8),
 	}
+	// 2b. The Android phone's message API, in process: it records what it
+	// is asked to send, as the phone would send it over its SIM.
+	phone, err := startDemoPhone(secrets["INTAKE_ANDROID_KENYA_USER"], secrets["INTAKE_ANDROID_KENYA_PASSWORD"])
+	if err != nil {
+		return err
+	}
+	defer phone.close()
 	env := func(k string) (string, bool) { v, ok := secrets[k]; return v, ok }
 	cfg := config.Default()
 	cfg.Store.Path = dbPath
@@ -123,6 +147,10 @@ func runDemo(ctx context.Context, c *cmdContext, once bool, listen string) error
 	}}
 	cfg.SMS.Twilio.Campaign = demoCampaign
 	cfg.SMS.Twilio.DefaultRegion = "KE"
+	cfg.SMS.Android = []config.Android{{
+		Name: demoPhone, Path: "/sms/android/kenya", SigningKeyEnv: "INTAKE_ANDROID_KENYA_KEY", DefaultRegion: "KE",
+		Campaign: demoCampaign, APIURL: phone.url, UsernameEnv: "INTAKE_ANDROID_KENYA_USER", PasswordEnv: "INTAKE_ANDROID_KENYA_PASSWORD",
+	}}
 	f := false
 	cfg.Staff.SecureCookie = &f
 	cfg.ApplyDefaults()
@@ -147,6 +175,9 @@ func runDemo(ctx context.Context, c *cmdContext, once bool, listen string) error
 
 	// 4. Texts, posted and signed exactly as Twilio would.
 	replies, err := postDemoTexts(ctx, base, cfg.SMS.Twilio.Path, secrets["TWILIO_AUTH_TOKEN"])
+	if err == nil {
+		err = postDemoPhoneTexts(ctx, base+cfg.SMS.Android[0].Path, secrets["INTAKE_ANDROID_KENYA_KEY"])
+	}
 	if err != nil {
 		stop()
 		<-runErr
@@ -161,13 +192,14 @@ func runDemo(ctx context.Context, c *cmdContext, once bool, listen string) error
 		if err != nil {
 			return err
 		}
-		if n.Parsed+n.Quarantined >= want {
+		if n.Parsed+n.Quarantined >= want && phone.count() >= len(demoPhoneTexts) {
 			break
 		}
 		if time.Now().After(deadline) {
 			stop()
 			<-runErr
-			return fmt.Errorf("demo: only %d of %d sample emails processed after 45s", n.Parsed+n.Quarantined, want)
+			return fmt.Errorf("demo: only %d of %d sample emails processed and %d of %d phone replies sent after 45s",
+				n.Parsed+n.Quarantined, want, phone.count(), len(demoPhoneTexts))
 		}
 		select {
 		case <-ctx.Done():
@@ -181,9 +213,13 @@ func runDemo(ctx context.Context, c *cmdContext, once bool, listen string) error
 	if err := printDemoTable(ctx, c.Stdout, st); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.Stdout, "\nSMS replies sent back (TwiML):\n")
+	fmt.Fprintf(c.Stdout, "\nSMS and WhatsApp replies sent back through Twilio (TwiML):\n")
 	for _, r := range replies {
-		fmt.Fprintf(c.Stdout, "  %-14s %-10q → %s\n", r.from, clip(r.body, 10), r.reply)
+		fmt.Fprintf(c.Stdout, "  %-23s %-10q → %s\n", r.from, clip(r.body, 10), r.reply)
+	}
+	fmt.Fprintf(c.Stdout, "\nReplies sent through the Android phone %s (its API, from the outbox):\n", demoPhone)
+	for _, r := range phone.messages() {
+		fmt.Fprintf(c.Stdout, "  %s\n", r)
 	}
 	fmt.Fprintf(c.Stdout, "\nDatabase:   %s\n", dbPath)
 	fmt.Fprintf(c.Stdout, "Export:     go run ./cmd/intake export --db %s --format csv\n", dbPath)
@@ -254,6 +290,11 @@ func postDemoTexts(ctx context.Context, base, path, token string) ([]demoReply, 
 			"MessageSid": {fmt.Sprintf("SMdemo%026d", i+1)}, "AccountSid": {"ACdemo"},
 			"From": {t.from}, "To": {"+254700000000"}, "Body": {t.body}, "NumMedia": {"0"},
 		}
+		if strings.HasPrefix(t.from, "whatsapp:") {
+			form.Set("To", "whatsapp:+14155238886")
+			form.Set("ProfileName", "Wanjiru")
+			form.Set("WaId", strings.TrimPrefix(t.from, "whatsapp:+"))
+		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, strings.NewReader(form.Encode()))
 		if err != nil {
 			return nil, err
@@ -285,9 +326,9 @@ func clip(s string, n int) string {
 
 func printDemoTable(ctx context.Context, w io.Writer, st *store.Store) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "REF\tCHANNEL\tLANG\tDISPOSITION\tBODY")
+	fmt.Fprintln(tw, "REF\tCHANNEL\tTRANSPORT\tLANG\tDISPOSITION\tBODY")
 	err := st.EachSuggestion(ctx, store.Filter{Disposition: "all"}, func(r store.ExportRow) error {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Ref, r.Channel, orDash(r.Language), r.Disposition, clip(r.Body, 60))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Ref, r.Channel, orDash(r.Transport), orDash(r.Language), r.Disposition, clip(r.Body, 60))
 		return nil
 	})
 	if err != nil {
@@ -295,3 +336,84 @@ func printDemoTable(ctx context.Context, w io.Writer, st *store.Store) error {
 	}
 	return tw.Flush()
 }
+
+// postDemoPhoneTexts posts demoPhoneTexts as the Android app does: its
+// JSON webhook, signed over the raw body and the timestamp.
+func postDemoPhoneTexts(ctx context.Context, target, key string) error {
+	client := &http.Client{Timeout: 10 * time.Second}
+	for i, t := range demoPhoneTexts {
+		now := time.Now()
+		body := fmt.Appendf(nil, `{"deviceId":"demo-phone","event":"sms:received","id":"demo-event-%d",`+
+			`"payload":{"messageId":"m%d","message":%q,"sender":%q,"recipient":"+254700111222","simNumber":1,"receivedAt":%q},"webhookId":"demo"}`,
+			i+1, i+1, t.body, t.from, now.Format(time.RFC3339))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Signature", android.Sign(key, body, now.Unix()))
+		req.Header.Set("X-Timestamp", strconv.FormatInt(now.Unix(), 10))
+		resp, err := client.Do(req)
+		if err != nil {
+			return fmt.Errorf("demo: phone text %d: %w", i+1, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("demo: phone text %d: HTTP %d", i+1, resp.StatusCode)
+		}
+	}
+	return nil
+}
+
+// demoPhoneAPI stands in for the Android phone's local message API.
+type demoPhoneAPI struct {
+	url   string
+	srv   *http.Server
+	mu    sync.Mutex
+	lines []string
+}
+
+func startDemoPhone(user, pass string) (*demoPhoneAPI, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &demoPhoneAPI{url: "http://" + ln.Addr().String()}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /message", func(w http.ResponseWriter, r *http.Request) {
+		if u, pw, ok := r.BasicAuth(); !ok || u != user || pw != pass {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		var m struct {
+			TextMessage  struct{ Text string } `json:"textMessage"`
+			PhoneNumbers []string              `json:"phoneNumbers"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		p.mu.Lock()
+		p.lines = append(p.lines, fmt.Sprintf("%v → %s", m.PhoneNumbers, m.TextMessage.Text))
+		p.mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+		io.WriteString(w, `{"id":"demo","state":"Pending"}`)
+	})
+	p.srv = &http.Server{Handler: mux, ReadTimeout: 10 * time.Second}
+	go p.srv.Serve(ln)
+	return p, nil
+}
+
+func (p *demoPhoneAPI) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.lines)
+}
+
+func (p *demoPhoneAPI) messages() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.lines...)
+}
+
+func (p *demoPhoneAPI) close() { p.srv.Close() }

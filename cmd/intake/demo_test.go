@@ -17,7 +17,8 @@ func TestDemoOnce(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("demo --once: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
-	for _, want := range []string{"REF", "Staff page: http://127.0.0.1:", "Export:", "Kibera", "Escuelas"} {
+	for _, want := range []string{"REF", "Staff page: http://127.0.0.1:", "Export:", "Kibera", "Escuelas",
+		"whatsapp  twilio", "sms       android:kenya-safaricom", "Replies sent through the Android phone", "[+254712000109] → Asante!"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
@@ -40,8 +41,8 @@ func TestDemoOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sms.Total != len(demoTexts) {
-		t.Errorf("sms ledger rows = %d, want %d (one per text, merged ones included)", sms.Total, len(demoTexts))
+	if sms.Total != len(demoTexts)+len(demoPhoneTexts) {
+		t.Errorf("sms ledger rows = %d, want %d (one per text, merged ones included)", sms.Total, len(demoTexts)+len(demoPhoneTexts))
 	}
 
 	stats, err := st.Stats(ctx, store.Filter{Disposition: store.DispositionAll})
@@ -53,19 +54,25 @@ func TestDemoOnce(t *testing.T) {
 	t.Logf("stats:\n%s", b.String())
 
 	byDisp := map[string]int{}
+	byTransport := map[string]int{}
 	var bodies []string
 	err = st.EachSuggestion(ctx, store.Filter{Disposition: store.DispositionAll}, func(r store.ExportRow) error {
 		byDisp[r.Disposition]++
+		byTransport[r.Channel+" "+r.Transport]++
 		bodies = append(bodies, r.Body)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 13 emails (one auto-reply, one bounce) and 8 texts: STOP and HELP are
-	// keywords, and the split text forms one suggestion.
-	if byDisp["auto-reply"] != 1 || byDisp["bounce"] != 1 || byDisp["suggestion"] != 11+5 {
-		t.Errorf("dispositions = %v, want 1 auto-reply, 1 bounce, 16 suggestions", byDisp)
+	// 13 emails (one auto-reply, one bounce), 8 texts through Twilio (STOP
+	// and HELP are keywords, and the split text forms one suggestion), a
+	// WhatsApp message and a text through the Android phone.
+	if byDisp["auto-reply"] != 1 || byDisp["bounce"] != 1 || byDisp["suggestion"] != 11+5+1+1 {
+		t.Errorf("dispositions = %v, want 1 auto-reply, 1 bounce, 18 suggestions", byDisp)
+	}
+	if byTransport["sms twilio"] != 5 || byTransport["whatsapp twilio"] != 1 || byTransport["sms android:kenya-safaricom"] != 1 {
+		t.Errorf("channels and transports = %v", byTransport)
 	}
 	all := strings.Join(bodies, "\n---\n")
 	if !strings.Contains(all, "Train us in\nsolar installation") {

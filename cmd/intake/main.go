@@ -58,7 +58,7 @@ func (e usageError) Error() string { return e.msg }
 func commands() []*command {
 	return []*command{
 		serveCommand(), demoCommand(), ingestCommand(), parseCommand(), exportCommand(), statsCommand(),
-		checkCommand(), forgetCommand(), purgeCommand(), migrateCommand(), versionCommand(),
+		checkCommand(), forgetCommand(), purgeCommand(), migrateCommand(), smsCommand(), versionCommand(),
 	}
 }
 
