@@ -25,7 +25,7 @@ var testKey = []byte("test sender key, not a secret")
 func openTest(t testing.TB, path string) *Store {
 	t.Helper()
 	if path == "" {
-		path = filepath.Join(t.TempDir(), "intake.db")
+		return openStore(t, Options{SenderKey: testKey})
 	}
 	s, err := Open(context.Background(), path, Options{SenderKey: testKey})
 	if err != nil {
@@ -35,7 +35,7 @@ func openTest(t testing.TB, path string) *Store {
 	return s
 }
 
-func userVersion(t testing.TB, db *sql.DB) int {
+func userVersion(t testing.TB, db interface{ QueryRow(string, ...any) *sql.Row }) int {
 	t.Helper()
 	var v int
 	if err := db.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
@@ -44,7 +44,7 @@ func userVersion(t testing.TB, db *sql.DB) int {
 	return v
 }
 
-func count(t testing.TB, db *sql.DB, query string, args ...any) int {
+func count(t testing.TB, db interface{ QueryRow(string, ...any) *sql.Row }, query string, args ...any) int {
 	t.Helper()
 	var n int
 	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
@@ -56,7 +56,7 @@ func count(t testing.TB, db *sql.DB, query string, args ...any) int {
 // wantTables are the tables every schema version from 2 on must have.
 var wantTables = []string{"ledger", "suggestions", "contacts", "opt_outs", "checkpoints", "suggestions_fts", "outbox", "ledger_raw"}
 
-func checkTables(t *testing.T, db *sql.DB) {
+func checkTables(t *testing.T, db interface{ QueryRow(string, ...any) *sql.Row }) {
 	t.Helper()
 	for _, name := range wantTables {
 		if n := count(t, db, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, name); n != 1 {
@@ -66,7 +66,9 @@ func checkTables(t *testing.T, db *sql.DB) {
 }
 
 // ftsMatch returns the ids of suggestions whose subject or body match q.
-func ftsMatch(t *testing.T, db *sql.DB, q string) []int64 {
+func ftsMatch(t *testing.T, db interface {
+	Query(string, ...any) (*sql.Rows, error)
+}, q string) []int64 {
 	t.Helper()
 	rows, err := db.Query(`SELECT rowid FROM suggestions_fts WHERE suggestions_fts MATCH ? ORDER BY rowid`, q)
 	if err != nil {
@@ -342,53 +344,55 @@ func TestCheckpoint(t *testing.T) {
 }
 
 func TestSenderID(t *testing.T) {
-	re := regexp.MustCompile(`^s_[0-9a-f]{24}$`)
-	a := SenderID(testKey, "ada@example.org")
-	if !re.MatchString(a) {
-		t.Fatalf("SenderID = %q, want s_ and 24 hex digits", a)
-	}
-	tests := []struct {
-		label   string
-		key     []byte
-		address string
-		same    bool
-	}{
-		{"same input", testKey, "ada@example.org", true},
-		{"case-insensitive", testKey, "Ada@Example.ORG", true},
-		{"surrounding space", testKey, "  ada@example.org\t", true},
-		{"other address", testKey, "bo@example.org", false},
-		{"other key", []byte("another key"), "ada@example.org", false},
-		{"empty key", nil, "ada@example.org", false},
-	}
-	for _, tt := range tests {
-		got := SenderID(tt.key, tt.address)
-		if (got == a) != tt.same {
-			t.Errorf("%s: SenderID(%q, %q) = %q; same as %q is %v, want %v", tt.label, tt.key, tt.address, got, a, got == a, tt.same)
+	drivers(t, func(t *testing.T) {
+		re := regexp.MustCompile(`^s_[0-9a-f]{24}$`)
+		a := SenderID(testKey, "ada@example.org")
+		if !re.MatchString(a) {
+			t.Fatalf("SenderID = %q, want s_ and 24 hex digits", a)
 		}
-	}
-	// The method uses the store's key, and the id is the same across opens.
-	s := openTest(t, "")
-	if got := s.SenderID("ADA@example.org"); got != a {
-		t.Errorf("Store.SenderID = %q, want %q", got, a)
-	}
-	// Its HMACs are reused: from any goroutine, each id is still the
-	// HMAC of its own address alone.
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Go(func() {
-			for i := range 200 {
-				addr := fmt.Sprintf("person%d@example.org", (g*7+i)%50)
-				if got, want := s.SenderID(addr), SenderID(testKey, addr); got != want {
-					t.Errorf("Store.SenderID(%q) = %q, want %q", addr, got, want)
-					return
-				}
+		tests := []struct {
+			label   string
+			key     []byte
+			address string
+			same    bool
+		}{
+			{"same input", testKey, "ada@example.org", true},
+			{"case-insensitive", testKey, "Ada@Example.ORG", true},
+			{"surrounding space", testKey, "  ada@example.org\t", true},
+			{"other address", testKey, "bo@example.org", false},
+			{"other key", []byte("another key"), "ada@example.org", false},
+			{"empty key", nil, "ada@example.org", false},
+		}
+		for _, tt := range tests {
+			got := SenderID(tt.key, tt.address)
+			if (got == a) != tt.same {
+				t.Errorf("%s: SenderID(%q, %q) = %q; same as %q is %v, want %v", tt.label, tt.key, tt.address, got, a, got == a, tt.same)
 			}
-		})
-	}
-	wg.Wait()
-	if SenderID(testKey, "+447700900123") == SenderID(testKey, "+447700900124") {
-		t.Error("two phone numbers got the same SenderID")
-	}
+		}
+		// The method uses the store's key, and the id is the same across opens.
+		s := openTest(t, "")
+		if got := s.SenderID("ADA@example.org"); got != a {
+			t.Errorf("Store.SenderID = %q, want %q", got, a)
+		}
+		// Its HMACs are reused: from any goroutine, each id is still the
+		// HMAC of its own address alone.
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				for i := range 200 {
+					addr := fmt.Sprintf("person%d@example.org", (g*7+i)%50)
+					if got, want := s.SenderID(addr), SenderID(testKey, addr); got != want {
+						t.Errorf("Store.SenderID(%q) = %q, want %q", addr, got, want)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if SenderID(testKey, "+447700900123") == SenderID(testKey, "+447700900124") {
+			t.Error("two phone numbers got the same SenderID")
+		}
+	})
 }
 
 func TestNewRef(t *testing.T) {
@@ -447,10 +451,12 @@ func TestNormalizeRef(t *testing.T) {
 }
 
 func TestWritable(t *testing.T) {
-	s := openTest(t, "")
-	if err := s.Writable(context.Background()); err != nil {
-		t.Fatalf("Writable: %v", err)
-	}
+	drivers(t, func(t *testing.T) {
+		s := openTest(t, "")
+		if err := s.Writable(context.Background()); err != nil {
+			t.Fatalf("Writable: %v", err)
+		}
+	})
 }
 
 // TestLedgerLinkQueriesUseIndex: the index on ledger.suggestion_id only
