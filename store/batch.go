@@ -59,6 +59,9 @@ func (s *Store) receiveEmailsTx(ctx context.Context, tx *writeTx, items []EmailI
 	ids := make([]string, len(items))
 	for i, it := range items {
 		ids[i] = strings.TrimSpace(it.MessageID)
+		if s.pg {
+			ids[i] = pgText(ids[i]) // as stored, so that the look-ups below match
+		}
 	}
 
 	// What the ledger already has, under each identity.
@@ -258,6 +261,21 @@ func repeatJoin(tuple string, n int) string {
 // queryIn runs query, which ends with "IN ", with args and then the list
 // of in (split by parts), and then suffix, calling each for every row.
 func queryIn(ctx context.Context, tx *writeTx, query string, args, in []any, suffix string, each func(*sql.Rows) error) error {
+	if tx.s.pg && len(in) > 0 {
+		// One array instead of a list of parameters: PostgreSQL plans a
+		// long IN list anew at every call.
+		rows, err := tx.QueryContext(ctx, strings.TrimSuffix(query, "IN ")+"= ANY (?)"+suffix, append(append([]any{}, args...), pgArray(in))...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
 	for start, end := range parts(len(in)) {
 		part := in[start:end]
 		rows, err := tx.queryPrepared(ctx, query+"("+repeatJoin("?", len(part))+")"+suffix, append(append([]any{}, args...), part...)...)

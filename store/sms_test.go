@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -429,43 +428,39 @@ func TestOptedOutUnknown(t *testing.T) {
 }
 
 // BenchmarkRecordSMS measures one text per transaction, as the webhook
-// does: go test ./store -run '^$' -bench RecordSMS
+// does, on each driver: go test ./store -run '^$' -bench RecordSMS
 func BenchmarkRecordSMS(b *testing.B) {
-	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{SenderKey: []byte("bench")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	decide := func(o SMSOutcome) (string, bool) { return "<Response/>", o.AckAllowed }
-	b.ResetTimer()
-	for i := range b.N {
-		in := smsIn(fmt.Sprintf("+2547%08d", i), "Please fix the road to the clinic before the rains")
-		if _, err := s.RecordSMS(context.Background(), in, decide); err != nil {
-			b.Fatal(err)
+	benchDrivers(b, func(b *testing.B) {
+		s := openStore(b, Options{SenderKey: []byte("bench")})
+		decide := func(o SMSOutcome) (string, bool) { return "<Response/>", o.AckAllowed }
+		b.ResetTimer()
+		for i := range b.N {
+			in := smsIn(fmt.Sprintf("+2547%08d", i), "Please fix the road to the clinic before the rains")
+			if _, err := s.RecordSMS(context.Background(), in, decide); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
 }
 
 // BenchmarkRecordSMSBatch measures texts written 50 to a transaction, as
 // the webhook's group commit does under load:
 // go test ./store -run '^$' -bench RecordSMSBatch
 func BenchmarkRecordSMSBatch(b *testing.B) {
-	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{SenderKey: []byte("bench")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	decide := func(o SMSOutcome) (string, bool) { return "<Response/>", o.AckAllowed }
-	const per = 50
-	b.ResetTimer()
-	for i := range b.N {
-		ins := make([]SMSInput, per)
-		for j := range ins {
-			ins[j] = smsIn(fmt.Sprintf("+2547%08d", i*per+j), "Please fix the road to the clinic before the rains")
+	benchDrivers(b, func(b *testing.B) {
+		s := openStore(b, Options{SenderKey: []byte("bench")})
+		decide := func(o SMSOutcome) (string, bool) { return "<Response/>", o.AckAllowed }
+		const per = 50
+		b.ResetTimer()
+		for i := range b.N {
+			ins := make([]SMSInput, per)
+			for j := range ins {
+				ins[j] = smsIn(fmt.Sprintf("+2547%08d", i*per+j), "Please fix the road to the clinic before the rains")
+			}
+			if _, _, err := s.RecordSMSBatch(context.Background(), ins, decide); err != nil {
+				b.Fatal(err)
+			}
 		}
-		if _, _, err := s.RecordSMSBatch(context.Background(), ins, decide); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*per), "µs/text")
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*per), "µs/text")
+	})
 }

@@ -449,7 +449,7 @@ func (s *Store) preparedStmt(ctx context.Context, query string) (*sql.Stmt, erro
 // QueryRowContext is sql.Tx.QueryRowContext through a prepared statement.
 func (t *writeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	if t.s.pg {
-		return t.Tx.QueryRowContext(ctx, rebind(query), args...) // pgx prepares and caches by itself
+		return t.Tx.QueryRowContext(ctx, rebind(query), pgArgs(args)...) // pgx prepares and caches by itself
 	}
 	st, err := t.stmt(ctx, query)
 	if err != nil {
@@ -461,7 +461,7 @@ func (t *writeTx) QueryRowContext(ctx context.Context, query string, args ...any
 // QueryContext is sql.Tx.QueryContext, not prepared for the Store.
 func (t *writeTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if t.s.pg {
-		query = rebind(query)
+		return t.Tx.QueryContext(ctx, rebind(query), pgArgs(args)...)
 	}
 	return t.Tx.QueryContext(ctx, query, args...)
 }
@@ -469,7 +469,7 @@ func (t *writeTx) QueryContext(ctx context.Context, query string, args ...any) (
 // queryPrepared is QueryContext through a prepared statement.
 func (t *writeTx) queryPrepared(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if t.s.pg {
-		return t.Tx.QueryContext(ctx, rebind(query), args...)
+		return t.Tx.QueryContext(ctx, rebind(query), pgArgs(args)...)
 	}
 	st, err := t.stmt(ctx, query)
 	if err != nil {
@@ -481,7 +481,7 @@ func (t *writeTx) queryPrepared(ctx context.Context, query string, args ...any) 
 // ExecContext is sql.Tx.ExecContext through a prepared statement.
 func (t *writeTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if t.s.pg {
-		return t.Tx.ExecContext(ctx, rebind(query), args...)
+		return t.Tx.ExecContext(ctx, rebind(query), pgArgs(args)...)
 	}
 	st, err := t.stmt(ctx, query)
 	if err != nil {

@@ -144,7 +144,9 @@ func start() (*server, error) {
 	if out, err := s.run("initdb", "-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"); err != nil {
 		return nil, fmt.Errorf("initdb: %v: %s", err, out)
 	}
-	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c max_connections=300 -c fsync=on", s.port, s.dir)
+	// PGTEST_OPTIONS adds server settings, e.g. "-c log_min_duration_statement=10";
+	// PGTEST_LOG names a file the server log is copied to when it stops.
+	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c max_connections=300 -c fsync=on %s", s.port, s.dir, os.Getenv("PGTEST_OPTIONS"))
 	if out, err := s.run("pg_ctl", "-D", data, "-l", filepath.Join(s.dir, "pg.log"), "-w", "-t", "60", "-o", opts, "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(s.dir, "pg.log"))
 		return nil, fmt.Errorf("pg_ctl start: %v: %s\n%s", err, out, log)
@@ -181,6 +183,11 @@ func (s *server) stop() {
 		s.admin.Close()
 	}
 	s.run("pg_ctl", "-D", filepath.Join(s.dir, "data"), "-m", "immediate", "-w", "stop")
+	if dst := os.Getenv("PGTEST_LOG"); dst != "" {
+		if b, err := os.ReadFile(filepath.Join(s.dir, "pg.log")); err == nil {
+			os.WriteFile(dst, b, 0o644)
+		}
+	}
 	os.RemoveAll(s.dir)
 }
 
