@@ -173,103 +173,103 @@ func TestParseSinceUntil(t *testing.T) {
 	}
 }
 
-func TestExportFilters(t *testing.T) {
-	drivers(t, func(t *testing.T) {
-		s := expOpen(t)
-		refs := expSeed(t, s)
-		formulas := func() []string {
-			var out []string
-			for i := range expFormulaBodies {
-				out = append(out, refs[fmt.Sprintf("formula%d", i)])
+func TestExportFilters(t *testing.T) { drivers(t, testExportFilters) }
+
+func testExportFilters(t *testing.T) {
+	s := expOpen(t)
+	refs := expSeed(t, s)
+	formulas := func() []string {
+		var out []string
+		for i := range expFormulaBodies {
+			out = append(out, refs[fmt.Sprintf("formula%d", i)])
+		}
+		return out
+	}
+	cat := func(parts ...any) []string {
+		var out []string
+		for _, p := range parts {
+			switch p := p.(type) {
+			case string:
+				out = append(out, refs[p])
+			case []string:
+				out = append(out, p...)
 			}
-			return out
 		}
-		cat := func(parts ...any) []string {
-			var out []string
-			for _, p := range parts {
-				switch p := p.(type) {
-				case string:
-					out = append(out, refs[p])
-				case []string:
-					out = append(out, p...)
-				}
+		return out
+	}
+	for _, c := range []struct {
+		name string
+		f    Filter
+		want []string
+	}{
+		{"default: suggestions only, oldest first", Filter{}, cat("arabic", "chinese", "emoji", "sms", "script", formulas())},
+		{"all dispositions", Filter{Disposition: DispositionAll}, cat("arabic", "chinese", "emoji", "sms", "script", "autoreply", formulas())},
+		{"auto-replies", Filter{Disposition: "auto-reply"}, cat("autoreply")},
+		{"since a date", Filter{Since: expT0.AddDate(0, 0, 3).Truncate(24 * time.Hour)}, cat("sms", "script", formulas())},
+		{"until is exclusive", Filter{Until: expT0.AddDate(0, 0, 2)}, cat("arabic", "chinese")},
+		{"until excludes its own second", Filter{Since: expT0.AddDate(0, 0, 1).Add(-time.Second), Until: expT0.AddDate(0, 0, 1)}, nil},
+		{"since includes its own second", Filter{Since: expT0.AddDate(0, 0, 1), Until: expT0.AddDate(0, 0, 1).Add(time.Second)}, cat("chinese")},
+		{"sub-second bounds err towards the edge row", Filter{Since: expT0.AddDate(0, 0, 1).Add(time.Millisecond), Until: expT0.AddDate(0, 0, 1).Add(time.Nanosecond)}, cat("chinese")},
+		{"channel sms", Filter{Channel: "sms"}, cat("sms")},
+		{"channel email", Filter{Channel: "email", Campaign: "parks"}, cat("arabic", "chinese")},
+		{"campaign", Filter{Campaign: "roads", Until: expT0.AddDate(0, 0, 5)}, cat("emoji", "sms", "script")},
+		{"language", Filter{Language: "ZH"}, cat("chinese")},
+		{"tag, any case, among several", Filter{Tag: "parks"}, cat("arabic")},
+		{"tag alone", Filter{Tag: "roads"}, cat("emoji")},
+		{"tag is a whole item", Filter{Tag: "road"}, nil},
+		{"search latin", Filter{Search: "zebrastreifen"}, cat("sms")},
+		{"search arabic", Filter{Search: "حديقة"}, cat("arabic")},
+		{"search subject prefix", Filter{Search: "bike*"}, cat("emoji")},
+		{"search with operators", Filter{Search: "alert OR zebrastreifen"}, cat("sms", "script")},
+		{"search and campaign", Filter{Search: "alert OR zebrastreifen", Channel: "email"}, cat("script")},
+		{"search never matches auto-reply by default", Filter{Search: "monday"}, nil},
+		{"search auto-reply with all", Filter{Search: "monday", Disposition: DispositionAll}, cat("autoreply")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := expRefs(t, s, c.f)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("EachSuggestion(%+v) = %v, want %v", c.f, got, c.want)
 			}
-			return out
-		}
-		for _, c := range []struct {
-			name string
-			f    Filter
-			want []string
-		}{
-			{"default: suggestions only, oldest first", Filter{}, cat("arabic", "chinese", "emoji", "sms", "script", formulas())},
-			{"all dispositions", Filter{Disposition: DispositionAll}, cat("arabic", "chinese", "emoji", "sms", "script", "autoreply", formulas())},
-			{"auto-replies", Filter{Disposition: "auto-reply"}, cat("autoreply")},
-			{"since a date", Filter{Since: expT0.AddDate(0, 0, 3).Truncate(24 * time.Hour)}, cat("sms", "script", formulas())},
-			{"until is exclusive", Filter{Until: expT0.AddDate(0, 0, 2)}, cat("arabic", "chinese")},
-			{"until excludes its own second", Filter{Since: expT0.AddDate(0, 0, 1).Add(-time.Second), Until: expT0.AddDate(0, 0, 1)}, nil},
-			{"since includes its own second", Filter{Since: expT0.AddDate(0, 0, 1), Until: expT0.AddDate(0, 0, 1).Add(time.Second)}, cat("chinese")},
-			{"sub-second bounds err towards the edge row", Filter{Since: expT0.AddDate(0, 0, 1).Add(time.Millisecond), Until: expT0.AddDate(0, 0, 1).Add(time.Nanosecond)}, cat("chinese")},
-			{"channel sms", Filter{Channel: "sms"}, cat("sms")},
-			{"channel email", Filter{Channel: "email", Campaign: "parks"}, cat("arabic", "chinese")},
-			{"campaign", Filter{Campaign: "roads", Until: expT0.AddDate(0, 0, 5)}, cat("emoji", "sms", "script")},
-			{"language", Filter{Language: "ZH"}, cat("chinese")},
-			{"tag, any case, among several", Filter{Tag: "parks"}, cat("arabic")},
-			{"tag alone", Filter{Tag: "roads"}, cat("emoji")},
-			{"tag is a whole item", Filter{Tag: "road"}, nil},
-			{"search latin", Filter{Search: "zebrastreifen"}, cat("sms")},
-			{"search arabic", Filter{Search: "حديقة"}, cat("arabic")},
-			{"search subject prefix", Filter{Search: "bike*"}, cat("emoji")},
-			{"search with operators", Filter{Search: "alert OR zebrastreifen"}, cat("sms", "script")},
-			{"search and campaign", Filter{Search: "alert OR zebrastreifen", Channel: "email"}, cat("script")},
-			{"search never matches auto-reply by default", Filter{Search: "monday"}, nil},
-			{"search auto-reply with all", Filter{Search: "monday", Disposition: DispositionAll}, cat("autoreply")},
-		} {
-			t.Run(c.name, func(t *testing.T) {
-				got := expRefs(t, s, c.f)
-				if !slices.Equal(got, c.want) {
-					t.Errorf("EachSuggestion(%+v) = %v, want %v", c.f, got, c.want)
-				}
-				n, err := s.CountSuggestions(context.Background(), c.f)
-				if err != nil || n != len(c.want) {
-					t.Errorf("CountSuggestions(%+v) = %d, %v; want %d", c.f, n, err, len(c.want))
-				}
-				var buf bytes.Buffer
-				n, err = s.Export(context.Background(), &buf, FormatJSONL, c.f)
-				if err != nil || n != len(c.want) || strings.Count(buf.String(), "\n") != len(c.want) {
-					t.Errorf("Export(jsonl, %+v) = %d rows, %v, %d lines; want %d", c.f, n, err, strings.Count(buf.String(), "\n"), len(c.want))
-				}
-			})
-		}
-	})
+			n, err := s.CountSuggestions(context.Background(), c.f)
+			if err != nil || n != len(c.want) {
+				t.Errorf("CountSuggestions(%+v) = %d, %v; want %d", c.f, n, err, len(c.want))
+			}
+			var buf bytes.Buffer
+			n, err = s.Export(context.Background(), &buf, FormatJSONL, c.f)
+			if err != nil || n != len(c.want) || strings.Count(buf.String(), "\n") != len(c.want) {
+				t.Errorf("Export(jsonl, %+v) = %d rows, %v, %d lines; want %d", c.f, n, err, strings.Count(buf.String(), "\n"), len(c.want))
+			}
+		})
+	}
 }
 
-func TestExportBadInput(t *testing.T) {
-	drivers(t, func(t *testing.T) {
-		s := expOpen(t)
-		expSeed(t, s)
-		ctx := context.Background()
-		for _, q := range []string{`"unbalanced`, `well-being`, `nosuchcolumn: x`, `AND`} {
-			var buf bytes.Buffer
-			n, err := s.Export(ctx, &buf, FormatCSV, Filter{Search: q})
-			if !errors.Is(err, ErrBadSearch) || n != 0 || buf.Len() != 0 {
-				t.Errorf("Export(search %q) = %d, %v, %d bytes written; want ErrBadSearch and nothing written", q, n, err, buf.Len())
-			}
-			if _, _, err := s.ListSuggestions(ctx, Filter{Search: q}, Cursor{}, 50); !errors.Is(err, ErrBadSearch) {
-				t.Errorf("ListSuggestions(search %q) = %v, want ErrBadSearch", q, err)
-			}
-		}
-		// The same words as plain text work.
-		for q, want := range map[string]int{`"unbalanced`: 0, `well-being`: 0, `nosuchcolumn: x`: 0, `AND`: 1, `bike lanes`: 1, `Zebrastreifen "bitte`: 1} {
-			n, err := s.CountSuggestions(ctx, Filter{Search: PlainSearch(q)})
-			if err != nil || n != want {
-				t.Errorf("CountSuggestions(PlainSearch(%q) = %s) = %d, %v; want %d", q, PlainSearch(q), n, err, want)
-			}
-		}
+func TestExportBadInput(t *testing.T) { drivers(t, testExportBadInput) }
+
+func testExportBadInput(t *testing.T) {
+	s := expOpen(t)
+	expSeed(t, s)
+	ctx := context.Background()
+	for _, q := range []string{`"unbalanced`, `well-being`, `nosuchcolumn: x`, `AND`} {
 		var buf bytes.Buffer
-		if _, err := s.Export(ctx, &buf, "ods", Filter{}); err == nil || buf.Len() != 0 {
-			t.Errorf("Export(ods) = %v with %d bytes, want an error and nothing written", err, buf.Len())
+		n, err := s.Export(ctx, &buf, FormatCSV, Filter{Search: q})
+		if !errors.Is(err, ErrBadSearch) || n != 0 || buf.Len() != 0 {
+			t.Errorf("Export(search %q) = %d, %v, %d bytes written; want ErrBadSearch and nothing written", q, n, err, buf.Len())
 		}
-	})
+		if _, _, err := s.ListSuggestions(ctx, Filter{Search: q}, Cursor{}, 50); !errors.Is(err, ErrBadSearch) {
+			t.Errorf("ListSuggestions(search %q) = %v, want ErrBadSearch", q, err)
+		}
+	}
+	// The same words as plain text work.
+	for q, want := range map[string]int{`"unbalanced`: 0, `well-being`: 0, `nosuchcolumn: x`: 0, `AND`: 1, `bike lanes`: 1, `Zebrastreifen "bitte`: 1} {
+		n, err := s.CountSuggestions(ctx, Filter{Search: PlainSearch(q)})
+		if err != nil || n != want {
+			t.Errorf("CountSuggestions(PlainSearch(%q) = %s) = %d, %v; want %d", q, PlainSearch(q), n, err, want)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := s.Export(ctx, &buf, "ods", Filter{}); err == nil || buf.Len() != 0 {
+		t.Errorf("Export(ods) = %v with %d bytes, want an error and nothing written", err, buf.Len())
+	}
 }
 
 // expCSV exports to CSV and parses it back.
@@ -288,63 +288,63 @@ func expCSV(t *testing.T, s *Store, f Filter) (raw []byte, recs [][]string) {
 	return raw, recs
 }
 
-func TestExportCSV(t *testing.T) {
-	drivers(t, func(t *testing.T) {
-		s := expOpen(t)
-		refs := expSeed(t, s)
-		raw, recs := expCSV(t, s, Filter{})
-		if !bytes.HasPrefix(raw, []byte("\xef\xbb\xbfreference,received_at,channel,campaign,language,disposition,subject,body,tags,attachment_count,sender_id\r\n")) {
-			t.Errorf("CSV does not start with BOM and header: %q", raw[:min(len(raw), 120)])
-		}
-		if bytes.Contains(bytes.ReplaceAll(raw, []byte("\r\n"), nil), []byte("\n")) {
-			t.Errorf("CSV has a bare LF line end")
-		}
-		byRef := map[string][]string{}
-		for _, r := range recs[1:] {
-			if len(r) != 11 {
-				t.Fatalf("row has %d fields, want 11: %q", len(r), r)
-			}
-			byRef[r[0]] = r
-		}
-		check := func(name string, col int, want string) {
-			t.Helper()
-			if got := byRef[refs[name]][col]; got != want {
-				t.Errorf("%s column %d = %q, want %q", name, col, got, want)
-			}
-		}
-		check("arabic", 1, "2026-11-01T09:00:00Z")
-		check("arabic", 7, "نريد حديقة أكبر في الحي، مع أشجار ومقاعد.")
-		check("arabic", 8, "green, Parks")
-		check("chinese", 9, "2")
-		// encoding/csv reads the CRLF inside a quoted field back as LF.
-		check("emoji", 7, "Great idea 👍🏽 — family 👩‍👩‍👧 approves, \"quoted\", and a comma,\nsecond line.")
-		check("sms", 2, "sms")
-		check("sms", 10, s.SenderID("+4915112345678"))
-		for i, b := range expFormulaBodies {
-			check(fmt.Sprintf("formula%d", i), 7, "'"+strings.ReplaceAll(b, "\r", ""))
-			check(fmt.Sprintf("formula%d", i), 6, `'=HYPERLINK("http://example.invalid","click")`)
-		}
-		if bytes.Contains(raw, []byte("amal@example.org")) || bytes.Contains(raw, []byte("0612345678")) {
-			t.Errorf("CSV without contacts holds an address or a signature")
-		}
+func TestExportCSV(t *testing.T) { drivers(t, testExportCSV) }
 
-		_, recs = expCSV(t, s, Filter{WithContacts: true})
-		if h := strings.Join(recs[0], ","); !strings.HasSuffix(h, ",sender_id,contact,signature") {
-			t.Errorf("header with contacts = %s", h)
+func testExportCSV(t *testing.T) {
+	s := expOpen(t)
+	refs := expSeed(t, s)
+	raw, recs := expCSV(t, s, Filter{})
+	if !bytes.HasPrefix(raw, []byte("\xef\xbb\xbfreference,received_at,channel,campaign,language,disposition,subject,body,tags,attachment_count,sender_id\r\n")) {
+		t.Errorf("CSV does not start with BOM and header: %q", raw[:min(len(raw), 120)])
+	}
+	if bytes.Contains(bytes.ReplaceAll(raw, []byte("\r\n"), nil), []byte("\n")) {
+		t.Errorf("CSV has a bare LF line end")
+	}
+	byRef := map[string][]string{}
+	for _, r := range recs[1:] {
+		if len(r) != 11 {
+			t.Fatalf("row has %d fields, want 11: %q", len(r), r)
 		}
-		for _, r := range recs[1:] {
-			switch r[0] {
-			case refs["arabic"]:
-				if r[11] != "amal@example.org" || r[12] != "أمل\n0612345678" {
-					t.Errorf("arabic contact, signature = %q, %q", r[11], r[12])
-				}
-			case refs["sms"]:
-				if r[11] != "'+4915112345678" { // neutralised: a spreadsheet would read +49… as a number
-					t.Errorf("sms contact = %q", r[11])
-				}
+		byRef[r[0]] = r
+	}
+	check := func(name string, col int, want string) {
+		t.Helper()
+		if got := byRef[refs[name]][col]; got != want {
+			t.Errorf("%s column %d = %q, want %q", name, col, got, want)
+		}
+	}
+	check("arabic", 1, "2026-11-01T09:00:00Z")
+	check("arabic", 7, "نريد حديقة أكبر في الحي، مع أشجار ومقاعد.")
+	check("arabic", 8, "green, Parks")
+	check("chinese", 9, "2")
+	// encoding/csv reads the CRLF inside a quoted field back as LF.
+	check("emoji", 7, "Great idea 👍🏽 — family 👩‍👩‍👧 approves, \"quoted\", and a comma,\nsecond line.")
+	check("sms", 2, "sms")
+	check("sms", 10, s.SenderID("+4915112345678"))
+	for i, b := range expFormulaBodies {
+		check(fmt.Sprintf("formula%d", i), 7, "'"+strings.ReplaceAll(b, "\r", ""))
+		check(fmt.Sprintf("formula%d", i), 6, `'=HYPERLINK("http://example.invalid","click")`)
+	}
+	if bytes.Contains(raw, []byte("amal@example.org")) || bytes.Contains(raw, []byte("0612345678")) {
+		t.Errorf("CSV without contacts holds an address or a signature")
+	}
+
+	_, recs = expCSV(t, s, Filter{WithContacts: true})
+	if h := strings.Join(recs[0], ","); !strings.HasSuffix(h, ",sender_id,contact,signature") {
+		t.Errorf("header with contacts = %s", h)
+	}
+	for _, r := range recs[1:] {
+		switch r[0] {
+		case refs["arabic"]:
+			if r[11] != "amal@example.org" || r[12] != "أمل\n0612345678" {
+				t.Errorf("arabic contact, signature = %q, %q", r[11], r[12])
+			}
+		case refs["sms"]:
+			if r[11] != "'+4915112345678" { // neutralised: a spreadsheet would read +49… as a number
+				t.Errorf("sms contact = %q", r[11])
 			}
 		}
-	})
+	}
 }
 
 func TestNeutralize(t *testing.T) {
@@ -358,151 +358,151 @@ func TestNeutralize(t *testing.T) {
 	}
 }
 
-func TestExportJSONL(t *testing.T) {
-	drivers(t, func(t *testing.T) {
-		s := expOpen(t)
-		refs := expSeed(t, s)
-		for _, withContacts := range []bool{false, true} {
-			var buf bytes.Buffer
-			if _, err := s.Export(context.Background(), &buf, FormatJSONL, Filter{WithContacts: withContacts}); err != nil {
+func TestExportJSONL(t *testing.T) { drivers(t, testExportJSONL) }
+
+func testExportJSONL(t *testing.T) {
+	s := expOpen(t)
+	refs := expSeed(t, s)
+	for _, withContacts := range []bool{false, true} {
+		var buf bytes.Buffer
+		if _, err := s.Export(context.Background(), &buf, FormatJSONL, Filter{WithContacts: withContacts}); err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(&buf)
+		seen := 0
+		for {
+			var m map[string]any
+			if err := dec.Decode(&m); err == io.EOF {
+				break
+			} else if err != nil {
 				t.Fatal(err)
 			}
-			dec := json.NewDecoder(&buf)
-			seen := 0
-			for {
-				var m map[string]any
-				if err := dec.Decode(&m); err == io.EOF {
-					break
-				} else if err != nil {
-					t.Fatal(err)
-				}
-				seen++
-				var keys []string
-				for k := range m {
-					keys = append(keys, k)
-				}
-				slices.Sort(keys)
-				want := []string{"attachment_count", "body", "campaign", "channel", "disposition", "language", "received_at", "reference", "sender_id", "subject", "tags"}
-				if withContacts {
-					want = append(want, "contact", "signature")
-					slices.Sort(want)
-				}
-				if !slices.Equal(keys, want) {
-					t.Fatalf("JSON fields = %v, want %v", keys, want)
-				}
-				switch m["reference"] {
-				case refs["arabic"]:
-					if m["received_at"] != "2026-11-01T09:00:00Z" || fmt.Sprint(m["tags"]) != "[green Parks]" {
-						t.Errorf("arabic row = %v", m)
-					}
-					if withContacts && (m["contact"] != "amal@example.org" || m["signature"] != "أمل\n0612345678") {
-						t.Errorf("arabic contact = %v", m)
-					}
-				case refs["chinese"]:
-					if m["attachment_count"] != 2.0 || fmt.Sprint(m["tags"]) != "[attachment]" {
-						t.Errorf("chinese row = %v", m)
-					}
-				case refs["formula0"]:
-					if m["body"] != "=1+1" { // JSON keeps the text as stored
-						t.Errorf("formula row = %v", m)
-					}
-				case refs["script"]:
-					if m["body"] != "<script>alert(1)</script>" {
-						t.Errorf("script row body = %q", m["body"])
-					}
-				}
+			seen++
+			var keys []string
+			for k := range m {
+				keys = append(keys, k)
 			}
-			if seen != 11 {
-				t.Errorf("JSONL rows = %d, want 11", seen)
+			slices.Sort(keys)
+			want := []string{"attachment_count", "body", "campaign", "channel", "disposition", "language", "received_at", "reference", "sender_id", "subject", "tags"}
+			if withContacts {
+				want = append(want, "contact", "signature")
+				slices.Sort(want)
+			}
+			if !slices.Equal(keys, want) {
+				t.Fatalf("JSON fields = %v, want %v", keys, want)
+			}
+			switch m["reference"] {
+			case refs["arabic"]:
+				if m["received_at"] != "2026-11-01T09:00:00Z" || fmt.Sprint(m["tags"]) != "[green Parks]" {
+					t.Errorf("arabic row = %v", m)
+				}
+				if withContacts && (m["contact"] != "amal@example.org" || m["signature"] != "أمل\n0612345678") {
+					t.Errorf("arabic contact = %v", m)
+				}
+			case refs["chinese"]:
+				if m["attachment_count"] != 2.0 || fmt.Sprint(m["tags"]) != "[attachment]" {
+					t.Errorf("chinese row = %v", m)
+				}
+			case refs["formula0"]:
+				if m["body"] != "=1+1" { // JSON keeps the text as stored
+					t.Errorf("formula row = %v", m)
+				}
+			case refs["script"]:
+				if m["body"] != "<script>alert(1)</script>" {
+					t.Errorf("script row body = %q", m["body"])
+				}
 			}
 		}
-	})
+		if seen != 11 {
+			t.Errorf("JSONL rows = %d, want 11", seen)
+		}
+	}
 }
 
-func TestExportRedact(t *testing.T) {
-	drivers(t, func(t *testing.T) {
-		s := expOpen(t)
-		expAdd(t, s, expMail{from: "a@example.org", subject: "call 0612345678", body: "my number is 0612345678", signature: "0612345678"})
-		redact := func(s string) string { return strings.ReplaceAll(s, "0612345678", "[phone]") }
-		var buf bytes.Buffer
-		if _, err := s.Export(context.Background(), &buf, FormatJSONL, Filter{Redact: redact, WithContacts: true}); err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(buf.String(), "0612345678") || strings.Count(buf.String(), "[phone]") != 3 {
-			t.Errorf("redacted export = %s", buf.String())
-		}
-	})
+func TestExportRedact(t *testing.T) { drivers(t, testExportRedact) }
+
+func testExportRedact(t *testing.T) {
+	s := expOpen(t)
+	expAdd(t, s, expMail{from: "a@example.org", subject: "call 0612345678", body: "my number is 0612345678", signature: "0612345678"})
+	redact := func(s string) string { return strings.ReplaceAll(s, "0612345678", "[phone]") }
+	var buf bytes.Buffer
+	if _, err := s.Export(context.Background(), &buf, FormatJSONL, Filter{Redact: redact, WithContacts: true}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "0612345678") || strings.Count(buf.String(), "[phone]") != 3 {
+		t.Errorf("redacted export = %s", buf.String())
+	}
 }
 
-func TestExportXLSX(t *testing.T) {
-	drivers(t, func(t *testing.T) {
-		s := expOpen(t)
-		refs := expSeed(t, s)
-		var buf bytes.Buffer
-		n, err := s.Export(context.Background(), &buf, FormatXLSX, Filter{WithContacts: true})
-		if err != nil || n != 11 {
-			t.Fatalf("Export(xlsx) = %d, %v", n, err)
+func TestExportXLSX(t *testing.T) { drivers(t, testExportXLSX) }
+
+func testExportXLSX(t *testing.T) {
+	s := expOpen(t)
+	refs := expSeed(t, s)
+	var buf bytes.Buffer
+	n, err := s.Export(context.Background(), &buf, FormatXLSX, Filter{WithContacts: true})
+	if err != nil || n != 11 {
+		t.Fatalf("Export(xlsx) = %d, %v", n, err)
+	}
+	x, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	const sheet = "Suggestions"
+	rows, err := x.GetRows(sheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 12 || strings.Join(rows[0], ",") != strings.Join(exportHeader(true), ",") {
+		t.Fatalf("rows = %d, header %v", len(rows), rows[0])
+	}
+	panes, err := x.GetPanes(sheet)
+	if err != nil || !panes.Freeze || panes.YSplit != 1 {
+		t.Errorf("panes = %+v, %v; want the header row frozen", panes, err)
+	}
+	if w, _ := x.GetColWidth(sheet, "H"); w < 60 {
+		t.Errorf("body column width = %v, want a wide column", w)
+	}
+	// received_at is a real date: a number with a date format.
+	typ, _ := x.GetCellType(sheet, "B2")
+	rawVal, _ := x.GetCellValue(sheet, "B2", excelize.Options{RawCellValue: true})
+	shown, _ := x.GetCellValue(sheet, "B2")
+	if typ == excelize.CellTypeInlineString || typ == excelize.CellTypeSharedString || shown != "2026-11-01 09:00:00" || !strings.HasPrefix(rawVal, "46") {
+		t.Errorf("B2 type %v, raw %q, shown %q; want a date serial shown as 2026-11-01 09:00:00", typ, rawVal, shown)
+	}
+	st, _ := x.GetCellStyle(sheet, "H2")
+	style, _ := x.GetStyle(st)
+	if style == nil || style.Alignment == nil || !style.Alignment.WrapText {
+		t.Errorf("body cell style = %+v, want wrapped text", style)
+	}
+	byRef := map[string][]string{}
+	rowOf := map[string]int{}
+	for i, r := range rows[1:] {
+		byRef[r[0]] = r
+		rowOf[r[0]] = i + 2
+	}
+	// Rows with wrapped text are tall enough to show it.
+	if h, _ := x.GetRowHeight(sheet, rowOf[refs["emoji"]]); h != 2*xlsxLineHeight {
+		t.Errorf("two-line row height = %v, want %v", h, 2*xlsxLineHeight)
+	}
+	if h, _ := x.GetRowHeight(sheet, rowOf[refs["chinese"]]); h != 15 {
+		t.Errorf("one-line row height = %v, want the default 15", h)
+	}
+	if got := byRef[refs["chinese"]][7]; got != "我们需要更多的公园和树木。" {
+		t.Errorf("chinese body = %q", got)
+	}
+	if got := byRef[refs["formula0"]][7]; got != "'=1+1" {
+		t.Errorf("formula body = %q", got)
+	}
+	if got := byRef[refs["arabic"]][11]; got != "amal@example.org" {
+		t.Errorf("arabic contact = %q", got)
+	}
+	for i := 2; i <= 12; i++ {
+		if f, _ := x.GetCellFormula(sheet, fmt.Sprintf("H%d", i)); f != "" {
+			t.Errorf("H%d has a formula %q", i, f)
 		}
-		x, err := excelize.OpenReader(&buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer x.Close()
-		const sheet = "Suggestions"
-		rows, err := x.GetRows(sheet)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(rows) != 12 || strings.Join(rows[0], ",") != strings.Join(exportHeader(true), ",") {
-			t.Fatalf("rows = %d, header %v", len(rows), rows[0])
-		}
-		panes, err := x.GetPanes(sheet)
-		if err != nil || !panes.Freeze || panes.YSplit != 1 {
-			t.Errorf("panes = %+v, %v; want the header row frozen", panes, err)
-		}
-		if w, _ := x.GetColWidth(sheet, "H"); w < 60 {
-			t.Errorf("body column width = %v, want a wide column", w)
-		}
-		// received_at is a real date: a number with a date format.
-		typ, _ := x.GetCellType(sheet, "B2")
-		rawVal, _ := x.GetCellValue(sheet, "B2", excelize.Options{RawCellValue: true})
-		shown, _ := x.GetCellValue(sheet, "B2")
-		if typ == excelize.CellTypeInlineString || typ == excelize.CellTypeSharedString || shown != "2026-11-01 09:00:00" || !strings.HasPrefix(rawVal, "46") {
-			t.Errorf("B2 type %v, raw %q, shown %q; want a date serial shown as 2026-11-01 09:00:00", typ, rawVal, shown)
-		}
-		st, _ := x.GetCellStyle(sheet, "H2")
-		style, _ := x.GetStyle(st)
-		if style == nil || style.Alignment == nil || !style.Alignment.WrapText {
-			t.Errorf("body cell style = %+v, want wrapped text", style)
-		}
-		byRef := map[string][]string{}
-		rowOf := map[string]int{}
-		for i, r := range rows[1:] {
-			byRef[r[0]] = r
-			rowOf[r[0]] = i + 2
-		}
-		// Rows with wrapped text are tall enough to show it.
-		if h, _ := x.GetRowHeight(sheet, rowOf[refs["emoji"]]); h != 2*xlsxLineHeight {
-			t.Errorf("two-line row height = %v, want %v", h, 2*xlsxLineHeight)
-		}
-		if h, _ := x.GetRowHeight(sheet, rowOf[refs["chinese"]]); h != 15 {
-			t.Errorf("one-line row height = %v, want the default 15", h)
-		}
-		if got := byRef[refs["chinese"]][7]; got != "我们需要更多的公园和树木。" {
-			t.Errorf("chinese body = %q", got)
-		}
-		if got := byRef[refs["formula0"]][7]; got != "'=1+1" {
-			t.Errorf("formula body = %q", got)
-		}
-		if got := byRef[refs["arabic"]][11]; got != "amal@example.org" {
-			t.Errorf("arabic contact = %q", got)
-		}
-		for i := 2; i <= 12; i++ {
-			if f, _ := x.GetCellFormula(sheet, fmt.Sprintf("H%d", i)); f != "" {
-				t.Errorf("H%d has a formula %q", i, f)
-			}
-		}
-	})
+	}
 }
 
 func TestTextLines(t *testing.T) {
@@ -535,117 +535,117 @@ func TestFitCell(t *testing.T) {
 	}
 }
 
-func TestExportFileAtomic(t *testing.T) {
-	drivers(t, func(t *testing.T) {
-		s := expOpen(t)
-		expSeed(t, s)
-		dir := t.TempDir()
-		path := filepath.Join(dir, "out.csv")
-		n, err := s.ExportFile(context.Background(), path, FormatCSV, Filter{})
-		if err != nil || n != 11 {
-			t.Fatalf("ExportFile = %d, %v", n, err)
-		}
-		first, _ := os.ReadFile(path)
-		if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
-			t.Errorf("export mode = %v, want 0600", fi.Mode().Perm())
-		}
-		// A failing export leaves the previous file as it was and no temporary.
-		if _, err := s.ExportFile(context.Background(), path, FormatCSV, Filter{Search: `"bad`}); !errors.Is(err, ErrBadSearch) {
-			t.Fatalf("ExportFile(bad search) = %v", err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		if _, err := s.ExportFile(ctx, path, FormatXLSX, Filter{}); err == nil {
-			t.Fatalf("ExportFile(cancelled) succeeded")
-		}
-		after, _ := os.ReadFile(path)
-		ents, _ := os.ReadDir(dir)
-		if !bytes.Equal(first, after) || len(ents) != 1 {
-			t.Errorf("after failed exports: file changed %v, dir has %d entries", !bytes.Equal(first, after), len(ents))
-		}
-	})
+func TestExportFileAtomic(t *testing.T) { drivers(t, testExportFileAtomic) }
+
+func testExportFileAtomic(t *testing.T) {
+	s := expOpen(t)
+	expSeed(t, s)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.csv")
+	n, err := s.ExportFile(context.Background(), path, FormatCSV, Filter{})
+	if err != nil || n != 11 {
+		t.Fatalf("ExportFile = %d, %v", n, err)
+	}
+	first, _ := os.ReadFile(path)
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("export mode = %v, want 0600", fi.Mode().Perm())
+	}
+	// A failing export leaves the previous file as it was and no temporary.
+	if _, err := s.ExportFile(context.Background(), path, FormatCSV, Filter{Search: `"bad`}); !errors.Is(err, ErrBadSearch) {
+		t.Fatalf("ExportFile(bad search) = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.ExportFile(ctx, path, FormatXLSX, Filter{}); err == nil {
+		t.Fatalf("ExportFile(cancelled) succeeded")
+	}
+	after, _ := os.ReadFile(path)
+	ents, _ := os.ReadDir(dir)
+	if !bytes.Equal(first, after) || len(ents) != 1 {
+		t.Errorf("after failed exports: file changed %v, dir has %d entries", !bytes.Equal(first, after), len(ents))
+	}
 }
 
-func TestListSuggestionsPaging(t *testing.T) {
-	drivers(t, func(t *testing.T) {
-		s := expOpen(t)
-		// 125 rows, several sharing a second (and two the same instant), so
-		// the cursor must order ties by id.
-		var want []string
-		for i := range 125 {
-			at := expT0.Add(time.Duration(i/3) * time.Second).Add(time.Duration(i%3) * 100 * time.Millisecond)
-			if i == 7 {
-				at = expT0.Add(2 * time.Second) // same instant as row 6
-			}
-			want = append(want, expAdd(t, s, expMail{from: fmt.Sprintf("p%d@example.org", i), body: fmt.Sprint("body ", i), at: at}))
-		}
-		all := expRefs(t, s, Filter{}) // oldest first, the export's order
-		slices.Reverse(all)
-		var got []string
-		var cur Cursor
-		pages := 0
-		for {
-			rows, next, err := s.ListSuggestions(context.Background(), Filter{}, cur, 50)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pages++
-			for _, r := range rows {
-				got = append(got, r.Ref)
-			}
-			if next.IsZero() {
-				break
-			}
-			if pages > 10 {
-				t.Fatal("paging does not end")
-			}
-			if cur, err = ParseCursor(next.String()); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if pages != 3 || !slices.Equal(got, all) {
-			t.Errorf("paged %d pages, %d rows; want 3 pages of the %d rows newest first", pages, len(got), len(all))
-		}
-		slices.Sort(got)
-		slices.Sort(want)
-		if !slices.Equal(got, want) {
-			t.Errorf("pages miss or repeat rows")
-		}
-		for _, bad := range []string{"x", "1", "~2026", "-1~x"} {
-			if _, err := ParseCursor(bad); err == nil {
-				t.Errorf("ParseCursor(%q) accepted", bad)
-			}
-		}
-	})
-}
+func TestListSuggestionsPaging(t *testing.T) { drivers(t, testListSuggestionsPaging) }
 
-func TestSuggestionDetail(t *testing.T) {
-	drivers(t, func(t *testing.T) {
-		s := expOpen(t)
-		refs := expSeed(t, s)
-		ctx := context.Background()
-		d, err := s.Suggestion(ctx, strings.ToLower(strings.ReplaceAll(refs["chinese"], "-", "")), false)
+func testListSuggestionsPaging(t *testing.T) {
+	s := expOpen(t)
+	// 125 rows, several sharing a second (and two the same instant), so
+	// the cursor must order ties by id.
+	var want []string
+	for i := range 125 {
+		at := expT0.Add(time.Duration(i/3) * time.Second).Add(time.Duration(i%3) * 100 * time.Millisecond)
+		if i == 7 {
+			at = expT0.Add(2 * time.Second) // same instant as row 6
+		}
+		want = append(want, expAdd(t, s, expMail{from: fmt.Sprintf("p%d@example.org", i), body: fmt.Sprint("body ", i), at: at}))
+	}
+	all := expRefs(t, s, Filter{}) // oldest first, the export's order
+	slices.Reverse(all)
+	var got []string
+	var cur Cursor
+	pages := 0
+	for {
+		rows, next, err := s.ListSuggestions(context.Background(), Filter{}, cur, 50)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.Ref != refs["chinese"] || len(d.AttachmentsMeta) != 2 || d.AttachmentsMeta[0].Filename != "map.png" || d.Attachments != 2 {
-			t.Errorf("detail = %+v", d)
+		pages++
+		for _, r := range rows {
+			got = append(got, r.Ref)
 		}
-		if len(d.Ledger) != 1 || d.Ledger[0].Raw != nil || d.Ledger[0].Status != StatusParsed || d.Contact != "" || d.DisplayName != "" {
-			t.Errorf("detail without contacts leaks or lacks: %+v", d)
+		if next.IsZero() {
+			break
 		}
-		d, err = s.Suggestion(ctx, refs["arabic"], true)
-		if err != nil {
+		if pages > 10 {
+			t.Fatal("paging does not end")
+		}
+		if cur, err = ParseCursor(next.String()); err != nil {
 			t.Fatal(err)
 		}
-		if d.Contact != "amal@example.org" || d.DisplayName != "أمل" || d.ContactKind != "email" || d.Signature != "أمل\n0612345678" ||
-			len(d.Ledger) != 1 || !bytes.Contains(d.Ledger[0].Raw, []byte("amal@example.org")) {
-			t.Errorf("detail with contacts = %+v", d)
+	}
+	if pages != 3 || !slices.Equal(got, all) {
+		t.Errorf("paged %d pages, %d rows; want 3 pages of the %d rows newest first", pages, len(got), len(all))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("pages miss or repeat rows")
+	}
+	for _, bad := range []string{"x", "1", "~2026", "-1~x"} {
+		if _, err := ParseCursor(bad); err == nil {
+			t.Errorf("ParseCursor(%q) accepted", bad)
 		}
-		if _, err := s.Suggestion(ctx, "XXX-XXX", true); !errors.Is(err, ErrNotFound) {
-			t.Errorf("Suggestion(unknown) = %v, want ErrNotFound", err)
-		}
-	})
+	}
+}
+
+func TestSuggestionDetail(t *testing.T) { drivers(t, testSuggestionDetail) }
+
+func testSuggestionDetail(t *testing.T) {
+	s := expOpen(t)
+	refs := expSeed(t, s)
+	ctx := context.Background()
+	d, err := s.Suggestion(ctx, strings.ToLower(strings.ReplaceAll(refs["chinese"], "-", "")), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Ref != refs["chinese"] || len(d.AttachmentsMeta) != 2 || d.AttachmentsMeta[0].Filename != "map.png" || d.Attachments != 2 {
+		t.Errorf("detail = %+v", d)
+	}
+	if len(d.Ledger) != 1 || d.Ledger[0].Raw != nil || d.Ledger[0].Status != StatusParsed || d.Contact != "" || d.DisplayName != "" {
+		t.Errorf("detail without contacts leaks or lacks: %+v", d)
+	}
+	d, err = s.Suggestion(ctx, refs["arabic"], true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Contact != "amal@example.org" || d.DisplayName != "أمل" || d.ContactKind != "email" || d.Signature != "أمل\n0612345678" ||
+		len(d.Ledger) != 1 || !bytes.Contains(d.Ledger[0].Raw, []byte("amal@example.org")) {
+		t.Errorf("detail with contacts = %+v", d)
+	}
+	if _, err := s.Suggestion(ctx, "XXX-XXX", true); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Suggestion(unknown) = %v, want ErrNotFound", err)
+	}
 }
 
 // expNeedTool returns the path of an external program the test needs. It

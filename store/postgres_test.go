@@ -210,178 +210,178 @@ func TestPGMigrationFiles(t *testing.T) {
 
 // TestLease: one instance leads a mailbox at a time; on PostgreSQL the
 // lead ends with its connection, and another instance takes it over.
-func TestLease(t *testing.T) {
-	drivers(t, func(t *testing.T) {
-		ctx := context.Background()
-		n := 2
-		if testDriver(t) == DriverSQLite {
-			n = 1 // one process: its Store is the instance
-		}
-		stores := openShared(t, n, Options{SenderKey: testKey})
-		a, b := stores[0], stores[n-1]
-		la, err := a.Lead(ctx, "INBOX")
-		if err != nil || la == nil {
-			t.Fatalf("first Lead = %v, %v", la, err)
-		}
-		if lb, err := b.Lead(ctx, "INBOX"); err != nil || lb != nil {
-			t.Fatalf("second Lead of INBOX = %v, %v; want nil, nil", lb, err)
-		}
-		lo, err := b.Lead(ctx, "Other")
-		if err != nil || lo == nil {
-			t.Fatalf("Lead of another mailbox = %v, %v", lo, err)
-		}
-		defer lo.Release()
-		la.Release()
-		la.Release() // twice is harmless
-		select {
-		case <-la.Lost():
-		default:
-			t.Error("Lost not closed after Release")
-		}
-		lb, err := b.Lead(ctx, "INBOX")
-		if err != nil || lb == nil {
-			t.Fatalf("Lead after Release = %v, %v", lb, err)
-		}
-		if !b.pg {
-			lb.Release()
-			return
-		}
-		// The leader's connection dies (the process was killed, say): the
-		// lock goes with it, and the lease says so.
-		if _, err := a.db.Exec(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = ? AND granted AND pid <> pg_backend_pid()`, lockMailbox); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-lb.Lost():
-		case <-time.After(3 * leaseCheck):
-			t.Fatal("Lost not closed after the connection died")
-		}
-		lc, err := a.Lead(ctx, "INBOX")
-		if err != nil || lc == nil {
-			t.Fatalf("Lead after the leader's connection died = %v, %v", lc, err)
-		}
-		lc.Release()
-	})
+func TestLease(t *testing.T) { drivers(t, testLease) }
+
+func testLease(t *testing.T) {
+	ctx := context.Background()
+	n := 2
+	if testDriver(t) == DriverSQLite {
+		n = 1 // one process: its Store is the instance
+	}
+	stores := openShared(t, n, Options{SenderKey: testKey})
+	a, b := stores[0], stores[n-1]
+	la, err := a.Lead(ctx, "INBOX")
+	if err != nil || la == nil {
+		t.Fatalf("first Lead = %v, %v", la, err)
+	}
+	if lb, err := b.Lead(ctx, "INBOX"); err != nil || lb != nil {
+		t.Fatalf("second Lead of INBOX = %v, %v; want nil, nil", lb, err)
+	}
+	lo, err := b.Lead(ctx, "Other")
+	if err != nil || lo == nil {
+		t.Fatalf("Lead of another mailbox = %v, %v", lo, err)
+	}
+	defer lo.Release()
+	la.Release()
+	la.Release() // twice is harmless
+	select {
+	case <-la.Lost():
+	default:
+		t.Error("Lost not closed after Release")
+	}
+	lb, err := b.Lead(ctx, "INBOX")
+	if err != nil || lb == nil {
+		t.Fatalf("Lead after Release = %v, %v", lb, err)
+	}
+	if !b.pg {
+		lb.Release()
+		return
+	}
+	// The leader's connection dies (the process was killed, say): the
+	// lock goes with it, and the lease says so.
+	if _, err := a.db.Exec(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = ? AND granted AND pid <> pg_backend_pid()`, lockMailbox); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-lb.Lost():
+	case <-time.After(3 * leaseCheck):
+		t.Fatal("Lost not closed after the connection died")
+	}
+	lc, err := a.Lead(ctx, "INBOX")
+	if err != nil || lc == nil {
+		t.Fatalf("Lead after the leader's connection died = %v, %v", lc, err)
+	}
+	lc.Release()
 }
 
 // TestDueShared: gateways on one database hand out each acknowledgement
 // once, however their Due calls interleave.
-func TestDueShared(t *testing.T) {
-	drivers(t, func(t *testing.T) {
-		ctx := context.Background()
-		stores := openShared(t, 3, Options{SenderKey: testKey})
-		const n = 300
-		for i := range n {
-			out, err := stores[0].Enqueue(ctx, OutboxMessage{Channel: "email", SenderID: fmt.Sprintf("s_%d", i),
-				Recipient: fmt.Sprintf("p%d@example.org", i), Message: []byte("thanks")}, 0)
-			if err != nil || out != Enqueued {
-				t.Fatalf("Enqueue %d = %v, %v", i, out, err)
-			}
+func TestDueShared(t *testing.T) { drivers(t, testDueShared) }
+
+func testDueShared(t *testing.T) {
+	ctx := context.Background()
+	stores := openShared(t, 3, Options{SenderKey: testKey})
+	const n = 300
+	for i := range n {
+		out, err := stores[0].Enqueue(ctx, OutboxMessage{Channel: "email", SenderID: fmt.Sprintf("s_%d", i),
+			Recipient: fmt.Sprintf("p%d@example.org", i), Message: []byte("thanks")}, 0)
+		if err != nil || out != Enqueued {
+			t.Fatalf("Enqueue %d = %v, %v", i, out, err)
 		}
-		var mu sync.Mutex
-		seen := map[int64]int{}
-		var wg sync.WaitGroup
-		for g := range 6 {
-			wg.Go(func() {
-				s := stores[g%len(stores)]
-				for {
-					items, err := s.Due(ctx, "email", 7)
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					if len(items) == 0 {
-						return
-					}
-					mu.Lock()
-					for _, it := range items {
-						seen[it.ID]++
-					}
-					mu.Unlock()
+	}
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			s := stores[g%len(stores)]
+			for {
+				items, err := s.Due(ctx, "email", 7)
+				if err != nil {
+					t.Error(err)
+					return
 				}
-			})
-		}
-		wg.Wait()
-		if len(seen) != n {
-			t.Errorf("%d of %d acknowledgements handed out", len(seen), n)
-		}
-		for id, k := range seen {
-			if k != 1 {
-				t.Errorf("outbox row %d handed out %d times", id, k)
+				if len(items) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, it := range items {
+					seen[it.ID]++
+				}
+				mu.Unlock()
 			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Errorf("%d of %d acknowledgements handed out", len(seen), n)
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Errorf("outbox row %d handed out %d times", id, k)
 		}
-	})
+	}
 }
 
 // TestSaveSharedRows: two gateways finishing the same pending rows (both
 // found them on start-up) make one suggestion of each.
-func TestSaveSharedRows(t *testing.T) {
-	drivers(t, func(t *testing.T) {
-		ctx := context.Background()
-		stores := openShared(t, 2, Options{SenderKey: testKey})
-		var items []EmailItem
-		for i := range 200 {
-			items = append(items, testItem(i))
-		}
-		rcs, err := stores[0].ReceiveEmails(ctx, items)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var wg sync.WaitGroup
-		fresh := make([]int, 2)
-		for g := range 2 {
-			wg.Go(func() {
-				for k := 0; k < len(rcs); k += 20 {
-					var batch []SaveItem
-					for j := k; j < k+20; j++ {
-						// The two walk the rows in opposite orders.
-						i := j
-						if g == 1 {
-							i = len(rcs) - 1 - j
-						}
-						batch = append(batch, SaveItem{LedgerID: rcs[i].LedgerID, Campaign: "c", Email: testEmail(i)})
+func TestSaveSharedRows(t *testing.T) { drivers(t, testSaveSharedRows) }
+
+func testSaveSharedRows(t *testing.T) {
+	ctx := context.Background()
+	stores := openShared(t, 2, Options{SenderKey: testKey})
+	var items []EmailItem
+	for i := range 200 {
+		items = append(items, testItem(i))
+	}
+	rcs, err := stores[0].ReceiveEmails(ctx, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	fresh := make([]int, 2)
+	for g := range 2 {
+		wg.Go(func() {
+			for k := 0; k < len(rcs); k += 20 {
+				var batch []SaveItem
+				for j := k; j < k+20; j++ {
+					// The two walk the rows in opposite orders.
+					i := j
+					if g == 1 {
+						i = len(rcs) - 1 - j
 					}
-					saved, err := stores[g].SaveEmails(ctx, batch)
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					for _, sv := range saved {
-						if !sv.Duplicate {
-							fresh[g]++
-						}
+					batch = append(batch, SaveItem{LedgerID: rcs[i].LedgerID, Campaign: "c", Email: testEmail(i)})
+				}
+				saved, err := stores[g].SaveEmails(ctx, batch)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, sv := range saved {
+					if !sv.Duplicate {
+						fresh[g]++
 					}
 				}
-			})
-		}
-		wg.Wait()
-		if n := count(t, stores[0].db, `SELECT count(*) FROM suggestions`); n != len(items) || fresh[0]+fresh[1] != len(items) {
-			t.Errorf("%d suggestions, %d+%d saved as new; want %d", n, fresh[0], fresh[1], len(items))
-		}
-	})
+			}
+		})
+	}
+	wg.Wait()
+	if n := count(t, stores[0].db, `SELECT count(*) FROM suggestions`); n != len(items) || fresh[0]+fresh[1] != len(items) {
+		t.Errorf("%d suggestions, %d+%d saved as new; want %d", n, fresh[0], fresh[1], len(items))
+	}
 }
 
 // TestPGStrayBytes: text PostgreSQL would refuse (not UTF-8, a NUL) is
 // stored, and found again the same way.
-func TestPGStrayBytes(t *testing.T) {
-	drivers(t, func(t *testing.T) {
-		ctx := context.Background()
-		s := openStore(t, Options{SenderKey: testKey})
-		it := EmailItem{Source: "IN\xffBOX", MessageID: "odd\x00\xfe@example.org", Raw: []byte("From: a@example.org\r\n\r\nhi \xff\x00")}
-		rc, err := s.ReceiveEmail(ctx, it)
-		if err != nil || rc.Duplicate {
-			t.Fatalf("ReceiveEmail = %+v, %v", rc, err)
-		}
-		again, err := s.ReceiveEmail(ctx, it)
-		if err != nil || !again.Duplicate || again.LedgerID != rc.LedgerID {
-			t.Errorf("ReceiveEmail again = %+v, %v; want a duplicate of row %d", again, err, rc.LedgerID)
-		}
-		pend, err := s.Pending(ctx, "email", 10)
-		if err != nil || len(pend) != 1 || string(pend[0].Raw) != string(it.Raw) {
-			t.Errorf("Pending = %+v, %v; want the row with its bytes as received", pend, err)
-		}
-		if err := s.Quarantine(ctx, rc.LedgerID, "bad \xff bytes"); err != nil {
-			t.Errorf("Quarantine: %v", err)
-		}
-	})
+func TestPGStrayBytes(t *testing.T) { drivers(t, testPGStrayBytes) }
+
+func testPGStrayBytes(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, Options{SenderKey: testKey})
+	it := EmailItem{Source: "IN\xffBOX", MessageID: "odd\x00\xfe@example.org", Raw: []byte("From: a@example.org\r\n\r\nhi \xff\x00")}
+	rc, err := s.ReceiveEmail(ctx, it)
+	if err != nil || rc.Duplicate {
+		t.Fatalf("ReceiveEmail = %+v, %v", rc, err)
+	}
+	again, err := s.ReceiveEmail(ctx, it)
+	if err != nil || !again.Duplicate || again.LedgerID != rc.LedgerID {
+		t.Errorf("ReceiveEmail again = %+v, %v; want a duplicate of row %d", again, err, rc.LedgerID)
+	}
+	pend, err := s.Pending(ctx, "email", 10)
+	if err != nil || len(pend) != 1 || string(pend[0].Raw) != string(it.Raw) {
+		t.Errorf("Pending = %+v, %v; want the row with its bytes as received", pend, err)
+	}
+	if err := s.Quarantine(ctx, rc.LedgerID, "bad \xff bytes"); err != nil {
+		t.Errorf("Quarantine: %v", err)
+	}
 }

@@ -343,56 +343,56 @@ func TestCheckpoint(t *testing.T) {
 	}
 }
 
-func TestSenderID(t *testing.T) {
-	drivers(t, func(t *testing.T) {
-		re := regexp.MustCompile(`^s_[0-9a-f]{24}$`)
-		a := SenderID(testKey, "ada@example.org")
-		if !re.MatchString(a) {
-			t.Fatalf("SenderID = %q, want s_ and 24 hex digits", a)
+func TestSenderID(t *testing.T) { drivers(t, testSenderID) }
+
+func testSenderID(t *testing.T) {
+	re := regexp.MustCompile(`^s_[0-9a-f]{24}$`)
+	a := SenderID(testKey, "ada@example.org")
+	if !re.MatchString(a) {
+		t.Fatalf("SenderID = %q, want s_ and 24 hex digits", a)
+	}
+	tests := []struct {
+		label   string
+		key     []byte
+		address string
+		same    bool
+	}{
+		{"same input", testKey, "ada@example.org", true},
+		{"case-insensitive", testKey, "Ada@Example.ORG", true},
+		{"surrounding space", testKey, "  ada@example.org\t", true},
+		{"other address", testKey, "bo@example.org", false},
+		{"other key", []byte("another key"), "ada@example.org", false},
+		{"empty key", nil, "ada@example.org", false},
+	}
+	for _, tt := range tests {
+		got := SenderID(tt.key, tt.address)
+		if (got == a) != tt.same {
+			t.Errorf("%s: SenderID(%q, %q) = %q; same as %q is %v, want %v", tt.label, tt.key, tt.address, got, a, got == a, tt.same)
 		}
-		tests := []struct {
-			label   string
-			key     []byte
-			address string
-			same    bool
-		}{
-			{"same input", testKey, "ada@example.org", true},
-			{"case-insensitive", testKey, "Ada@Example.ORG", true},
-			{"surrounding space", testKey, "  ada@example.org\t", true},
-			{"other address", testKey, "bo@example.org", false},
-			{"other key", []byte("another key"), "ada@example.org", false},
-			{"empty key", nil, "ada@example.org", false},
-		}
-		for _, tt := range tests {
-			got := SenderID(tt.key, tt.address)
-			if (got == a) != tt.same {
-				t.Errorf("%s: SenderID(%q, %q) = %q; same as %q is %v, want %v", tt.label, tt.key, tt.address, got, a, got == a, tt.same)
-			}
-		}
-		// The method uses the store's key, and the id is the same across opens.
-		s := openTest(t, "")
-		if got := s.SenderID("ADA@example.org"); got != a {
-			t.Errorf("Store.SenderID = %q, want %q", got, a)
-		}
-		// Its HMACs are reused: from any goroutine, each id is still the
-		// HMAC of its own address alone.
-		var wg sync.WaitGroup
-		for g := range 4 {
-			wg.Go(func() {
-				for i := range 200 {
-					addr := fmt.Sprintf("person%d@example.org", (g*7+i)%50)
-					if got, want := s.SenderID(addr), SenderID(testKey, addr); got != want {
-						t.Errorf("Store.SenderID(%q) = %q, want %q", addr, got, want)
-						return
-					}
+	}
+	// The method uses the store's key, and the id is the same across opens.
+	s := openTest(t, "")
+	if got := s.SenderID("ADA@example.org"); got != a {
+		t.Errorf("Store.SenderID = %q, want %q", got, a)
+	}
+	// Its HMACs are reused: from any goroutine, each id is still the
+	// HMAC of its own address alone.
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				addr := fmt.Sprintf("person%d@example.org", (g*7+i)%50)
+				if got, want := s.SenderID(addr), SenderID(testKey, addr); got != want {
+					t.Errorf("Store.SenderID(%q) = %q, want %q", addr, got, want)
+					return
 				}
-			})
-		}
-		wg.Wait()
-		if SenderID(testKey, "+447700900123") == SenderID(testKey, "+447700900124") {
-			t.Error("two phone numbers got the same SenderID")
-		}
-	})
+			}
+		})
+	}
+	wg.Wait()
+	if SenderID(testKey, "+447700900123") == SenderID(testKey, "+447700900124") {
+		t.Error("two phone numbers got the same SenderID")
+	}
 }
 
 func TestNewRef(t *testing.T) {
@@ -450,13 +450,13 @@ func TestNormalizeRef(t *testing.T) {
 	}
 }
 
-func TestWritable(t *testing.T) {
-	drivers(t, func(t *testing.T) {
-		s := openTest(t, "")
-		if err := s.Writable(context.Background()); err != nil {
-			t.Fatalf("Writable: %v", err)
-		}
-	})
+func TestWritable(t *testing.T) { drivers(t, testWritable) }
+
+func testWritable(t *testing.T) {
+	s := openTest(t, "")
+	if err := s.Writable(context.Background()); err != nil {
+		t.Fatalf("Writable: %v", err)
+	}
 }
 
 // TestLedgerLinkQueriesUseIndex: the index on ledger.suggestion_id only
