@@ -31,28 +31,32 @@ type Lease struct {
 const leaseCheck = 2 * time.Second
 
 // Lead tries to take the lead of mailbox for this instance. It returns
-// nil and no error when another instance leads it: try again later (the
-// poll interval is a good pace).
+// nil and no error when another instance (or this one) leads it: try
+// again later (the poll interval is a good pace). Close releases the
+// leases still held.
 func (s *Store) Lead(ctx context.Context, mailbox string) (*Lease, error) {
 	l := &Lease{mailbox: mailbox, lost: make(chan struct{}), done: make(chan struct{})}
+	// This Store's own leases, on either driver: Close releases them.
+	if _, taken := s.leads.LoadOrStore(mailbox, l); taken {
+		return nil, nil
+	}
+	forget := func() { s.leads.CompareAndDelete(mailbox, l) }
 	if !s.pg {
-		if _, taken := s.leads.LoadOrStore(mailbox, l); taken {
-			return nil, nil
-		}
-		l.release = func() { s.leads.CompareAndDelete(mailbox, l) }
+		l.release = forget
 		return l, nil
 	}
 	conn, err := pgx.ConnectConfig(ctx, s.pgConf)
 	if err != nil {
+		forget()
 		return nil, fmt.Errorf("store: lead mailbox %s: connect to %s: %w", mailbox, s.path, err)
 	}
 	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`, lockMailbox, mailbox).Scan(&got); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`, lockMailbox, mailbox).Scan(&got); err != nil || !got {
 		conn.Close(context.WithoutCancel(ctx))
-		return nil, fmt.Errorf("store: lead mailbox %s: %w", mailbox, err)
-	}
-	if !got {
-		conn.Close(context.WithoutCancel(ctx))
+		forget()
+		if err != nil {
+			return nil, fmt.Errorf("store: lead mailbox %s: %w", mailbox, err)
+		}
 		return nil, nil
 	}
 	var mu sync.Mutex // the watcher's pings and Release's close share the connection
@@ -63,6 +67,7 @@ func (s *Store) Lead(ctx context.Context, mailbox string) (*Lease, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		conn.Close(ctx)
+		forget()
 	}
 	go func() {
 		t := time.NewTicker(leaseCheck)

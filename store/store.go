@@ -81,7 +81,7 @@ type Store struct {
 	pg       bool            // the database is PostgreSQL
 	pgConf   *pgx.ConnConfig // for the dedicated connections of Lead
 	readOnly bool
-	leads    sync.Map // SQLite: the mailboxes this process leads (Lead)
+	leads    sync.Map // mailbox -> *Lease this Store holds (Lead)
 
 	key []byte
 	now func() time.Time
@@ -197,6 +197,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.leads.Range(func(_, l any) bool { l.(*Lease).Release(); return true })
 	if s.wdb != nil && !s.pg {
 		s.wdb.Close()
 	}
