@@ -385,3 +385,99 @@ func testPGStrayBytes(t *testing.T) {
 		t.Errorf("Quarantine: %v", err)
 	}
 }
+
+// TestRecordSMSShared: texts arrive at three gateways on one database,
+// in batches and alone, some of them twice (a retry reaching another
+// gateway), senders texting several times within the merge window: every
+// MessageSid is stored once, a retry gets the first answer, each sender
+// gets at most one acknowledgement, and the merge window holds.
+func TestRecordSMSShared(t *testing.T) { drivers(t, testRecordSMSShared) }
+
+func testRecordSMSShared(t *testing.T) {
+	ctx := context.Background()
+	stores := openShared(t, 3, Options{SenderKey: testKey})
+	const texts, senders = 600, 40
+	ins := make([]SMSInput, texts)
+	for i := range ins {
+		ins[i] = smsIn(fmt.Sprintf("+2547110%05d", i%senders), fmt.Sprintf("idea %d for the river", i))
+	}
+	// Every tenth text comes again, at another gateway.
+	var work []SMSInput
+	for i, in := range ins {
+		work = append(work, in)
+		if i%10 == 0 {
+			work = append(work, in)
+		}
+	}
+	decide := func(o SMSOutcome) (string, bool) {
+		if o.AckAllowed {
+			return "ack " + o.Ref, true
+		}
+		return "", false
+	}
+	var mu sync.Mutex
+	answers := map[string][]string{}
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			s := stores[g%3]
+			for k := g * 5; k < len(work); k += 30 { // batches of 5, interleaved
+				batch := work[k:min(k+5, len(work))]
+				var rs []SMSResult
+				var errs []error
+				var err error
+				if g%2 == 0 {
+					rs, errs, err = s.RecordSMSBatch(ctx, batch, decide)
+				} else {
+					for _, in := range batch {
+						r, e := s.RecordSMS(ctx, in, decide)
+						rs, errs = append(rs, r), append(errs, e)
+					}
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				for i, r := range rs {
+					if errs[i] != nil {
+						t.Error(errs[i])
+						continue
+					}
+					answers[batch[i].MessageSID] = append(answers[batch[i].MessageSID], r.Response)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	s := stores[0]
+	if n := count(t, s.db, `SELECT count(*) FROM ledger WHERE channel = 'sms'`); n != texts {
+		t.Errorf("%d ledger rows, want %d", n, texts)
+	}
+	if n := count(t, s.db, `SELECT count(DISTINCT external_id) FROM ledger WHERE channel = 'sms'`); n != texts {
+		t.Errorf("%d distinct MessageSids, want %d", n, texts)
+	}
+	for sid, as := range answers {
+		for _, a := range as[1:] {
+			if a != as[0] {
+				t.Errorf("%s answered %q, then %q", sid, as[0], a)
+			}
+		}
+	}
+	// All of a sender's texts arrive within the window: one suggestion
+	// each, one acknowledgement each.
+	if n := count(t, s.db, `SELECT count(*) FROM suggestions WHERE channel = 'sms'`); n != senders {
+		t.Errorf("%d SMS suggestions, want %d (one per sender)", n, senders)
+	}
+	if n := count(t, s.db, `SELECT count(*) FROM ledger WHERE channel = 'sms' AND response <> ''`); n != senders {
+		t.Errorf("%d texts acknowledged, want %d (one per sender)", n, senders)
+	}
+	var body string
+	if err := s.db.QueryRow(`SELECT body FROM suggestions WHERE sender_id = ?`, s.SenderID(ins[7].From)).Scan(&body); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(body, "for the river"); got != texts/senders {
+		t.Errorf("merged suggestion holds %d texts, want %d:\n%s", got, texts/senders, body)
+	}
+}

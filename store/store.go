@@ -4,8 +4,11 @@
 //
 // It runs on SQLite (the default: one file, one gateway) or on PostgreSQL
 // (several gateways sharing one database). The statements are shared,
-// written with SQLite's ? placeholders; what differs lives in sqlite.go,
-// postgres.go and pgsearch.go, chosen by Store.pg.
+// written with SQLite's ? placeholders. What is SQLite's own (the write
+// lock, prepared statements, the deferred WAL sync, scrubbing) is in this
+// file and privacy.go; what is PostgreSQL's in postgres.go, pgsearch.go,
+// lead.go and copy.go; the few statements that differ are chosen by s.pg
+// where they are used.
 //
 // Schema migrations are embedded in the binary and applied in order, each
 // in its own transaction, with the version kept in PRAGMA user_version on
