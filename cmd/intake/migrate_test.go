@@ -22,7 +22,12 @@ func TestMigrateCopyToPostgres(t *testing.T) {
 		t.Fatalf("demo: code %d, %s", code, stderr)
 	}
 	env := map[string]string{"PGURL": pgtest.DSN(t)}
-	code, out, stderr := run(t, env, "migrate", "--from", "sqlite:"+db, "--to", "postgres", "--dsn-env", "PGURL")
+	// The schema alone first, as `intake migrate` does for SQLite.
+	code, out, stderr := run(t, env, "migrate", "--to", "postgres", "--dsn-env", "PGURL")
+	if code != exitOK || !strings.Contains(out, "schema version") || !strings.HasPrefix(out, "postgres://intake@127.0.0.1:") {
+		t.Fatalf("migrate --to postgres: code %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = run(t, env, "migrate", "--from", "sqlite:"+db, "--to", "postgres", "--dsn-env", "PGURL")
 	if code != exitOK {
 		t.Fatalf("migrate: code %d\n%s%s", code, out, stderr)
 	}
@@ -56,7 +61,7 @@ func TestMigrateCopyToPostgres(t *testing.T) {
 		t.Errorf("second copy: code %d, %s%s", code, out, stderr)
 	}
 	// Mistakes in how it is called.
-	for _, args := range [][]string{{"--from", db, "--to", "postgres"}, {"--from", "sqlite:" + db, "--to", "mysql"}} {
+	for _, args := range [][]string{{"--from", db, "--to", "postgres"}, {"--from", "sqlite:" + db, "--to", "mysql"}, {"--from", "sqlite:" + db}} {
 		if code, _, _ := run(t, env, append([]string{"migrate"}, args...)...); code != exitUsage {
 			t.Errorf("migrate %v: code %d, want %d", args, code, exitUsage)
 		}

@@ -35,12 +35,12 @@ func migrateCommand() *command {
 	var from, to, dsnEnv string
 	return &command{
 		name:    "migrate",
-		summary: "create the database or bring its schema up to date, then exit; or copy a SQLite database into PostgreSQL",
-		usage:   "[--db PATH] | --from sqlite:PATH --to postgres [--dsn-env NAME]",
+		summary: "create the database or bring its schema up to date, then exit (--to postgres: the PostgreSQL one); with --from, copy a SQLite database into PostgreSQL",
+		usage:   "[--db PATH] | --to postgres [--from sqlite:PATH] [--dsn-env NAME]",
 		flags: func(fs *flag.FlagSet, c *cmdContext) {
 			storeFlags(fs, c)
 			fs.StringVar(&from, "from", "", "copy from this database: `sqlite:PATH` (stop the gateway first)")
-			fs.StringVar(&to, "to", "", "copy into this database: `postgres`, an empty database whose connection string is in the --dsn-env variable")
+			fs.StringVar(&to, "to", "", "`postgres`: the database whose connection string is in the --dsn-env variable (empty, to copy into)")
 			fs.StringVar(&dsnEnv, "dsn-env", defaultDSNEnv, "environment `variable` holding PostgreSQL's connection string (postgres://user:password@host/db)")
 		},
 		run: func(ctx context.Context, c *cmdContext) error {
@@ -53,12 +53,21 @@ func migrateCommand() *command {
 				return nil
 			}
 			path, ok := strings.CutPrefix(from, "sqlite:")
-			if !ok || path == "" || to != "postgres" {
-				return usageError{"copying needs --from sqlite:PATH and --to postgres"}
+			if to != "postgres" || (from != "" && (!ok || path == "")) {
+				return usageError{"--to takes postgres, and --from sqlite:PATH"}
 			}
 			dsn, ok := c.Getenv(dsnEnv)
 			if !ok || dsn == "" {
 				return fmt.Errorf("environment variable %s is not set: it holds PostgreSQL's connection string, e.g. postgres://intake:PASSWORD@db.example.org/intake", dsnEnv)
+			}
+			if from == "" { // the PostgreSQL database's own schema
+				st, err := store.Open(ctx, "", store.Options{Logger: c.logger(), Driver: store.DriverPostgres, DSN: dsn})
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				fmt.Fprintf(c.Stdout, "%s: schema version %d\n", st.Path(), store.SchemaVersion())
+				return nil
 			}
 			return copyToPostgres(ctx, c, path, dsn)
 		},
