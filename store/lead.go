@@ -45,7 +45,15 @@ func (s *Store) Lead(ctx context.Context, mailbox string) (*Lease, error) {
 		l.release = forget
 		return l, nil
 	}
-	conn, err := pgx.ConnectConfig(ctx, s.pgConf)
+	// If this machine vanishes from the network, the server notices
+	// through TCP keepalives (about 11 s with these, instead of the
+	// system's two hours) and frees the mailbox; meanwhile this side's
+	// pings have failed and the holder has stopped.
+	cfg := s.pgConf.Copy()
+	cfg.RuntimeParams["tcp_keepalives_idle"] = "5"
+	cfg.RuntimeParams["tcp_keepalives_interval"] = "2"
+	cfg.RuntimeParams["tcp_keepalives_count"] = "3"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		forget()
 		return nil, fmt.Errorf("store: lead mailbox %s: connect to %s: %w", mailbox, s.path, err)
