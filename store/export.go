@@ -67,9 +67,10 @@ func untilBound(t time.Time) string {
 	return u.Format(boundFormat)
 }
 
-// where builds the WHERE clause (without the keyword) and its arguments.
-// Every value is a bound parameter; nothing typed by a person is spliced in.
-func (f Filter) where() (string, []any) {
+// where builds the WHERE clause (without the keyword) and its arguments,
+// for PostgreSQL when pg. Every value is a bound parameter; nothing typed
+// by a person is spliced in.
+func (f Filter) where(pg bool) (string, []any) {
 	var conds []string
 	var args []any
 	add := func(cond string, a ...any) {
@@ -101,13 +102,20 @@ func (f Filter) where() (string, []any) {
 	if t := strings.TrimSpace(f.Tag); t != "" {
 		// tags is "a, b,c": compare whole items, ignoring case and the
 		// spaces around commas.
-		add(`instr(',' || lower(replace(replace(s.tags, ', ', ','), ' ,', ',')) || ',', ',' || lower(?) || ',') > 0`, t)
+		instr := "instr"
+		if pg {
+			instr = "strpos"
+		}
+		add(instr+`(',' || lower(replace(replace(s.tags, ', ', ','), ' ,', ',')) || ',', ',' || lower(?) || ',') > 0`, t)
 	}
-	if f.Search != "" {
+	if f.Search != "" && pg {
+		cond, a := pgSearchCond(f.Search) // pgsearch.go
+		add(cond, a...)
+	} else if f.Search != "" {
 		add("s.id IN (SELECT rowid FROM suggestions_fts WHERE suggestions_fts MATCH ?)", f.Search)
 	}
 	if len(conds) == 0 {
-		return "1", nil
+		return "TRUE", nil
 	}
 	return strings.Join(conds, " AND "), args
 }
@@ -148,17 +156,23 @@ type ExportRow struct {
 }
 
 // exportCols are the columns every row query selects, in scanRow's order.
-const exportCols = `s.id, s.ref, s.received_at, s.channel, s.campaign, s.language, s.disposition, s.subject, s.body, s.tags,
-	CASE WHEN json_valid(s.attachments) THEN json_array_length(s.attachments) ELSE 0 END, s.sender_id`
+// PostgreSQL checks that attachments is JSON when it is written.
+func exportCols(pg bool) string {
+	n := `CASE WHEN json_valid(s.attachments) THEN json_array_length(s.attachments) ELSE 0 END`
+	if pg {
+		n = `CASE WHEN json_typeof(s.attachments::json) = 'array' THEN json_array_length(s.attachments::json) ELSE 0 END`
+	}
+	return `s.id, s.ref, s.received_at, s.channel, s.campaign, s.language, s.disposition, s.subject, s.body, s.tags, ` + n + `, s.sender_id`
+}
 
 // selectRows is the SELECT ... FROM ... WHERE of a row query.
-func (f Filter) selectRows() (string, []any) {
-	where, args := f.where()
+func (f Filter) selectRows(pg bool) (string, []any) {
+	where, args := f.where(pg)
 	if f.WithContacts {
-		return `SELECT ` + exportCols + `, COALESCE(c.address, ''), s.signature
+		return `SELECT ` + exportCols(pg) + `, COALESCE(c.address, ''), s.signature
 			FROM suggestions s LEFT JOIN contacts c ON c.sender_id = s.sender_id WHERE ` + where, args
 	}
-	return `SELECT ` + exportCols + ` FROM suggestions s WHERE ` + where, args
+	return `SELECT ` + exportCols(pg) + ` FROM suggestions s WHERE ` + where, args
 }
 
 // rowScanner reuses its scan destinations from row to row.
@@ -220,6 +234,12 @@ func (s *Store) checkSearch(ctx context.Context, q string) error {
 	if q == "" {
 		return nil
 	}
+	if s.pg {
+		if _, err := parseSearch(q); err != nil { // pgsearch.go
+			return fmt.Errorf("%w: %q: %v", ErrBadSearch, q, err)
+		}
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	var id int64
@@ -240,7 +260,7 @@ func (s *Store) openExport(ctx context.Context, f Filter) (*sql.Rows, error) {
 	if err := s.checkSearch(ctx, f.Search); err != nil {
 		return nil, err
 	}
-	q, args := f.selectRows()
+	q, args := f.selectRows(s.pg)
 	// No queryTimeout here: an export of a million rows legitimately runs
 	// for a while. The caller's context (a request, a signal) ends it.
 	rows, err := s.db.QueryContext(ctx, q+` ORDER BY s.received_at, s.id`, args...)
@@ -302,7 +322,7 @@ func (s *Store) ListSuggestions(ctx context.Context, f Filter, after Cursor, lim
 	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	q, args := f.selectRows()
+	q, args := f.selectRows(s.pg)
 	if !after.IsZero() {
 		q += ` AND (s.received_at < ? OR (s.received_at = ? AND s.id < ?))`
 		args = append(args, after.ReceivedAt, after.ReceivedAt, after.ID)
@@ -340,7 +360,7 @@ func (s *Store) CountSuggestions(ctx context.Context, f Filter) (int, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	where, args := f.where()
+	where, args := f.where(s.pg)
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM suggestions s WHERE `+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count suggestions: %w", err)
@@ -373,7 +393,7 @@ func (s *Store) Suggestion(ctx context.Context, ref string, withContacts bool) (
 	defer cancel()
 	var tags, atts, updated, signature string
 	r := &d.ExportRow
-	err := s.db.QueryRowContext(qctx, `SELECT `+exportCols+`, s.attachments, s.updated_at, s.signature,
+	err := s.db.QueryRowContext(qctx, `SELECT `+exportCols(s.pg)+`, s.attachments, s.updated_at, s.signature,
 			COALESCE(c.kind, ''), COALESCE(c.address, ''), COALESCE(c.display_name, ''),
 			EXISTS (SELECT 1 FROM opt_outs o WHERE o.sender_id = s.sender_id AND s.sender_id <> '')
 		FROM suggestions s LEFT JOIN contacts c ON c.sender_id = s.sender_id WHERE s.ref = ?`, ref).Scan(
