@@ -450,7 +450,7 @@ func (s *Store) saveEmailsTx(ctx context.Context, tx *writeTx, items []SaveItem,
 			att, _ := json.Marshal(nonNil(e.Attachments))
 			todo = append(todo, pending{i: i, row: suggestionRow{
 				Channel: "email", Campaign: it.Campaign, SenderID: out[i].SenderID, ReceivedAt: st.receivedAt, UpdatedAt: ts(now),
-				Subject: e.Subject, Body: e.Body, Signature: e.Signature, Language: e.Language,
+				Subject: e.Subject, Body: e.Body, Signature: e.Signature, Quoted: e.Quoted, Language: e.Language,
 				Disposition: string(e.Disposition), Attachments: string(att), MessageID: e.MessageID,
 				Tags: emailTags(e),
 			}})
@@ -509,7 +509,7 @@ func insertSuggestions(ctx context.Context, tx *writeTx, rows []suggestionRow) (
 	ids, refs = make([]int64, len(rows)), make([]string, len(rows))
 	for start, end := range parts(len(rows)) {
 		part := rows[start:end]
-		args := make([]any, 0, 14*len(part))
+		args := make([]any, 0, suggestionArity*len(part))
 		at := make(map[string]int, len(part))
 		for k, r := range part {
 			ref := newRef()

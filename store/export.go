@@ -41,9 +41,14 @@ type Filter struct {
 	// stripped signature to each row. It is an explicit choice that the
 	// caller logs: exports leave contacts out by default.
 	WithContacts bool
-	// Redact, if set, is applied to the subject, body and signature of each
-	// row (e.g. to mask phone numbers a participant wrote into the text).
-	// Nil leaves the text as stored.
+	// WithQuotes adds the quoted messages the parser removed from each
+	// email (ExportRow.Quoted). They often hold the participant's name
+	// and address (a header block, an attribution line), and what others
+	// wrote: exports leave them out unless asked.
+	WithQuotes bool
+	// Redact, if set, is applied to the subject, body, signature and
+	// quote of each row (e.g. to mask phone numbers a participant wrote
+	// into the text). Nil leaves the text as stored.
 	Redact func(string) string
 }
 
@@ -136,6 +141,9 @@ func (f Filter) where(pg bool) (string, []any) {
 //	sender_id         pseudonymous sender id: the same person, the same id
 //	contact           address or E.164 number (only with contacts)
 //	signature         stripped signature (only with contacts)
+//	quoted            the quoted messages removed from an email, with their
+//	                  attributions and header blocks; "" for SMS (only
+//	                  with quotes)
 type ExportRow struct {
 	ID          int64
 	Ref         string
@@ -151,6 +159,7 @@ type ExportRow struct {
 	SenderID    string
 	Contact     string // only with Filter.WithContacts
 	Signature   string // only with Filter.WithContacts
+	Quoted      string // only with Filter.WithQuotes (or a detail with contacts)
 
 	rawReceived string // received_at as stored: the list's keyset cursor
 }
@@ -168,11 +177,15 @@ func exportCols(pg bool) string {
 // selectRows is the SELECT ... FROM ... WHERE of a row query.
 func (f Filter) selectRows(pg bool) (string, []any) {
 	where, args := f.where(pg)
+	cols, from := exportCols(pg), `suggestions s`
 	if f.WithContacts {
-		return `SELECT ` + exportCols(pg) + `, COALESCE(c.address, ''), s.signature
-			FROM suggestions s LEFT JOIN contacts c ON c.sender_id = s.sender_id WHERE ` + where, args
+		cols += `, COALESCE(c.address, ''), s.signature`
+		from += ` LEFT JOIN contacts c ON c.sender_id = s.sender_id`
 	}
-	return `SELECT ` + exportCols(pg) + ` FROM suggestions s WHERE ` + where, args
+	if f.WithQuotes {
+		cols += `, s.quoted`
+	}
+	return `SELECT ` + cols + ` FROM ` + from + ` WHERE ` + where, args
 }
 
 // rowScanner reuses its scan destinations from row to row.
@@ -191,6 +204,9 @@ func newRowScanner(f Filter) *rowScanner {
 	if f.WithContacts {
 		sc.dest = append(sc.dest, &r.Contact, &r.Signature)
 	}
+	if f.WithQuotes {
+		sc.dest = append(sc.dest, &r.Quoted)
+	}
 	return sc
 }
 
@@ -206,6 +222,9 @@ func (sc *rowScanner) scan(rows *sql.Rows) (ExportRow, error) {
 		r.Subject, r.Body = red(r.Subject), red(r.Body)
 		if r.Signature != "" {
 			r.Signature = red(r.Signature)
+		}
+		if r.Quoted != "" {
+			r.Quoted = red(r.Quoted)
 		}
 	}
 	return r, nil
@@ -377,6 +396,10 @@ type SuggestionDetail struct {
 	ContactKind string // "email" or "phone"
 	DisplayName string
 	OptedOut    bool
+	// QuotedLines counts the lines of the quote removed from an email
+	// (ExportRow.Quoted, itself filled only with contacts), so that a
+	// page without contacts can say there is one.
+	QuotedLines int
 	// Ledger lists the items the suggestion came from, for audit. Their
 	// Raw payloads (which carry the address) are kept only with contacts.
 	Ledger []LedgerItem
@@ -384,22 +407,22 @@ type SuggestionDetail struct {
 
 // Suggestion looks up one suggestion by its public reference (typed in any
 // case, with or without its dash). ErrNotFound if there is none. Without
-// withContacts the result holds no address, name, signature or raw
+// withContacts the result holds no address, name, signature, quote or raw
 // payload, so a caller cannot leak what it never received.
 func (s *Store) Suggestion(ctx context.Context, ref string, withContacts bool) (SuggestionDetail, error) {
 	ref = NormalizeRef(ref)
 	var d SuggestionDetail
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	var tags, atts, updated, signature string
+	var tags, atts, updated, signature, quoted string
 	r := &d.ExportRow
-	err := s.db.QueryRowContext(qctx, `SELECT `+exportCols(s.pg)+`, s.attachments, s.updated_at, s.signature,
+	err := s.db.QueryRowContext(qctx, `SELECT `+exportCols(s.pg)+`, s.attachments, s.updated_at, s.signature, s.quoted,
 			COALESCE(c.kind, ''), COALESCE(c.address, ''), COALESCE(c.display_name, ''),
 			EXISTS (SELECT 1 FROM opt_outs o WHERE o.sender_id = s.sender_id AND s.sender_id <> '')
 		FROM suggestions s LEFT JOIN contacts c ON c.sender_id = s.sender_id WHERE s.ref = ?`, ref).Scan(
 		&r.ID, &r.Ref, &r.rawReceived, &r.Channel, &r.Campaign, &r.Language, &r.Disposition,
 		&r.Subject, &r.Body, &tags, &r.Attachments, &r.SenderID,
-		&atts, &updated, &signature, &d.ContactKind, &r.Contact, &d.DisplayName, &d.OptedOut)
+		&atts, &updated, &signature, &quoted, &d.ContactKind, &r.Contact, &d.DisplayName, &d.OptedOut)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, fmt.Errorf("store: suggestion %s: %w", ref, ErrNotFound)
 	}
@@ -411,8 +434,11 @@ func (s *Store) Suggestion(ctx context.Context, ref string, withContacts bool) (
 	if err := json.Unmarshal([]byte(atts), &d.AttachmentsMeta); err != nil {
 		s.log.Warn("unreadable attachment list", "ref", ref, "err", err)
 	}
+	if quoted != "" {
+		d.QuotedLines = strings.Count(strings.TrimRight(quoted, "\n"), "\n") + 1
+	}
 	if withContacts {
-		r.Signature = signature
+		r.Signature, r.Quoted = signature, quoted
 	} else {
 		r.Contact, d.ContactKind, d.DisplayName = "", "", ""
 	}

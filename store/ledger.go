@@ -173,6 +173,7 @@ type suggestionRow struct {
 	Channel, Campaign, SenderID, ReceivedAt, UpdatedAt string
 	Subject, Body, Signature, Language, Disposition    string
 	Tags, Attachments, MessageID                       string
+	Quoted                                             string // email only
 }
 
 // args are the row's values in suggestionCols order, under public
@@ -185,13 +186,16 @@ func (r suggestionRow) args(ref string) []any {
 		r.Attachments = "[]"
 	}
 	return []any{ref, r.Channel, r.Campaign, r.SenderID, r.ReceivedAt, r.UpdatedAt,
-		r.Subject, r.Body, r.Signature, r.Language, r.Disposition, r.Tags, r.Attachments, r.MessageID}
+		r.Subject, r.Body, r.Signature, r.Language, r.Disposition, r.Tags, r.Attachments, r.MessageID, r.Quoted}
 }
 
 const (
 	suggestionCols = `ref, channel, campaign, sender_id, received_at, updated_at,
-		subject, body, signature, language, disposition, tags, attachments, message_id`
-	suggestionParams = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		subject, body, signature, language, disposition, tags, attachments, message_id, quoted`
+	suggestionParams = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// suggestionArity is the values per row: the columns, the
+	// placeholders and args agree (TestSuggestionColumns).
+	suggestionArity = 15
 )
 
 // insertSuggestion inserts a suggestion under a fresh public reference,

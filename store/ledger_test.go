@@ -95,6 +95,7 @@ func testEmail(i int) *parser.Email {
 		FromName:    fmt.Sprintf("Person %d", i%50),
 		Subject:     fmt.Sprintf("Idea %d", i),
 		Body:        fmt.Sprintf("Suggestion number %d: plant more trees", i),
+		Quoted:      fmt.Sprintf("> Earlier message %d", i),
 		Language:    "en",
 		Disposition: parser.DispSuggestion,
 	}

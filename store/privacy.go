@@ -331,11 +331,15 @@ func cutoff(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000
 // received before olderThan, keeping the row and the suggestion parsed
 // from it. Rows still waiting to be parsed keep theirs: they would be lost.
 // Quarantined rows lose theirs too: staff had the retention period to look
-// at them. It returns how many payloads were dropped.
+// at them. The quote kept with an email's suggestion goes with its
+// payload: it is a piece of it, often with the sender's name and address
+// in its header block, kept for the same audit. It returns how many
+// payloads were dropped.
 func (s *Store) PurgeRaw(ctx context.Context, olderThan time.Time) (int, error) {
 	n, err := purgeBatches[int64](ctx, s, "purge raw payloads", `SELECT l.id FROM ledger l JOIN ledger_raw r ON r.ledger_id = l.id
-		WHERE l.id > ? AND l.status <> 'received' AND l.received_at < ? ORDER BY l.id LIMIT ?`, " OF r",
-		`DELETE FROM ledger_raw WHERE ledger_id = ?`, cutoff(olderThan))
+		WHERE l.id > ? AND l.status <> 'received' AND l.received_at < ? ORDER BY l.id LIMIT ?`, " OF r", cutoff(olderThan),
+		`DELETE FROM ledger_raw WHERE ledger_id = ?`,
+		`UPDATE suggestions SET quoted = '' WHERE quoted <> '' AND id = (SELECT suggestion_id FROM ledger WHERE id = ?)`)
 	if n > 0 {
 		s.scrubAfter(ctx, "raw payload purge", false)
 	}
@@ -347,8 +351,8 @@ func (s *Store) PurgeRaw(ctx context.Context, olderThan time.Time) (int, error) 
 // pseudonymous id, and opt-outs stay. It returns how many were deleted.
 func (s *Store) PurgeContacts(ctx context.Context, notSeenSince time.Time) (int, error) {
 	n, err := purgeBatches[string](ctx, s, "purge contacts", `SELECT sender_id FROM contacts
-		WHERE sender_id > ? AND last_seen < ? ORDER BY sender_id LIMIT ?`, "",
-		`DELETE FROM contacts WHERE sender_id = ?`, cutoff(notSeenSince))
+		WHERE sender_id > ? AND last_seen < ? ORDER BY sender_id LIMIT ?`, "", cutoff(notSeenSince),
+		`DELETE FROM contacts WHERE sender_id = ?`)
 	if n > 0 {
 		s.scrubAfter(ctx, "contact purge", false)
 	}
@@ -360,20 +364,21 @@ func (s *Store) PurgeContacts(ctx context.Context, notSeenSince time.Time) (int,
 // Unsent ones stay. It returns how many rows were deleted.
 func (s *Store) PurgeOutbox(ctx context.Context, olderThan time.Time) (int, error) {
 	n, err := purgeBatches[int64](ctx, s, "purge sent acknowledgements", `SELECT id FROM outbox
-		WHERE id > ? AND (sent_at <> '' OR next_attempt_at = '`+outboxNever+`') AND created_at < ? ORDER BY id LIMIT ?`, "",
-		`DELETE FROM outbox WHERE id = ?`, cutoff(olderThan))
+		WHERE id > ? AND (sent_at <> '' OR next_attempt_at = '`+outboxNever+`') AND created_at < ? ORDER BY id LIMIT ?`, "", cutoff(olderThan),
+		`DELETE FROM outbox WHERE id = ?`)
 	if n > 0 {
 		s.scrubAfter(ctx, "outbox purge", false)
 	}
 	return n, err
 }
 
-// purgeBatches applies change to the rows pick selects, purgeBatch rows
-// per transaction, walking the key upwards so that every row is looked at
-// once however many batches it takes. On PostgreSQL the rows picked are
+// purgeBatches runs the change statements, in order, on each row pick
+// selects (older than bound), purgeBatch rows per transaction, walking
+// the key upwards so that every row is looked at once however many
+// batches it takes. On PostgreSQL the rows picked are
 // locked (those of the table lockOf names, "" for pick's only table), and
 // rows another gateway's purge holds are skipped: it deletes them.
-func purgeBatches[K int64 | string](ctx context.Context, s *Store, what, pick, lockOf, change, bound string) (int, error) {
+func purgeBatches[K int64 | string](ctx context.Context, s *Store, what, pick, lockOf, bound string, change ...string) (int, error) {
 	total := 0
 	var after K
 	if s.pg {
@@ -401,8 +406,10 @@ func purgeBatches[K int64 | string](ctx context.Context, s *Store, what, pick, l
 				return err
 			}
 			for _, id := range ids {
-				if _, err := tx.ExecContext(ctx, change, id); err != nil {
-					return err
+				for _, c := range change {
+					if _, err := tx.ExecContext(ctx, c, id); err != nil {
+						return err
+					}
 				}
 			}
 			if n = len(ids); n > 0 {
