@@ -119,16 +119,18 @@ func readBlindCase(path string) (blindCase, error) {
 func scoreBlind(c blindCase, e *Email, src []string) blindResult {
 	var r blindResult
 	body, sig := blindNorm(e.Body), blindNoBlank(e.Signature)
-	wantBody, wantSig, either := blindNorm(c.Body), blindNoBlank(c.Signature), blindNorm(c.SignatureOrBody)
+	wantBody, wantSig, either := blindNorm(c.Body), blindNoBlank(c.Signature), blindNoBlank(c.SignatureOrBody)
 	if either == "" {
 		r.body = body == wantBody
 		r.bodySig = r.body && sig == wantSig
 	} else {
-		long := blindNorm(wantBody + "\n" + either)
-		longer := blindNorm(wantBody + "\n\n" + either)
-		r.body = body == wantBody || body == long || body == longer
+		// The closing lines may end body, with whatever blank lines the
+		// sender left between them, or begin signature.
+		rest, ok := strings.CutPrefix(body, wantBody)
+		withTail := ok && (wantBody == "" || strings.HasPrefix(rest, "\n")) && blindNoBlank(rest) == either
+		r.body = body == wantBody || withTail
 		r.bodySig = (body == wantBody && sig == blindNoBlank(either+"\n"+c.Signature)) ||
-			((body == long || body == longer) && sig == wantSig)
+			(withTail && sig == wantSig)
 	}
 	r.quoted = blindSquash(e.Quoted) == blindSquash(c.Quoted)
 	r.disp = string(e.Disposition) == c.Disposition
@@ -431,4 +433,30 @@ func blindReport(rows []blindRow, diff bool) string {
 		}
 	}
 	return b.String()
+}
+
+// TestBlindScore checks the scoring itself, so that TestBlind's figures and
+// its dropped-line check mean what they say.
+func TestBlindScore(t *testing.T) {
+	c := blindCase{Body: "Hello,\n\nFix the road.", SignatureOrBody: "Thanks!\n\nAmina", Signature: "Sent from my iPhone",
+		Quoted: "On Mon, X wrote:\n> Dear all,", Disposition: "suggestion"}
+	src := []string{"Hello,", "", "Fix the road.", "", "Thanks!", "", "Amina", "", "Sent from my iPhone", "", "On Mon, X wrote:", "> Dear all,"}
+	for _, tc := range []struct {
+		name            string
+		e               Email
+		body, sig, quot bool
+		dropped         int
+	}{
+		{"closing in body", Email{Body: "Hello,\n\nFix the road.\n\nThanks!\n\nAmina", Signature: "Sent from my iPhone", Quoted: "On Mon, X wrote:\n\n>Dear all,"}, true, true, true, 0},
+		{"closing in signature", Email{Body: "Hello,\n\nFix the road.", Signature: "Thanks!\nAmina\n\nSent from my iPhone", Quoted: "On Mon, X wrote:\n> Dear all,"}, true, true, true, 0},
+		{"closing split", Email{Body: "Hello,\n\nFix the road.\n\nThanks!", Signature: "Amina\nSent from my iPhone", Quoted: "On Mon, X wrote:\n> Dear all,"}, false, false, true, 0},
+		{"line dropped", Email{Body: "Hello,", Signature: "Thanks!\nAmina\nSent from my iPhone", Quoted: "On Mon, X wrote:\n> Dear all,"}, false, false, true, 1},
+		{"quote kept", Email{Body: "Hello,\n\nFix the road.\n\nOn Mon, X wrote:\n> Dear all,", Signature: "Thanks!\nAmina\nSent from my iPhone"}, false, false, false, 0},
+	} {
+		r := scoreBlind(c, &tc.e, src)
+		if r.body != tc.body || r.bodySig != tc.sig || r.quoted != tc.quot || len(r.dropped) != tc.dropped {
+			t.Errorf("%s: body %v sig %v quoted %v dropped %q, want %v %v %v %d",
+				tc.name, r.body, r.bodySig, r.quoted, r.dropped, tc.body, tc.sig, tc.quot, tc.dropped)
+		}
+	}
 }
