@@ -59,6 +59,9 @@ func (s *Store) receiveEmailsTx(ctx context.Context, tx *writeTx, items []EmailI
 	ids := make([]string, len(items))
 	for i, it := range items {
 		ids[i] = strings.TrimSpace(it.MessageID)
+		if s.pg {
+			ids[i] = pgText(ids[i]) // as stored, so that the look-ups below match
+		}
 	}
 
 	// What the ledger already has, under each identity.
@@ -72,7 +75,7 @@ func (s *Store) receiveEmailsTx(ctx context.Context, tx *writeTx, items []EmailI
 	}
 	for k, uids := range groups {
 		err := queryIn(ctx, tx, `SELECT id, status, uid FROM ledger WHERE source = ? AND uid_validity = ? AND uid IN `,
-			[]any{k.source, int64(k.uv)}, uids, func(rows *sql.Rows) error {
+			[]any{k.source, int64(k.uv)}, uids, "", func(rows *sql.Rows) error {
 				var r Receipt
 				var uid int64
 				if err := rows.Scan(&r.LedgerID, &r.Status, &uid); err != nil {
@@ -93,7 +96,7 @@ func (s *Store) receiveEmailsTx(ctx context.Context, tx *writeTx, items []EmailI
 		}
 	}
 	err := queryIn(ctx, tx, `SELECT id, status, external_id FROM ledger WHERE channel = 'email' AND external_id IN `,
-		nil, idArgs, func(rows *sql.Rows) error {
+		nil, idArgs, "", func(rows *sql.Rows) error {
 			var r Receipt
 			var id string
 			if err := rows.Scan(&r.LedgerID, &r.Status, &id); err != nil {
@@ -106,13 +109,10 @@ func (s *Store) receiveEmailsTx(ctx context.Context, tx *writeTx, items []EmailI
 		return nil, err
 	}
 
-	// Decide each item in order; the new ones get the ids SQLite would
-	// give them (the write lock is held), so that their rows and payloads
-	// go in with one statement each.
+	// Decide each item in order. A new one gets a placeholder id, -k for
+	// the kth new item, replaced below by the id it is inserted under, so
+	// that the rows and payloads go in with one statement each.
 	var next int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM ledger`).Scan(&next); err != nil {
-		return nil, err
-	}
 	byHash := map[string]Receipt{}
 	var fresh []int
 	hashes := make([]string, len(items))
@@ -145,7 +145,7 @@ func (s *Store) receiveEmailsTx(ctx context.Context, tx *writeTx, items []EmailI
 				continue
 			}
 		}
-		next++
+		next--
 		out[i] = Receipt{LedgerID: next, Status: StatusReceived}
 		fresh = append(fresh, i)
 		if it.UID != 0 {
@@ -158,7 +158,33 @@ func (s *Store) receiveEmailsTx(ctx context.Context, tx *writeTx, items []EmailI
 		}
 	}
 
-	// The new rows, then their payloads.
+	// The ids: on SQLite those it would give (the write lock is held), on
+	// PostgreSQL drawn from the sequence (other gateways insert too).
+	newIDs := make([]int64, len(fresh))
+	if s.pg && len(fresh) > 0 {
+		var err error
+		if newIDs, err = allocLedgerIDs(ctx, tx, len(fresh)); err != nil {
+			return nil, fmt.Errorf("draw %d ledger ids: %w", len(fresh), err)
+		}
+	} else if len(fresh) > 0 {
+		var max int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM ledger`).Scan(&max); err != nil {
+			return nil, err
+		}
+		for k := range newIDs {
+			newIDs[k] = max + 1 + int64(k)
+		}
+	}
+	for i := range out {
+		if id := out[i].LedgerID; id < 0 {
+			out[i].LedgerID = newIDs[-id-1]
+		}
+	}
+
+	// The new rows, then their payloads. A row whose identity another
+	// transaction committed meanwhile (a second gateway got the same
+	// message: PostgreSQL only, SQLite has one writer) is not inserted,
+	// and the transaction is run again (errRaced): it then finds the row.
 	now := s.now()
 	for start, end := range parts(len(fresh)) {
 		part := fresh[start:end]
@@ -179,9 +205,15 @@ func (s *Store) receiveEmailsTx(ctx context.Context, tx *writeTx, items []EmailI
 			args = append(args, out[i].LedgerID, it.Source, uv, uid, extID, hashes[i], len(it.Raw), ts(at))
 		}
 		q := `INSERT INTO ledger (id, channel, source, uid_validity, uid, external_id, content_hash, size, received_at) VALUES ` +
-			repeatJoin(`(?, 'email', ?, ?, ?, ?, ?, ?, ?)`, len(part))
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			repeatJoin(`(?, 'email', ?, ?, ?, ?, ?, ?, ?)`, len(part)) + ` ON CONFLICT DO NOTHING`
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
 			return nil, fmt.Errorf("insert %d ledger rows: %w", len(part), err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, fmt.Errorf("insert %d ledger rows: %w", len(part), err)
+		} else if n != int64(len(part)) {
+			return nil, fmt.Errorf("insert %d ledger rows: %d already stored: %w", len(part), int64(len(part))-n, errRaced)
 		}
 		args = args[:0]
 		n := 0
@@ -227,15 +259,26 @@ func repeatJoin(tuple string, n int) string {
 }
 
 // queryIn runs query, which ends with "IN ", with args and then the list
-// of in (split by parts), calling each for every row.
-func queryIn(ctx context.Context, tx *writeTx, query string, args, in []any, each func(*sql.Rows) error) error {
-	for start, end := range parts(len(in)) {
-		part := in[start:end]
-		st, err := tx.stmt(ctx, query+"("+repeatJoin("?", len(part))+")")
+// of in (split by parts), and then suffix, calling each for every row.
+func queryIn(ctx context.Context, tx *writeTx, query string, args, in []any, suffix string, each func(*sql.Rows) error) error {
+	if tx.s.pg && len(in) > 0 {
+		// One array instead of a list of parameters: PostgreSQL plans a
+		// long IN list anew at every call.
+		rows, err := tx.QueryContext(ctx, strings.TrimSuffix(query, "IN ")+"= ANY (?)"+suffix, append(append([]any{}, args...), pgArray(in))...)
 		if err != nil {
 			return err
 		}
-		rows, err := st.QueryContext(ctx, append(append([]any{}, args...), part...)...)
+		defer rows.Close()
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	for start, end := range parts(len(in)) {
+		part := in[start:end]
+		rows, err := tx.queryPrepared(ctx, query+"("+repeatJoin("?", len(part))+")"+suffix, append(append([]any{}, args...), part...)...)
 		if err != nil {
 			return err
 		}
@@ -284,7 +327,10 @@ func (s *Store) SaveEmails(ctx context.Context, items []SaveItem) ([]Saved, erro
 		what = fmt.Sprintf("save email %d", items[0].LedgerID)
 	}
 	out := make([]Saved, len(items))
-	err := s.write(ctx, what, func(tx *writeTx) error { return s.saveEmailsTx(ctx, tx, items, out) })
+	err := s.write(ctx, what, func(tx *writeTx) error {
+		clear(out)
+		return s.saveEmailsTx(ctx, tx, items, out)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -305,6 +351,8 @@ func (s *Store) SaveAndReceiveEmails(ctx context.Context, save []SaveItem, recei
 	saved := make([]Saved, len(save))
 	var rcs []Receipt
 	c, err := s.writeNoWait(ctx, fmt.Sprintf("save batch of %d emails and receive %d", len(save), len(receive)), func(tx *writeTx) error {
+		clear(saved)
+		rcs = nil
 		if err := s.saveEmailsTx(ctx, tx, save, saved); err != nil {
 			return err
 		}
@@ -339,7 +387,14 @@ func (s *Store) saveEmailsTx(ctx context.Context, tx *writeTx, items []SaveItem,
 	for i, it := range items {
 		lids[i] = it.LedgerID
 	}
-	err := queryIn(ctx, tx, `SELECT id, status, received_at, suggestion_id FROM ledger WHERE id IN `, nil, lids, func(rows *sql.Rows) error {
+	// On PostgreSQL the rows are locked, so that a second gateway saving
+	// the same rows (both finishing what a crash left pending) waits, then
+	// finds them parsed.
+	in, lock := `SELECT id, status, received_at, suggestion_id FROM ledger WHERE id IN `, ""
+	if s.pg {
+		lock = " FOR UPDATE"
+	}
+	err := queryIn(ctx, tx, in, nil, lids, lock, func(rows *sql.Rows) error {
 		var id int64
 		var st state
 		if err := rows.Scan(&id, &st.status, &st.receivedAt, &st.sugg); err != nil {
@@ -395,7 +450,7 @@ func (s *Store) saveEmailsTx(ctx context.Context, tx *writeTx, items []SaveItem,
 			att, _ := json.Marshal(nonNil(e.Attachments))
 			todo = append(todo, pending{i: i, row: suggestionRow{
 				Channel: "email", Campaign: it.Campaign, SenderID: out[i].SenderID, ReceivedAt: st.receivedAt, UpdatedAt: ts(now),
-				Subject: e.Subject, Body: e.Body, Signature: e.Signature, Language: e.Language,
+				Subject: e.Subject, Body: e.Body, Signature: e.Signature, Quoted: e.Quoted, Language: e.Language,
 				Disposition: string(e.Disposition), Attachments: string(att), MessageID: e.MessageID,
 				Tags: emailTags(e),
 			}})
@@ -427,7 +482,7 @@ func (s *Store) saveEmailsTx(ctx context.Context, tx *writeTx, items []SaveItem,
 			args = append(args, items[p.i].LedgerID, ids[start+k], out[p.i].SenderID)
 		}
 		q := `UPDATE ledger SET status = 'parsed', error = '', suggestion_id = v.column2, sender_id = v.column3
-			FROM (VALUES ` + strings.Repeat("(?, ?, ?), ", len(part)-1) + `(?, ?, ?)) AS v WHERE ledger.id = v.column1`
+			FROM (VALUES ` + repeatJoin("(CAST(? AS BIGINT), CAST(? AS BIGINT), ?)", len(part)) + `) AS v WHERE ledger.id = v.column1`
 		res, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("link ledger rows to their suggestions: %w", err)
@@ -454,7 +509,7 @@ func insertSuggestions(ctx context.Context, tx *writeTx, rows []suggestionRow) (
 	ids, refs = make([]int64, len(rows)), make([]string, len(rows))
 	for start, end := range parts(len(rows)) {
 		part := rows[start:end]
-		args := make([]any, 0, 15*len(part))
+		args := make([]any, 0, suggestionArity*len(part))
 		at := make(map[string]int, len(part))
 		for k, r := range part {
 			ref := newRef()
@@ -468,11 +523,7 @@ func insertSuggestions(ctx context.Context, tx *writeTx, rows []suggestionRow) (
 		q := `INSERT INTO suggestions (` + suggestionCols + `) VALUES ` +
 			strings.Repeat(suggestionParams+", ", len(part)-1) + suggestionParams +
 			` ON CONFLICT (ref) DO NOTHING RETURNING id, ref`
-		st, err := tx.stmt(ctx, q)
-		if err != nil {
-			return nil, nil, fmt.Errorf("insert suggestions: %w", err)
-		}
-		res, err := st.QueryContext(ctx, args...)
+		res, err := tx.queryPrepared(ctx, q, args...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("insert suggestions: %w", err)
 		}

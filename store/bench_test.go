@@ -21,7 +21,9 @@ func benchItem(i int) EmailItem {
 
 // BenchmarkReceiveEmail commits one email per transaction, as the poller
 // does without batching: each item is one durable (synchronous=FULL) commit.
-func BenchmarkReceiveEmail(b *testing.B) {
+func BenchmarkReceiveEmail(b *testing.B) { benchDrivers(b, benchReceiveEmail) }
+
+func benchReceiveEmail(b *testing.B) {
 	ctx := context.Background()
 	s := openTest(b, "")
 	items := make([]EmailItem, b.N)
@@ -39,7 +41,9 @@ func BenchmarkReceiveEmail(b *testing.B) {
 
 // BenchmarkReceiveEmailBatch commits the same emails 100 to a transaction
 // through ReceiveEmails. ns/op is per item, so the two are comparable.
-func BenchmarkReceiveEmailBatch(b *testing.B) {
+func BenchmarkReceiveEmailBatch(b *testing.B) { benchDrivers(b, benchReceiveEmailBatch) }
+
+func benchReceiveEmailBatch(b *testing.B) {
 	const batch = 100
 	ctx := context.Background()
 	s := openTest(b, "")
@@ -66,7 +70,9 @@ func BenchmarkReceiveEmailBatch(b *testing.B) {
 // (SaveAndReceiveEmails), the emails parsed beforehand. ns/op is per
 // email. Compare with BenchmarkReceiveEmail, one email per transaction
 // and no save at all.
-func BenchmarkEmailChunks(b *testing.B) {
+func BenchmarkEmailChunks(b *testing.B) { benchDrivers(b, benchEmailChunks) }
+
+func benchEmailChunks(b *testing.B) {
 	const chunk = 250
 	ctx := context.Background()
 	s := openTest(b, "")

@@ -41,9 +41,14 @@ type Filter struct {
 	// stripped signature to each row. It is an explicit choice that the
 	// caller logs: exports leave contacts out by default.
 	WithContacts bool
-	// Redact, if set, is applied to the subject, body and signature of each
-	// row (e.g. to mask phone numbers a participant wrote into the text).
-	// Nil leaves the text as stored.
+	// WithQuotes adds the quoted messages the parser removed from each
+	// email (ExportRow.Quoted). They often hold the participant's name
+	// and address (a header block, an attribution line), and what others
+	// wrote: exports leave them out unless asked.
+	WithQuotes bool
+	// Redact, if set, is applied to the subject, body, signature and
+	// quote of each row (e.g. to mask phone numbers a participant wrote
+	// into the text). Nil leaves the text as stored.
 	Redact func(string) string
 }
 
@@ -67,9 +72,10 @@ func untilBound(t time.Time) string {
 	return u.Format(boundFormat)
 }
 
-// where builds the WHERE clause (without the keyword) and its arguments.
-// Every value is a bound parameter; nothing typed by a person is spliced in.
-func (f Filter) where() (string, []any) {
+// where builds the WHERE clause (without the keyword) and its arguments,
+// for PostgreSQL when pg. Every value is a bound parameter; nothing typed
+// by a person is spliced in.
+func (f Filter) where(pg bool) (string, []any) {
 	var conds []string
 	var args []any
 	add := func(cond string, a ...any) {
@@ -101,13 +107,20 @@ func (f Filter) where() (string, []any) {
 	if t := strings.TrimSpace(f.Tag); t != "" {
 		// tags is "a, b,c": compare whole items, ignoring case and the
 		// spaces around commas.
-		add(`instr(',' || lower(replace(replace(s.tags, ', ', ','), ' ,', ',')) || ',', ',' || lower(?) || ',') > 0`, t)
+		instr := "instr"
+		if pg {
+			instr = "strpos"
+		}
+		add(instr+`(',' || lower(replace(replace(s.tags, ', ', ','), ' ,', ',')) || ',', ',' || lower(?) || ',') > 0`, t)
 	}
-	if f.Search != "" {
+	if f.Search != "" && pg {
+		cond, a := pgSearchCond(f.Search) // pgsearch.go
+		add(cond, a...)
+	} else if f.Search != "" {
 		add("s.id IN (SELECT rowid FROM suggestions_fts WHERE suggestions_fts MATCH ?)", f.Search)
 	}
 	if len(conds) == 0 {
-		return "1", nil
+		return "TRUE", nil
 	}
 	return strings.Join(conds, " AND "), args
 }
@@ -129,6 +142,9 @@ func (f Filter) where() (string, []any) {
 //	transport         whose number a text came through: "twilio", "android:NAME"; "" for email
 //	contact           address or E.164 number (only with contacts)
 //	signature         stripped signature (only with contacts)
+//	quoted            the quoted messages removed from an email, with their
+//	                  attributions and header blocks; "" for SMS (only
+//	                  with quotes)
 type ExportRow struct {
 	ID          int64
 	Ref         string
@@ -145,22 +161,33 @@ type ExportRow struct {
 	Transport   string // "twilio", "android:NAME"; "" for email
 	Contact     string // only with Filter.WithContacts
 	Signature   string // only with Filter.WithContacts
+	Quoted      string // only with Filter.WithQuotes (or a detail with contacts)
 
 	rawReceived string // received_at as stored: the list's keyset cursor
 }
 
 // exportCols are the columns every row query selects, in scanRow's order.
-const exportCols = `s.id, s.ref, s.received_at, s.channel, s.campaign, s.language, s.disposition, s.subject, s.body, s.tags,
-	CASE WHEN json_valid(s.attachments) THEN json_array_length(s.attachments) ELSE 0 END, s.sender_id, s.transport`
+// PostgreSQL checks that attachments is JSON when it is written.
+func exportCols(pg bool) string {
+	n := `CASE WHEN json_valid(s.attachments) THEN json_array_length(s.attachments) ELSE 0 END`
+	if pg {
+		n = `CASE WHEN json_typeof(s.attachments::json) = 'array' THEN json_array_length(s.attachments::json) ELSE 0 END`
+	}
+	return `s.id, s.ref, s.received_at, s.channel, s.campaign, s.language, s.disposition, s.subject, s.body, s.tags, ` + n + `, s.sender_id, s.transport`
+}
 
 // selectRows is the SELECT ... FROM ... WHERE of a row query.
-func (f Filter) selectRows() (string, []any) {
-	where, args := f.where()
+func (f Filter) selectRows(pg bool) (string, []any) {
+	where, args := f.where(pg)
+	cols, from := exportCols(pg), `suggestions s`
 	if f.WithContacts {
-		return `SELECT ` + exportCols + `, COALESCE(c.address, ''), s.signature
-			FROM suggestions s LEFT JOIN contacts c ON c.sender_id = s.sender_id WHERE ` + where, args
+		cols += `, COALESCE(c.address, ''), s.signature`
+		from += ` LEFT JOIN contacts c ON c.sender_id = s.sender_id`
 	}
-	return `SELECT ` + exportCols + ` FROM suggestions s WHERE ` + where, args
+	if f.WithQuotes {
+		cols += `, s.quoted`
+	}
+	return `SELECT ` + cols + ` FROM ` + from + ` WHERE ` + where, args
 }
 
 // rowScanner reuses its scan destinations from row to row.
@@ -179,6 +206,9 @@ func newRowScanner(f Filter) *rowScanner {
 	if f.WithContacts {
 		sc.dest = append(sc.dest, &r.Contact, &r.Signature)
 	}
+	if f.WithQuotes {
+		sc.dest = append(sc.dest, &r.Quoted)
+	}
 	return sc
 }
 
@@ -194,6 +224,9 @@ func (sc *rowScanner) scan(rows *sql.Rows) (ExportRow, error) {
 		r.Subject, r.Body = red(r.Subject), red(r.Body)
 		if r.Signature != "" {
 			r.Signature = red(r.Signature)
+		}
+		if r.Quoted != "" {
+			r.Quoted = red(r.Quoted)
 		}
 	}
 	return r, nil
@@ -222,6 +255,12 @@ func (s *Store) checkSearch(ctx context.Context, q string) error {
 	if q == "" {
 		return nil
 	}
+	if s.pg {
+		if _, err := parseSearch(q); err != nil { // pgsearch.go
+			return fmt.Errorf("%w: %q: %v", ErrBadSearch, q, err)
+		}
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	var id int64
@@ -242,7 +281,7 @@ func (s *Store) openExport(ctx context.Context, f Filter) (*sql.Rows, error) {
 	if err := s.checkSearch(ctx, f.Search); err != nil {
 		return nil, err
 	}
-	q, args := f.selectRows()
+	q, args := f.selectRows(s.pg)
 	// No queryTimeout here: an export of a million rows legitimately runs
 	// for a while. The caller's context (a request, a signal) ends it.
 	rows, err := s.db.QueryContext(ctx, q+` ORDER BY s.received_at, s.id`, args...)
@@ -304,7 +343,7 @@ func (s *Store) ListSuggestions(ctx context.Context, f Filter, after Cursor, lim
 	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	q, args := f.selectRows()
+	q, args := f.selectRows(s.pg)
 	if !after.IsZero() {
 		q += ` AND (s.received_at < ? OR (s.received_at = ? AND s.id < ?))`
 		args = append(args, after.ReceivedAt, after.ReceivedAt, after.ID)
@@ -342,7 +381,7 @@ func (s *Store) CountSuggestions(ctx context.Context, f Filter) (int, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	where, args := f.where()
+	where, args := f.where(s.pg)
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM suggestions s WHERE `+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count suggestions: %w", err)
@@ -359,6 +398,10 @@ type SuggestionDetail struct {
 	ContactKind string // "email" or "phone"
 	DisplayName string
 	OptedOut    bool
+	// QuotedLines counts the lines of the quote removed from an email
+	// (ExportRow.Quoted, itself filled only with contacts), so that a
+	// page without contacts can say there is one.
+	QuotedLines int
 	// Ledger lists the items the suggestion came from, for audit. Their
 	// Raw payloads (which carry the address) are kept only with contacts.
 	Ledger []LedgerItem
@@ -366,22 +409,22 @@ type SuggestionDetail struct {
 
 // Suggestion looks up one suggestion by its public reference (typed in any
 // case, with or without its dash). ErrNotFound if there is none. Without
-// withContacts the result holds no address, name, signature or raw
+// withContacts the result holds no address, name, signature, quote or raw
 // payload, so a caller cannot leak what it never received.
 func (s *Store) Suggestion(ctx context.Context, ref string, withContacts bool) (SuggestionDetail, error) {
 	ref = NormalizeRef(ref)
 	var d SuggestionDetail
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	var tags, atts, updated, signature string
+	var tags, atts, updated, signature, quoted string
 	r := &d.ExportRow
-	err := s.db.QueryRowContext(qctx, `SELECT `+exportCols+`, s.attachments, s.updated_at, s.signature,
+	err := s.db.QueryRowContext(qctx, `SELECT `+exportCols(s.pg)+`, s.attachments, s.updated_at, s.signature, s.quoted,
 			COALESCE(c.kind, ''), COALESCE(c.address, ''), COALESCE(c.display_name, ''),
 			EXISTS (SELECT 1 FROM opt_outs o WHERE o.sender_id = s.sender_id AND s.sender_id <> '')
 		FROM suggestions s LEFT JOIN contacts c ON c.sender_id = s.sender_id WHERE s.ref = ?`, ref).Scan(
 		&r.ID, &r.Ref, &r.rawReceived, &r.Channel, &r.Campaign, &r.Language, &r.Disposition,
 		&r.Subject, &r.Body, &tags, &r.Attachments, &r.SenderID, &r.Transport,
-		&atts, &updated, &signature, &d.ContactKind, &r.Contact, &d.DisplayName, &d.OptedOut)
+		&atts, &updated, &signature, &quoted, &d.ContactKind, &r.Contact, &d.DisplayName, &d.OptedOut)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, fmt.Errorf("store: suggestion %s: %w", ref, ErrNotFound)
 	}
@@ -393,8 +436,11 @@ func (s *Store) Suggestion(ctx context.Context, ref string, withContacts bool) (
 	if err := json.Unmarshal([]byte(atts), &d.AttachmentsMeta); err != nil {
 		s.log.Warn("unreadable attachment list", "ref", ref, "err", err)
 	}
+	if quoted != "" {
+		d.QuotedLines = strings.Count(strings.TrimRight(quoted, "\n"), "\n") + 1
+	}
 	if withContacts {
-		r.Signature = signature
+		r.Signature, r.Quoted = signature, quoted
 	} else {
 		r.Contact, d.ContactKind, d.DisplayName = "", "", ""
 	}

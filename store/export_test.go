@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -20,13 +19,7 @@ var expT0 = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 // expOpen opens a store on a fresh file under t.TempDir().
 func expOpen(t testing.TB) *Store {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "intake.db")
-	s, err := Open(context.Background(), path, Options{SenderKey: []byte("export test key"), Now: func() time.Time { return expT0 }})
-	if err != nil {
-		t.Fatalf("Open(%s): %v", path, err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return openStore(t, Options{SenderKey: []byte("export test key"), Now: func() time.Time { return expT0 }})
 }
 
 // expMail describes one test suggestion. Emails go through the store's
@@ -137,7 +130,9 @@ func expRefs(t *testing.T, s *Store, f Filter) []string {
 	return out
 }
 
-func TestExportFilters(t *testing.T) {
+func TestExportFilters(t *testing.T) { drivers(t, testExportFilters) }
+
+func testExportFilters(t *testing.T) {
 	s := expOpen(t)
 	refs := expSeed(t, s)
 	formulas := func() []string {
@@ -200,7 +195,9 @@ func TestExportFilters(t *testing.T) {
 	}
 }
 
-func TestBadSearch(t *testing.T) {
+func TestBadSearch(t *testing.T) { drivers(t, testBadSearch) }
+
+func testBadSearch(t *testing.T) {
 	s := expOpen(t)
 	expSeed(t, s)
 	ctx := context.Background()
@@ -214,7 +211,9 @@ func TestBadSearch(t *testing.T) {
 	}
 }
 
-func TestListSuggestionsPaging(t *testing.T) {
+func TestListSuggestionsPaging(t *testing.T) { drivers(t, testListSuggestionsPaging) }
+
+func testListSuggestionsPaging(t *testing.T) {
 	s := expOpen(t)
 	// 125 rows, several sharing a second (and two the same instant), so
 	// the cursor must order ties by id.
@@ -258,7 +257,9 @@ func TestListSuggestionsPaging(t *testing.T) {
 	}
 }
 
-func TestSuggestionDetail(t *testing.T) {
+func TestSuggestionDetail(t *testing.T) { drivers(t, testSuggestionDetail) }
+
+func testSuggestionDetail(t *testing.T) {
 	s := expOpen(t)
 	refs := expSeed(t, s)
 	ctx := context.Background()

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -172,6 +173,7 @@ type suggestionRow struct {
 	Channel, Campaign, SenderID, ReceivedAt, UpdatedAt string
 	Subject, Body, Signature, Language, Disposition    string
 	Tags, Attachments, MessageID                       string
+	Quoted                                             string // email only
 	Transport                                          string // "twilio", "android:NAME"; "" for email
 }
 
@@ -185,13 +187,16 @@ func (r suggestionRow) args(ref string) []any {
 		r.Attachments = "[]"
 	}
 	return []any{ref, r.Channel, r.Campaign, r.SenderID, r.ReceivedAt, r.UpdatedAt,
-		r.Subject, r.Body, r.Signature, r.Language, r.Disposition, r.Tags, r.Attachments, r.MessageID, r.Transport}
+		r.Subject, r.Body, r.Signature, r.Language, r.Disposition, r.Tags, r.Attachments, r.MessageID, r.Quoted, r.Transport}
 }
 
 const (
 	suggestionCols = `ref, channel, campaign, sender_id, received_at, updated_at,
-		subject, body, signature, language, disposition, tags, attachments, message_id, transport`
-	suggestionParams = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		subject, body, signature, language, disposition, tags, attachments, message_id, quoted, transport`
+	suggestionParams = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// suggestionArity is the values per row: the columns, the
+	// placeholders and args agree (TestSuggestionColumns).
+	suggestionArity = 16
 )
 
 // insertSuggestion inserts a suggestion under a fresh public reference,
@@ -199,14 +204,14 @@ const (
 func insertSuggestion(ctx context.Context, tx *writeTx, r suggestionRow) (int64, string, error) {
 	for range 20 {
 		ref := newRef()
-		res, err := tx.ExecContext(ctx, `INSERT INTO suggestions (`+suggestionCols+`)
-			VALUES `+suggestionParams+` ON CONFLICT (ref) DO NOTHING`, r.args(ref)...)
-		if err != nil {
-			return 0, "", fmt.Errorf("insert suggestion: %w", err)
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO suggestions (`+suggestionCols+`)
+			VALUES `+suggestionParams+` ON CONFLICT (ref) DO NOTHING RETURNING id`, r.args(ref)...).Scan(&id)
+		if err == nil {
+			return id, ref, nil
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			id, err := res.LastInsertId()
-			return id, ref, err
+		if !errors.Is(err, sql.ErrNoRows) { // no row: the reference was taken
+			return 0, "", fmt.Errorf("insert suggestion: %w", err)
 		}
 	}
 	return 0, "", errors.New("insert suggestion: no free reference after 20 draws")
@@ -223,8 +228,8 @@ type contactRow struct {
 // Its VALUES list is appended by the callers.
 const contactUpsert = `INSERT INTO contacts (sender_id, kind, address, display_name, language, first_seen, last_seen) VALUES %s
 	ON CONFLICT (sender_id) DO UPDATE SET last_seen = excluded.last_seen,
-		display_name = CASE WHEN excluded.display_name <> '' THEN excluded.display_name ELSE display_name END,
-		language = CASE WHEN excluded.language <> '' THEN excluded.language ELSE language END`
+		display_name = CASE WHEN excluded.display_name <> '' THEN excluded.display_name ELSE contacts.display_name END,
+		language = CASE WHEN excluded.language <> '' THEN excluded.language ELSE contacts.language END`
 
 // upsertContact records who is behind a pseudonymous id.
 func upsertContact(ctx context.Context, tx *writeTx, senderID, kind, address, name, lang string, now time.Time) error {
@@ -233,8 +238,32 @@ func upsertContact(ctx context.Context, tx *writeTx, senderID, kind, address, na
 
 // upsertContacts is upsertContact for several contacts, in order (a later
 // row for the same id updates the earlier one), a few statements in all.
+// The rows for one id are merged first (PostgreSQL refuses a statement
+// that updates a row twice) and sorted by id, so that two transactions
+// lock contacts in the same order.
 func upsertContacts(ctx context.Context, tx *writeTx, cs []contactRow, now time.Time) error {
 	at := ts(now)
+	if len(cs) > 1 {
+		byID := make(map[string]int, len(cs))
+		var merged []contactRow
+		for _, c := range cs {
+			k, ok := byID[c.senderID]
+			if !ok {
+				byID[c.senderID] = len(merged)
+				merged = append(merged, c)
+				continue
+			}
+			m := &merged[k]
+			if c.name != "" {
+				m.name = c.name
+			}
+			if c.lang != "" {
+				m.lang = c.lang
+			}
+		}
+		slices.SortFunc(merged, func(a, b contactRow) int { return strings.Compare(a.senderID, b.senderID) })
+		cs = merged
+	}
 	for start, end := range parts(len(cs)) {
 		part := cs[start:end]
 		args := make([]any, 0, 7*len(part))
@@ -283,8 +312,8 @@ type LedgerCounts struct {
 // LedgerCount counts a channel's ledger rows by status.
 func (s *Store) LedgerCount(ctx context.Context, channel string) (LedgerCounts, error) {
 	var c LedgerCounts
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*),
-		COALESCE(SUM(status = 'received'), 0), COALESCE(SUM(status = 'parsed'), 0), COALESCE(SUM(status = 'quarantined'), 0)
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(*) FILTER (WHERE status = 'received'),
+		COUNT(*) FILTER (WHERE status = 'parsed'), COUNT(*) FILTER (WHERE status = 'quarantined')
 		FROM ledger WHERE channel = ?`, channel).Scan(&c.Total, &c.Received, &c.Parsed, &c.Quarantined)
 	if err != nil {
 		return c, fmt.Errorf("store: count %s ledger rows: %w", channel, err)

@@ -15,7 +15,9 @@ import (
 
 // TestReceiveEmailIdentity walks one ledger through the identities an email
 // can arrive under; each step says whether it must be recognised.
-func TestReceiveEmailIdentity(t *testing.T) {
+func TestReceiveEmailIdentity(t *testing.T) { drivers(t, testReceiveEmailIdentity) }
+
+func testReceiveEmailIdentity(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, "")
 	steps := []struct {
@@ -61,7 +63,9 @@ func TestReceiveEmailIdentity(t *testing.T) {
 	}
 }
 
-func TestReceiveEmailKeepsItem(t *testing.T) {
+func TestReceiveEmailKeepsItem(t *testing.T) { drivers(t, testReceiveEmailKeepsItem) }
+
+func testReceiveEmailKeepsItem(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2025, 6, 7, 8, 9, 10, 11, time.FixedZone("CEST", 2*3600))
 	s := openTest(t, "")
@@ -91,6 +95,7 @@ func testEmail(i int) *parser.Email {
 		FromName:    fmt.Sprintf("Person %d", i%50),
 		Subject:     fmt.Sprintf("Idea %d", i),
 		Body:        fmt.Sprintf("Suggestion number %d: plant more trees", i),
+		Quoted:      fmt.Sprintf("> Earlier message %d", i),
 		Language:    "en",
 		Disposition: parser.DispSuggestion,
 	}
@@ -119,7 +124,9 @@ func testItem(i int) EmailItem {
 // over overlapping ranges of items, through one Store or two Stores on the
 // same file (an `intake ingest` beside `intake serve`), and checks that
 // every item was stored exactly once with no error.
-func TestConcurrentIngest(t *testing.T) {
+func TestConcurrentIngest(t *testing.T) { drivers(t, testConcurrentIngest) }
+
+func testConcurrentIngest(t *testing.T) {
 	const (
 		workers  = 8
 		perGo    = 1000
@@ -129,11 +136,7 @@ func TestConcurrentIngest(t *testing.T) {
 	for _, handles := range []int{1, 2} {
 		t.Run(fmt.Sprintf("%d handles", handles), func(t *testing.T) {
 			ctx := context.Background()
-			path := filepath.Join(t.TempDir(), "concurrent.db")
-			stores := make([]*Store, handles)
-			for i := range stores {
-				stores[i] = openTest(t, path)
-			}
+			stores := openShared(t, handles, Options{SenderKey: testKey})
 			var (
 				wg                sync.WaitGroup
 				mu                sync.Mutex
@@ -206,7 +209,7 @@ func TestConcurrentIngest(t *testing.T) {
 				{"suggestions", count(t, db, "SELECT count(*) FROM suggestions")},
 				{"distinct suggestion links", count(t, db, "SELECT count(DISTINCT suggestion_id) FROM ledger")},
 				{"distinct refs", count(t, db, "SELECT count(DISTINCT ref) FROM suggestions")},
-				{"FTS rows", count(t, db, "SELECT count(*) FROM suggestions_fts WHERE suggestions_fts MATCH 'trees'")},
+				{"FTS rows", searchCount(t, stores[0], "trees")},
 			} {
 				if c.got != distinct {
 					t.Errorf("%s = %d, want %d", c.what, c.got, distinct)
@@ -222,7 +225,9 @@ func TestConcurrentIngest(t *testing.T) {
 	}
 }
 
-func TestReceiveEmails(t *testing.T) {
+func TestReceiveEmails(t *testing.T) { drivers(t, testReceiveEmails) }
+
+func testReceiveEmails(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, "")
 	if rs, err := s.ReceiveEmails(ctx, nil); err != nil || rs != nil {
@@ -279,13 +284,12 @@ func TestReceiveEmails(t *testing.T) {
 // TestReceiveEmailsAtomic makes the third item of a batch fail inside the
 // transaction (a test-only trigger refuses it) and checks that none of the
 // batch was kept.
-func TestReceiveEmailsAtomic(t *testing.T) {
+func TestReceiveEmailsAtomic(t *testing.T) { drivers(t, testReceiveEmailsAtomic) }
+
+func testReceiveEmailsAtomic(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, "")
-	if _, err := s.db.Exec(`CREATE TRIGGER refuse_boom BEFORE INSERT ON ledger WHEN new.source = 'boom'
-		BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END`); err != nil {
-		t.Fatal(err)
-	}
+	refuseInsert(t, s, "ledger", "new.source = 'boom'")
 	bad := testItem(2)
 	bad.Source = "boom"
 	rs, err := s.ReceiveEmails(ctx, []EmailItem{testItem(0), testItem(1), bad, testItem(3)})
@@ -311,7 +315,9 @@ func TestReceiveEmailsAtomic(t *testing.T) {
 	}
 }
 
-func TestQuarantine(t *testing.T) {
+func TestQuarantine(t *testing.T) { drivers(t, testQuarantine) }
+
+func testQuarantine(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, "")
 	it := EmailItem{Source: "INBOX", MessageID: "q@x", Raw: []byte("\x00garbage")}
@@ -365,7 +371,9 @@ func TestQuarantine(t *testing.T) {
 
 // TestPending is crash recovery: rows committed but never parsed are found
 // again after a restart, in order, and leave the list once handled.
-func TestPending(t *testing.T) {
+func TestPending(t *testing.T) { drivers(t, testPending) }
+
+func testPending(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "pending.db")
 	s := openTest(t, path)

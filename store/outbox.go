@@ -57,6 +57,9 @@ func (s *Store) Enqueue(ctx context.Context, m OutboxMessage, interval time.Dura
 	}
 	var out EnqueueOutcome
 	err := s.write(ctx, "enqueue "+m.Channel+" acknowledgement for "+m.SenderID, func(tx *writeTx) error {
+		if err := lockSenders(ctx, tx, m.SenderID); err != nil {
+			return fmt.Errorf("lock sender: %w", err)
+		}
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM opt_outs WHERE sender_id = ?`, m.SenderID).Scan(&one)
 		if err == nil {
@@ -159,9 +162,16 @@ func scanOutbox(sc interface{ Scan(...any) error }) (OutboxItem, error) {
 func (s *Store) Due(ctx context.Context, channel string, limit int) ([]OutboxItem, error) {
 	var out []OutboxItem
 	err := s.write(ctx, "lease due "+channel+" acknowledgements", func(tx *writeTx) error {
+		out = nil
 		now := s.now()
+		// On PostgreSQL, rows another gateway is leasing right now are
+		// skipped rather than waited for: it hands them out.
+		lock := ""
+		if s.pg {
+			lock = " FOR UPDATE SKIP LOCKED"
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox
-			WHERE sent_at = '' AND next_attempt_at <= ? AND channel = ? ORDER BY next_attempt_at, id LIMIT ?`, outboxTS(now), channel, limit)
+			WHERE sent_at = '' AND next_attempt_at <= ? AND channel = ? ORDER BY next_attempt_at, id LIMIT ?`+lock, outboxTS(now), channel, limit)
 		if err != nil {
 			return err
 		}
@@ -266,9 +276,9 @@ func (s *Store) OutboxCount(ctx context.Context, channel string) (OutboxCounts, 
 	defer cancel()
 	var c OutboxCounts
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*),
-		COALESCE(SUM(sent_at = '' AND next_attempt_at <> ?1), 0),
-		COALESCE(SUM(sent_at <> ''), 0),
-		COALESCE(SUM(sent_at = '' AND next_attempt_at = ?1), 0)
+		COUNT(*) FILTER (WHERE sent_at = '' AND next_attempt_at <> ?1),
+		COUNT(*) FILTER (WHERE sent_at <> ''),
+		COUNT(*) FILTER (WHERE sent_at = '' AND next_attempt_at = ?1)
 		FROM outbox WHERE channel = ?2`, outboxNever, channel).Scan(&c.Total, &c.Pending, &c.Sent, &c.GaveUp)
 	if err != nil {
 		return c, fmt.Errorf("store: count %s outbox rows: %w", channel, err)

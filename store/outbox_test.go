@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,13 +25,7 @@ func (c *testClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 func openClocked(t *testing.T, clock *testClock) *Store {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "intake.db")
-	s, err := Open(context.Background(), path, Options{SenderKey: []byte("outbox test key"), Now: clock.Now})
-	if err != nil {
-		t.Fatalf("Open(%s): %v", path, err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return openStore(t, Options{SenderKey: []byte("outbox test key"), Now: clock.Now})
 }
 
 // saveFrom stores email n from address through the ledger, as the gateway
@@ -60,7 +53,9 @@ func ackFor(sv Saved, to string) OutboxMessage {
 		Message: []byte("Subject: Re: Idea\r\n\r\nThanks, ref " + sv.Ref + "\r\n")}
 }
 
-func TestEnqueueRules(t *testing.T) {
+func TestEnqueueRules(t *testing.T) { drivers(t, testEnqueueRules) }
+
+func testEnqueueRules(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 	clock := newTestClock(t0)
@@ -140,7 +135,9 @@ func TestEnqueueRules(t *testing.T) {
 	}
 }
 
-func TestEnqueueRequiresFields(t *testing.T) {
+func TestEnqueueRequiresFields(t *testing.T) { drivers(t, testEnqueueRequiresFields) }
+
+func testEnqueueRequiresFields(t *testing.T) {
 	s := openClocked(t, newTestClock(time.Now()))
 	for _, m := range []OutboxMessage{
 		{SenderID: "s", Recipient: "r", Message: []byte("x")},
@@ -156,7 +153,9 @@ func TestEnqueueRequiresFields(t *testing.T) {
 
 // TestEnqueueConcurrent: many suggestions from one sender racing through
 // Enqueue from several goroutines give exactly one acknowledgement.
-func TestEnqueueConcurrent(t *testing.T) {
+func TestEnqueueConcurrent(t *testing.T) { drivers(t, testEnqueueConcurrent) }
+
+func testEnqueueConcurrent(t *testing.T) {
 	s := openClocked(t, newTestClock(time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)))
 	const n = 16
 	saved := make([]Saved, n)
@@ -182,7 +181,9 @@ func TestEnqueueConcurrent(t *testing.T) {
 	}
 }
 
-func TestOutboxLifecycle(t *testing.T) {
+func TestOutboxLifecycle(t *testing.T) { drivers(t, testOutboxLifecycle) }
+
+func testOutboxLifecycle(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 	clock := newTestClock(t0)
@@ -272,7 +273,9 @@ func TestOutboxLifecycle(t *testing.T) {
 
 // TestOutboxRelease: a leased row handed back is due again at once, with
 // no attempt counted; a given-up row stays given up.
-func TestOutboxRelease(t *testing.T) {
+func TestOutboxRelease(t *testing.T) { drivers(t, testOutboxRelease) }
+
+func testOutboxRelease(t *testing.T) {
 	ctx := context.Background()
 	clock := newTestClock(time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC))
 	s := openClocked(t, clock)
@@ -303,7 +306,9 @@ func TestOutboxRelease(t *testing.T) {
 // TestOutboxTimesSortAsTimes: due-ness is decided by comparing stored
 // strings, so a time with no fraction must not sort after one a fraction
 // of a second later.
-func TestOutboxTimesSortAsTimes(t *testing.T) {
+func TestOutboxTimesSortAsTimes(t *testing.T) { drivers(t, testOutboxTimesSortAsTimes) }
+
+func testOutboxTimesSortAsTimes(t *testing.T) {
 	t0 := time.Date(2026, 3, 4, 10, 0, 5, 0, time.UTC)
 	for _, d := range []time.Duration{time.Nanosecond, time.Millisecond, 300 * time.Millisecond, time.Second} {
 		if a, b := outboxTS(t0), outboxTS(t0.Add(d)); a >= b {

@@ -81,6 +81,9 @@ func (s *Store) Forget(ctx context.Context, e Erasure) (ForgetResult, error) {
 		return r, errors.New("store: forget: empty sender id")
 	}
 	err := s.write(ctx, "forget sender "+e.SenderID, func(tx *writeTx) error {
+		if err := lockSenders(ctx, tx, e.SenderID); err != nil {
+			return fmt.Errorf("lock sender: %w", err)
+		}
 		var err error
 		r, err = s.forgetTx(ctx, tx, e)
 		return err
@@ -143,7 +146,7 @@ func (s *Store) forgetTx(ctx context.Context, tx *writeTx, e Erasure) (ForgetRes
 	}
 	r.Ledger = n
 	if e.Address != "" {
-		n, err := deleteUnparsedFrom(ctx, tx, e.Address)
+		n, err := s.deleteUnparsedFrom(ctx, tx, e.Address)
 		if err != nil {
 			return r, err
 		}
@@ -185,10 +188,18 @@ func (s *Store) forgetTx(ctx context.Context, tx *writeTx, e Erasure) (ForgetRes
 // yet (quarantined, or received and not parsed) and whose From header is
 // address. The raw bytes are searched first, then each hit's header is
 // read, so a message that merely mentions the address stays.
-func deleteUnparsedFrom(ctx context.Context, tx *writeTx, address string) (int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT l.id, r.raw FROM ledger l JOIN ledger_raw r ON r.ledger_id = l.id
+func (s *Store) deleteUnparsedFrom(ctx context.Context, tx *writeTx, address string) (int, error) {
+	q, arg := `SELECT l.id, r.raw FROM ledger l JOIN ledger_raw r ON r.ledger_id = l.id
 		WHERE l.channel = 'email' AND l.sender_id = '' AND l.status IN ('received', 'quarantined')
-		AND instr(lower(CAST(r.raw AS TEXT)), lower(?)) > 0`, address)
+		AND instr(lower(CAST(r.raw AS TEXT)), lower(?)) > 0`, any(address)
+	if s.pg {
+		// bytea is not text in any charset: search its escape form, which
+		// is the bytes themselves but for \, NUL and bytes over 127 (\ooo),
+		// with the address escaped alike.
+		q = strings.Replace(q, `instr(lower(CAST(r.raw AS TEXT)), lower(?))`, `strpos(lower(encode(r.raw, 'escape')), ?)`, 1)
+		arg = byteaEscape(asciiLower(address))
+	}
+	rows, err := tx.QueryContext(ctx, q, arg)
 	if err != nil {
 		return 0, fmt.Errorf("find unparsed email rows: %w", err)
 	}
@@ -244,6 +255,7 @@ func (s *Store) ForgetRef(ctx context.Context, ref string) (ForgetResult, error)
 	ref = NormalizeRef(ref)
 	var r ForgetResult
 	err := s.write(ctx, "forget suggestion "+ref, func(tx *writeTx) error {
+		r = ForgetResult{}
 		var id int64
 		var sender, channel string
 		err := tx.QueryRowContext(ctx, `SELECT id, sender_id, channel FROM suggestions WHERE ref = ?`, ref).Scan(&id, &sender, &channel)
@@ -254,6 +266,9 @@ func (s *Store) ForgetRef(ctx context.Context, ref string) (ForgetResult, error)
 			return fmt.Errorf("read suggestion %s: %w", ref, err)
 		}
 		if sender != "" {
+			if err := lockSenders(ctx, tx, sender); err != nil {
+				return fmt.Errorf("lock sender: %w", err)
+			}
 			r, err = s.forgetTx(ctx, tx, Erasure{SenderID: sender, Channel: channel})
 			return err
 		}
@@ -316,11 +331,15 @@ func cutoff(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000
 // received before olderThan, keeping the row and the suggestion parsed
 // from it. Rows still waiting to be parsed keep theirs: they would be lost.
 // Quarantined rows lose theirs too: staff had the retention period to look
-// at them. It returns how many payloads were dropped.
+// at them. The quote kept with an email's suggestion goes with its
+// payload: it is a piece of it, often with the sender's name and address
+// in its header block, kept for the same audit. It returns how many
+// payloads were dropped.
 func (s *Store) PurgeRaw(ctx context.Context, olderThan time.Time) (int, error) {
-	n, err := s.purgeBatches(ctx, "purge raw payloads", `SELECT l.id FROM ledger l JOIN ledger_raw r ON r.ledger_id = l.id
-		WHERE l.id > ? AND l.status <> 'received' AND l.received_at < ? ORDER BY l.id LIMIT ?`,
-		`DELETE FROM ledger_raw WHERE ledger_id = ?`, cutoff(olderThan))
+	n, err := purgeBatches[int64](ctx, s, "purge raw payloads", `SELECT l.id FROM ledger l JOIN ledger_raw r ON r.ledger_id = l.id
+		WHERE l.id > ? AND l.status <> 'received' AND l.received_at < ? ORDER BY l.id LIMIT ?`, " OF r", cutoff(olderThan),
+		`DELETE FROM ledger_raw WHERE ledger_id = ?`,
+		`UPDATE suggestions SET quoted = '' WHERE quoted <> '' AND id = (SELECT suggestion_id FROM ledger WHERE id = ?)`)
 	if n > 0 {
 		s.scrubAfter(ctx, "raw payload purge", false)
 	}
@@ -331,9 +350,9 @@ func (s *Store) PurgeRaw(ctx context.Context, olderThan time.Time) (int, error) 
 // name) not seen since notSeenSince. Their suggestions keep the
 // pseudonymous id, and opt-outs stay. It returns how many were deleted.
 func (s *Store) PurgeContacts(ctx context.Context, notSeenSince time.Time) (int, error) {
-	n, err := s.purgeBatches(ctx, "purge contacts", `SELECT rowid FROM contacts
-		WHERE rowid > ? AND last_seen < ? ORDER BY rowid LIMIT ?`,
-		`DELETE FROM contacts WHERE rowid = ?`, cutoff(notSeenSince))
+	n, err := purgeBatches[string](ctx, s, "purge contacts", `SELECT sender_id FROM contacts
+		WHERE sender_id > ? AND last_seen < ? ORDER BY sender_id LIMIT ?`, "", cutoff(notSeenSince),
+		`DELETE FROM contacts WHERE sender_id = ?`)
 	if n > 0 {
 		s.scrubAfter(ctx, "contact purge", false)
 	}
@@ -344,31 +363,38 @@ func (s *Store) PurgeContacts(ctx context.Context, notSeenSince time.Time) (int,
 // olderThan: each holds a recipient address and a copy of the message.
 // Unsent ones stay. It returns how many rows were deleted.
 func (s *Store) PurgeOutbox(ctx context.Context, olderThan time.Time) (int, error) {
-	n, err := s.purgeBatches(ctx, "purge sent acknowledgements", `SELECT id FROM outbox
-		WHERE id > ? AND (sent_at <> '' OR next_attempt_at = '`+outboxNever+`') AND created_at < ? ORDER BY id LIMIT ?`,
-		`DELETE FROM outbox WHERE id = ?`, cutoff(olderThan))
+	n, err := purgeBatches[int64](ctx, s, "purge sent acknowledgements", `SELECT id FROM outbox
+		WHERE id > ? AND (sent_at <> '' OR next_attempt_at = '`+outboxNever+`') AND created_at < ? ORDER BY id LIMIT ?`, "", cutoff(olderThan),
+		`DELETE FROM outbox WHERE id = ?`)
 	if n > 0 {
 		s.scrubAfter(ctx, "outbox purge", false)
 	}
 	return n, err
 }
 
-// purgeBatches applies change to the rows pick selects, purgeBatch rows
-// per transaction, walking the key upwards so that every row is looked at
-// once however many batches it takes.
-func (s *Store) purgeBatches(ctx context.Context, what, pick, change, bound string) (int, error) {
+// purgeBatches runs the change statements, in order, on each row pick
+// selects (older than bound), purgeBatch rows per transaction, walking
+// the key upwards so that every row is looked at once however many
+// batches it takes. On PostgreSQL the rows picked are
+// locked (those of the table lockOf names, "" for pick's only table), and
+// rows another gateway's purge holds are skipped: it deletes them.
+func purgeBatches[K int64 | string](ctx context.Context, s *Store, what, pick, lockOf, bound string, change ...string) (int, error) {
 	total := 0
-	var after int64
+	var after K
+	if s.pg {
+		pick += " FOR UPDATE" + lockOf + " SKIP LOCKED"
+	}
 	for {
 		n := 0
+		var last K
 		err := s.write(ctx, what, func(tx *writeTx) error {
 			rows, err := tx.QueryContext(ctx, pick, after, bound, purgeBatch)
 			if err != nil {
 				return err
 			}
-			var ids []int64
+			var ids []K
 			for rows.Next() {
-				var id int64
+				var id K
 				if err := rows.Scan(&id); err != nil {
 					rows.Close()
 					return err
@@ -380,14 +406,20 @@ func (s *Store) purgeBatches(ctx context.Context, what, pick, change, bound stri
 				return err
 			}
 			for _, id := range ids {
-				if _, err := tx.ExecContext(ctx, change, id); err != nil {
-					return err
+				for _, c := range change {
+					if _, err := tx.ExecContext(ctx, c, id); err != nil {
+						return err
+					}
 				}
-				after = id
 			}
-			n = len(ids)
+			if n = len(ids); n > 0 {
+				last = ids[n-1]
+			}
 			return nil
 		})
+		if err == nil && n > 0 {
+			after = last
+		}
 		total += n
 		if err != nil {
 			return total, err
@@ -423,6 +455,9 @@ func (s *Store) TruncateWAL(ctx context.Context) error {
 // scrubAfter scrubs after a committed deletion; a failure is logged, not
 // returned, since the deletion itself stands.
 func (s *Store) scrubAfter(ctx context.Context, what string, fts bool) bool {
+	if s.pg {
+		return false // see scrubPG
+	}
 	if err := s.scrub(ctx, fts, scrubWait); err != nil {
 		s.log.Warn("deleted data may linger in the database files until the next scrub", "after", what, "err", err)
 		return false
@@ -438,6 +473,9 @@ const scrubWait = 3 * time.Second
 var ErrWALBusy = errors.New("store: WAL busy: a reader holds it")
 
 func (s *Store) scrub(ctx context.Context, fts bool, wait time.Duration) error {
+	if s.pg {
+		return s.scrubPG(ctx, fts, wait)
+	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	s.writeMu.Lock()
@@ -491,4 +529,49 @@ func execCount(ctx context.Context, tx *writeTx, q string, args ...any) (int, er
 	}
 	n, err := res.RowsAffected()
 	return int(n), err
+}
+
+// scrubPG is Scrub on PostgreSQL. A deleted row's bytes stay in its
+// table's pages until VACUUM frees the space and later writes reuse it,
+// and in the WAL until checkpoints recycle the segments (README, "Erasure
+// on PostgreSQL"); nothing like SQLite's secure_delete zeroes them. Scrub
+// runs VACUUM on the tables that hold what participants sent, so the
+// space of deleted rows is freed and their index entries go. An erasure
+// does not wait for it (ForgetResult.Scrubbed stays false), and
+// TruncateWAL (wait 0) has nothing to do.
+func (s *Store) scrubPG(ctx context.Context, _ bool, wait time.Duration) error {
+	if wait == 0 || s.readOnly {
+		return nil
+	}
+	if _, err := s.db.DB.ExecContext(ctx, `VACUUM ledger, ledger_raw, suggestions, contacts, opt_outs, outbox`); err != nil {
+		return fmt.Errorf("store: scrub %s: vacuum: %w", s.path, err)
+	}
+	return nil
+}
+
+// asciiLower lower-cases ASCII letters only, as SQLite's lower() does.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// byteaEscape writes s as PostgreSQL's encode(bytes, 'escape') does.
+func byteaEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c == 0 || c >= 0x80:
+			fmt.Fprintf(&b, `\%03o`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

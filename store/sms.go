@@ -134,6 +134,20 @@ func (s *Store) RecordSMSBatch(ctx context.Context, ins []SMSInput, decide SMSDe
 		what = fmt.Sprintf("record batch of %d sms", len(ins))
 	}
 	err = s.write(ctx, what, func(tx *writeTx) error {
+		clear(results)
+		clear(errs)
+		// On PostgreSQL, a sender's texts on other gateways wait for this
+		// transaction: the merge window and the acknowledgement rate limit
+		// decide on what the sender's earlier texts left.
+		senders := make([]string, 0, len(ins))
+		for _, in := range ins {
+			if in.From != "" {
+				senders = append(senders, s.SenderID(in.From))
+			}
+		}
+		if err := lockSenders(ctx, tx, senders...); err != nil {
+			return fmt.Errorf("lock senders: %w", err)
+		}
 		for i, in := range ins {
 			if in.MessageSID == "" || in.From == "" {
 				errs[i] = errors.New("store: record sms: MessageSid and sender are required")
@@ -143,6 +157,14 @@ func (s *Store) RecordSMSBatch(ctx context.Context, ins []SMSInput, decide SMSDe
 				return fmt.Errorf("savepoint: %w", err)
 			}
 			r, err := s.recordSMSTx(ctx, tx, in, decide)
+			if errors.Is(err, errRaced) {
+				// Another gateway stored this MessageSid since the look-up:
+				// undo this one, and answer as that one did.
+				if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO sms`); rerr != nil {
+					return fmt.Errorf("sms %s: %w (rollback: %v)", in.MessageSID, err, rerr)
+				}
+				r, err = s.recordSMSTx(ctx, tx, in, decide)
+			}
 			if err != nil {
 				if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO sms`); rerr != nil {
 					return fmt.Errorf("sms %s: %w (rollback: %v)", in.MessageSID, err, rerr)
@@ -210,15 +232,18 @@ func (s *Store) recordSMSTx(ctx context.Context, tx *writeTx, in SMSInput, decid
 	if r.SuggestionID != 0 {
 		sugg = r.SuggestionID
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO ledger (channel, source, external_id, content_hash, size, sender_id,
+	// The MessageSid's unique key decides: the look-up above only spares
+	// a retry the work, and a text stored meanwhile by another gateway
+	// (PostgreSQL) inserts nothing here.
+	err = tx.QueryRowContext(ctx, `INSERT INTO ledger (channel, source, external_id, content_hash, size, sender_id,
 		received_at, status, response, suggestion_id, intent)
-		VALUES ('sms', ?, ?, ?, ?, ?, ?, 'parsed', ?, ?, ?)`,
-		in.Source, in.MessageSID, hashHex(in.Raw), len(in.Raw), r.SenderID, ts(now), r.Response, sugg, r.Intent.String())
+		VALUES ('sms', ?, ?, ?, ?, ?, ?, 'parsed', ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+		in.Source, in.MessageSID, hashHex(in.Raw), len(in.Raw), r.SenderID, ts(now), r.Response, sugg, r.Intent.String()).Scan(&r.LedgerID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, errRaced
+	}
 	if err != nil {
 		return r, fmt.Errorf("insert ledger row: %w", err)
-	}
-	if r.LedgerID, err = res.LastInsertId(); err != nil {
-		return r, err
 	}
 	if err := insertRaw(ctx, tx, r.LedgerID, in.Raw); err != nil {
 		return r, fmt.Errorf("insert ledger payload: %w", err)

@@ -14,7 +14,9 @@ import (
 // contact) but its own channel; the transport is recorded; the profile
 // name goes to the contact only; texts do not merge across channels or
 // transports.
-func TestRecordSMSChannelsAndTransports(t *testing.T) {
+func TestRecordSMSChannelsAndTransports(t *testing.T) { drivers(t, testRecordSMSChannelsAndTransports) }
+
+func testRecordSMSChannelsAndTransports(t *testing.T) {
 	s, _ := openSMSStore(t)
 	d := &ackDecider{}
 	text := record(t, s, smsIn("+254712345678", "Fix the borehole"), d)
@@ -77,7 +79,9 @@ func TestRecordSMSChannelsAndTransports(t *testing.T) {
 // retry) is stored at that time and merges with what was sent around
 // then, not with what arrives now; a time in the future counts as now;
 // a late text is not acknowledged.
-func TestRecordSMSSentAt(t *testing.T) {
+func TestRecordSMSSentAt(t *testing.T) { drivers(t, testRecordSMSSentAt) }
+
+func testRecordSMSSentAt(t *testing.T) {
 	s, clock := openSMSStore(t)
 	d := &ackDecider{}
 	now := clock.now()
@@ -118,7 +122,9 @@ func TestRecordSMSSentAt(t *testing.T) {
 // reply is queued in the text's own transaction, once however often the
 // text is retried, addressed to the recipient given; the ledger keeps no
 // copy (it holds the number).
-func TestRecordSMSOutbox(t *testing.T) {
+func TestRecordSMSOutbox(t *testing.T) { drivers(t, testRecordSMSOutbox) }
+
+func testRecordSMSOutbox(t *testing.T) {
 	s, _ := openSMSStore(t)
 	d := &ackDecider{}
 	in := smsIn("+254712345678", "Plant trees by the road")
@@ -146,7 +152,7 @@ func TestRecordSMSOutbox(t *testing.T) {
 	help := smsIn("+254712345678", "HELP")
 	help.Intent, help.Source, help.Outbox, help.Recipient = parser.IntentHelp, "android:kenya", "android:kenya", "+254712345678"
 	record(t, s, help, d)
-	if n := smsCount(t, s, `SELECT count(*) FROM outbox WHERE suggestion_id IS NULL AND CAST(message AS TEXT) = 'help en'`); n != 1 {
+	if n := smsCount(t, s, `SELECT count(*) FROM outbox WHERE suggestion_id IS NULL AND message = ?`, []byte("help en")); n != 1 {
 		t.Errorf("help text not queued")
 	}
 	// A missing recipient fails the text, which stores nothing.
@@ -160,7 +166,9 @@ func TestRecordSMSOutbox(t *testing.T) {
 	}
 }
 
-func TestMissingSMSAndOptOutReason(t *testing.T) {
+func TestMissingSMSAndOptOutReason(t *testing.T) { drivers(t, testMissingSMSAndOptOutReason) }
+
+func testMissingSMSAndOptOutReason(t *testing.T) {
 	s, _ := openSMSStore(t)
 	d := &ackDecider{}
 	var ids []string

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,13 +24,7 @@ func openSMSStore(t *testing.T) (*Store, *smsClock) {
 	t.Helper()
 	c := &smsClock{}
 	c.ns.Store(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC).UnixNano())
-	path := filepath.Join(t.TempDir(), "intake.db")
-	s, err := Open(context.Background(), path, Options{SenderKey: []byte("sms test key"), Now: c.now})
-	if err != nil {
-		t.Fatalf("Open(%s): %v", path, err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s, c
+	return openStore(t, Options{SenderKey: []byte("sms test key"), Now: c.now}), c
 }
 
 func smsCount(t *testing.T, s *Store, query string, args ...any) int {
@@ -90,6 +83,10 @@ func record(t *testing.T, s *Store, in SMSInput, d *ackDecider) SMSResult {
 }
 
 func TestRecordSMSStoresAndReplaysRetries(t *testing.T) {
+	drivers(t, testRecordSMSStoresAndReplaysRetries)
+}
+
+func testRecordSMSStoresAndReplaysRetries(t *testing.T) {
 	s, _ := openSMSStore(t)
 	d := &ackDecider{}
 	in := smsIn("+254712345678", "Clean the river near the market")
@@ -142,7 +139,9 @@ func TestRecordSMSStoresAndReplaysRetries(t *testing.T) {
 	}
 }
 
-func TestRecordSMSConcurrentRetries(t *testing.T) {
+func TestRecordSMSConcurrentRetries(t *testing.T) { drivers(t, testRecordSMSConcurrentRetries) }
+
+func testRecordSMSConcurrentRetries(t *testing.T) {
 	s, _ := openSMSStore(t)
 	in := smsIn("+254712345678", "one text, many retries")
 	var wg sync.WaitGroup
@@ -176,7 +175,9 @@ func TestRecordSMSConcurrentRetries(t *testing.T) {
 	}
 }
 
-func TestRecordSMSMergeWindow(t *testing.T) {
+func TestRecordSMSMergeWindow(t *testing.T) { drivers(t, testRecordSMSMergeWindow) }
+
+func testRecordSMSMergeWindow(t *testing.T) {
 	s, clock := openSMSStore(t)
 	d := &ackDecider{}
 	from := "+254712345678"
@@ -209,7 +210,7 @@ func TestRecordSMSMergeWindow(t *testing.T) {
 	if err != nil || len(items) != 3 {
 		t.Fatalf("LedgerForSuggestion = %d items, %v; want the 3 texts", len(items), err)
 	}
-	if n := smsCount(t, s, `SELECT count(*) FROM suggestions_fts WHERE suggestions_fts MATCH 'march'`); n != 1 {
+	if n := searchCount(t, s, "march"); n != 1 {
 		t.Errorf("full-text index misses the merged text")
 	}
 
@@ -229,7 +230,9 @@ func TestRecordSMSMergeWindow(t *testing.T) {
 	}
 }
 
-func TestRecordSMSKeywords(t *testing.T) {
+func TestRecordSMSKeywords(t *testing.T) { drivers(t, testRecordSMSKeywords) }
+
+func testRecordSMSKeywords(t *testing.T) {
 	s, clock := openSMSStore(t)
 	d := &ackDecider{}
 	from := "+254712345678"
@@ -290,7 +293,9 @@ func TestRecordSMSKeywords(t *testing.T) {
 	}
 }
 
-func TestRecordSMSAckInterval(t *testing.T) {
+func TestRecordSMSAckInterval(t *testing.T) { drivers(t, testRecordSMSAckInterval) }
+
+func testRecordSMSAckInterval(t *testing.T) {
 	s, clock := openSMSStore(t)
 	d := &ackDecider{}
 	from := "+254712345678"
@@ -322,7 +327,9 @@ func TestRecordSMSAckInterval(t *testing.T) {
 	}
 }
 
-func TestRecordSMSLanguageAndEmpty(t *testing.T) {
+func TestRecordSMSLanguageAndEmpty(t *testing.T) { drivers(t, testRecordSMSLanguageAndEmpty) }
+
+func testRecordSMSLanguageAndEmpty(t *testing.T) {
 	s, _ := openSMSStore(t)
 	d := &ackDecider{}
 	if r := record(t, s, smsIn("+254700000002", "maji tafadhali"), d); r.Language != "sw" {
@@ -342,13 +349,12 @@ func TestRecordSMSLanguageAndEmpty(t *testing.T) {
 	}
 }
 
-func TestRecordSMSAtomic(t *testing.T) {
+func TestRecordSMSAtomic(t *testing.T) { drivers(t, testRecordSMSAtomic) }
+
+func testRecordSMSAtomic(t *testing.T) {
 	s, _ := openSMSStore(t)
 	// A real SQLite failure at the last statement of the transaction.
-	if _, err := s.db.Exec(`CREATE TRIGGER fail_sms BEFORE INSERT ON ledger WHEN new.external_id = 'SMFAIL'
-		BEGIN SELECT RAISE(ABORT, 'disk full, say'); END`); err != nil {
-		t.Fatal(err)
-	}
+	refuseInsert(t, s, "ledger", "new.external_id = 'SMFAIL'")
 	in := smsIn("+254712345678", "lost?")
 	in.MessageSID = "SMFAIL"
 	in.Intent = parser.IntentOptOut
@@ -369,12 +375,11 @@ func TestRecordSMSAtomic(t *testing.T) {
 	}
 }
 
-func TestRecordSMSBatch(t *testing.T) {
+func TestRecordSMSBatch(t *testing.T) { drivers(t, testRecordSMSBatch) }
+
+func testRecordSMSBatch(t *testing.T) {
 	s, _ := openSMSStore(t)
-	if _, err := s.db.Exec(`CREATE TRIGGER fail_sms BEFORE INSERT ON ledger WHEN new.external_id = 'SMFAIL'
-		BEGIN SELECT RAISE(ABORT, 'this one fails'); END`); err != nil {
-		t.Fatal(err)
-	}
+	refuseInsert(t, s, "ledger", "new.external_id = 'SMFAIL'")
 	a := smsIn("+254712345678", "first part")
 	b := smsIn("+254712345678", "second part")
 	fail := smsIn("+254799999999", "fails")
@@ -411,7 +416,9 @@ func TestRecordSMSBatch(t *testing.T) {
 	}
 }
 
-func TestOptedOutUnknown(t *testing.T) {
+func TestOptedOutUnknown(t *testing.T) { drivers(t, testOptedOutUnknown) }
+
+func testOptedOutUnknown(t *testing.T) {
 	s, _ := openSMSStore(t)
 	if ok, err := s.OptedOut(context.Background(), "s_nobody"); ok || err != nil {
 		t.Errorf("OptedOut(unknown) = %v, %v", ok, err)
@@ -423,13 +430,11 @@ func TestOptedOutUnknown(t *testing.T) {
 }
 
 // BenchmarkRecordSMS measures one text per transaction, as the webhook
-// does: go test ./store -run '^$' -bench RecordSMS
-func BenchmarkRecordSMS(b *testing.B) {
-	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{SenderKey: []byte("bench")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+// does, on each driver: go test ./store -run '^$' -bench RecordSMS
+func BenchmarkRecordSMS(b *testing.B) { benchDrivers(b, benchRecordSMS) }
+
+func benchRecordSMS(b *testing.B) {
+	s := openStore(b, Options{SenderKey: []byte("bench")})
 	decide := func(o SMSOutcome) (string, bool) { return "<Response/>", o.AckAllowed }
 	b.ResetTimer()
 	for i := range b.N {
@@ -443,12 +448,10 @@ func BenchmarkRecordSMS(b *testing.B) {
 // BenchmarkRecordSMSBatch measures texts written 50 to a transaction, as
 // the webhook's group commit does under load:
 // go test ./store -run '^$' -bench RecordSMSBatch
-func BenchmarkRecordSMSBatch(b *testing.B) {
-	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{SenderKey: []byte("bench")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+func BenchmarkRecordSMSBatch(b *testing.B) { benchDrivers(b, benchRecordSMSBatch) }
+
+func benchRecordSMSBatch(b *testing.B) {
+	s := openStore(b, Options{SenderKey: []byte("bench")})
 	decide := func(o SMSOutcome) (string, bool) { return "<Response/>", o.AckAllowed }
 	const per = 50
 	b.ResetTimer()

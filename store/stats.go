@@ -43,10 +43,10 @@ func (s *Store) Stats(ctx context.Context, f Filter) (Stats, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	where, args := f.where()
+	where, args := f.where(s.pg)
 	all := f
 	all.Disposition = DispositionAll
-	allWhere, allArgs := all.where()
+	allWhere, allArgs := all.where(s.pg)
 	for _, g := range []struct {
 		dst         *[]Count
 		expr, order string
@@ -93,13 +93,13 @@ func (s *Store) Stats(ctx context.Context, f Filter) (Stats, error) {
 			conds, a = append(conds, "channel = ?"), append(a, f.Channel)
 		}
 		if len(conds) == 0 {
-			return "1", nil
+			return "TRUE", nil
 		}
 		return strings.Join(conds, " AND "), a
 	}
 	lw, la := period("received_at")
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*),
-			COALESCE(sum(status = 'quarantined'), 0), COALESCE(sum(status = 'received'), 0)
+			count(*) FILTER (WHERE status = 'quarantined'), count(*) FILTER (WHERE status = 'received')
 		FROM ledger WHERE `+lw, la...).Scan(&st.Received, &st.Quarantined, &st.Pending); err != nil {
 		return st, fmt.Errorf("store: stats of the ledger: %w", err)
 	}

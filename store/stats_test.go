@@ -7,7 +7,9 @@ import (
 	"testing"
 )
 
-func TestStats(t *testing.T) {
+func TestStats(t *testing.T) { drivers(t, testStats) }
+
+func testStats(t *testing.T) {
 	s := expOpen(t)
 	expSeed(t, s)
 	ctx := context.Background()

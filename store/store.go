@@ -1,9 +1,18 @@
-// Package store owns intake's SQLite database: the ledger of everything
+// Package store owns intake's database: the ledger of everything
 // received, the suggestions parsed from it, the contacts kept apart from
 // them, opt-outs, mailbox checkpoints and the acknowledgement outbox.
 //
+// It runs on SQLite (the default: one file, one gateway) or on PostgreSQL
+// (several gateways sharing one database). The statements are shared,
+// written with SQLite's ? placeholders. What is SQLite's own (the write
+// lock, prepared statements, the deferred WAL sync, scrubbing) is in this
+// file and privacy.go; what is PostgreSQL's in postgres.go, pgsearch.go,
+// lead.go and copy.go; the few statements that differ are chosen by s.pg
+// where they are used.
+//
 // Schema migrations are embedded in the binary and applied in order, each
-// in its own transaction, with the version kept in PRAGMA user_version.
+// in its own transaction, with the version kept in PRAGMA user_version on
+// SQLite and in the schema_version table on PostgreSQL.
 package store
 
 import (
@@ -29,10 +38,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrationFS embed.FS
 
 // queryTimeout bounds every statement so a wedged database surfaces as an
@@ -53,16 +63,33 @@ type Options struct {
 	Logger *slog.Logger
 	// ReadOnly opens the database without running migrations or writing.
 	ReadOnly bool
+	// Driver is DriverSQLite ("" means it too) or DriverPostgres.
+	Driver string
+	// DSN is PostgreSQL's connection string (postgres://user:pass@host/db
+	// or key=value pairs). Unused for SQLite, which takes a path.
+	DSN string
 }
+
+// The drivers Options.Driver names.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
 
 // Store is intake's database. It is safe for concurrent use.
 type Store struct {
-	db   *sql.DB
+	db   dbh
 	wdb  *sql.DB // write transactions (write); nil when read-only
-	path string
-	key  []byte
-	now  func() time.Time
-	log  *slog.Logger
+	path string  // SQLite's file; PostgreSQL's DSN without its password
+
+	pg       bool            // the database is PostgreSQL
+	pgConf   *pgx.ConnConfig // for the dedicated connections of Lead
+	readOnly bool
+	leads    sync.Map // mailbox -> *Lease this Store holds (Lead)
+
+	key []byte
+	now func() time.Time
+	log *slog.Logger
 
 	// writeMu serialises this process's write transactions. SQLite allows
 	// one writer at a time anyway; queueing here instead of in the busy
@@ -94,9 +121,20 @@ type Store struct {
 // differ by row count).
 const maxPrepared = 512
 
-// Open opens (creating if needed) the database at path and brings its schema
-// up to date.
+// Open opens the database and brings its schema up to date: on SQLite the
+// file at path (created if needed), on PostgreSQL the database opt.DSN
+// names (path is then unused).
 func Open(ctx context.Context, path string, opt Options) (*Store, error) {
+	switch opt.Driver {
+	case "", DriverSQLite:
+		return openSQLite(ctx, path, opt)
+	case DriverPostgres:
+		return openPostgres(ctx, opt)
+	}
+	return nil, fmt.Errorf("store: open: unknown driver %q (want %q or %q)", opt.Driver, DriverSQLite, DriverPostgres)
+}
+
+func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("store: open: empty database path")
 	}
@@ -120,7 +158,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	s := &Store{db: db, path: path, key: opt.SenderKey, now: opt.Now, log: opt.Logger}
+	s := &Store{db: dbh{DB: db}, path: path, key: opt.SenderKey, now: opt.Now, log: opt.Logger, readOnly: opt.ReadOnly}
 	if !opt.ReadOnly {
 		// Writes have connections of their own, whose statement
 		// journals (the undo log of each statement of a multi-statement
@@ -158,7 +196,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	if !opt.ReadOnly {
-		if err := s.migrate(ctx); err != nil {
+		if err := s.migrateSQLite(ctx); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -197,7 +235,8 @@ func createPrivate(path string) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	if s.wdb != nil {
+	s.leads.Range(func(_, l any) bool { l.(*Lease).Release(); return true })
+	if s.wdb != nil && !s.pg {
 		s.wdb.Close()
 	}
 	s.syncMu.Lock()
@@ -212,8 +251,17 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Path is the database file's path.
+// Path is the SQLite database file's path; on PostgreSQL, the database's
+// address without its password, for messages.
 func (s *Store) Path() string { return s.path }
+
+// Driver is DriverSQLite or DriverPostgres.
+func (s *Store) Driver() string {
+	if s.pg {
+		return DriverPostgres
+	}
+	return DriverSQLite
+}
 
 // migrations returns the embedded migration scripts in version order.
 func migrations() ([]string, error) {
@@ -239,7 +287,7 @@ func SchemaVersion() int {
 	return len(m)
 }
 
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrateSQLite(ctx context.Context) error {
 	ms, err := migrations()
 	if err != nil {
 		return fmt.Errorf("store: read migrations: %w", err)
@@ -287,8 +335,12 @@ func (s *Store) writeNoWait(ctx context.Context, what string, fn func(tx *writeT
 }
 
 // transact runs fn in a write transaction; with noWait, its commit does
-// not sync (see Commit).
+// not sync (see Commit). On PostgreSQL fn may run more than once (see
+// transactPG): it must set, not accumulate, what it hands back.
 func (s *Store) transact(ctx context.Context, what string, noWait bool, fn func(tx *writeTx) error) (Commit, error) {
+	if s.pg {
+		return Commit{}, s.transactPG(ctx, what, fn) // a PostgreSQL commit is durable when it returns
+	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	s.writeMu.Lock()
@@ -435,6 +487,9 @@ func (s *Store) preparedStmt(ctx context.Context, query string) (*sql.Stmt, erro
 
 // QueryRowContext is sql.Tx.QueryRowContext through a prepared statement.
 func (t *writeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if t.s.pg {
+		return t.Tx.QueryRowContext(ctx, rebind(query), pgArgs(args)...) // pgx prepares and caches by itself
+	}
 	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return t.Tx.QueryRowContext(ctx, query, args...) // reports the same error through Scan
@@ -442,8 +497,31 @@ func (t *writeTx) QueryRowContext(ctx context.Context, query string, args ...any
 	return st.QueryRowContext(ctx, args...)
 }
 
+// QueryContext is sql.Tx.QueryContext, not prepared for the Store.
+func (t *writeTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if t.s.pg {
+		return t.Tx.QueryContext(ctx, rebind(query), pgArgs(args)...)
+	}
+	return t.Tx.QueryContext(ctx, query, args...)
+}
+
+// queryPrepared is QueryContext through a prepared statement.
+func (t *writeTx) queryPrepared(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if t.s.pg {
+		return t.Tx.QueryContext(ctx, rebind(query), pgArgs(args)...)
+	}
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
 // ExecContext is sql.Tx.ExecContext through a prepared statement.
 func (t *writeTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if t.s.pg {
+		return t.Tx.ExecContext(ctx, rebind(query), pgArgs(args)...)
+	}
 	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -519,8 +597,14 @@ func hashHex(b []byte) string {
 }
 
 // Writable checks that the database accepts a write, for readiness probes.
+// On PostgreSQL a transaction id is assigned, which a standby (or a server
+// that is down) refuses.
 func (s *Store) Writable(ctx context.Context) error {
 	return s.write(ctx, "check writable", func(tx *writeTx) error {
+		if s.pg {
+			_, err := tx.ExecContext(ctx, "SELECT pg_current_xact_id()")
+			return err
+		}
 		_, err := tx.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS _probe (x); DELETE FROM _probe")
 		return err
 	})

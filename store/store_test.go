@@ -25,7 +25,7 @@ var testKey = []byte("test sender key, not a secret")
 func openTest(t testing.TB, path string) *Store {
 	t.Helper()
 	if path == "" {
-		path = filepath.Join(t.TempDir(), "intake.db")
+		return openStore(t, Options{SenderKey: testKey})
 	}
 	s, err := Open(context.Background(), path, Options{SenderKey: testKey})
 	if err != nil {
@@ -35,7 +35,7 @@ func openTest(t testing.TB, path string) *Store {
 	return s
 }
 
-func userVersion(t testing.TB, db *sql.DB) int {
+func userVersion(t testing.TB, db interface{ QueryRow(string, ...any) *sql.Row }) int {
 	t.Helper()
 	var v int
 	if err := db.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
@@ -44,7 +44,7 @@ func userVersion(t testing.TB, db *sql.DB) int {
 	return v
 }
 
-func count(t testing.TB, db *sql.DB, query string, args ...any) int {
+func count(t testing.TB, db interface{ QueryRow(string, ...any) *sql.Row }, query string, args ...any) int {
 	t.Helper()
 	var n int
 	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
@@ -56,7 +56,7 @@ func count(t testing.TB, db *sql.DB, query string, args ...any) int {
 // wantTables are the tables every schema version from 2 on must have.
 var wantTables = []string{"ledger", "suggestions", "contacts", "opt_outs", "checkpoints", "suggestions_fts", "outbox", "ledger_raw"}
 
-func checkTables(t *testing.T, db *sql.DB) {
+func checkTables(t *testing.T, db interface{ QueryRow(string, ...any) *sql.Row }) {
 	t.Helper()
 	for _, name := range wantTables {
 		if n := count(t, db, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, name); n != 1 {
@@ -66,7 +66,9 @@ func checkTables(t *testing.T, db *sql.DB) {
 }
 
 // ftsMatch returns the ids of suggestions whose subject or body match q.
-func ftsMatch(t *testing.T, db *sql.DB, q string) []int64 {
+func ftsMatch(t *testing.T, db interface {
+	Query(string, ...any) (*sql.Rows, error)
+}, q string) []int64 {
 	t.Helper()
 	rows, err := db.Query(`SELECT rowid FROM suggestions_fts WHERE suggestions_fts MATCH ? ORDER BY rowid`, q)
 	if err != nil {
@@ -341,7 +343,9 @@ func TestCheckpoint(t *testing.T) {
 	}
 }
 
-func TestSenderID(t *testing.T) {
+func TestSenderID(t *testing.T) { drivers(t, testSenderID) }
+
+func testSenderID(t *testing.T) {
 	re := regexp.MustCompile(`^s_[0-9a-f]{24}$`)
 	a := SenderID(testKey, "ada@example.org")
 	if !re.MatchString(a) {
@@ -446,7 +450,9 @@ func TestNormalizeRef(t *testing.T) {
 	}
 }
 
-func TestWritable(t *testing.T) {
+func TestWritable(t *testing.T) { drivers(t, testWritable) }
+
+func testWritable(t *testing.T) {
 	s := openTest(t, "")
 	if err := s.Writable(context.Background()); err != nil {
 		t.Fatalf("Writable: %v", err)

@@ -60,16 +60,17 @@ func (ff *filterFlags) filter(now time.Time) (store.Filter, error) {
 func exportCommand() *command {
 	var ff filterFlags
 	var format, out string
-	var withContacts, redact, noRedact bool
+	var withContacts, withQuotes, redact, noRedact bool
 	return &command{
 		name:    "export",
 		summary: "export suggestions as CSV (opens in Excel and LibreOffice), XLSX or JSON lines",
-		usage:   "[--format csv|xlsx|jsonl] [--out FILE] [filters] [--with-contacts] [--redact]",
+		usage:   "[--format csv|xlsx|jsonl] [--out FILE] [filters] [--with-contacts] [--with-quotes] [--redact]",
 		flags: func(fs *flag.FlagSet, c *cmdContext) {
 			storeFlags(fs, c)
 			fs.StringVar(&format, "format", "csv", "csv, xlsx or jsonl")
 			fs.StringVar(&out, "out", "", "write to `FILE` atomically (default: standard output)")
 			fs.BoolVar(&withContacts, "with-contacts", false, "add each sender's address or phone number and signature (logged)")
+			fs.BoolVar(&withQuotes, "with-quotes", false, "add the quoted messages removed from each email, which often name the sender and their address (logged)")
 			fs.BoolVar(&redact, "redact", false, "replace phone numbers and email addresses inside texts with [phone] and [email]")
 			fs.BoolVar(&noRedact, "no-redact", false, "do not redact, even when privacy.redact is set")
 			ff.register(fs, string(parser.DispSuggestion))
@@ -92,7 +93,7 @@ func exportCommand() *command {
 			if err != nil {
 				return err
 			}
-			f.WithContacts = withContacts
+			f.WithContacts, f.WithQuotes = withContacts, withQuotes
 			if (redact || cfg.Privacy.Redact) && !noRedact {
 				f.Redact = cfg.Redactor()
 			}
@@ -102,6 +103,9 @@ func exportCommand() *command {
 			}
 			if withContacts {
 				c.logger().Warn("export includes contacts", "format", format, "out", out, "filter", fmt.Sprintf("%+v", ff))
+			}
+			if withQuotes {
+				c.logger().Warn("export includes quoted messages", "format", format, "out", out, "redacted", f.Redact != nil, "filter", fmt.Sprintf("%+v", ff))
 			}
 			var n int
 			if out != "" {

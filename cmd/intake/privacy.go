@@ -107,7 +107,11 @@ func forgetCommand() *command {
 				fmt.Fprintf(c.Stdout, "erased sender %s: %d suggestions, %d ledger items, %d contacts, %d queued messages; opt-out kept\n",
 					r.SenderID, r.Suggestions, r.Ledger, r.Contacts, r.Outbox)
 			}
-			if !r.Scrubbed {
+			switch {
+			case r.Scrubbed:
+			case st.Driver() == store.DriverPostgres:
+				fmt.Fprintf(c.Stderr, "note: the rows are deleted; PostgreSQL keeps their bytes in its files until VACUUM frees the space and it is reused (`intake purge` runs VACUUM; see the README)\n")
+			default:
 				fmt.Fprintf(c.Stderr, "warning: the rows are deleted, but a reader kept the database busy: deleted bytes may remain in %s until `intake purge` or the daily retention run\n", cfg.Store.Path)
 			}
 			return nil

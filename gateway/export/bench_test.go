@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/intake-gateway/intake/store"
+	"github.com/intake-gateway/intake/store/pgtest"
 )
 
 // expBulkDB builds (or reuses from cacheDir) a database of n suggestions
@@ -326,3 +327,46 @@ func BenchmarkExportCSV1M(b *testing.B) {
 	b.Logf("%d rows, %.1f MB of CSV: Go export %.2f s (as a process %.2f s, max RSS %.1f MB, peak heap growth %.1f MB); sqlite3 -csv %.2f s (max RSS %.1f MB); ratio %.2f",
 		rows, float64(size)/1e6, per(goTime), goProcTime.Seconds(), float64(goRSS)/1e6, float64(peak)/1e6, per(sqlTime), float64(sqlRSS)/1e6, per(goTime)/per(sqlTime))
 }
+
+// TestExportMemoryFlatPG is TestExportMemoryFlat on PostgreSQL, whose rows
+// stream from the server as the export writes them. The 100k rows come
+// from the SQLite bulk database through store.Copy.
+func TestExportMemoryFlatPG(t *testing.T) {
+	const big, small = 100_000, 10_000
+	ctx := context.Background()
+	src, err := store.Open(ctx, expBulkDB(t, t.TempDir(), big), store.Options{SenderKey: []byte("bench")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	s, err := store.Open(ctx, "", store.Options{SenderKey: []byte("bench"), Driver: store.DriverPostgres, DSN: pgtest.DSN(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	start := time.Now()
+	if _, err := store.Copy(ctx, s, src, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("copied %d suggestions into PostgreSQL in %v", big, time.Since(start).Round(time.Millisecond))
+	first := func(k int) store.Filter {
+		return store.Filter{Disposition: store.DispositionAll, Until: time.Unix(1780000000+7*int64(k)+1, 0)}
+	}
+	for _, format := range []string{CSV, JSONL} {
+		var peaks [2]uint64
+		for i, k := range []int{small, big} {
+			var w countingWriter
+			var n int
+			peaks[i] = peakHeap(func() { n, err = Write(ctx, s, &w, format, first(k)) })
+			if err != nil || n != k {
+				t.Fatalf("%s: exported %d rows, %v; want %d", format, n, err, k)
+			}
+		}
+		t.Logf("%s: peak heap growth %.1f MB for %d rows, %.1f MB for %d", format, float64(peaks[0])/1e6, small, float64(peaks[1])/1e6, big)
+		if peaks[1] > peaks[0]+4<<20 || peaks[1] > 16<<20 {
+			t.Errorf("%s: peak heap growth %d B for %d rows vs %d B for %d: memory grows with the row count", format, peaks[1], big, peaks[0], small)
+		}
+	}
+}
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }

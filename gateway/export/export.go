@@ -47,13 +47,16 @@ type Source interface {
 	EachSuggestion(ctx context.Context, f store.Filter, fn func(store.ExportRow) error) error
 }
 
-// exportHeader names the columns of the CSV and XLSX exports: the same
-// names as the JSON lines fields.
-func exportHeader(withContacts bool) []string {
+// exportHeader names the columns of the CSV and XLSX exports that f asks
+// for: the same names as the JSON lines fields.
+func exportHeader(f store.Filter) []string {
 	h := []string{"reference", "received_at", "channel", "campaign", "language", "disposition",
 		"subject", "body", "tags", "attachment_count", "sender_id", "transport"}
-	if withContacts {
+	if f.WithContacts {
 		h = append(h, "contact", "signature")
+	}
+	if f.WithQuotes {
+		h = append(h, "quoted")
 	}
 	return h
 }

@@ -245,7 +245,7 @@ func TestExportXLSX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 12 || strings.Join(rows[0], ",") != strings.Join(exportHeader(true), ",") {
+	if len(rows) != 12 || strings.Join(rows[0], ",") != strings.Join(exportHeader(store.Filter{WithContacts: true}), ",") {
 		t.Fatalf("rows = %d, header %v", len(rows), rows[0])
 	}
 	panes, err := x.GetPanes(sheet)

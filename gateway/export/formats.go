@@ -52,29 +52,23 @@ func writeCSV(w io.Writer, f store.Filter, each func(func(store.ExportRow) error
 		if _, err := io.WriteString(w, "\ufeff"); err != nil {
 			return err
 		}
-		return cw.Write(exportHeader(f.WithContacts))
+		return cw.Write(exportHeader(f))
 	}
 	n := 0
-	rec := make([]string, len(exportHeader(f.WithContacts)))
+	rec := make([]string, 0, len(exportHeader(f)))
 	err := each(func(r store.ExportRow) error {
 		if err := start(); err != nil {
 			return err
 		}
-		rec[0] = neutralize(r.Ref)
-		rec[1] = r.ReceivedAt.UTC().Format(csvTime)
-		rec[2] = neutralize(r.Channel)
-		rec[3] = neutralize(r.Campaign)
-		rec[4] = neutralize(r.Language)
-		rec[5] = neutralize(r.Disposition)
-		rec[6] = neutralize(r.Subject)
-		rec[7] = neutralize(r.Body)
-		rec[8] = neutralize(strings.Join(r.Tags, ", "))
-		rec[9] = itoa(r.Attachments)
-		rec[10] = neutralize(r.SenderID)
-		rec[11] = neutralize(r.Transport)
+		rec = append(rec[:0], neutralize(r.Ref), r.ReceivedAt.UTC().Format(csvTime), neutralize(r.Channel),
+			neutralize(r.Campaign), neutralize(r.Language), neutralize(r.Disposition), neutralize(r.Subject),
+			neutralize(r.Body), neutralize(strings.Join(r.Tags, ", ")), itoa(r.Attachments), neutralize(r.SenderID),
+			neutralize(r.Transport))
 		if f.WithContacts {
-			rec[12] = neutralize(r.Contact)
-			rec[13] = neutralize(r.Signature)
+			rec = append(rec, neutralize(r.Contact), neutralize(r.Signature))
+		}
+		if f.WithQuotes {
+			rec = append(rec, neutralize(r.Quoted))
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -115,6 +109,7 @@ type jsonRow struct {
 	Transport       string   `json:"transport"`
 	Contact         *string  `json:"contact,omitempty"`
 	Signature       *string  `json:"signature,omitempty"`
+	Quoted          *string  `json:"quoted,omitempty"`
 }
 
 func writeJSONL(w io.Writer, f store.Filter, each func(func(store.ExportRow) error) error) (int, error) {
@@ -134,6 +129,9 @@ func writeJSONL(w io.Writer, f store.Filter, each func(func(store.ExportRow) err
 		}
 		if f.WithContacts {
 			j.Contact, j.Signature = &r.Contact, &r.Signature
+		}
+		if f.WithQuotes {
+			j.Quoted = &r.Quoted
 		}
 		if err := enc.Encode(&j); err != nil { // Encode ends each object with "\n"
 			return err
@@ -205,13 +203,15 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 	if err != nil {
 		return 0, err
 	}
-	header := exportHeader(f.WithContacts)
-	// Column widths in characters, in header order.
-	widths := [...]float64{10, 20, 8, 16, 9, 11, 30, 80, 16, 11, 28, 16, 30, 30}
+	header := exportHeader(f)
+	// Column widths in characters.
+	widths := map[string]float64{"reference": 10, "received_at": 20, "channel": 8, "campaign": 16, "language": 9,
+		"disposition": 11, "subject": 30, "body": 80, "tags": 16, "attachment_count": 11, "sender_id": 28, "transport": 16,
+		"contact": 30, "signature": 30, "quoted": 60}
 	// Set from the last column to the first: excelize puts each new
 	// <col> before the others, and the file must list them in order.
 	for i := len(header) - 1; i >= 0; i-- {
-		if err := sw.SetColWidth(i+1, i+1, widths[i]); err != nil {
+		if err := sw.SetColWidth(i+1, i+1, widths[header[i]]); err != nil {
 			return 0, err
 		}
 	}
@@ -225,10 +225,11 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 	if err := sw.SetRow("A1", cells); err != nil {
 		return 0, err
 	}
-	// Subject, body, tags and signature wrap; the rest stays on one line.
+	// Subject, body, tags, signature and quote wrap; the rest stays on
+	// one line.
 	styleOf := func(col int) int {
 		switch header[col] {
-		case "subject", "body", "tags", "signature":
+		case "subject", "body", "tags", "signature", "quoted":
 			return wrap
 		}
 		return top
@@ -255,15 +256,22 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 			cells[12] = text(12, r.Contact)
 			cells[13] = text(13, r.Signature)
 		}
+		if f.WithQuotes {
+			q := len(header) - 1
+			cells[q] = text(q, r.Quoted)
+		}
 		cell, err := excelize.CoordinatesToCellName(1, row)
 		if err != nil {
 			return err
 		}
 		// Spreadsheets keep the default height for a row written without
 		// one, which would hide wrapped text behind the next row.
-		lines := max(textLines(r.Subject, widths[6]), textLines(r.Body, widths[7]), textLines(strings.Join(r.Tags, ", "), widths[8]))
+		lines := max(textLines(r.Subject, widths["subject"]), textLines(r.Body, widths["body"]), textLines(strings.Join(r.Tags, ", "), widths["tags"]))
 		if f.WithContacts {
-			lines = max(lines, textLines(r.Signature, widths[12]))
+			lines = max(lines, textLines(r.Signature, widths["signature"]))
+		}
+		if f.WithQuotes {
+			lines = max(lines, textLines(r.Quoted, widths["quoted"]))
 		}
 		var opts []excelize.RowOpts
 		if lines > 1 {

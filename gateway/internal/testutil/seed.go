@@ -22,6 +22,7 @@ type Suggestion struct {
 	Subject     string
 	Body        string
 	Signature   string
+	Quoted      string // email only: the quote the parser removed
 	Tags        string // set as staff would, "a, b"
 	Attachments []parser.Attachment
 	At          time.Time // when it arrived
@@ -54,7 +55,7 @@ func AddSuggestion(t testing.TB, st *store.Store, s Suggestion) string {
 		raw := fmt.Sprintf("From: %s <%s>\r\nTo: ideas@example.org\r\nSubject: %s\r\nMessage-ID: <%s>\r\n"+
 			"Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n-- \r\n%s\r\n", s.Name, s.From, s.Subject, id, s.Body, s.Signature)
 		ref = SaveEmail(t, st, store.EmailItem{Source: "INBOX", MessageID: id, Raw: []byte(raw), ReceivedAt: s.At}, s.Campaign, &parser.Email{
-			MessageID: id, From: s.From, FromName: s.Name, Subject: s.Subject, Body: s.Body, Signature: s.Signature,
+			MessageID: id, From: s.From, FromName: s.Name, Subject: s.Subject, Body: s.Body, Signature: s.Signature, Quoted: s.Quoted,
 			Language: s.Lang, Disposition: s.Disp, Attachments: s.Attachments, Date: s.At,
 		}).Ref
 	}
