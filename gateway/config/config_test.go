@@ -12,10 +12,11 @@ func envOf(m map[string]string) Getenv {
 }
 
 var fullEnv = envOf(map[string]string{
-	"INTAKE_SENDER_KEY":    strings.Repeat("k", 32),
-	"INTAKE_IMAP_PASSWORD": "secret",
-	"TWILIO_AUTH_TOKEN":    "token",
-	"INTAKE_SMTP_PASSWORD": "secret",
+	"INTAKE_SENDER_KEY":        strings.Repeat("k", 32),
+	"INTAKE_IMAP_PASSWORD":     "secret",
+	"TWILIO_AUTH_TOKEN":        "token",
+	"INTAKE_SMTP_PASSWORD":     "secret",
+	"INTAKE_ANDROID_KENYA_KEY": "k", "INTAKE_ANDROID_KENYA_USER": "u", "INTAKE_ANDROID_KENYA_PASSWORD": "p",
 })
 
 func TestExampleConfigIsValid(t *testing.T) {
@@ -30,7 +31,8 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if err := cfg.Validate(fullEnv); err != nil {
 		t.Fatalf("Validate(config.example.toml): %v", err)
 	}
-	if len(cfg.Mailbox) != 1 || cfg.Mailbox[0].ProcessedFolder != "Processed" || !cfg.TwilioEnabled() {
+	if len(cfg.Mailbox) != 1 || cfg.Mailbox[0].ProcessedFolder != "Processed" || !cfg.TwilioEnabled() ||
+		len(cfg.SMS.Android) != 1 || cfg.SMS.Android[0].Transport() != "android:kenya-safaricom" || len(cfg.SMS.Twilio.Numbers) != 2 {
 		t.Errorf("example config decoded wrongly: %+v", cfg)
 	}
 }
@@ -68,6 +70,31 @@ campaign = "c"
 		{"every problem at once", strings.Replace(base, `name = "m"`, "name = \"m\"\ntls = \"plain\"\npoll_interval = \"x\"", 1), envOf(nil), false,
 			[]string{"mailbox[0].tls", "mailbox[0].poll_interval", "INTAKE_IMAP_PASSWORD", "TWILIO_AUTH_TOKEN", "INTAKE_SENDER_KEY"}},
 		{"bad toml", "[store\npath=1", fullEnv, true, []string{"line 1"}},
+		{"android phones", base + `ack_max_age = "soon"
+numbers = ["+254700000000", "not a number"]
+api_key_env = "K"
+[[sms.android]]
+name = "kenya safaricom"
+path = "/sms/twilio"
+signing_key_env = "NOPE"
+default_region = "Kenya"
+api_url = "ftp://phone"
+[[sms.android]]
+name = "b"
+path = "android/b"
+signing_key_env = "INTAKE_ANDROID_KENYA_KEY"
+default_region = "KE"
+api_url = "http://192.168.1.20:8080"
+username_env = "INTAKE_ANDROID_KENYA_USER"
+[[sms.android]]
+name = "b"
+path = "/sms/android/b2"
+signing_key_env = "INTAKE_ANDROID_KENYA_KEY"
+default_region = "KE"
+`, fullEnv, false, []string{`sms.twilio.ack_max_age: "soon"`, `sms.twilio.numbers[1]: "not a number" is not an E.164 number`, "api_key_env and api_secret_env",
+			`sms.android[0].name: "kenya safaricom"`, `sms.android[0].path: "/sms/twilio" is already`, "sms.android[0].signing_key_env: environment variable NOPE",
+			`sms.android[0].default_region: "Kenya"`, `sms.android[0].api_url: "ftp://phone"`, `sms.android[1].path: "android/b" must start with /`,
+			"sms.android[1].password_env: must name", `sms.android[2].name: "b" is used twice`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
