@@ -14,8 +14,9 @@ import (
 	"github.com/intake-gateway/intake/gateway/privacy"
 )
 
-// sid is a MessageSid in Twilio's format, unique by tag and i.
-func sid(tag byte, i int) string { return fmt.Sprintf("SM%c%031x", tag, i) }
+// sid is a MessageSid in Twilio's format (SM and 32 hex digits), unique
+// by tag and i.
+func sid(tag byte, i int) string { return fmt.Sprintf("SM%02x%030x", tag, i) }
 
 // newBackfill builds a backfiller on the env's store against f, with
 // retries that wait a millisecond.
