@@ -518,7 +518,7 @@ func insertSuggestions(ctx context.Context, tx *writeTx, rows []suggestionRow) (
 			}
 			refs[start+k] = ref
 			at[ref] = start + k
-			args = append(args, r.args(ref)...)
+			args = append(args, r.args(ref, tx.s.redactText)...)
 		}
 		q := `INSERT INTO suggestions (` + suggestionCols + `) VALUES ` +
 			strings.Repeat(suggestionParams+", ", len(part)-1) + suggestionParams +

@@ -178,8 +178,9 @@ type suggestionRow struct {
 }
 
 // args are the row's values in suggestionCols order, under public
-// reference ref, with the defaults filled in.
-func (r suggestionRow) args(ref string) []any {
+// reference ref, with the defaults filled in; redact makes the masked
+// copies of subject and body that masked searches run over.
+func (r suggestionRow) args(ref string, redact func(string) string) []any {
 	if r.Disposition == "" {
 		r.Disposition = string(parser.DispSuggestion)
 	}
@@ -187,16 +188,18 @@ func (r suggestionRow) args(ref string) []any {
 		r.Attachments = "[]"
 	}
 	return []any{ref, r.Channel, r.Campaign, r.SenderID, r.ReceivedAt, r.UpdatedAt,
-		r.Subject, r.Body, r.Signature, r.Language, r.Disposition, r.Tags, r.Attachments, r.MessageID, r.Quoted, r.Transport}
+		r.Subject, r.Body, r.Signature, r.Language, r.Disposition, r.Tags, r.Attachments, r.MessageID, r.Quoted, r.Transport,
+		redact(r.Subject), redact(r.Body)}
 }
 
 const (
 	suggestionCols = `ref, channel, campaign, sender_id, received_at, updated_at,
-		subject, body, signature, language, disposition, tags, attachments, message_id, quoted, transport`
-	suggestionParams = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		subject, body, signature, language, disposition, tags, attachments, message_id, quoted, transport,
+		subject_redacted, body_redacted`
+	suggestionParams = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// suggestionArity is the values per row: the columns, the
 	// placeholders and args agree (TestSuggestionColumns).
-	suggestionArity = 16
+	suggestionArity = 18
 )
 
 // insertSuggestion inserts a suggestion under a fresh public reference,
@@ -206,7 +209,7 @@ func insertSuggestion(ctx context.Context, tx *writeTx, r suggestionRow) (int64,
 		ref := newRef()
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO suggestions (`+suggestionCols+`)
-			VALUES `+suggestionParams+` ON CONFLICT (ref) DO NOTHING RETURNING id`, r.args(ref)...).Scan(&id)
+			VALUES `+suggestionParams+` ON CONFLICT (ref) DO NOTHING RETURNING id`, r.args(ref, tx.s.redactText)...).Scan(&id)
 		if err == nil {
 			return id, ref, nil
 		}

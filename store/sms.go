@@ -363,8 +363,8 @@ func (s *Store) saveSMSSuggestion(ctx context.Context, tx *writeTx, in SMSInput,
 			if gap < 0 { // a backfilled text older than the one it continues
 				at = parseTS(updated)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE suggestions SET body = ?, attachments = ?, language = ?, tags = ?, updated_at = ? WHERE id = ?`,
-				merged, string(aj), detect(merged), smsTags(merged, len(all) > 0, true), ts(at), id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE suggestions SET body = ?, body_redacted = ?, attachments = ?, language = ?, tags = ?, updated_at = ? WHERE id = ?`,
+				merged, tx.s.redactText(merged), string(aj), detect(merged), smsTags(merged, len(all) > 0, true), ts(at), id); err != nil {
 				return fmt.Errorf("continue suggestion %d: %w", id, err)
 			}
 			o.SuggestionID, o.Ref, o.Merged = id, ref, true

@@ -159,7 +159,7 @@ func runDemo(ctx context.Context, c *cmdContext, once bool, listen string) error
 	}
 
 	log := gateway.NewLogger(c.Stderr, cfg.Log)
-	st, err := store.Open(ctx, dbPath, store.Options{SenderKey: []byte(secrets["INTAKE_SENDER_KEY"]), Logger: log})
+	st, err := store.Open(ctx, dbPath, store.Options{SenderKey: []byte(secrets["INTAKE_SENDER_KEY"]), Logger: log, RedactRegions: cfg.RedactRegions()})
 	if err != nil {
 		return err
 	}
