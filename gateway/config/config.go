@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -49,7 +50,35 @@ type Log struct {
 type HTTP struct {
 	Listen    string `toml:"listen"`
 	PublicURL string `toml:"public_url"`
+	// TrustedProxies are addresses or CIDR prefixes of the reverse
+	// proxies whose X-Forwarded-For names the client (staff login limits
+	// count per client). Empty: the peer address is the client.
+	TrustedProxies []string `toml:"trusted_proxies"`
 }
+
+// TrustedProxyPrefixes reads TrustedProxies.
+func (h HTTP) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range h.TrustedProxies {
+		s = strings.TrimSpace(s)
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("http.trusted_proxies: %q is not an address or a CIDR prefix (10.0.0.5, 10.0.0.0/8)", s)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// MinStaffTokenLength is the shortest staff token accepted: tokens can be
+// guessed online, and 32 random characters put that out of reach at any
+// rate.
+const MinStaffTokenLength = 32
 
 // Mailbox is one [[mailbox]]: an IMAP folder read into a campaign.
 type Mailbox struct {
@@ -295,6 +324,19 @@ func (c *Config) Validate(env Getenv) error {
 	}
 	if c.Store.Path == "" {
 		bad("store.path: must not be empty")
+	}
+	if _, err := c.HTTP.TrustedProxyPrefixes(); err != nil {
+		bad("%v", err)
+	}
+	for _, k := range [][2]string{{"staff.tokens_env", c.Staff.TokensEnv}, {"staff.contact_tokens_env", c.Staff.ContactTokensEnv}} {
+		list := Staff{TokensEnv: k[1]}
+		tokens, _ := list.LoadTokens(env)
+		for i, t := range tokens {
+			if len(t) < MinStaffTokenLength {
+				bad("%s: token %d of %d in %s is %d characters, shorter than %d: use long random tokens (`openssl rand -hex 32`)",
+					k[0], i+1, len(tokens), k[1], len(t), MinStaffTokenLength)
+			}
+		}
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

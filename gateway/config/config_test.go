@@ -70,6 +70,13 @@ campaign = "c"
 		{"every problem at once", strings.Replace(base, `name = "m"`, "name = \"m\"\ntls = \"plain\"\npoll_interval = \"x\"", 1), envOf(nil), false,
 			[]string{"mailbox[0].tls", "mailbox[0].poll_interval", "INTAKE_IMAP_PASSWORD", "TWILIO_AUTH_TOKEN", "INTAKE_SENDER_KEY"}},
 		{"bad toml", "[store\npath=1", fullEnv, true, []string{"line 1"}},
+		{"short staff tokens", strings.Replace(base, `public_url`, "trusted_proxies = [\"10.0.0.0/8\", \"proxy.example.org\"]\npublic_url", 1), envOf(map[string]string{
+			"INTAKE_SENDER_KEY": strings.Repeat("k", 32), "INTAKE_IMAP_PASSWORD": "x", "TWILIO_AUTH_TOKEN": "t",
+			"INTAKE_STAFF_TOKENS":         strings.Repeat("r", 32) + ",short-token",
+			"INTAKE_STAFF_CONTACT_TOKENS": strings.Repeat("c", 31),
+		}), false, []string{"staff.tokens_env: token 2 of 2 in INTAKE_STAFF_TOKENS is 11 characters, shorter than 32",
+			"staff.contact_tokens_env: token 1 of 1 in INTAKE_STAFF_CONTACT_TOKENS is 31 characters",
+			`http.trusted_proxies: "proxy.example.org" is not an address`}},
 		{"android phones", base + `ack_max_age = "soon"
 numbers = ["+254700000000", "not a number"]
 api_key_env = "K"
