@@ -170,6 +170,7 @@ func (s *Store) RecordSMSBatch(ctx context.Context, ins []SMSInput, decide SMSDe
 					return fmt.Errorf("sms %s: %w (rollback: %v)", in.MessageSID, err, rerr)
 				}
 				errs[i] = fmt.Errorf("store: record sms %s: %w", in.MessageSID, err)
+				tx.itemFailed(err)
 			} else {
 				results[i] = r
 			}
