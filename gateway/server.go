@@ -53,11 +53,25 @@ type Gateway struct {
 	handler  http.Handler
 	extra    []func(ctx context.Context) // background loops (outbox, retention, backfill)
 	phones   []*android.Health
+
+	probeMu   sync.Mutex
+	lastProbe time.Time // the last store probe /readyz ran
 }
+
+// probeEvery bounds how often /readyz writes to the store: between
+// probes it reports what the writes themselves said (store.Health), so a
+// failed webhook turns it unready at once, and a probe each second finds
+// when writes succeed again.
+const probeEvery = time.Second
+
+// storeFailed is what /readyz says of a store that refuses writes; the
+// error itself is in the log.
+const storeFailed = "store write failed"
 
 // New wires a gateway from a validated config and an open store.
 func New(cfg config.Config, st *store.Store, log *slog.Logger, env config.Getenv) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, st: st, log: log, env: env, metrics: metrics.New()}
+	g.metrics.CountStoreErrors(st.WriteErrors)
 	g.ingester = &ingest.Ingester{Store: st, Log: log, Metrics: g.metrics}
 	for _, mc := range cfg.Mailbox {
 		g.pollers = append(g.pollers, mailbox.New(mc, mailbox.ConfigSecret(mc, env), g.ingester, log, g.metrics))
@@ -160,10 +174,9 @@ func (g *Gateway) ready(ctx context.Context) readiness {
 	for _, p := range g.phones {
 		rd.Phones = append(rd.Phones, p.Status())
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := g.st.Writable(ctx); err != nil {
-		rd.Ready, rd.Store = false, err.Error()
+	g.probe(ctx)
+	if h := g.st.Health(); !h.OK {
+		rd.Ready, rd.Store = false, storeFailed
 	}
 	for _, p := range g.pollers {
 		s := p.Status()
@@ -173,6 +186,21 @@ func (g *Gateway) ready(ctx context.Context) readiness {
 		rd.Mailboxes = append(rd.Mailboxes, s)
 	}
 	return rd
+}
+
+// probe writes to the store, unless a probe ran within probeEvery; its
+// outcome goes to store.Health. One probe runs at a time: concurrent
+// readiness checks read its outcome.
+func (g *Gateway) probe(ctx context.Context) {
+	g.probeMu.Lock()
+	defer g.probeMu.Unlock()
+	if time.Since(g.lastProbe) < probeEvery {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	g.st.Writable(ctx) // its outcome is in Health, its error in the store's log
+	g.lastProbe = time.Now()
 }
 
 func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {

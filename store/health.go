@@ -108,9 +108,10 @@ func (s *Store) WriteErrors() map[string]uint64 {
 }
 
 // observe records the outcome of a write transaction run under what; ctx
-// is the caller's, whose own end is not the database's fault.
+// is the caller's: a caller that gave up (a client gone) is not the
+// database's fault, while a deadline that passed while it wrote is.
 func (s *Store) observe(ctx context.Context, what string, err error) {
-	if err != nil && (ctx.Err() != nil || !storeFault(err)) {
+	if err != nil && (errors.Is(ctx.Err(), context.Canceled) || !storeFault(err)) {
 		return
 	}
 	h := &s.health
