@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -495,26 +496,49 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// ParseDuration accepts Go durations ("90s", "3m", "24h") and whole days
-// ("90d"), which retention periods are naturally written in.
+// ParseDuration is how intake reads every duration, in the config, on
+// the command line and in the staff page's filters: Go durations ("90s",
+// "3m", "24h"), whole days ("90d") and weeks ("2w"). A duration longer
+// than time.Duration holds (about 292 years) is refused with ErrTooLong:
+// multiplied out, it would wrap around to a short one, and a retention
+// of "213504d" would purge everything older than 25 minutes.
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "0" {
 		return 0, nil
 	}
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		d, err := strconv.Atoi(n)
-		if err != nil || d < 0 {
-			return 0, fmt.Errorf("%q is not a duration (use e.g. 90s, 3m, 24h or 90d)", s)
+	for _, u := range []struct {
+		suffix string
+		unit   time.Duration
+	}{{"d", 24 * time.Hour}, {"w", 7 * 24 * time.Hour}} {
+		n, ok := strings.CutSuffix(s, u.suffix)
+		if !ok {
+			continue
 		}
-		return time.Duration(d) * 24 * time.Hour, nil
+		v, err := strconv.ParseInt(n, 10, 64)
+		if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(n, "-") || err == nil && v > int64(math.MaxInt64/u.unit) {
+			return 0, fmt.Errorf("%q: %w", s, ErrTooLong)
+		}
+		if err != nil || v < 0 {
+			return 0, fmt.Errorf("%q is not a duration (use e.g. 90s, 3m, 24h, 90d or 2w)", s)
+		}
+		return time.Duration(v) * u.unit, nil
 	}
 	d, err := time.ParseDuration(s)
+	if err != nil && goDuration.MatchString(s) {
+		return 0, fmt.Errorf("%q: %w", s, ErrTooLong) // well formed: it overflowed
+	}
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%q is not a duration (use e.g. 90s, 3m, 24h or 90d)", s)
+		return 0, fmt.Errorf("%q is not a duration (use e.g. 90s, 3m, 24h, 90d or 2w)", s)
 	}
 	return d, nil
 }
+
+// ErrTooLong is a duration beyond time.Duration's range.
+var ErrTooLong = fmt.Errorf("too long: durations go up to %dd (about 292 years)", int64(math.MaxInt64/(24*time.Hour)))
+
+// goDuration is what time.ParseDuration reads, whatever the size.
+var goDuration = regexp.MustCompile(`^\+?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
 
 // MustDuration parses a duration already checked by Validate; "" gives def.
 func MustDuration(s string, def time.Duration) time.Duration {
