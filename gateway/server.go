@@ -51,11 +51,16 @@ type Gateway struct {
 	ingester *ingest.Ingester
 	pollers  []*mailbox.Poller
 	handler  http.Handler
+	ops      http.Handler                // /healthz, /readyz, /metrics when http.ops_listen is set, else nil
 	extra    []func(ctx context.Context) // background loops (outbox, retention, backfill)
 	phones   []*android.Health
 
 	probeMu   sync.Mutex
 	lastProbe time.Time // the last store probe /readyz ran
+
+	// OpsListener, when set before Run, serves /healthz, /readyz and
+	// /metrics instead of a listener Run opens on http.ops_listen.
+	OpsListener net.Listener
 }
 
 // probeEvery bounds how often /readyz writes to the store: between
@@ -106,12 +111,17 @@ func (g *Gateway) addLoop(f func(ctx context.Context)) { g.extra = append(g.extr
 
 func (g *Gateway) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	ops := mux
+	if g.cfg.HTTP.OpsListen != "" {
+		ops = http.NewServeMux()
+		g.ops = ops
+	}
+	ops.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("GET /readyz", g.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.Registry, promhttp.HandlerOpts{}))
+	ops.HandleFunc("GET /readyz", g.readyz)
+	ops.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.Registry, promhttp.HandlerOpts{}))
 	if g.cfg.TwilioEnabled() {
 		token, _ := g.env(g.cfg.SMS.Twilio.AuthTokenEnv)
 		h, err := twilio.New(twilio.Options{
@@ -216,12 +226,28 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 // down in order: stop accepting and finish in-flight requests, stop the
 // pollers between messages, and return. The caller closes the store.
 func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:      g.handler,
-		ReadTimeout:  readTimeout,
-		WriteTimeout: writeTimeout,
-		IdleTimeout:  idleTimeout,
-		ErrorLog:     slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
+	newServer := func(h http.Handler) *http.Server {
+		return &http.Server{
+			Handler:      h,
+			ReadTimeout:  readTimeout,
+			WriteTimeout: writeTimeout,
+			IdleTimeout:  idleTimeout,
+			ErrorLog:     slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
+		}
+	}
+	srv := newServer(g.handler)
+	servers := []*http.Server{srv}
+	var opsLn net.Listener
+	if g.ops != nil {
+		opsLn = g.OpsListener
+		if opsLn == nil {
+			var err error
+			if opsLn, err = net.Listen("tcp", g.cfg.HTTP.OpsListen); err != nil {
+				ln.Close()
+				return fmt.Errorf("gateway: listen on http.ops_listen %s: %w", g.cfg.HTTP.OpsListen, err)
+			}
+		}
+		servers = append(servers, newServer(g.ops))
 	}
 	loopCtx, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopLoops()
@@ -240,10 +266,15 @@ func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
 	for _, f := range g.extra {
 		wg.Go(func() { f(loopCtx) })
 	}
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, len(servers))
 	go func() { serveErr <- srv.Serve(ln) }()
-	g.log.Info("intake serving", "listen", ln.Addr().String(), "mailboxes", len(g.pollers), "sms", g.cfg.TwilioEnabled(),
-		"phones", len(g.phones))
+	opsAddr := ln.Addr().String()
+	if opsLn != nil {
+		go func() { serveErr <- servers[1].Serve(opsLn) }()
+		opsAddr = opsLn.Addr().String()
+	}
+	g.log.Info("intake serving", "listen", ln.Addr().String(), "ops_listen", opsAddr, "mailboxes", len(g.pollers),
+		"sms", g.cfg.TwilioEnabled(), "phones", len(g.phones))
 
 	var err error
 	select {
@@ -256,9 +287,11 @@ func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
 	g.log.Info("intake shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if serr := srv.Shutdown(sctx); serr != nil {
-		g.log.Error("http shutdown", "err", serr)
-		srv.Close()
+	for _, srv := range servers {
+		if serr := srv.Shutdown(sctx); serr != nil {
+			g.log.Error("http shutdown", "err", serr)
+			srv.Close()
+		}
 	}
 	stopLoops()
 	done := make(chan struct{})

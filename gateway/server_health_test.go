@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,5 +187,55 @@ func TestServeReadyzLeaksNothing(t *testing.T) {
 	})
 	if l := logs.String(); strings.Contains(l, leaked) || strings.Contains(l, srvUser) || strings.Contains(l, "not-the-password") {
 		t.Errorf("the log shows a secret or the login name:\n%s", l)
+	}
+}
+
+// TestServeOpsListen: with http.ops_listen set, /healthz, /readyz and
+// /metrics answer only there, and the webhooks and staff pages only on
+// http.listen, the address the proxy forwards to.
+func TestServeOpsListen(t *testing.T) {
+	opsLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), srvQuietLog(), nil, nil, func(c *config.Config) {
+		srvWithSMS(c)
+		c.HTTP.OpsListen = opsLn.Addr().String()
+	})
+	f.g.OpsListener = opsLn
+	ctx, cancel := context.WithCancel(context.Background())
+	done := f.run(ctx)
+	defer srvStop(t, cancel, done, 20*time.Second)
+
+	ops := "http://" + opsLn.Addr().String()
+	get := func(url string) int {
+		t.Helper()
+		resp, err := f.hc.Get(url)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		if code := get(ops + path); code != 200 {
+			t.Errorf("ops %s = %d, want 200", path, code)
+		}
+		if code := get(f.base + path); code != 404 {
+			t.Errorf("public %s = %d, want 404 (served on ops_listen only)", path, code)
+		}
+	}
+	if code, _, err := f.postSMS(srvForm("SM"+strings.Repeat("a", 32), "+254712345678", "Maji"), srvTwilioToken); err != nil || code != 200 {
+		t.Errorf("webhook on http.listen = %d, %v; want 200", code, err)
+	}
+	if code := get(ops + f.cfg.SMS.Twilio.Path); code != 404 && code != 405 {
+		t.Errorf("webhook path on ops_listen = %d, want 404 or 405", code)
+	}
+
+	bad := f.cfg
+	bad.HTTP.OpsListen = bad.HTTP.Listen
+	if err := bad.Validate(func(k string) (string, bool) { v, ok := f.secrets[k]; return v, ok }); err == nil ||
+		!strings.Contains(err.Error(), "http.ops_listen") {
+		t.Errorf("Validate with ops_listen = listen: %v, want an error naming http.ops_listen", err)
 	}
 }

@@ -50,6 +50,10 @@ type Log struct {
 type HTTP struct {
 	Listen    string `toml:"listen"`
 	PublicURL string `toml:"public_url"`
+	// OpsListen, when set, is the only address /healthz, /readyz and
+	// /metrics are served on: they are unauthenticated, and need not
+	// go through the proxy that exposes the webhooks and the staff pages.
+	OpsListen string `toml:"ops_listen"`
 }
 
 // Mailbox is one [[mailbox]]: an IMAP folder read into a campaign.
@@ -309,6 +313,13 @@ func (c *Config) Validate(env Getenv) error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		bad("http.listen: %q: %v", c.HTTP.Listen, err)
+	}
+	if c.HTTP.OpsListen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.OpsListen); err != nil {
+			bad("http.ops_listen: %q: %v", c.HTTP.OpsListen, err)
+		} else if c.HTTP.OpsListen == c.HTTP.Listen {
+			bad("http.ops_listen: %q is http.listen too: give the operational endpoints an address of their own, or leave it empty", c.HTTP.OpsListen)
+		}
 	}
 	if c.HTTP.PublicURL != "" {
 		if u, err := url.Parse(c.HTTP.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
