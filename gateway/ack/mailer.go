@@ -27,6 +27,7 @@ import (
 	"github.com/intake-gateway/intake/gateway/internal/loop"
 	"github.com/intake-gateway/intake/gateway/internal/mask"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
+	"github.com/intake-gateway/intake/gateway/internal/outbox"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -43,7 +44,6 @@ const (
 	ackDialTimeout = 30 * time.Second // TCP connect
 	ackCmdTimeout  = time.Minute      // each SMTP command
 	ackDataTimeout = 2 * time.Minute  // the answer to the final dot
-	ackMarkTimeout = 10 * time.Second // recording an outcome, even during shutdown
 )
 
 // Mailer acknowledges email suggestions. OnSaved, called once a
@@ -455,44 +455,19 @@ func (a *Mailer) send(c *smtp.Client, it store.OutboxItem) error {
 	return w.Close()
 }
 
-// settle records the outcome of one attempt. It runs with its own short
-// deadline, detached from ctx: a message the server took must be marked
-// sent even when shutdown began meanwhile, or it would go out twice.
+// settle records the outcome of one attempt (see outbox.Recorder.Settle).
 func (a *Mailer) settle(ctx context.Context, it store.OutboxItem, sendErr error, permanent bool) {
-	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackMarkTimeout)
-	defer cancel()
-	var err error
-	switch attempts := it.Attempts + 1; {
-	case sendErr == nil:
-		err = a.st.MarkSent(mctx, it.ID)
-		a.metrics.Count(func(m *metrics.Metrics) { m.AcksSent.WithLabelValues("email").Inc() })
-		a.log.Info("email acknowledgement sent", "outbox_id", it.ID, "suggestion_id", it.SuggestionID, "attempts", attempts)
-	case permanent || attempts >= a.maxAttempts || a.now().Sub(it.CreatedAt) >= a.maxAge:
-		msg := fmt.Sprintf("gave up after %d attempts: %s", attempts, mask.Addresses(sendErr.Error()))
-		err = a.st.GiveUp(mctx, it.ID, msg)
-		a.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
-		a.log.Warn("email acknowledgement given up", "outbox_id", it.ID, "suggestion_id", it.SuggestionID, "attempts", attempts, "err", msg)
-	default:
-		b := loop.Backoff{Min: a.retryMin, Max: a.retryMax, Jitter: a.jitter}
-		delay := b.After(attempts - 1)
-		err = a.st.MarkFailed(mctx, it.ID, mask.Addresses(sendErr.Error()), delay)
-		a.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
-		a.log.Debug("email acknowledgement failed, will retry", "outbox_id", it.ID, "attempts", attempts, "retry_in", delay, "err", mask.Addresses(sendErr.Error()))
-	}
-	if err != nil {
-		// The row stays leased and comes back when the lease ends.
-		a.log.Error("email acknowledgement: record outcome", "outbox_id", it.ID, "err", err)
-	}
+	a.recorder().Settle(ctx, outbox.Policy{
+		Now: a.now, Jitter: a.jitter, RetryMin: a.retryMin, RetryMax: a.retryMax,
+		MaxAttempts: a.maxAttempts, MaxAge: a.maxAge,
+	}, it, sendErr, permanent)
 }
 
-// release hands leased rows back untried, so a restart sends them at once
-// instead of after the lease.
+// release hands leased rows back untried.
 func (a *Mailer) release(ctx context.Context, items []store.OutboxItem) {
-	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackMarkTimeout)
-	defer cancel()
-	for _, it := range items {
-		if err := a.st.Release(mctx, it.ID); err != nil {
-			a.log.Error("email acknowledgement: release", "outbox_id", it.ID, "err", err)
-		}
-	}
+	a.recorder().Release(ctx, items)
+}
+
+func (a *Mailer) recorder() outbox.Recorder {
+	return outbox.Recorder{Store: a.st, Log: a.log, Metrics: a.metrics, Label: "email", What: "email acknowledgement", Mask: mask.Addresses}
 }

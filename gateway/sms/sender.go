@@ -10,6 +10,7 @@ import (
 	"github.com/intake-gateway/intake/gateway/internal/loop"
 	"github.com/intake-gateway/intake/gateway/internal/mask"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
+	"github.com/intake-gateway/intake/gateway/internal/outbox"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -22,7 +23,6 @@ const (
 	sendMaxAttempts = 30               // give up after this many failed attempts...
 	sendMaxAge      = 24 * time.Hour   // ...or once a reply is this old: later, it confuses
 	sendBatch       = 50               // replies leased at a time
-	sendMarkTimeout = 10 * time.Second // recording an outcome, even during shutdown
 )
 
 // SendFunc submits one queued reply to the provider: it.Message is the
@@ -165,43 +165,19 @@ func (s *Sender) deliver(ctx context.Context, it store.OutboxItem) error {
 	return err
 }
 
-// settle records the outcome of one attempt, detached from ctx: a reply
-// the provider took must be marked sent even when shutdown began
-// meanwhile, or it would go out twice.
+// settle records the outcome of one attempt (see outbox.Recorder.Settle).
 func (s *Sender) settle(ctx context.Context, it store.OutboxItem, sendErr error, permanent bool) {
-	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendMarkTimeout)
-	defer cancel()
-	var err error
-	switch attempts := it.Attempts + 1; {
-	case sendErr == nil:
-		err = s.st.MarkSent(mctx, it.ID)
-		s.metrics.Count(func(m *metrics.Metrics) { m.AcksSent.WithLabelValues(s.label).Inc() })
-		s.log.Info("sms reply sent", "outbox_id", it.ID, "suggestion_id", it.SuggestionID, "sender_id", it.SenderID, "attempts", attempts)
-	case permanent || attempts >= s.maxAttempts || s.now().Sub(it.CreatedAt) >= s.maxAge:
-		msg := fmt.Sprintf("gave up after %d attempts: %s", attempts, mask.Phones(sendErr.Error()))
-		err = s.st.GiveUp(mctx, it.ID, msg)
-		s.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues(s.label).Inc() })
-		s.log.Warn("sms reply given up", "outbox_id", it.ID, "sender_id", it.SenderID, "attempts", attempts, "err", msg)
-	default:
-		b := loop.Backoff{Min: s.retryMin, Max: s.retryMax, Jitter: s.jitter}
-		delay := b.After(attempts - 1)
-		err = s.st.MarkFailed(mctx, it.ID, mask.Phones(sendErr.Error()), delay)
-		s.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues(s.label).Inc() })
-		s.log.Debug("sms reply failed, will retry", "outbox_id", it.ID, "attempts", attempts, "retry_in", delay, "err", mask.Phones(sendErr.Error()))
-	}
-	if err != nil {
-		// The row stays leased and comes back when the lease ends.
-		s.log.Error("sms reply: record outcome", "outbox_id", it.ID, "err", err)
-	}
+	s.recorder().Settle(ctx, outbox.Policy{
+		Now: s.now, Jitter: s.jitter, RetryMin: s.retryMin, RetryMax: s.retryMax,
+		MaxAttempts: s.maxAttempts, MaxAge: s.maxAge,
+	}, it, sendErr, permanent)
 }
 
 // release hands leased rows back untried.
 func (s *Sender) release(ctx context.Context, items []store.OutboxItem) {
-	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendMarkTimeout)
-	defer cancel()
-	for _, it := range items {
-		if err := s.st.Release(mctx, it.ID); err != nil {
-			s.log.Error("sms reply: release", "outbox_id", it.ID, "err", err)
-		}
-	}
+	s.recorder().Release(ctx, items)
+}
+
+func (s *Sender) recorder() outbox.Recorder {
+	return outbox.Recorder{Store: s.st, Log: s.log, Metrics: s.metrics, Label: s.label, What: "sms reply", Mask: mask.Phones}
 }
