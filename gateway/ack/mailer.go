@@ -67,13 +67,9 @@ type Mailer struct {
 	kick   chan struct{} // OnSaved queued something: deliver now
 	sendMu sync.Mutex    // one delivery pass at a time (Run and Flush)
 
-	now         func() time.Time
-	jitter      func() float64 // nil: random
-	pollEvery   time.Duration
-	retryMin    time.Duration
-	retryMax    time.Duration
-	maxAttempts int
-	maxAge      time.Duration
+	pollEvery time.Duration
+	policy    outbox.Policy
+	rec       outbox.Recorder
 }
 
 // New builds the acknowledger from a validated [ack.email]
@@ -86,10 +82,11 @@ func New(cfg config.EmailAck, ownAddresses []string, st *store.Store, env config
 	}
 	a := &Mailer{
 		cfg: cfg, st: st, log: log, metrics: m, own: map[string]bool{},
-		interval: config.MustDuration(cfg.Interval, 24*time.Hour),
-		kick:     make(chan struct{}, 1),
-		now:      time.Now, pollEvery: ackPollEvery, retryMin: ackRetryMin, retryMax: ackRetryMax,
-		maxAttempts: ackMaxAttempts, maxAge: ackMaxAge,
+		interval:  config.MustDuration(cfg.Interval, 24*time.Hour),
+		kick:      make(chan struct{}, 1),
+		pollEvery: ackPollEvery,
+		policy:    outbox.Policy{Now: time.Now, RetryMin: ackRetryMin, RetryMax: ackRetryMax, MaxAttempts: ackMaxAttempts, MaxAge: ackMaxAge},
+		rec:       outbox.Recorder{Store: st, Log: log, Metrics: m, Label: "email", What: "email acknowledgement", Mask: mask.Addresses},
 	}
 	from, err := mail.ParseAddress(cfg.From)
 	if err != nil {
@@ -217,7 +214,7 @@ func (a *Mailer) OnSaved(ctx context.Context, e *parser.Email, s store.Saved, ca
 		a.log.Debug("email acknowledgement not queued", "suggestion_id", s.SuggestionID, "reason", why)
 		return
 	}
-	msg, err := buildAck(a.from, a.texts, e, s.Ref, a.now())
+	msg, err := buildAck(a.from, a.texts, e, s.Ref, a.policy.Now())
 	if err != nil {
 		a.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
 		a.log.Error("email acknowledgement: build message", "suggestion_id", s.SuggestionID, "err", mask.Addresses(err.Error()))
@@ -243,7 +240,7 @@ func (a *Mailer) OnSaved(ctx context.Context, e *parser.Email, s store.Saved, ca
 // be reached it stops answering kicks and backs off, so a burst of mail
 // does not become a burst of connection attempts.
 func (a *Mailer) Run(ctx context.Context) {
-	b := loop.Backoff{Min: a.retryMin, Max: a.retryMax, Jitter: a.jitter}
+	b := loop.Backoff{Min: a.policy.RetryMin, Max: a.policy.RetryMax, Jitter: a.policy.Jitter}
 	for {
 		connErr, err := a.flush(ctx)
 		if ctx.Err() != nil {
@@ -338,7 +335,7 @@ func (a *Mailer) deliver(ctx context.Context, items []store.OutboxItem) (failed 
 	c, closeConn, err := a.dial(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			a.release(ctx, items)
+			a.rec.Release(ctx, items)
 			return 0, ctx.Err(), nil
 		}
 		for _, it := range items {
@@ -357,7 +354,7 @@ func (a *Mailer) deliver(ctx context.Context, items []store.OutboxItem) (failed 
 		last = err
 		if ctx.Err() != nil {
 			// Shutdown closed the connection: nothing was refused.
-			a.release(ctx, items[i:])
+			a.rec.Release(ctx, items[i:])
 			return failed - 1, ctx.Err(), last
 		}
 		var se *smtp.SMTPError
@@ -457,17 +454,5 @@ func (a *Mailer) send(c *smtp.Client, it store.OutboxItem) error {
 
 // settle records the outcome of one attempt (see outbox.Recorder.Settle).
 func (a *Mailer) settle(ctx context.Context, it store.OutboxItem, sendErr error, permanent bool) {
-	a.recorder().Settle(ctx, outbox.Policy{
-		Now: a.now, Jitter: a.jitter, RetryMin: a.retryMin, RetryMax: a.retryMax,
-		MaxAttempts: a.maxAttempts, MaxAge: a.maxAge,
-	}, it, sendErr, permanent)
-}
-
-// release hands leased rows back untried.
-func (a *Mailer) release(ctx context.Context, items []store.OutboxItem) {
-	a.recorder().Release(ctx, items)
-}
-
-func (a *Mailer) recorder() outbox.Recorder {
-	return outbox.Recorder{Store: a.st, Log: a.log, Metrics: a.metrics, Label: "email", What: "email acknowledgement", Mask: mask.Addresses}
+	a.rec.Settle(ctx, a.policy, it, sendErr, permanent)
 }

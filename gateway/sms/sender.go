@@ -58,18 +58,12 @@ type Sender struct {
 	channel string
 	send    SendFunc
 	log     *slog.Logger
-	metrics *metrics.Metrics
-	label   string // metrics channel label
 
 	kick chan struct{}
 
-	now         func() time.Time
-	jitter      func() float64 // nil: random
-	pollEvery   time.Duration
-	retryMin    time.Duration
-	retryMax    time.Duration
-	maxAttempts int
-	maxAge      time.Duration
+	pollEvery time.Duration
+	policy    outbox.Policy
+	rec       outbox.Recorder
 }
 
 // NewSender builds the sender of outbox channel, through send.
@@ -77,10 +71,12 @@ func NewSender(st *store.Store, channel string, send SendFunc, log *slog.Logger,
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = log.With("outbox", channel)
 	return &Sender{
-		st: st, channel: channel, send: send, log: log.With("outbox", channel), metrics: m, label: "sms",
-		kick: make(chan struct{}, 1), now: st.Now, pollEvery: sendPollEvery, retryMin: sendRetryMin,
-		retryMax: sendRetryMax, maxAttempts: sendMaxAttempts, maxAge: sendMaxAge,
+		st: st, channel: channel, send: send, log: log,
+		kick: make(chan struct{}, 1), pollEvery: sendPollEvery,
+		policy: outbox.Policy{Now: st.Now, RetryMin: sendRetryMin, RetryMax: sendRetryMax, MaxAttempts: sendMaxAttempts, MaxAge: sendMaxAge},
+		rec:    outbox.Recorder{Store: st, Log: log, Metrics: m, Label: "sms", What: "sms reply", Mask: mask.Phones},
 	}
 }
 
@@ -125,7 +121,7 @@ func (s *Sender) Flush(ctx context.Context) error {
 		total += len(items)
 		for i, it := range items {
 			if ctx.Err() != nil {
-				s.release(ctx, items[i:])
+				s.rec.Release(ctx, items[i:])
 				return ctx.Err()
 			}
 			if err := s.deliver(ctx, it); err != nil {
@@ -158,7 +154,7 @@ func (s *Sender) deliver(ctx context.Context, it store.OutboxItem) error {
 	err = s.send(ctx, it)
 	if err != nil && ctx.Err() != nil {
 		// Shutdown interrupted it: nothing was refused.
-		s.release(ctx, []store.OutboxItem{it})
+		s.rec.Release(ctx, []store.OutboxItem{it})
 		return nil
 	}
 	s.settle(ctx, it, err, IsPermanent(err))
@@ -167,17 +163,5 @@ func (s *Sender) deliver(ctx context.Context, it store.OutboxItem) error {
 
 // settle records the outcome of one attempt (see outbox.Recorder.Settle).
 func (s *Sender) settle(ctx context.Context, it store.OutboxItem, sendErr error, permanent bool) {
-	s.recorder().Settle(ctx, outbox.Policy{
-		Now: s.now, Jitter: s.jitter, RetryMin: s.retryMin, RetryMax: s.retryMax,
-		MaxAttempts: s.maxAttempts, MaxAge: s.maxAge,
-	}, it, sendErr, permanent)
-}
-
-// release hands leased rows back untried.
-func (s *Sender) release(ctx context.Context, items []store.OutboxItem) {
-	s.recorder().Release(ctx, items)
-}
-
-func (s *Sender) recorder() outbox.Recorder {
-	return outbox.Recorder{Store: s.st, Log: s.log, Metrics: s.metrics, Label: s.label, What: "sms reply", Mask: mask.Phones}
+	s.rec.Settle(ctx, s.policy, it, sendErr, permanent)
 }
