@@ -132,6 +132,9 @@ func (s *Store) forgetTx(ctx context.Context, tx *writeTx, e Erasure) (ForgetRes
 	// The request's own rows first: they do not count as something found.
 	own := 0
 	for _, lid := range e.LedgerIDs {
+		if err := s.tombstoneSMS(ctx, tx, `id = ?`, lid); err != nil {
+			return r, err
+		}
 		n, err := execCount(ctx, tx, `DELETE FROM ledger WHERE id = ?`, lid)
 		if err != nil {
 			return r, fmt.Errorf("delete ledger row %d: %w", lid, err)
@@ -139,6 +142,9 @@ func (s *Store) forgetTx(ctx context.Context, tx *writeTx, e Erasure) (ForgetRes
 		own += n
 	}
 	// Ledger before suggestions: deleting those would set the links to NULL.
+	if err := s.tombstoneSMS(ctx, tx, `sender_id = ?1 OR suggestion_id IN (SELECT id FROM suggestions WHERE sender_id = ?1)`, id); err != nil {
+		return r, err
+	}
 	n, err := execCount(ctx, tx, `DELETE FROM ledger WHERE sender_id = ?1
 		OR suggestion_id IN (SELECT id FROM suggestions WHERE sender_id = ?1)`, id)
 	if err != nil {
@@ -270,6 +276,9 @@ func (s *Store) ForgetRef(ctx context.Context, ref string) (ForgetResult, error)
 				return fmt.Errorf("lock sender: %w", err)
 			}
 			r, err = s.forgetTx(ctx, tx, Erasure{SenderID: sender, Channel: channel})
+			return err
+		}
+		if err := s.tombstoneSMS(ctx, tx, `suggestion_id = ?`, id); err != nil {
 			return err
 		}
 		if r.Ledger, err = execCount(ctx, tx, `DELETE FROM ledger WHERE suggestion_id = ?`, id); err != nil {
