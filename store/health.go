@@ -31,9 +31,9 @@ const (
 	OpOther        = "other"
 )
 
-// Ops lists every operation WriteErrors counts, for metrics that show
+// ops lists every operation WriteErrors counts, so that metrics show
 // each one from zero.
-var Ops = []string{OpReceiveEmail, OpSaveEmail, OpRecordSMS, OpQuarantine, OpCheckpoint, OpOutbox,
+var ops = [...]string{OpReceiveEmail, OpSaveEmail, OpRecordSMS, OpQuarantine, OpCheckpoint, OpOutbox,
 	OpErase, OpPurge, OpProbe, OpSync, OpOther}
 
 // opPrefixes maps the description a write is run under to its operation.
@@ -94,14 +94,14 @@ func (s *Store) Health() Health {
 	return Health{OK: !h.failing, Since: h.since, Op: h.lastOp, Err: h.lastErr}
 }
 
-// WriteErrors counts, by operation (Ops), the write transactions that
+// WriteErrors counts, by operation (one of the Op constants), the write transactions that
 // failed for the database's sake since the store was opened.
 func (s *Store) WriteErrors() map[string]uint64 {
 	h := &s.health
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := make(map[string]uint64, len(Ops))
-	for _, op := range Ops {
+	out := make(map[string]uint64, len(ops))
+	for _, op := range ops {
 		out[op] = h.errors[op]
 	}
 	return out
