@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"strings"
 	"sync"
@@ -28,13 +29,14 @@ const (
 	OpPurge        = "purge"
 	OpProbe        = "probe"
 	OpSync         = "sync"
+	OpScrub        = "scrub"
 	OpOther        = "other"
 )
 
 // ops lists every operation WriteErrors counts, so that metrics show
 // each one from zero.
 var ops = [...]string{OpReceiveEmail, OpSaveEmail, OpRecordSMS, OpQuarantine, OpCheckpoint, OpOutbox,
-	OpErase, OpPurge, OpProbe, OpSync, OpOther}
+	OpErase, OpPurge, OpProbe, OpSync, OpScrub, OpOther}
 
 // opPrefixes maps the description a write is run under to its operation.
 var opPrefixes = []struct{ prefix, op string }{
@@ -53,6 +55,7 @@ var opPrefixes = []struct{ prefix, op string }{
 	{"purge ", OpPurge},
 	{"check writable", OpProbe},
 	{"sync", OpSync},
+	{"scrub", OpScrub},
 }
 
 func opOf(what string) string {
@@ -168,6 +171,7 @@ func storeFault(err error) bool {
 	}
 	var ce *pgconn.ConnectError
 	var ne net.Error
-	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
+	var fe *fs.PathError // syncing the WAL
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.As(err, &fe) || errors.Is(err, driver.ErrBadConn) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }

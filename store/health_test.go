@@ -3,12 +3,17 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // TestProbeReachesFile: the readiness probe writes a row of the database
@@ -164,4 +169,41 @@ func fillDisk(t *testing.T, path string) {
 		}
 	}
 	t.Fatal("the file system never filled up")
+}
+
+// TestStoreFault: what counts against the store's health is what the
+// database did wrong, not what the caller asked for.
+func TestStoreFault(t *testing.T) {
+	s := openStore(t, Options{}) // SQLite: a real constraint error
+	err := s.write(context.Background(), "check writable", func(tx *writeTx) error {
+		_, err := tx.ExecContext(context.Background(), `INSERT INTO probe (id, at) VALUES (2, 'x')`)
+		return err
+	})
+	if err == nil {
+		t.Fatal("a probe row with id 2 was accepted")
+	}
+	if h := s.Health(); !h.OK {
+		t.Errorf("Health after a constraint error = %+v, want OK", h)
+	}
+	for _, c := range []struct {
+		name  string
+		err   error
+		fault bool
+	}{
+		{"sqlite constraint", err, false},
+		{"application error", fmt.Errorf("suggestion K7F-3Q2: %w", ErrNotFound), false},
+		{"caller gone", context.Canceled, false},
+		{"pg unique violation", &pgconn.PgError{Code: "23505"}, false},
+		{"pg syntax error", &pgconn.PgError{Code: "42601"}, false},
+		{"pg disk full", &pgconn.PgError{Code: "53100"}, true},
+		{"pg read-only transaction", &pgconn.PgError{Code: "25006"}, true},
+		{"pg admin shutdown", &pgconn.PgError{Code: "57P01"}, true},
+		{"pg connection lost", fmt.Errorf("begin: %w", io.ErrUnexpectedEOF), true},
+		{"wal sync failed", &fs.PathError{Op: "sync", Path: "intake.db-wal", Err: syscall.EIO}, true},
+		{"query timeout", fmt.Errorf("commit: %w", context.DeadlineExceeded), true},
+	} {
+		if got := storeFault(c.err); got != c.fault {
+			t.Errorf("storeFault(%s: %v) = %v, want %v", c.name, c.err, got, c.fault)
+		}
+	}
 }

@@ -481,7 +481,17 @@ const scrubWait = 3 * time.Second
 // ErrWALBusy is returned when a reader kept the WAL from being truncated.
 var ErrWALBusy = errors.New("store: WAL busy: a reader holds it")
 
+// scrub's failures count in Health (a checkpoint writes to the database
+// file), its successes do not: it stores nothing new.
 func (s *Store) scrub(ctx context.Context, fts bool, wait time.Duration) error {
+	err := s.scrubOnce(ctx, fts, wait)
+	if err != nil {
+		s.observe(ctx, "scrub", err)
+	}
+	return err
+}
+
+func (s *Store) scrubOnce(ctx context.Context, fts bool, wait time.Duration) error {
 	if s.pg {
 		return s.scrubPG(ctx, fts, wait)
 	}
