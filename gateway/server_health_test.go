@@ -84,7 +84,7 @@ func TestServeStoreFullDisk(t *testing.T) {
 	if took > time.Second {
 		t.Errorf("/readyz said 503 %v after the refused text, want within a second", took)
 	}
-	t.Logf("/readyz turned 503 %v after the webhook's 503", took.Round(time.Millisecond))
+	t.Logf("/readyz turned 503 %v after the webhook's 503", took.Round(time.Microsecond))
 	if got := srvValues(f.scrape(t), "intake_store_errors_total")[srvSeries{"intake_store_errors_total", store.OpRecordSMS}]; got <= errorsBefore {
 		t.Errorf("intake_store_errors_total{op=%q} = %v, want more than %v", store.OpRecordSMS, got, errorsBefore)
 	}
