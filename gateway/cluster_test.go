@@ -591,7 +591,7 @@ func TestClusterPostgresRestart(t *testing.T) {
 	c := newCluster(t, dsn, 2, &clusterMailbox{addr: dv.Addr, user: dv.User, password: dv.Password, pollInterval: "1s"})
 	db := testutil.OpenDB(t, dsn)
 
-	const n = 3000
+	const n = 1500
 	w := newWebhookLoad(n)
 	var down atomic.Bool
 	var okWhileDown atomic.Int64
@@ -624,7 +624,7 @@ func TestClusterPostgresRestart(t *testing.T) {
 				})
 			}
 		}
-		if i == n/3+300 {
+		if i == n/3+200 {
 			down.Store(false)
 			pg.Restart(t)
 			upAt = time.Now()
@@ -665,23 +665,68 @@ func TestClusterPostgresRestart(t *testing.T) {
 	})
 }
 
-// cpu is the CPU time the node's process has used so far (user and
-// system), from /proc; 0 where that is not available.
+// cpu is the CPU time the node's process has used so far; 0 where /proc
+// is not available.
 func (nd *node) cpu() time.Duration {
 	if nd.cmd == nil {
 		return 0
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", nd.cmd.Process.Pid))
+	c, _, _ := procCPU(nd.cmd.Process.Pid, false)
+	return c
+}
+
+// procCPU reads a process's CPU time from /proc/PID/stat: its own
+// (utime, stime) and, with children, that of its reaped children too;
+// and its parent's pid.
+func procCPU(pid int, children bool) (cpu time.Duration, ppid int, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return 0, 0, err
 	}
-	// Fields after the command name, which is in parentheses: utime is
-	// the 14th field, stime the 15th, in clock ticks (100 per second).
+	// Fields after the command name, which is in parentheses: ppid is the
+	// 4th field, utime to cstime the 14th to 17th, in clock ticks (100 a
+	// second on Linux).
 	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	var u, st int64
-	fmt.Sscan(f[11], &u)
-	fmt.Sscan(f[12], &st)
-	return time.Duration(u+st) * 10 * time.Millisecond
+	fmt.Sscan(f[1], &ppid)
+	n := 2
+	if children {
+		n = 4
+	}
+	var ticks int64
+	for _, v := range f[11 : 11+n] {
+		var x int64
+		fmt.Sscan(v, &x)
+		ticks += x
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, ppid, nil
+}
+
+// postgresCPU is the CPU time the PostgreSQL server of dsn has used: its
+// postmaster and every process it started (backends, WAL writer,
+// checkpointer), those still running and those gone.
+func postgresCPU(t testing.TB, dsn string) time.Duration {
+	t.Helper()
+	db := testutil.OpenDB(t, dsn)
+	var backend int
+	if err := db.QueryRow(`SELECT pg_backend_pid()`).Scan(&backend); err != nil {
+		t.Fatal(err)
+	}
+	_, master, err := procCPU(backend, false)
+	if err != nil {
+		return 0 // not on this machine's /proc
+	}
+	total, _, _ := procCPU(master, true)
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		var pid int
+		if _, err := fmt.Sscan(d.Name(), &pid); err != nil {
+			continue
+		}
+		if c, ppid, err := procCPU(pid, false); err == nil && ppid == master {
+			total += c
+		}
+	}
+	return total
 }
 
 // selfCPU is this process's CPU time: the clients, their signatures and
@@ -696,9 +741,10 @@ func selfCPU() time.Duration {
 // and the 99th percentile of the time to their 200, from 32 clients
 // through the round-robin proxy: one gateway on SQLite, then one, two
 // and three on one PostgreSQL, in the same run. Each text is new (no
-// retries), from its own sender. Beside the rate it reports the CPU the
-// gateways used and the CPU of this process (clients, signing, proxy)
-// per 1,000 webhooks; PostgreSQL's own processes are not counted. On a
+// retries), from its own sender. Beside the rate it reports the CPU
+// seconds per 1,000 webhooks of the gateways, of PostgreSQL's processes
+// and of this process (clients, signing, proxy), and how many cores all
+// of them kept busy on average. On a
 // machine with few cores everything shares them, so more gateways do
 // not add capacity; the figures show what one more costs. Run it with
 //
@@ -716,7 +762,7 @@ func BenchmarkClusterWebhooks(b *testing.B) {
 				dsn = pgtest.DSN(b)
 			}
 			c := newCluster(b, dsn, tc.nodes, nil)
-			var elapsed, p99, gwCPU, selfCPUUsed time.Duration
+			var elapsed, p99, gwCPU, selfCPUUsed, pgCPU time.Duration
 			b.ResetTimer()
 			for range b.N {
 				b.StopTimer()
@@ -727,7 +773,10 @@ func BenchmarkClusterWebhooks(b *testing.B) {
 						w.forms[i] = srvForm(w.sids[i], fmt.Sprintf("+2547%08d", 10000000+i), "one more text")
 					}
 				}
-				cpu0, self0 := time.Duration(0), selfCPU()
+				cpu0, self0, pg0 := time.Duration(0), selfCPU(), time.Duration(0)
+				if tc.postgres {
+					pg0 = postgresCPU(b, dsn)
+				}
 				for _, nd := range c.nodes {
 					cpu0 += nd.cpu()
 				}
@@ -741,6 +790,9 @@ func BenchmarkClusterWebhooks(b *testing.B) {
 				}
 				gwCPU -= cpu0
 				selfCPUUsed += selfCPU() - self0
+				if tc.postgres {
+					pgCPU += postgresCPU(b, dsn) - pg0
+				}
 				if res.codes[http.StatusOK] != n {
 					b.Fatalf("answers %v, want %d 200s", res.codes, n)
 				}
@@ -752,6 +804,10 @@ func BenchmarkClusterWebhooks(b *testing.B) {
 			b.ReportMetric(float64(p99.Microseconds())/1000, "p99_ms")
 			b.ReportMetric(gwCPU.Seconds()*1000/total, "gateway_cpu_s/1k")
 			b.ReportMetric(selfCPUUsed.Seconds()*1000/total, "client_cpu_s/1k")
+			b.ReportMetric(pgCPU.Seconds()*1000/total, "postgres_cpu_s/1k")
+			// The cores all of it kept busy, of the machine's: near
+			// runtime.NumCPU(), the run was CPU-bound.
+			b.ReportMetric((gwCPU+selfCPUUsed+pgCPU).Seconds()/elapsed.Seconds(), "cores_busy")
 		})
 	}
 }
