@@ -161,8 +161,8 @@ type readiness struct {
 	Phones []android.PhoneStatus `json:"phones"`
 }
 
-// ready says whether the store takes writes and each mailbox is
-// connected.
+// ready says whether the store takes writes and each mailbox this
+// instance leads is connected.
 func (g *Gateway) ready(ctx context.Context) readiness {
 	rd := readiness{Ready: true, Store: "ok", Mailboxes: []mailbox.Status{}, Leads: []string{}, Phones: []android.PhoneStatus{}}
 	for _, p := range g.phones {
