@@ -479,6 +479,20 @@ func TestClusterWebhooks(t *testing.T) {
 	checkStoredOnce(t, c.dsn, w, res)
 }
 
+// leaders lists the running nodes that say they lead mailbox.
+func (c *cluster) leaders(mailbox string) []int {
+	var out []int
+	for _, nd := range c.nodes {
+		if nd.cmd == nil {
+			continue
+		}
+		if _, rd, err := nd.readyz(); err == nil && len(rd.Leads) == 1 && rd.Leads[0] == mailbox {
+			out = append(out, nd.i)
+		}
+	}
+	return out
+}
+
 // leader returns the node that says it leads mailbox, or nil.
 func (c *cluster) leader(mailbox string) *node {
 	for _, nd := range c.nodes {
@@ -655,8 +669,15 @@ func TestClusterPostgresRestart(t *testing.T) {
 	}
 	checkStoredOnce(t, dsn, w, res)
 
-	// The mailbox is led again, and read.
+	// The mailbox is led again, by one gateway: the restart ended the
+	// old lead (its lock went with the server), so its holder must have
+	// stopped, or two would poll.
 	testutil.WaitFor(t, 20*time.Second, "a gateway to lead the mailbox again", func() bool { return c.leader("consult") != nil })
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if l := c.leaders("consult"); len(l) != 1 {
+			t.Fatalf("gateways %v say they lead the mailbox after the restart, want exactly one", l)
+		}
+	}
 	if err := dv.WriteMaildir("INBOX", [][]byte{srvMail(1), srvMail(2)}, false); err != nil {
 		t.Fatal(err)
 	}
