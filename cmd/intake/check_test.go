@@ -25,7 +25,7 @@ func TestCheckFullDisk(t *testing.T) {
 	}
 	t.Cleanup(func() { exec.Command("umount", dir).Run() })
 	db := filepath.Join(dir, "intake.db")
-	if code, out, stderr := run(t, keyEnv, "check", "--db", db); code != exitOK || !strings.Contains(out, "store "+db+": ok") {
+	if code, out, stderr := run(t, keyEnv, "check", "--db", db); code != exitOK || !strings.Contains(out, db+": ok") {
 		t.Fatalf("check before the disk filled up: code %d\n%s%s", code, out, stderr)
 	}
 	// A gateway keeps the database open meanwhile: its WAL and shared
@@ -50,7 +50,7 @@ func TestCheckFullDisk(t *testing.T) {
 		t.Fatalf("filling the disk: %v, want ENOSPC", err)
 	}
 	code, out, stderr := run(t, keyEnv, "check", "--db", db)
-	if code != exitFailure || !strings.Contains(out, "store "+db+": FAILED") || !strings.Contains(out, "disk is full") {
+	if code != exitFailure || !strings.Contains(out, db+": FAILED") || !strings.Contains(out, "disk is full") {
 		t.Errorf("check with the disk full: code %d, want 1 and the store FAILED\n%s%s", code, out, stderr)
 	}
 }
