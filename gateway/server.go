@@ -58,8 +58,9 @@ type Gateway struct {
 	probeMu   sync.Mutex
 	lastProbe time.Time // the last store probe /readyz ran
 
-	// OpsListener, when set before Run, serves /healthz, /readyz and
-	// /metrics instead of a listener Run opens on http.ops_listen.
+	// OpsListener, when set before Run and http.ops_listen is set, serves
+	// /healthz, /readyz and /metrics instead of a listener Run opens on
+	// http.ops_listen (tests pass one on a free port).
 	OpsListener net.Listener
 }
 
