@@ -111,12 +111,10 @@ func describeDSN(cfg *pgx.ConnConfig) string {
 	return u.String()
 }
 
-// pgMigrations are the embedded PostgreSQL migrations, by version.
-// PostgreSQL support began at version 6, whose file creates the whole
-// schema, and every later version has one file per driver. Like SQLite's,
-// they are counted in name order from the first file's number, so that a
-// number left free for a change still on its way does not stop the ones
-// after it.
+// pgMigrations are the embedded PostgreSQL migrations, by version. Their
+// numbers are the schema versions of the SQLite migrations: PostgreSQL
+// support began at version 6, whose file creates the whole schema, and
+// every later version has one file per driver.
 func pgMigrations() (map[int]string, int, error) {
 	names, err := fs.Glob(migrationFS, "migrations/postgres/*.sql")
 	if err != nil {
@@ -134,10 +132,10 @@ func pgMigrations() (map[int]string, int, error) {
 		if err != nil {
 			return nil, 0, err
 		}
+		out[num] = string(b)
 		if base == 0 {
 			base = num
 		}
-		out[base+len(out)] = string(b)
 	}
 	return out, base, nil
 }
