@@ -175,6 +175,9 @@ type suggestionRow struct {
 	Tags, Attachments, MessageID                       string
 	Quoted                                             string // email only
 	Transport                                          string // "twilio", "android:NAME"; "" for email
+	// masked, when set, is the masked subject and body, made beforehand
+	// (outside the write lock); nil masks them in args.
+	masked *[2]string
 }
 
 // args are the row's values in suggestionCols order, under public
@@ -187,9 +190,15 @@ func (r suggestionRow) args(ref string, redact func(string) string) []any {
 	if r.Attachments == "" {
 		r.Attachments = "[]"
 	}
+	var masked [2]string
+	if r.masked != nil {
+		masked = *r.masked
+	} else {
+		masked = [2]string{redact(r.Subject), redact(r.Body)}
+	}
 	return []any{ref, r.Channel, r.Campaign, r.SenderID, r.ReceivedAt, r.UpdatedAt,
 		r.Subject, r.Body, r.Signature, r.Language, r.Disposition, r.Tags, r.Attachments, r.MessageID, r.Quoted, r.Transport,
-		redact(r.Subject), redact(r.Body)}
+		masked[0], masked[1]}
 }
 
 const (

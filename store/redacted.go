@@ -99,3 +99,15 @@ func (s *Store) fillRedacted(ctx context.Context) error {
 		}
 	}
 }
+
+// maskEmails makes the masked subject and body of each email to save,
+// outside the write transaction.
+func (s *Store) maskEmails(items []SaveItem) [][2]string {
+	out := make([][2]string, len(items))
+	for i, it := range items {
+		if it.Email != nil {
+			out[i] = [2]string{s.redactText(it.Email.Subject), s.redactText(it.Email.Body)}
+		}
+	}
+	return out
+}
