@@ -102,13 +102,40 @@ func TestSignOffs(t *testing.T) {
 	check(reply+"\n\nAlso,\nbenches near the school", reply+"\n\nAlso,\nbenches near the school", "")
 	check(reply+"\n\nIn short,\nMore trees.", reply+"\n\nIn short,\nMore trees.", "")
 	check(reply+"\n\nFor example,\n1. Trees\n2. Benches", reply+"\n\nFor example,\n1. Trees\n2. Benches", "")
-	check(reply+"\n\nKolay gelsin,\n\nAyşe", reply+"\n\nKolay gelsin,\n\nAyşe", "")
+	check(reply+"\n\nSağlıcakla kalın,\n\nAyşe", reply+"\n\nSağlıcakla kalın,\n\nAyşe", "")
+	check(reply+"\n\nSağlıcakla kalın,\nAyşe\nAnd more trees by the river, please.", reply+"\n\nSağlıcakla kalın,\nAyşe\nAnd more trees by the river, please.", "")
 	check(reply+"\n\nKolay gelsin,\nAyşe\nAnd more trees by the river, please.", reply+"\n\nKolay gelsin,\nAyşe\nAnd more trees by the river, please.", "")
 	// Sign-offs in the languages the clients ship in, with the name
 	// below them, and the comma of their script.
 	for _, so := range []string{"Teşekkürler,", "ارادتمند،", "شکریہ،", "ধন্যবাদ,", "Cảm ơn,", "Hormat saya,", "Terima kasih,", "ขอบคุณค่ะ", "以上です。", "よろしくお願いいたします。", "Гарного дня,", "Na gode,", "አመሰግናለሁ፣", "Asante,"} {
 		check(reply+"\n\n"+so+"\nAmina", reply, so+"\nAmina")
 	}
+	// Closings without a comma, in the languages participants write in,
+	// with the name below them (written for this test, one per
+	// language family, not taken from any message).
+	for _, so := range []string{"Ngiyabonga", "Enkosi kakhulu", "Mahadsanid", "Galatoomaa", "Jërëjëf", "Dankie", "Webale nnyo", "Murakoze",
+		"Ẹ ṣé", "Daalụ", "Zikomo", "Misaotra", "Mèsi anpil", "Salamat po!", "Cảm ơn anh chị.", "תודה רבה", "سوپاس", "مننه", "የቐንየለይ",
+		"Mulțumesc", "Köszönöm", "Děkuji", "S pozdravom", "Pozdrawiam", "Srdačan pozdrav", "Ευχαριστώ", "நன்றி", "धन्यवाद", "Terima kasih",
+		"Diolch", "Groete", "Saludos", "С уважением", "以上、よろしくお願いいたします。", "Mit freundlichen Grüßen / Kind regards"} {
+		check(reply+"\n\n"+so+"\nNomvula Dlamini", reply, so+"\nNomvula Dlamini")
+	}
+	// A closing that is a word list entry may have a blank line before
+	// the name, and a signature block below it: title, organisation,
+	// phone, the environment footer.
+	check(reply+"\n\nKind regards,\n\nGrace Wanjiru\nProgramme Officer\nCommunity Water Trust\nP.O. Box 12345, Nairobi | Tel: +254 722 000 000\nPlease consider the environment before printing this email.",
+		reply, "Kind regards,\n\nGrace Wanjiru\nProgramme Officer\nCommunity Water Trust\nP.O. Box 12345, Nairobi | Tel: +254 722 000 000\nPlease consider the environment before printing this email.")
+	check(reply+"\n\nNgiyabonga, Nomvula", reply, "Ngiyabonga, Nomvula")
+	check(reply+"\n\nVeuillez agréer, Madame, Monsieur, mes salutations distinguées.\n\nBernard Lefèvre\n12, rue des Tilleuls", reply,
+		"Veuillez agréer, Madame, Monsieur, mes salutations distinguées.\n\nBernard Lefèvre\n12, rue des Tilleuls")
+	// A sentence of thanks with a blank line below it is the sender's;
+	// the sign-off below it is not.
+	check(reply+"\n\nTerima kasih atas perhatiannya.\n\nSalam,\nDewi", reply+"\n\nTerima kasih atas perhatiannya.", "Salam,\nDewi")
+	// A postscript, or a sentence below the name, keeps it all in body.
+	check(reply+"\n\nThanks,\nAmina\n\nP.S. The drain on Kano Road is blocked too.", reply+"\n\nThanks,\nAmina\n\nP.S. The drain on Kano Road is blocked too.", "")
+	check(reply+"\n\nAsante\nAmina\nThe drain on Kano Road is blocked too.", reply+"\n\nAsante\nAmina\nThe drain on Kano Road is blocked too.", "")
+	// Words that begin a closing but say more are not one.
+	check(reply+"\n\nBest idea so far\nAmina", reply+"\n\nBest idea so far\nAmina", "")
+	check(reply+"\n\nThanks to the council for nothing\nAmina", reply+"\n\nThanks to the council for nothing\nAmina", "")
 	check(reply+"\nMerci", reply+"\nMerci", "")
 	check("Thanks,\nAmina", "Thanks,\nAmina", "")
 	// RFC 3676 section 4.3.
@@ -159,6 +186,13 @@ func TestTrackingFooters(t *testing.T) {
 		t.Errorf("parseBody(%q) = %+v", in, p)
 	}
 	// An image of the sender's own stays.
+	// The image placeholder on a line of its own, the link below it,
+	// after a sign-off.
+	in = reply + "\n\nYours sincerely,\nIbrahim Kamara\n\n[image: Mailtrack]\n<https://mailtrack.io?utm_source=gmail&utm_medium=signature>\nSender\nnotified by\nMailtrack\n03/21/25,\n11:11:05 AM"
+	checkPartition(t, "text", in)
+	if p := parseBody(in, false); p.body != reply || !strings.HasPrefix(p.sig, "Yours sincerely,") {
+		t.Errorf("parseBody(%q) = %+v", in, p)
+	}
 	in = reply + "\n\n[image: photo of the drain.jpg]"
 	if p := parseBody(in, false); p.body != in {
 		t.Errorf("parseBody(%q) = %+v", in, p)
