@@ -148,6 +148,8 @@ func signatureStart(lines []string) int {
 		switch {
 		case isMobileFooter(t):
 			ok = true
+		case brandFooterAt(lines, s, t):
+			ok = true
 		case trackingAt(lines, s):
 			ok = s > first && shortTail(lines[s+1:], 8, 600, 0)
 		case s == first:

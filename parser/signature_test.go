@@ -66,6 +66,18 @@ func TestFooters(t *testing.T) {
 		// Proton writes its name as a Markdown link.
 		"[Proton Mail](https://proton.me/mail/home) のセキュアメールで送信しました。",
 		"Sent with [Proton Mail](https://proton.me/mail/home) secure email.",
+		// Localised iOS, Samsung, Outlook and Yahoo footers, with the
+		// verb of their language.
+		"Trimis de pe iPhone-ul meu", "נשלח מה-iPhone שלי", "मेरो iPhone बाट पठाइएको", "Ti a fi ranṣẹ lati iPhone mi",
+		"iPhone-ról küldve", "Poslano s mog iPhonea", "Laga soo diray iPhone-kayga", "எனது iPhone இலிருந்து அனுப்பப்பட்டது",
+		"Dihantar dari iPhone saya", "Ipinadala mula sa aking iPhone", "Odesláno z iPhonu", "Odoslané z iPhonu",
+		"Wysłane z iPhone'a", "Στάλθηκε από το iPhone μου", "Изпратено от моя iPhone", "Sendt fra min iPhone",
+		"Lähetetty iPhonesta", "Enviat des del meu iPhone", "Išsiųsta iš mano iPhone", "Saadetud minu iPhone'ist",
+		"Galaxy 스마트폰에서 보냈습니다.", "Gestuur vanaf my iPhone", "Ithunyelwe kusuka ku-iPhone yami", "iPhone-dan göndərildi",
+		"Obține Outlook pentru Android", "Hanki Outlook Androidille", "Preuzmite Outlook za Android",
+		// No verb the lists know: a device or app name on a short
+		// line of its own at the end.
+		"Kutoka kwa Samsung Galaxy yangu", "Mobil cihazımdan Samsung Galaxy", "Из моего iPhone",
 	} {
 		check(f, true)
 	}
@@ -74,6 +86,9 @@ func TestFooters(t *testing.T) {
 		"I sent my idea from the library, my phone is broken.",
 		"Get more buses to the hospital?",
 		"Sent from my desk, where I can think.",
+		"We need Samsung phones at the clinic.",
+		"Outlook cannot open the PDF",
+		"Is there an Android app?",
 	} {
 		check(s, false)
 	}
@@ -137,6 +152,8 @@ func TestSignOffs(t *testing.T) {
 	check(reply+"\n\nBest idea so far\nAmina", reply+"\n\nBest idea so far\nAmina", "")
 	check(reply+"\n\nThanks to the council for nothing\nAmina", reply+"\n\nThanks to the council for nothing\nAmina", "")
 	check(reply+"\nMerci", reply+"\nMerci", "")
+	// A message that is only a line naming a device stays whole.
+	check("Outlook with a reply", "Outlook with a reply", "")
 	check("Thanks,\nAmina", "Thanks,\nAmina", "")
 	// RFC 3676 section 4.3.
 	check(reply+"\n-- \nAmina Diallo\nKano", reply, "--\nAmina Diallo\nKano")
