@@ -188,6 +188,9 @@ func attributionAt(lines []string, i int) (end int, strength attrStrength) {
 	if single == attrStrong {
 		return i + 1, single
 	}
+	if flattenedAttribution(first) {
+		return i + 1, attrStrong
+	}
 	// A wrapped attribution starts like one — with "On" and a date, a
 	// date in its first words, or a bracketed address — and does not end
 	// a sentence on its first line.
@@ -237,6 +240,26 @@ func attributionAt(lines []string, i int) (end int, strength attrStrength) {
 		return weakEnd, attrWeak
 	}
 	return 0, attrNone
+}
+
+// flattenedAttribution reports a line that opens with a strong
+// attribution and runs on with the quoted text, as when a client loses
+// the quote's line breaks ("On Mon, 3 Mar 2025 at 10:00, City
+// <c@city.example> wrote:   Dear residents, …").
+func flattenedAttribution(line string) bool {
+	if !hasDigit(line) || !onPrefixRe.MatchString(strings.ToLower(head(line, 60))) {
+		return false
+	}
+	for k := 0; k < len(line) && k < maxAttributionLen; k++ {
+		c := line[k]
+		if c != ':' || k+1 >= len(line) || line[k+1] != ' ' && line[k+1] != '\t' {
+			continue
+		}
+		if attributionStrength(line[:k+1]) == attrStrong {
+			return true
+		}
+	}
+	return false
 }
 
 // dateNearStart reports a date or time whose first digit is within the

@@ -408,6 +408,15 @@ func splitterAt(lines []string, i int) (end int, kind attrStrength) {
 	if e, _, ok := headerBlockAt(lines, i); ok {
 		return e, attrStrong
 	}
+	if t := strings.TrimSpace(line); len(t) <= 80 && t != "" && separatorPhraseRe.MatchString(t) {
+		// An "Original Message" line with no decoration (BlackBerry)
+		// right above a header block.
+		if k := nextNonBlank(lines, i+1); k < len(lines) && k <= i+2 {
+			if e, _, ok := headerBlockAt(lines, k); ok {
+				return e, attrStrong
+			}
+		}
+	}
 	if e, s := attributionAt(lines, i); s != attrNone {
 		return e, s
 	}

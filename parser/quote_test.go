@@ -175,6 +175,25 @@ func TestHeaderBlocks(t *testing.T) {
 		"প্রেরক: পৌরসভা <c@city.example>\nপাঠানো হয়েছে: সোমবার, ৩ মার্চ, ২০২৫ ৯:০০\nপ্রাপক: Ana\nবিষয়: পার্ক",
 		"Daga: Karamar Hukuma <c@city.example>\nAn aika: Litinin, 3 Maris 2025 09:00\nZuwa: Ana\nBatu: Wurin shakatawa",
 		"ከ: ማዘጋጃ ቤት <c@city.example>\nየተላከው: ሰኞ 3 ማርች 2025 9:00\nለ: Ana\nርዕሰ ጉዳይ: መናፈሻ",
+		// Unicode hyphens as the decoration (Proton), no decoration at
+		// all above a header block (BlackBerry), who and when inside
+		// the separator (Horde, Lotus Notes).
+		"‐‐‐‐‐‐‐ Original Message ‐‐‐‐‐‐‐\nOn Monday, March 3rd, 2025 at 9:00 AM, City <c@city.example> wrote:",
+		"  Original Message  \nFrom: City <c@city.example>\nSent: Monday, 3 March 2025 09:00\nTo: ana@example.org\nSubject: Parks",
+		"----- Forwarded message from City <c@city.example> -----\n\n      Date: Mon, 03 Mar 2025 09:00:00 +0200\n      From: City <c@city.example>\n   Subject: Parks",
+		"----- Forwarded by Ana Lima/ORG on 03/03/2025 09:00 -----\n\nCity <c@city.example>\n03/03/2025 08:00\n\nTo\nAna Lima/ORG@ORG",
+		"----- Weitergeleitet von Ana Lima/ORG am 03.03.2025 09:00 -----",
+		// Samsung and Outlook in more languages.
+		"-------- 원본 이메일 --------\n발신: 시청 <c@city.example>\n날짜: 25/3/3 오전 9:00 (GMT+09:00)\n수신: ana@example.org\n제목: 공원",
+		"-------- Mesaj original --------\nDe la: Primăria <c@city.example>\nData: 03.03.2025 09:00\nCătre: ana@example.org\nSubiect: Parcuri",
+		"-------- Izvorna poruka --------\nOd: Grad <c@city.example>\nDatum: 03.03.2025. 09:00",
+		"מאת: העירייה <c@city.example>\nנשלח: יום שני 3 מרץ 2025 09:00\nאל: Ana\nנושא: פארקים",
+		"Šalje: Grad <c@city.example>\nPoslano: ponedjeljak, 3. ožujka 2025. 9:00\nPrima: Ana\nPredmet: Parkovi",
+		"Od: Město <c@city.example>\nOdesláno: pondělí 3. března 2025 9:00\nKomu: Ana\nPředmět: Parky",
+		"Από: Δήμος <c@city.example>\nΣτάλθηκε: Δευτέρα, 3 Μαρτίου 2025 9:00 πμ\nΠρος: Ana\nΘέμα: Πάρκα",
+		"De la: Primăria <c@city.example>\nTrimis: luni, 3 martie 2025 09:00\nCătre: Ana\nSubiect: Parcuri",
+		// An attribution run together with the quote it introduces.
+		"On Mon, 3 Mar 2025 at 09:00, City <c@city.example> wrote:   Dear residents, tell us about the parks.",
 	} {
 		check(reply+"\n\n"+hdr+"\n\nPlease send us your ideas.\nThe council", reply, "Please send us your ideas.")
 	}
@@ -187,6 +206,13 @@ func TestHeaderBlocks(t *testing.T) {
 	letter := "Please read my letter.\n\nFrom: Amina\nTo: the mayor\n\nWe need trees."
 	check(letter, letter, "")
 	check(reply+"\n\nDate: Mon, 3 Mar 2025 09:00:02 -0600\nTo: ana@example.org\n\nIdeas?", reply, "To: ana@example.org")
+	// What a web form writes above the message it sends says who, not
+	// when: the message is the sender's.
+	form := "From: Amina <amina@example.org>\nSubject: Parks\n\nMessage:\nMore trees."
+	check(form, form, "")
+	// A decorated title of the sender's is not a separator.
+	title := reply + "\n\n----- Transformation plan for the parks -----\nMore trees."
+	check(title, title, "")
 	// Nor is a sentence with dashes in it.
 	check("Original -- and cheap -- idea: a tool library.", "Original -- and cheap -- idea: a tool library.", "")
 }
