@@ -168,6 +168,11 @@ func attributionStrength(s string) attrStrength {
 		return attrWeak
 	case endColon && hasEmail && (hasDigit(s) || onPrefixRe.MatchString(strings.ToLower(head(s, 60)))):
 		return attrWeak
+	case endColon && hasEmail && bracketedAddress(s) && len(strings.Fields(s)) <= 12:
+		// "Quoting Ana <a@example.org>:", "Zitat von Ana
+		// <a@example.org>:" (Horde): a name with its address in
+		// brackets, then a colon, introduces the quote below it.
+		return attrWeak
 	case endColon && date && len(s) <= 200 && !strings.ContainsAny(s, "!?;") && len(strings.Fields(s)) <= 20:
 		// A date, a name and a colon: an attribution only if a quote
 		// follows, one that is a quote on its own.

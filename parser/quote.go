@@ -355,6 +355,12 @@ func markQuotes(d *doc) {
 		if m < n && (isQ[m] || isP[m] && kind >= attrWeak) {
 			// A splitter introducing a quote block: both are quoted.
 			e := quoteBlockEnd(lines, isP, m)
+			if seenNew && kind < attrStrong && e < n && !isP[e] && isQuoteLine(lines[m]) && citation(lines[i:end]) {
+				// "In 2023 the JRA wrote:" and its words, inside the
+				// sender's own text: theirs.
+				i = e
+				continue
+			}
 			quote(i, e)
 			i = e
 			continue
@@ -373,6 +379,19 @@ func markQuotes(d *doc) {
 		quote(i, n)
 		return
 	}
+}
+
+// citation reports an attribution that names no one's address and no
+// date: all a sender writes when citing someone with ">" in their own
+// text, where a client's attribution says who wrote when (initials
+// prefixes are a client's, never the sender's).
+func citation(attr []string) bool {
+	for _, l := range attr {
+		if strings.Contains(l, "@") && emailRe.MatchString(l) || hasDigit(l) && dateTime(l) || headerKey(l) != 0 || hasDecoration(l) {
+			return false
+		}
+	}
+	return true
 }
 
 // splitterAt recognises a line (or lines) at i that introduces quoted

@@ -71,6 +71,18 @@ func TestAttributionShapes(t *testing.T) {
 		"---- On Mon, 03 Mar 2025 09:00:00 +0100 Ana Lima <ana@example.org> wrote ----",
 		"---- 在 星期一, 03 三月 2025 09:00:00 +0100 Ana Lima <ana@example.org> 撰写 ----",
 		"---- Le lun., 03 mars 2025 09:00:00 +0100 Ana Lima <ana@example.org> a rédigé ----",
+		// Horde and webmails: a name with its address in brackets and a
+		// colon, whatever words come before it.
+		"Quoting Ana Lima <ana@example.org>:",
+		"Zitat von Ana Lima <ana@example.org>:",
+		"Citando Ana Lima <ana@example.org>:",
+		// SquirrelMail, and "wrote" in more languages.
+		"Ana Lima said:",
+		"Ana Lima a scris:",
+		"Ana Lima napísal:",
+		"Ana Lima ayaa qoray:",
+		"Ana Lima het geskryf:",
+		"Ana Lima எழுதினார்:",
 	} {
 		check(reply+"\n\n"+attr+"\n> Please send us your ideas.\n> The council", reply, attr)
 	}
@@ -98,6 +110,12 @@ func TestAttributionContext(t *testing.T) {
 	check("My ideas, 03.03.2025, Ana Lima:\n1. Trees\n2. Benches", "My ideas, 03.03.2025, Ana Lima:\n1. Trees\n2. Benches", "")
 	// A line that says "wrote" mid-sentence is not an attribution.
 	check("The mayor wrote: we need safer streets.\nI agree.", "The mayor wrote: we need safer streets.\nI agree.", "")
+	// A citation in the sender's own text, with their text on both
+	// sides of it, names no address and no date: it stays theirs.
+	cite := "Hello,\n\nIn 2023 the roads agency wrote:\n\n> We will resurface the road in 2024.\n\nThat has not happened."
+	check(cite, cite, "")
+	// Bottom-posting below a bracketed-address attribution at the top.
+	check("Quoting City <c@city.example>:\n\n> Ideas?\n\nMore trees.", "More trees.", "Quoting City")
 	// The sender's line above an attribution stays theirs, even with a
 	// date in it.
 	check("See you at the meeting on 5 March 2025\nOn Mon, 3 Mar 2025 at 09:00, Ana <ana@example.org> wrote:\n> Ideas?",

@@ -236,7 +236,7 @@ func signatureBlock(rest []string) bool {
 	}
 	first := strings.TrimSpace(rest[k])
 	if !isMobileFooter(first) && !isDisclaimer(first) && !trackingAt(rest, k) {
-		if endsSentence(first) && !initialEnd(first) || listItemRe.MatchString(rest[k]) || quotePrefix(rest[k]) != noPrefix {
+		if endsSentence(first) && !initialEnd(first) || listItemRe.MatchString(rest[k]) && !isNameLike(first) || quotePrefix(rest[k]) != noPrefix {
 			return false
 		}
 	}
