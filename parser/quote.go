@@ -185,7 +185,7 @@ func prefixedRuns(lines []string) (isP, isQ []bool) {
 	}
 	type run struct{ i, j, count int }
 	var runs []run
-	established := map[string]bool{} // initials and "|" seen in runs of two or more
+	established := map[string]bool{} // initials and "|" seen on two lines or more
 	for i := 0; i < n; {
 		if !isP[i] {
 			i++
@@ -208,10 +208,23 @@ func prefixedRuns(lines []string) (isP, isQ []bool) {
 			break
 		}
 		runs = append(runs, run{i, j, count})
-		if kinds[i] != gtPrefix && count >= 2 {
-			established[prefixMark(lines[i])] = true
-		}
 		i = j
+	}
+	// Initials or "|" on two lines of the message, in one run or not,
+	// are the quoting client's mark.
+	var seen map[string]bool
+	for _, r := range runs {
+		if kinds[r.i] == gtPrefix {
+			continue
+		}
+		mark := prefixMark(lines[r.i])
+		if r.count >= 2 || seen[mark] {
+			established[mark] = true
+		}
+		if seen == nil {
+			seen = map[string]bool{}
+		}
+		seen[mark] = true
 	}
 	for _, r := range runs {
 		quote := true
@@ -247,12 +260,10 @@ func prefixMark(line string) string {
 // line next to a list item, or lines that read as comparisons ("> 30
 // km/h", ">50%"), not as quoted list items ("> 1. Which park?").
 func heldInText(lines []string, i, j int) bool {
-	if i == 0 || isBlank(lines[i-1]) || quotePrefix(lines[i-1]) != noPrefix {
-		return false
-	}
+	above := i > 0 && !isBlank(lines[i-1]) && quotePrefix(lines[i-1]) == noPrefix
 	next := j < len(lines) && !isBlank(lines[j]) && quotePrefix(lines[j]) == noPrefix
 	end := nextNonBlank(lines, j) == len(lines)
-	if !next && !end {
+	if !above && !next {
 		return false
 	}
 	comparisons := true
@@ -263,10 +274,30 @@ func heldInText(lines []string, i, j int) bool {
 		}
 		comparisons = comparisons && isComparison(strings.TrimPrefix(t[1:], " "), !strings.HasPrefix(t, "> "))
 	}
-	if comparisons {
+	switch {
+	case comparisons:
+		// "> 20 neighbours would sign this." followed by their next
+		// line: tight on one side is enough.
+		return above && (next || end) || next
+	case above && next && j-i <= 3 && !askedItems(lines[i:j]):
+		// A line or three held tight between two lines of theirs, no
+		// blank line to set it apart as a quote: an arrow, a cited
+		// sentence, a comparison of options.
 		return true
 	}
-	return j == i+1 && (listItemRe.MatchString(lines[i-1]) || next && listItemRe.MatchString(lines[j]))
+	return above && (next || end) && j == i+1 && (listItemRe.MatchString(lines[i-1]) || next && listItemRe.MatchString(lines[j]))
+}
+
+// askedItems reports ">" lines that read as what an inline reply answers:
+// a question, or an item of a numbered list.
+func askedItems(run []string) bool {
+	for _, l := range run {
+		t := strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(l), ">"))
+		if r, _ := utf8.DecodeLastRuneInString(t); r == '?' || r == '？' || r == '؟' || numberedRe.MatchString(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // numberedRe matches the number of a numbered list item.

@@ -147,6 +147,19 @@ func TestQuotePrefixes(t *testing.T) {
 	check("Our survey found:\n>50% buy water\n> 2 km to school\n<1 hour of power\nSo the priorities are clear.",
 		"Our survey found:\n>50% buy water\n> 2 km to school\n<1 hour of power\nSo the priorities are clear.", "")
 	check("Статистика:\n>50% без воды\n> ۲ km\nВот.", "Статистика:\n>50% без воды\n> ۲ km\nВот.", "")
+	// A cited line or two held tight between two lines of the sender's,
+	// with no blank line to set them apart, are theirs.
+	check("Option A < Option B\n> Option B is easier to enforce.\n> Cameras help more than signs.\n<= 20 km/h would be better still.",
+		"Option A < Option B\n> Option B is easier to enforce.\n> Cameras help more than signs.\n<= 20 km/h would be better still.", "")
+	check("ベンチを増やしてください。\n> 段差をなくしてほしい\nという声も聞いています。", "ベンチを増やしてください。\n> 段差をなくしてほしい\nという声も聞いています。", "")
+	// A comparison tight against the sender's next line, a blank line
+	// above it.
+	check("My proposals:\n1. Night buses\n\n> 20 neighbours would sign this.\n<- We said so at the February meeting.",
+		"My proposals:\n1. Night buses\n\n> 20 neighbours would sign this.\n<- We said so at the February meeting.", "")
+	// Initials on two lines of the message, in separate runs, quote
+	// both.
+	check("Hello,\n\nTuesday, March 4, 2025, 10:00:00 AM, you wrote:\n\nLC> 1. Mobile money?\n\nYes.\n\nLC> 2. Sundays?\n\nMornings only.",
+		"Hello,\n\nYes.\n\nMornings only.", "LC> 2. Sundays?")
 	// Quoted list items are quotes, held tight or not.
 	check("Hello,\n> 1. Which park?\n> 2. Which street?\nRiverside.", "Hello,\nRiverside.", "> 2. Which street?")
 	check("Cost < 5 dollars\n<- see the leaflet", "Cost < 5 dollars\n<- see the leaflet", "")
