@@ -155,7 +155,7 @@ func signatureStart(lines []string) int {
 		case s == first:
 			ok = false
 		case lines[s] == "-- " || lines[s] == "--":
-			ok = true
+			ok = delimitedTail(lines[s+1:])
 		case isDisclaimer(t):
 			// Start at the paragraph holding the disclaimer.
 			for s > first+1 && !isBlank(lines[s-1]) && !isDisclaimer(strings.TrimSpace(lines[s-1])) && s > first {
@@ -255,6 +255,27 @@ func signatureBlock(rest []string) bool {
 		}
 	}
 	return shortTail(rest, 8, 600, 90)
+}
+
+// delimitedTail reports what may follow a "-- " delimiter: a signature,
+// not more of the sender's letter — no postscript, no paragraph of prose,
+// not more than a signature's worth of lines before a footer.
+func delimitedTail(rest []string) bool {
+	count := 0
+	for _, l := range rest {
+		t := strings.TrimSpace(l)
+		if t == "" || isMobileFooter(t) {
+			continue
+		}
+		if isDisclaimer(t) || isTrackingFooter(t) {
+			return true
+		}
+		count++
+		if count > 15 || isPostscript(l) || utf8.RuneCountInString(t) > 120 && endsSentence(t) && !strings.Contains(t, "://") {
+			return false
+		}
+	}
+	return true
 }
 
 // initialEnd reports a line ending with an initial or a title ("Anna

@@ -159,6 +159,11 @@ func TestSignOffs(t *testing.T) {
 	check("Thanks,\nAmina", "Thanks,\nAmina", "")
 	// RFC 3676 section 4.3.
 	check(reply+"\n-- \nAmina Diallo\nKano", reply, "--\nAmina Diallo\nKano")
+	// A "--" line inside a letter, with more of the letter below it, is
+	// not a delimiter.
+	essay := reply + "\n\n--\n\n3. SANITATION\n\nThe Bill is silent on sanitation. Diarrhoeal disease in children under five rises by forty per cent when the water is rationed.\n\nAmina Diallo"
+	check(essay, essay, "")
+	check(reply+"\n-- \nAmina\n\nP.S. The drain is blocked too.", reply+"\n--\nAmina\n\nP.S. The drain is blocked too.", "")
 	// A "-Name" line, but not a list item under a colon.
 	check(reply+"\n\n-Amina", reply, "-Amina")
 	check("My idea:\n- more trees", "My idea:\n- more trees", "")
