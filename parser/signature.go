@@ -152,6 +152,8 @@ func signatureStart(lines []string) int {
 			ok = true
 		case trackingAt(lines, s):
 			ok = s > first && shortTail(lines[s+1:], 8, 600, 0)
+		case after[s+1] <= 8 && (s == first || isBlank(lines[s-1])) && contactBlock(lines, s):
+			ok = true
 		case s == first:
 			ok = false
 		case lines[s] == "-- " || lines[s] == "--":
@@ -276,6 +278,67 @@ func delimitedTail(rest []string) bool {
 		}
 	}
 	return true
+}
+
+// contactBlock reports a signature with no sign-off above it: a
+// paragraph of two to six short lines opening with a name, one of them a
+// phone number, an address or a web site ("Kevin Mwangi / Operations
+// Manager | Jamii Sacco / Tel: 0711 000 111"), and nothing after it but
+// footers. A name and a town alone, with no way to reach them, may be the
+// sender's last words and stay.
+func contactBlock(lines []string, s int) bool {
+	if !isNameLike(strings.TrimSpace(lines[s])) {
+		return false
+	}
+	end, contact := s, false
+	for end < len(lines) && !isBlank(lines[end]) && !ruleLineRe.MatchString(lines[end]) {
+		t := strings.TrimSpace(lines[end])
+		if isDisclaimer(t) || isMobileFooter(t) || len(t) <= 4 && sigDelimRe.MatchString(t) {
+			break
+		}
+		if end-s >= 6 || utf8.RuneCountInString(t) > 80 || endsSentence(t) && !initialEnd(t) || listItemRe.MatchString(lines[end]) && end > s || quotePrefix(lines[end]) != noPrefix {
+			return false
+		}
+		contact = contact || isContactLine(t)
+		end++
+	}
+	if end-s < 2 || !contact {
+		return false
+	}
+	for _, l := range lines[end:] {
+		t := strings.TrimSpace(l)
+		switch {
+		case t == "" || isMobileFooter(t) || ruleLineRe.MatchString(l) || len(t) <= 4 && sigDelimRe.MatchString(t):
+		case isDisclaimer(t) || isTrackingFooter(t):
+			return true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isContactLine reports a line holding a phone number (seven digits or
+// more, in groups), an e-mail address or a web site.
+func isContactLine(t string) bool {
+	if strings.Contains(t, "://") || strings.Contains(strings.ToLower(t), "www.") || strings.Contains(t, "@") && emailRe.MatchString(t) {
+		return true
+	}
+	digits, run := 0, false
+	for _, r := range t {
+		switch {
+		case isDigit(r):
+			digits++
+			run = true
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '+' || r == '/':
+		default:
+			if run && digits < 7 {
+				digits = 0
+			}
+			run = false
+		}
+	}
+	return digits >= 7
 }
 
 // initialEnd reports a line ending with an initial or a title ("Anna

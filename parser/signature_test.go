@@ -159,6 +159,14 @@ func TestSignOffs(t *testing.T) {
 	check("Thanks,\nAmina", "Thanks,\nAmina", "")
 	// RFC 3676 section 4.3.
 	check(reply+"\n-- \nAmina Diallo\nKano", reply, "--\nAmina Diallo\nKano")
+	// A contact block with no sign-off above it: a name, and a way to
+	// reach them, before a disclaimer or alone; but a name and a town
+	// alone may be the sender's last words.
+	check(reply+"\n\nKevin Mwangi\nOperations Manager | Jamii Sacco\nTel: 0711 000 111\n________________________________\nDISCLAIMER: This email is confidential.",
+		reply, "Kevin Mwangi\nOperations Manager | Jamii Sacco\nTel: 0711 000 111\n________________________________\nDISCLAIMER: This email is confidential.")
+	check("James Otieno\nPolicy Officer | Water Network\n+254 733 000 111", "", "James Otieno\nPolicy Officer | Water Network\n+254 733 000 111")
+	check(reply+"\n\nAmina Diallo\nKano", reply+"\n\nAmina Diallo\nKano", "")
+	check(reply+"\n\nAmina Diallo\nKano\nCall me about the drain tomorrow, 0803 555 1234.", reply+"\n\nAmina Diallo\nKano\nCall me about the drain tomorrow, 0803 555 1234.", "")
 	// A "--" line inside a letter, with more of the letter below it, is
 	// not a delimiter.
 	essay := reply + "\n\n--\n\n3. SANITATION\n\nThe Bill is silent on sanitation. Diarrhoeal disease in children under five rises by forty per cent when the water is rationed.\n\nAmina Diallo"
