@@ -252,7 +252,7 @@ func attributionAt(lines []string, i int) (end int, strength attrStrength) {
 // the quote's line breaks ("On Mon, 3 Mar 2025 at 10:00, City
 // <c@city.example> wrote:   Dear residents, …").
 func flattenedAttribution(line string) bool {
-	if !hasDigit(line) || !onPrefixRe.MatchString(strings.ToLower(head(line, 60))) {
+	if !strings.Contains(line, ": ") || !hasDigit(line) || !onPrefixRe.MatchString(strings.ToLower(head(line, 60))) {
 		return false
 	}
 	for k := 0; k < len(line) && k < maxAttributionLen; k++ {

@@ -100,11 +100,27 @@ func isMobileFooter(t string) bool {
 	return (footerStart(l) || footerEnd(l)) && footerThingRe.MatchString(t)
 }
 
+// footerStartsByByte and footerEndsByByte index footerStarts by their
+// first byte and footerEnds by their last, so that a line is compared
+// with the few that could match.
+var footerStartsByByte, footerEndsByByte = func() (starts, ends [256][]string) {
+	for _, p := range footerStarts {
+		starts[p[0]] = append(starts[p[0]], p)
+	}
+	for _, p := range footerEnds {
+		ends[p[len(p)-1]] = append(ends[p[len(p)-1]], p)
+	}
+	return starts, ends
+}()
+
 // footerStart reports a lower-cased line opening with a footer verb, as a
 // word of its own or followed by a letter of a script written without
 // spaces ("发自我的iPhone").
 func footerStart(l []byte) bool {
-	for _, p := range footerStarts {
+	if len(l) == 0 {
+		return false
+	}
+	for _, p := range footerStartsByByte[l[0]] {
 		if len(l) >= len(p) && string(l[:len(p)]) == p {
 			r, _ := utf8.DecodeRune(l[len(p):])
 			if len(l) == len(p) || unicode.IsSpace(r) || unicode.Is(unicode.Lo, r) {
@@ -119,7 +135,10 @@ func footerStart(l []byte) bool {
 // a full stop or an exclamation mark.
 func footerEnd(l []byte) bool {
 	l = bytes.TrimRightFunc(l, func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(".!。！", r) })
-	for _, p := range footerEnds {
+	if len(l) == 0 {
+		return false
+	}
+	for _, p := range footerEndsByByte[l[len(l)-1]] {
 		if bytes.HasSuffix(l, []byte(p)) {
 			return true
 		}

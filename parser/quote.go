@@ -458,10 +458,10 @@ func splitterAt(lines []string, i int) (end int, kind attrStrength) {
 	if e, _, ok := headerBlockAt(lines, i); ok {
 		return e, attrStrong
 	}
-	if t := strings.TrimSpace(line); len(t) <= 80 && t != "" && separatorPhraseRe.MatchString(t) {
+	if t := strings.TrimSpace(line); len(t) <= 80 && t != "" {
 		// An "Original Message" line with no decoration (BlackBerry)
 		// right above a header block.
-		if k := nextNonBlank(lines, i+1); k < len(lines) && k <= i+2 {
+		if k := nextNonBlank(lines, i+1); k < len(lines) && k <= i+2 && headerKey(lines[k]) != 0 && separatorPhraseRe.MatchString(t) {
 			if e, _, ok := headerBlockAt(lines, k); ok {
 				return e, attrStrong
 			}

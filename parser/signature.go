@@ -287,10 +287,19 @@ func delimitedTail(rest []string) bool {
 // footers. A name and a town alone, with no way to reach them, may be the
 // sender's last words and stay.
 func contactBlock(lines []string, s int) bool {
-	if !isNameLike(strings.TrimSpace(lines[s])) {
+	// Cheap tests first: this runs on every paragraph near the end.
+	if s+1 >= len(lines) || isBlank(lines[s+1]) || !isNameLike(strings.TrimSpace(lines[s])) {
 		return false
 	}
 	end, contact := s, false
+	for end < len(lines) && end-s < 7 && !isBlank(lines[end]) {
+		contact = contact || isContactLine(strings.TrimSpace(lines[end]))
+		end++
+	}
+	if !contact {
+		return false
+	}
+	end = s
 	for end < len(lines) && !isBlank(lines[end]) && !ruleLineRe.MatchString(lines[end]) {
 		t := strings.TrimSpace(lines[end])
 		if isDisclaimer(t) || isMobileFooter(t) || len(t) <= 4 && sigDelimRe.MatchString(t) {
@@ -302,7 +311,7 @@ func contactBlock(lines []string, s int) bool {
 		contact = contact || isContactLine(t)
 		end++
 	}
-	if end-s < 2 || !contact {
+	if end-s < 2 {
 		return false
 	}
 	for _, l := range lines[end:] {

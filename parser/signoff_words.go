@@ -1,7 +1,6 @@
 package parser
 
 import (
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -13,7 +12,7 @@ import (
 // "Nabad") are left out: a closing is recognised anywhere near the end,
 // and an opening line must not end the body. The set is meant to be
 // complete for the category, not a record of any one message.
-var closingPhrases = strings.Split(strings.Join([]string{
+var closingPhrases = newClosingSet([]string{
 	// English, Nigerian Pidgin
 	"thanks|thank you|thank you very much|thank you so much|many thanks|thanks a lot|thanks so much|thanks again|thanks in advance|thank you in advance|with thanks|with many thanks|with gratitude|gratefully|much appreciated|regards|best regards|kind regards|warm regards|warmest regards|kindest regards|best wishes|warm wishes|good wishes|all the best|best|cheers|sincerely|yours sincerely|sincerely yours|yours faithfully|faithfully|yours truly|truly yours|respectfully|respectfully yours|yours respectfully|take care|god bless|god bless you|stay blessed|blessings|remain blessed|tank you|tanks|thank una|greetings|with regards|with kind regards|with best regards|with best wishes|yours|love|peace",
 	// French, Haitian Creole
@@ -48,7 +47,43 @@ var closingPhrases = strings.Split(strings.Join([]string{
 	"asante|asante sana|ahsante|shukrani|wako|wako mwaminifu|kila la heri|wasalaam|na gode|nagode|mun gode|da gaisuwa|gaisuwa|wassalam|ẹ ṣé|ẹ ṣeun|e se|e seun|o seun|ẹ ṣé púpọ̀|e se pupo|pẹlu ọwọ|daalụ|dalu|imeela|አመሰግናለሁ|እናመሰግናለን|ከሰላምታ ጋር|ከአክብሮት ጋር|የቐንየለይ|የቐንየልና|ምስ ሰላምታ|ብኽብረት|mahadsanid|mahadsanidin|waad mahadsantahay|galatoomaa|galatoomi|kabajaa|ngiyabonga|siyabonga|ngiyabonga kakhulu|ozithobayo|enkosi|enkosi kakhulu|ndiyabulela|siyabulela|ozithobileyo|kea leboha|ke a leboha|re a leboha|ke a leboga|re a leboga|ndatenda|tinotenda|maita basa|murakoze|urakoze|murakoze cyane|webale|mwebale|webale nnyo|mwebale nnyo|jërëjëf|jerejef|misaotra|misaotra betsaka|matondo|medaase|akpe|zikomo|zikomo kwambiri|a jaraama|on jaraama",
 	// Celtic
 	"diolch|diolch yn fawr|cofion|cofion gorau|yn gywir|go raibh maith agat|le meas",
-}, "|"), "|")
+})
+
+// closingSet holds closingPhrases for lookups by the whole phrase.
+type closingSet struct {
+	phrases map[string]bool
+	maxLen  int // bytes of the longest phrase
+}
+
+func newClosingSet(groups []string) closingSet {
+	c := closingSet{phrases: map[string]bool{}}
+	for _, g := range groups {
+		for _, p := range strings.Split(g, "|") {
+			c.phrases[p] = true
+			c.maxLen = max(c.maxLen, len(p))
+		}
+	}
+	return c
+}
+
+// longestPrefix returns the length of the longest phrase l starts with
+// that ends at a word boundary of l (its end, a space or punctuation, or
+// any rune in scripts written without spaces), or -1.
+func (c closingSet) longestPrefix(l string) int {
+	best := -1
+	for i, r := range l {
+		if i > c.maxLen {
+			break
+		}
+		if i > 0 && (unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.Is(unicode.Lo, r) && !unicode.In(r, unicode.Latin, unicode.Arabic, unicode.Hebrew, unicode.Ethiopic)) && c.phrases[l[:i]] {
+			best = i
+		}
+	}
+	if len(l) <= c.maxLen && c.phrases[l] {
+		best = len(l)
+	}
+	return best
+}
 
 // formalClosings open the long closing formulas of formal letters, which
 // run on to their end ("Veuillez agréer, Madame, Monsieur, l'expression de
@@ -110,14 +145,14 @@ func exactClosing(t string) bool {
 	for _, sep := range closingSeps {
 		if strings.Contains(l, sep) {
 			for _, p := range strings.Split(l, sep) {
-				if !slices.Contains(closingPhrases, strings.TrimSpace(trimClosingPunct(p))) {
+				if !closingPhrases.phrases[strings.TrimSpace(trimClosingPunct(p))] {
 					return false
 				}
 			}
 			return true
 		}
 	}
-	return slices.Contains(closingPhrases, l)
+	return closingPhrases.phrases[l]
 }
 
 // closingParts reports a lower-cased text made of closings joined by
@@ -143,26 +178,19 @@ func closingOne(l string) bool {
 	if l == "" {
 		return false
 	}
-	for _, p := range closingPhrases {
-		if !strings.HasPrefix(l, p) {
-			continue
-		}
-		rest := l[len(p):]
-		if rest == "" {
-			return true
-		}
-		r, _ := utf8.DecodeRuneInString(rest)
-		if !unicode.IsSpace(r) && !unicode.IsPunct(r) {
-			continue // a longer word: "bestow", "danken"
-		}
-		if len(p) < 5 {
-			continue // "best idea", "love the plan": too short to carry words after it
-		}
-		if rest = strings.TrimLeftFunc(rest, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) }); rest == "" || wordCount(rest, 3) <= 2 && !strings.ContainsAny(rest, ".!?。！？") {
-			return true
-		}
+	k := closingPhrases.longestPrefix(l)
+	if k < 0 {
+		return false
 	}
-	return false
+	rest := l[k:]
+	if rest == "" {
+		return true
+	}
+	if k < 5 {
+		return false // "best idea", "love the plan": too short to carry words after it
+	}
+	rest = strings.TrimLeftFunc(rest, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) })
+	return rest == "" || wordCount(rest, 3) <= 2 && !strings.ContainsAny(rest, ".!?。！？")
 }
 
 // trimClosingPunct trims the spaces and punctuation a closing ends with.
@@ -178,13 +206,18 @@ func isNameLike(s string) bool {
 	if s == "" || len(s) > 60 || hasDigit(s) {
 		return false
 	}
-	n := 0
-	for _, w := range strings.Fields(s) {
-		n++
-		r, _ := utf8.DecodeRuneInString(w)
-		if n > 3 || unicode.IsLower(r) || !unicode.IsLetter(r) {
-			return false
+	n, start := 0, true
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			start = true
+			continue
 		}
+		if start {
+			if n++; n > 3 || unicode.IsLower(r) || !unicode.IsLetter(r) {
+				return false
+			}
+		}
+		start = false
 	}
 	return n > 0
 }
