@@ -140,6 +140,9 @@ func TestSignOffs(t *testing.T) {
 	check(reply+"\n\nKind regards,\n\nGrace Wanjiru\nProgramme Officer\nCommunity Water Trust\nP.O. Box 12345, Nairobi | Tel: +254 722 000 000\nPlease consider the environment before printing this email.",
 		reply, "Kind regards,\n\nGrace Wanjiru\nProgramme Officer\nCommunity Water Trust\nP.O. Box 12345, Nairobi | Tel: +254 722 000 000\nPlease consider the environment before printing this email.")
 	check(reply+"\n\nNgiyabonga, Nomvula", reply, "Ngiyabonga, Nomvula")
+	// The name first, then the word of sending (Korean, Japanese).
+	check(reply+"\n\n이준호 드림", reply, "이준호 드림")
+	check(reply+"\n\n田中より", reply, "田中より")
 	// An initial is not a list item; a delimited signature may follow.
 	check(reply+"\n\nMit freundlichen Grüßen\nR. Vogel\n\n-- \nDr. Renate Vogel\nUniversität Kassel", reply, "Mit freundlichen Grüßen\nR. Vogel\n\n--\nDr. Renate Vogel\nUniversität Kassel")
 	check(reply+"\n\nVeuillez agréer, Madame, Monsieur, mes salutations distinguées.\n\nBernard Lefèvre\n12, rue des Tilleuls", reply,

@@ -110,6 +110,11 @@ func isFormalClosing(t string) bool {
 	return false
 }
 
+// closingSuffixes follow the sender's name in the languages that close
+// with it: Korean (드림, 올림, 배상), Japanese (より), Chinese (敬上, 谨上,
+// 謹上).
+var closingSuffixes = []string{" 드림", "드림", " 올림", "올림", " 배상", "より", " 敬上", "敬上", "谨上", "謹上"}
+
 // closingSeps join two closings on one line ("Mit freundlichen Grüßen /
 // Kind regards", "以上、よろしくお願いいたします").
 var closingSeps = []string{" / ", " | ", "、", " – ", " - "}
@@ -125,6 +130,12 @@ func isClosingPhrase(t string) (ok, named bool) {
 	t = trimClosingPunct(t)
 	if t == "" {
 		return false, false
+	}
+	// "이준호 드림", "田中より": the name, then the word of sending.
+	for _, suf := range closingSuffixes {
+		if name, ok := strings.CutSuffix(t, suf); ok && name != "" && wordCount(name, 4) <= 3 {
+			return true, true
+		}
 	}
 	if k := strings.LastIndexAny(t, ",،，"); k > 0 {
 		_, size := utf8.DecodeRuneInString(t[k:])
