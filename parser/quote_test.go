@@ -223,6 +223,10 @@ func TestHeaderBlocks(t *testing.T) {
 		"Od: Město <c@city.example>\nOdesláno: pondělí 3. března 2025 9:00\nKomu: Ana\nPředmět: Parky",
 		"Από: Δήμος <c@city.example>\nΣτάλθηκε: Δευτέρα, 3 Μαρτίου 2025 9:00 πμ\nΠρος: Ana\nΘέμα: Πάρκα",
 		"De la: Primăria <c@city.example>\nTrimis: luni, 3 martie 2025 09:00\nCătre: Ana\nSubiect: Parcuri",
+		"Od: Mesto <c@city.example>\nPoslano: ponedeljek, 3. marec 2025 09:00\nZa: Ana\nZadeva: Tržnica",
+		"Nork: Udala <c@city.example>\nNoiz: 2025(e)ko martxoaren 3(a), astelehena 09:00\nNori: Ana\nGaia: Merkatua",
+		"Nga: Bashkia <c@city.example>\nDërguar: e hënë, 3 mars 2025 09:00\nPër: Ana\nSubjekti: Tregu",
+		"Од: Општина <c@city.example>\nИспратено: понеделник, 3 март 2025 09:00\nДо: Ana\nТема: Пазар",
 		// An attribution run together with the quote it introduces.
 		"On Mon, 3 Mar 2025 at 09:00, City <c@city.example> wrote:   Dear residents, tell us about the parks.",
 	} {
