@@ -153,6 +153,9 @@ func TestSignOffs(t *testing.T) {
 	// A postscript, or a sentence below the name, keeps it all in body.
 	check(reply+"\n\nThanks,\nAmina\n\nP.S. The drain on Kano Road is blocked too.", reply+"\n\nThanks,\nAmina\n\nP.S. The drain on Kano Road is blocked too.", "")
 	check(reply+"\n\nAsante\nAmina\nThe drain on Kano Road is blocked too.", reply+"\n\nAsante\nAmina\nThe drain on Kano Road is blocked too.", "")
+	// A one-word answer above the name is the answer ("Tak" is Polish
+	// for yes).
+	check("Dzień dobry,\n\nTak\nJan", "Dzień dobry,\n\nTak\nJan", "")
 	// Words that begin a closing but say more are not one.
 	check(reply+"\n\nBest idea so far\nAmina", reply+"\n\nBest idea so far\nAmina", "")
 	check(reply+"\n\nThanks to the council for nothing\nAmina", reply+"\n\nThanks to the council for nothing\nAmina", "")

@@ -10,8 +10,10 @@ import (
 // regards, greetings, respect, blessings — in the languages participants
 // write in, lower-cased. Greetings that also open a letter ("Salaam",
 // "Nabad") are left out: a closing is recognised anywhere near the end,
-// and an opening line must not end the body. The set is meant to be
-// complete for the category, not a record of any one message.
+// and an opening line must not end the body; so are words that are also a
+// whole answer in another language (Danish "tak" is Polish "yes"). The
+// set is meant to be complete for the category, not a record of any one
+// message.
 var closingPhrases = newClosingSet([]string{
 	// English, Nigerian Pidgin
 	"thanks|thank you|thank you very much|thank you so much|many thanks|thanks a lot|thanks so much|thanks again|thanks in advance|thank you in advance|with thanks|with many thanks|with gratitude|gratefully|much appreciated|regards|best regards|kind regards|warm regards|warmest regards|kindest regards|best wishes|warm wishes|good wishes|all the best|best|cheers|sincerely|yours sincerely|sincerely yours|yours faithfully|faithfully|yours truly|truly yours|respectfully|respectfully yours|yours respectfully|take care|god bless|god bless you|stay blessed|blessings|remain blessed|tank you|tanks|thank una|greetings|with regards|with kind regards|with best regards|with best wishes|yours|love|peace",
@@ -26,7 +28,7 @@ var closingPhrases = newClosingSet([]string{
 	// Italian, Maltese
 	"grazie|grazie mille|cordiali saluti|distinti saluti|saluti|un saluto|un cordiale saluto|un abbraccio|grazzi|grazzi ħafna|dejjem tiegħek",
 	// Nordic, Baltic, Finnish, Estonian, Icelandic
-	"tak|mange tak|med venlig hilsen|venlig hilsen|kærlig hilsen|de bedste hilsner|hilsen|takk|tusen takk|med vennlig hilsen|vennlig hilsen|tack|tack så mycket|med vänliga hälsningar|vänliga hälsningar|bästa hälsningar|hälsningar|mvh|kiitos|kiitos paljon|ystävällisin terveisin|parhain terveisin|terveisin|kiittäen|aitäh|tänan|lugupidamisega|parimate soovidega|tervitades|paldies|ar cieņu|sveicieni|ačiū|dėkoju|pagarbiai|su pagarba|linkėjimai|geriausi linkėjimai|takk fyrir|kveðja|bestu kveðjur|með kveðju",
+	"mange tak|tak for nu|med venlig hilsen|venlig hilsen|kærlig hilsen|de bedste hilsner|hilsen|takk|tusen takk|med vennlig hilsen|vennlig hilsen|tack|tack så mycket|med vänliga hälsningar|vänliga hälsningar|bästa hälsningar|hälsningar|mvh|kiitos|kiitos paljon|ystävällisin terveisin|parhain terveisin|terveisin|kiittäen|aitäh|tänan|lugupidamisega|parimate soovidega|tervitades|paldies|ar cieņu|sveicieni|ačiū|dėkoju|pagarbiai|su pagarba|linkėjimai|geriausi linkėjimai|takk fyrir|kveðja|bestu kveðjur|með kveðju",
 	// Slavic languages in Latin script
 	"dziękuję|dziekuje|dzięki|pozdrawiam|pozdrawiam serdecznie|serdecznie pozdrawiam|z poważaniem|z wyrazami szacunku|pozdrowienia|łączę pozdrowienia|děkuji|děkuju|díky|s pozdravem|s přátelským pozdravem|se srdečným pozdravem|s úctou|zdraví|ďakujem|dakujem|s pozdravom|s priateľským pozdravom|vďaka|hvala|hvala lijepa|hvala vam|pozdrav|lijep pozdrav|lep pozdrav|srdačan pozdrav|srdačno|s poštovanjem|sa poštovanjem|s spoštovanjem|lp",
 	// Hungarian, Romanian, Albanian, Greek, Turkish, Azerbaijani
