@@ -65,7 +65,14 @@ func brandFooterAt(lines []string, s int, t string) bool {
 	// The name comes after the verb in the languages the verb lists do
 	// not cover; a line opening with it is more likely a sentence
 	// ("Outlook with a reply …").
-	if loc := brandRe.FindStringIndex(t); loc == nil || loc[0] == 0 {
+	locs := brandRe.FindAllStringIndex(t, -1)
+	if locs == nil || locs[0][0] == 0 {
+		return false
+	}
+	// And the name ends the phrase, but for a word or two ("… iPhone
+	// mi", "… Galaxy smartphone"): "we need Samsung phones at the
+	// clinic" goes on.
+	if wordCount(t[locs[len(locs)-1][1]:], 3) > 2 {
 		return false
 	}
 	return onlyFooters(lines[s+1:])

@@ -87,6 +87,7 @@ func TestFooters(t *testing.T) {
 		"Get more buses to the hospital?",
 		"Sent from my desk, where I can think.",
 		"We need Samsung phones at the clinic.",
+		"We need Samsung phones at the clinic",
 		"Outlook cannot open the PDF",
 		"Is there an Android app?",
 	} {
