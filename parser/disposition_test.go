@@ -37,3 +37,25 @@ func TestMailingListsArePeople(t *testing.T) {
 		t.Errorf("a list post with nothing new: disposition %s, Quoted %q", e.Disposition, e.Quoted)
 	}
 }
+
+// TestBounceSubjects: a message from the mail system whose subject says,
+// in any of the languages mail servers answer in, that a message could not
+// be delivered is a bounce, with or without a machine-readable report
+// (RFC 3464).
+func TestBounceSubjects(t *testing.T) {
+	for _, subj := range []string{
+		"Undeliverable: Parks", "Nondeliverable mail", "Warning: could not send message for past 4 hours",
+		"Nem kézbesíthető: Parks", "Nedoručitelné: Parks", "Mesaj nelivrat", "İleti teslim edilemedi",
+		"Αδυναμία παράδοσης: Parks", "לא ניתן למסור: Parks", "Kunde inte levereras: Parks", "Pesan tidak terkirim",
+		"Não foi possível entregar: Parks", "Nie można dostarczyć wiadomości", "전송 실패: Parks",
+	} {
+		e := parseString(t, "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\nSubject: "+subj+"\r\n\r\nYour message could not be delivered.\r\n")
+		if e.Disposition != DispBounce {
+			t.Errorf("ParseEmail(Subject: %q): disposition %s, want %s", subj, e.Disposition, DispBounce)
+		}
+	}
+	// The same subject from a person is theirs.
+	if e := parseString(t, "From: Amina <amina@example.org>\r\nSubject: Nondeliverable mail\r\n\r\nMy letters are never delivered here.\r\n"); e.Disposition != DispSuggestion {
+		t.Errorf("a person's message about undelivered mail: disposition %s", e.Disposition)
+	}
+}
