@@ -59,3 +59,17 @@ func TestBounceSubjects(t *testing.T) {
 		t.Errorf("a person's message about undelivered mail: disposition %s", e.Disposition)
 	}
 }
+
+// TestAutoReplySubjects: out-of-office subjects in more languages make an
+// auto-reply even without the RFC 3834 headers.
+func TestAutoReplySubjects(t *testing.T) {
+	for _, subj := range []string{
+		"Răspuns automat: Parks", "Automatski odgovor: Parks", "Automatická odpoveď: Parks", "Αυτόματη απάντηση: Parks",
+		"תשובה אוטומטית: Parks", "Balasan otomatis: Parks", "Trả lời tự động: Parks", "پاسخ خودکار: Parks", "Otomatik cevap: Parks",
+	} {
+		e := parseString(t, "From: Ana <ana@example.org>\r\nSubject: "+subj+"\r\n\r\nI am away until Monday.\r\n")
+		if e.Disposition != DispAutoReply {
+			t.Errorf("ParseEmail(Subject: %q): disposition %s, want %s", subj, e.Disposition, DispAutoReply)
+		}
+	}
+}
