@@ -66,10 +66,20 @@ func TestAutoReplySubjects(t *testing.T) {
 	for _, subj := range []string{
 		"Răspuns automat: Parks", "Automatski odgovor: Parks", "Automatická odpoveď: Parks", "Αυτόματη απάντηση: Parks",
 		"תשובה אוטומטית: Parks", "Balasan otomatis: Parks", "Trả lời tự động: Parks", "پاسخ خودکار: Parks", "Otomatik cevap: Parks",
+		// Words beginning or ending outside ASCII, which \b cannot see.
+		"Автоответ: Parks", "Re: автоматический ответ", "Nieobecność w biurze", "Automatická odpověď: Parks", "自动回复邮件",
 	} {
 		e := parseString(t, "From: Ana <ana@example.org>\r\nSubject: "+subj+"\r\n\r\nI am away until Monday.\r\n")
 		if e.Disposition != DispAutoReply {
 			t.Errorf("ParseEmail(Subject: %q): disposition %s, want %s", subj, e.Disposition, DispAutoReply)
 		}
+	}
+}
+
+// TestAutoReplySubjectWords: the out-of-office words are whole words.
+func TestAutoReplySubjectWords(t *testing.T) {
+	e := parseString(t, "From: Ana <ana@example.org>\r\nSubject: Burnout of officers\r\n\r\nThe staff are exhausted.\r\n")
+	if e.Disposition != DispSuggestion {
+		t.Errorf("Subject: Burnout of officers: disposition %s, want %s", e.Disposition, DispSuggestion)
 	}
 }
