@@ -185,7 +185,7 @@ func signatureStart(lines []string) int {
 			// below it nothing but a signature block. A closing with
 			// words of its own ("Terima kasih atas perhatiannya.") needs
 			// the name right below it.
-			ok = signoffNamed(t) || nextNonBlank(lines, s+1) < n && signatureBlock(lines[s+1:]) && (!looseClosing(t) || s+1 < n && !isBlank(lines[s+1]))
+			ok = signatureBlock(lines[s+1:]) && (signoffNamed(t) || nextNonBlank(lines, s+1) < n && (!looseClosing(t) || s+1 < n && !isBlank(lines[s+1])))
 		case after[s+1] <= 10 && isClosing(t):
 			ok = nameBlock(lines[s+1:])
 		}

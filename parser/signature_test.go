@@ -154,6 +154,7 @@ func TestSignOffs(t *testing.T) {
 	// A postscript, or a sentence below the name, keeps it all in body.
 	check(reply+"\n\nThanks,\nAmina\n\nP.S. The drain on Kano Road is blocked too.", reply+"\n\nThanks,\nAmina\n\nP.S. The drain on Kano Road is blocked too.", "")
 	check(reply+"\n\nAsante\nAmina\nThe drain on Kano Road is blocked too.", reply+"\n\nAsante\nAmina\nThe drain on Kano Road is blocked too.", "")
+	check(reply+"\n\nThanks, Amina\n\nPS: the drain on Kano Road is blocked too.", reply+"\n\nThanks, Amina\n\nPS: the drain on Kano Road is blocked too.", "")
 	// A one-word answer above the name is the answer ("Tak" is Polish
 	// for yes).
 	check("Dzień dobry,\n\nTak\nJan", "Dzień dobry,\n\nTak\nJan", "")
