@@ -245,11 +245,49 @@ func separatorAt(lines []string, i int) (end int, forward, ok bool) {
 		if e, fwd, ok := headerBlockAt(lines, k); ok {
 			return e, forward || fwd, true
 		}
+		if e, ok := keyedBlockAt(lines, k); ok {
+			return e, forward, true
+		}
 	}
 	if !known {
 		return 0, false, false
 	}
 	return end, forward, true
+}
+
+// keyedBlockAt reports a header block in a language the label lists do
+// not know, below a separator or a rule: four to eight "Label: value"
+// lines with short labels (who, when, to whom, what), an address and a
+// date among the values.
+func keyedBlockAt(lines []string, i int) (end int, ok bool) {
+	end = i
+	for end < len(lines) && end < i+8 && labelled(lines[end]) {
+		end++
+	}
+	if end-i < 4 {
+		return 0, false
+	}
+	if email, date := headerEvidence(lines[i:end]); !email || !date {
+		return 0, false
+	}
+	return end, true
+}
+
+// labelled reports a "Label: value" line whose label is one to three
+// words of letters.
+func labelled(line string) bool {
+	t := strings.TrimLeft(line, " \t*_")
+	k := strings.IndexAny(t, ":：")
+	if k <= 0 || k > 40 {
+		return false
+	}
+	label := strings.TrimRight(t[:k], " *_\u00a0")
+	if label == "" || wordCount(label, 4) > 3 || strings.ContainsFunc(label, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsMark(r) && r != ' ' && r != '-' && r != '.'
+	}) {
+		return false
+	}
+	return strings.TrimSpace(t[k:]) != ":" && strings.TrimSpace(t[k:]) != "："
 }
 
 // separatorOpener reports a phrase that opens with a separator's phrase

@@ -452,6 +452,9 @@ func splitterAt(lines []string, i int) (end int, kind attrStrength) {
 			if e, _, ok := headerBlockAt(lines, k); ok {
 				return e, attrStrong
 			}
+			if e, ok := keyedBlockAt(lines, k); ok {
+				return e, attrStrong
+			}
 		}
 		return 0, attrNone
 	}

@@ -227,6 +227,10 @@ func TestHeaderBlocks(t *testing.T) {
 		"Nork: Udala <c@city.example>\nNoiz: 2025(e)ko martxoaren 3(a), astelehena 09:00\nNori: Ana\nGaia: Merkatua",
 		"Nga: Bashkia <c@city.example>\nDërguar: e hënë, 3 mars 2025 09:00\nPër: Ana\nSubjekti: Tregu",
 		"Од: Општина <c@city.example>\nИспратено: понеделник, 3 март 2025 09:00\nДо: Ana\nТема: Пазар",
+		// Labels no list knows (Maltese), below a separator or a rule:
+		// four labelled lines, an address and a date among them.
+		"-------- Messaġġ oriġinali --------\nMinn: Kunsill <c@city.example>\nData: 03/03/2025 09:00\nLil: ana@example.org\nSuġġett: Park",
+		"________________________________\nMinn: Kunsill <c@city.example>\nMibgħut: it-Tnejn, 3 ta' Marzu 2025 09:00\nLil: Ana\nSuġġett: Park",
 		// An attribution run together with the quote it introduces.
 		"On Mon, 3 Mar 2025 at 09:00, City <c@city.example> wrote:   Dear residents, tell us about the parks.",
 	} {
@@ -241,6 +245,10 @@ func TestHeaderBlocks(t *testing.T) {
 	letter := "Please read my letter.\n\nFrom: Amina\nTo: the mayor\n\nWe need trees."
 	check(letter, letter, "")
 	check(reply+"\n\nDate: Mon, 3 Mar 2025 09:00:02 -0600\nTo: ana@example.org\n\nIdeas?", reply, "To: ana@example.org")
+	// Labelled lines of the sender's own below a rule say nothing of
+	// when and to whom.
+	fields := reply + "\n\n-----\nName: Amina\nPhone: 0722 555 123\nTown: Kano\nWard: 4"
+	check(fields, fields, "")
 	// What a web form writes above the message it sends says who, not
 	// when: the message is the sender's.
 	form := "From: Amina <amina@example.org>\nSubject: Parks\n\nMessage:\nMore trees."
