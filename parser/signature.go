@@ -238,7 +238,10 @@ func signatureBlock(rest []string) bool {
 	}
 	first := strings.TrimSpace(rest[k])
 	if !isMobileFooter(first) && !isDisclaimer(first) && !trackingAt(rest, k) {
-		if endsSentence(first) && !initialEnd(first) || listItemRe.MatchString(rest[k]) && !isNameLike(first) || quotePrefix(rest[k]) != noPrefix {
+		// A name, not the rest of a sentence ("Thanks / to everyone who
+		// came").
+		r, _ := utf8.DecodeRuneInString(first)
+		if endsSentence(first) && !initialEnd(first) || unicode.IsLower(r) || listItemRe.MatchString(rest[k]) && !isNameLike(first) || quotePrefix(rest[k]) != noPrefix {
 			return false
 		}
 	}

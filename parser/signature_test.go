@@ -158,6 +158,8 @@ func TestSignOffs(t *testing.T) {
 	// A one-word answer above the name is the answer ("Tak" is Polish
 	// for yes).
 	check("Dzień dobry,\n\nTak\nJan", "Dzień dobry,\n\nTak\nJan", "")
+	// A closing word that runs on into a sentence below it is not one.
+	check(reply+"\n\nThanks\nto everyone who came to the meeting", reply+"\n\nThanks\nto everyone who came to the meeting", "")
 	// Words that begin a closing but say more are not one.
 	check(reply+"\n\nBest idea so far\nAmina", reply+"\n\nBest idea so far\nAmina", "")
 	check(reply+"\n\nThanks to the council for nothing\nAmina", reply+"\n\nThanks to the council for nothing\nAmina", "")
