@@ -27,7 +27,7 @@ var (
 var (
 	// Apps and devices, and the words for a phone, a device or a mail
 	// app in those languages.
-	footerThingRe = mustCompileFiltered(`(?i)iphon|ipad|ipod|android|galaxy|samsung|huawei|honor|xiaomi|redmi|oppo|vivo|pixel|blackberry|outlook|windows|yahoo|aol|proton|tutanota|zoho|gmx|web\.de|mail\.ru|яндекс|yandex|qq|foxmail|网易|netease|k-9|thunderbird|fairemail|spark|bluemail|zimbra|lotus|nokia|motorola|xperia|mobile|phone|smartphone|tablet|handy|telefon|teléfono|téléphone|telefone|telefono|telefoon|smartfon|телефон|смартфон|пристр|устройств|cihaz|điện thoại|thiết bị|ponsel|perangkat|โทรศัพท์|อุปกรณ์|手机|手機|设备|裝置|スマートフォン|携帯|デバイス|휴대폰|기기|모바일|هاتف|جهاز|الجوال|گوشی|دستگاه|موبائل|فون|ফোন|ডিভাইস|फ़ोन|फोन|डिवाइस|simu|kifaa|waya|na'ura|ስልክ|መሣሪያ|appareil|dispositivo|gerät|apparaat|urządzen|mail|courrier|correo|e-mail|posta|poczta|почт|пошт|thư|surat|เมล|邮箱|郵件|邮件|メール|메일|البريد|ایمیل|میل|মেল|मेल|barua|wasiƙa|ደብዳቤ|app`)
+	footerThingRe = mustCompileFiltered(`(?i)iphon|ipad|ipod|android|galaxy|samsung|huawei|honor|xiaomi|redmi|oppo|vivo|pixel|blackberry|outlook|windows|yahoo|aol|proton|tutanota|zoho|gmx|web\.de|mail\.ru|яндекс|yandex|qq|foxmail|网易|netease|k-9|thunderbird|fairemail|spark|bluemail|zimbra|lotus|nokia|motorola|xperia|sony|htc|zte|lg|alcatel|tecno|infinix|itel|meizu|asus|lenovo|oneplus|realme|kindle|device|mobile|phone|smartphone|tablet|handy|telefon|teléfono|téléphone|telefone|telefono|telefoon|smartfon|телефон|смартфон|пристр|устройств|cihaz|điện thoại|thiết bị|ponsel|perangkat|โทรศัพท์|อุปกรณ์|手机|手機|设备|裝置|スマートフォン|携帯|デバイス|휴대폰|기기|모바일|هاتف|جهاز|الجوال|گوشی|دستگاه|موبائل|فون|ফোন|ডিভাইস|फ़ोन|फोन|डिवाइस|simu|kifaa|waya|na'ura|ስልክ|መሣሪያ|appareil|dispositivo|gerät|apparaat|urządzen|mail|courrier|correo|e-mail|posta|poczta|почт|пошт|thư|surat|เมล|邮箱|郵件|邮件|メール|메일|البريد|ایمیل|میل|মেল|मेल|barua|wasiƙa|ደብዳቤ|app`)
 
 	// Links the apps put after their names, in angle brackets when the
 	// reply is converted to plain text ("Get Outlook for
@@ -98,7 +98,9 @@ func isMobileFooter(t string) bool {
 	var buf [256]byte
 	l := appendLower(buf[:0], t)
 	if knownFooter(t, l) {
-		return true
+		// "Sent from the community centre because my phone is
+		// broken" is a sentence: a long footer names a device or app.
+		return words <= 8 || brandRe.MatchString(t)
 	}
 	// A footer is a phrase, not a sentence of the sender's.
 	if words > 8 || strings.ContainsAny(t, "?？,，;") {

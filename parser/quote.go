@@ -264,7 +264,13 @@ func heldInText(lines []string, i, j int) bool {
 	next := j < len(lines) && !isBlank(lines[j]) && quotePrefix(lines[j]) == noPrefix
 	end := nextNonBlank(lines, j) == len(lines)
 	if !above && !next {
-		return false
+		// One figure on a paragraph of its own ("> 1000 people signed
+		// it."), the sender's text above and below it: a comparison,
+		// not a quote of anything.
+		k := nextNonBlank(lines, j)
+		return j == i+1 && i > 0 && k < len(lines) && quotePrefix(lines[k]) == noPrefix &&
+			quotePrefix(lines[prevNonBlank(lines, i-1)]) == noPrefix && !isBlank(lines[prevNonBlank(lines, i-1)]) &&
+			isComparison(strings.TrimPrefix(strings.TrimLeft(lines[i], " \t")[1:], " "), false) && !askedItems(lines[i:j])
 	}
 	comparisons := true
 	for k := i; k < j; k++ {

@@ -163,6 +163,9 @@ func TestQuotePrefixes(t *testing.T) {
 	// Quoted list items are quotes, held tight or not.
 	check("Hello,\n> 1. Which park?\n> 2. Which street?\nRiverside.", "Hello,\nRiverside.", "> 2. Which street?")
 	check("Cost < 5 dollars\n<- see the leaflet", "Cost < 5 dollars\n<- see the leaflet", "")
+	// A figure on a paragraph of its own, the sender's text above and
+	// below: a comparison, not a quote of anything.
+	check("Hi,\n\n> 1000 people signed the petition.\n\nPlease act now.", "Hi,\n\n> 1000 people signed the petition.\n\nPlease act now.", "")
 	// The same line after a blank line, or two of them, is a quote.
 	check("Yes.\n\n> 30 km/h near schools?\n\nYes, everywhere.", "Yes.\n\nYes, everywhere.", "> 30 km/h near schools?")
 	check("Agreed.\n> Is the park safe?\n> Are the lights on?\nNo.", "Agreed.\nNo.", "> Are the lights on?")

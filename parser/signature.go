@@ -157,7 +157,7 @@ func signatureStart(lines []string) int {
 		case s == first:
 			ok = false
 		case lines[s] == "-- " || lines[s] == "--":
-			ok = delimitedTail(lines[s+1:])
+			ok = delimitedTail(lines[s+1:]) && !dashBullets(lines[first:s])
 		case isDisclaimer(t):
 			// Start at the paragraph holding the disclaimer.
 			for s > first+1 && !isBlank(lines[s-1]) && !isDisclaimer(strings.TrimSpace(lines[s-1])) && s > first {
@@ -275,6 +275,14 @@ func delimitedTail(rest []string) bool {
 		if isDisclaimer(t) || isTrackingFooter(t) {
 			return true
 		}
+		if t == "--" {
+			// A second delimiter after text: the dashes are the
+			// sender's bullets.
+			if count > 0 {
+				return false
+			}
+			continue
+		}
 		count++
 		if count > 15 || isPostscript(l) || utf8.RuneCountInString(t) > 120 && endsSentence(t) && !strings.Contains(t, "://") {
 			return false
@@ -351,6 +359,24 @@ func isContactLine(t string) bool {
 		}
 	}
 	return digits >= 7
+}
+
+// dashBullets reports a "--" line above, with text between it and the
+// end of above: the sender's bullets, not a delimiter.
+func dashBullets(above []string) bool {
+	text := false
+	for k := len(above) - 1; k >= 0; k-- {
+		t := strings.TrimSpace(above[k])
+		switch {
+		case t == "--":
+			if text {
+				return true
+			}
+		case t != "":
+			text = true
+		}
+	}
+	return false
 }
 
 // initialEnd reports a line ending with an initial or a title ("Anna

@@ -90,6 +90,7 @@ func TestFooters(t *testing.T) {
 		"We need Samsung phones at the clinic",
 		"Outlook cannot open the PDF",
 		"Is there an Android app?",
+		"Sent from the community centre because my phone is broken.",
 	} {
 		check(s, false)
 	}
@@ -181,6 +182,8 @@ func TestSignOffs(t *testing.T) {
 	// not a delimiter.
 	essay := reply + "\n\n--\n\n3. SANITATION\n\nThe Bill is silent on sanitation. Diarrhoeal disease in children under five rises by forty per cent when the water is rationed.\n\nAmina Diallo"
 	check(essay, essay, "")
+	bullets := "Dear council,\n\nMy points:\n\n--\nWater\n--\nLight\n--\nRoads"
+	check(bullets, bullets, "")
 	check(reply+"\n-- \nAmina\n\nP.S. The drain is blocked too.", reply+"\n--\nAmina\n\nP.S. The drain is blocked too.", "")
 	// A "-Name" line, but not a list item under a colon.
 	check(reply+"\n\n-Amina", reply, "-Amina")
