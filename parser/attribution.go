@@ -159,6 +159,12 @@ func attributionStrength(s string) attrStrength {
 	date := hasDigit(s) && dateTime(s)
 	// The verb before the name is looked for only when it decides.
 	verb := endVerb || endColon && !(date && hasEmail) && verbMidRe.MatchString(s)
+	// "said" is as often the sender's own word as a client's
+	// ("On 3 March 2025 the minister said:"): it introduces only a
+	// quote block that follows.
+	if endVerb && saidVerb(s) {
+		return attrWeak
+	}
 	switch {
 	case verb && (date || hasEmail):
 		return attrStrong
@@ -179,6 +185,12 @@ func attributionStrength(s string) attrStrength {
 		return attrFaint
 	}
 	return attrNone
+}
+
+// saidVerb reports an attribution ending with "said" or "says".
+func saidVerb(s string) bool {
+	t := strings.ToLower(strings.TrimRight(strings.TrimSpace(s), ":： "))
+	return strings.HasSuffix(t, " said") || strings.HasSuffix(t, " says")
 }
 
 // attributionAt looks for an attribution ending at line i or starting

@@ -114,6 +114,10 @@ func TestAttributionContext(t *testing.T) {
 	// sides of it, names no address and no date: it stays theirs.
 	cite := "Hello,\n\nIn 2023 the roads agency wrote:\n\n> We will resurface the road in 2024.\n\nThat has not happened."
 	check(cite, cite, "")
+	// "said" in the sender's prose, with a date, is theirs when no quote
+	// block follows.
+	said := "Hello,\n\nOn 3 March 2025, the minister said:\n\n- we will fix the road\n- we will add lights\n\nNothing happened."
+	check(said, said, "")
 	// Bottom-posting below a bracketed-address attribution at the top.
 	check("Quoting City <c@city.example>:\n\n> Ideas?\n\nMore trees.", "More trees.", "Quoting City")
 	// The sender's line above an attribution stays theirs, even with a

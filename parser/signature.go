@@ -241,7 +241,8 @@ func signatureBlock(rest []string) bool {
 		// A name, not the rest of a sentence ("Thanks / to everyone who
 		// came").
 		r, _ := utf8.DecodeRuneInString(first)
-		if endsSentence(first) && !initialEnd(first) || unicode.IsLower(r) || listItemRe.MatchString(rest[k]) && !isNameLike(first) || quotePrefix(rest[k]) != noPrefix {
+		initial := unicode.IsUpper(r) && strings.HasPrefix(first[utf8.RuneLen(r):], ".")
+		if endsSentence(first) && !initialEnd(first) || unicode.IsLower(r) || listItemRe.MatchString(rest[k]) && !initial || quotePrefix(rest[k]) != noPrefix {
 			return false
 		}
 	}

@@ -145,6 +145,7 @@ func TestSignOffs(t *testing.T) {
 	// The name first, then the word of sending (Korean, Japanese).
 	check(reply+"\n\n이준호 드림", reply, "이준호 드림")
 	check(reply+"\n\n田中より", reply, "田中より")
+	check(reply+"\n\nYours faithfully\n\n\nJ. K. Otieno (Mr)\nP.O. Box 123\nKisumu", reply, "Yours faithfully\n\nJ. K. Otieno (Mr)\nP.O. Box 123\nKisumu")
 	// An initial is not a list item; a delimited signature may follow.
 	check(reply+"\n\nMit freundlichen Grüßen\nR. Vogel\n\n-- \nDr. Renate Vogel\nUniversität Kassel", reply, "Mit freundlichen Grüßen\nR. Vogel\n\n--\nDr. Renate Vogel\nUniversität Kassel")
 	check(reply+"\n\nVeuillez agréer, Madame, Monsieur, mes salutations distinguées.\n\nBernard Lefèvre\n12, rue des Tilleuls", reply,
