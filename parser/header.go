@@ -231,7 +231,6 @@ func separatorAt(lines []string, i int) (end int, forward, ok bool) {
 	if !opener && (len(phrase) > 80 || strings.ContainsAny(phrase, ".!?:")) {
 		return 0, false, false
 	}
-	known := opener || separatorPhraseRe.MatchString(phrase)
 	forward = forwardMarkRe.MatchString(phrase)
 	end = i + 1
 	if rest = strings.TrimSpace(rest); rest != "" {
@@ -249,7 +248,9 @@ func separatorAt(lines []string, i int) (end int, forward, ok bool) {
 			return e, forward, true
 		}
 	}
-	if !known {
+	// Only a known phrase makes a separator on its own; it is looked
+	// up last, as the costliest test.
+	if !opener && !separatorPhraseRe.MatchString(phrase) {
 		return 0, false, false
 	}
 	return end, forward, true
