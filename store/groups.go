@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Near-duplicate groups. The grouping itself (which texts are alike) is
+// done outside the store, by a job that reads the suggestions not grouped
+// yet and records the group of each; the store keeps, on every
+// suggestion, the group it belongs to (group_id: the id of the group's
+// first suggestion) and the group's size (group_size). Both are 0 until
+// the job has seen the suggestion.
+
+// GroupItem is a suggestion as the grouping job sees it.
+type GroupItem struct {
+	ID      int64
+	GroupID int64  // 0 when not grouped yet
+	Text    string // the body, or the subject when the body is empty
+}
+
+// GroupAssignment puts suggestion ID in group Group.
+type GroupAssignment struct {
+	ID, Group int64
+}
+
+func groupText(subject, body string) string {
+	if strings.TrimSpace(body) == "" {
+		return subject
+	}
+	return body
+}
+
+// UngroupedSuggestions returns up to limit suggestions the grouping job
+// has not seen, with ids above after, in id order (the order they came).
+func (s *Store) UngroupedSuggestions(ctx context.Context, after int64, limit int) ([]GroupItem, error) {
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	rows, err := s.db.QueryContext(ctx, `SELECT id, subject, body FROM suggestions
+		WHERE group_id = 0 AND id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: read ungrouped suggestions: %w", err)
+	}
+	defer rows.Close()
+	var out []GroupItem
+	for rows.Next() {
+		var it GroupItem
+		var subject, body string
+		if err := rows.Scan(&it.ID, &subject, &body); err != nil {
+			return nil, fmt.Errorf("store: read ungrouped suggestions: %w", err)
+		}
+		it.Text = groupText(subject, body)
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: read ungrouped suggestions: %w", err)
+	}
+	return out, nil
+}
+
+// EachGroupReference calls fn, in id order, for the first n suggestions
+// of every group: the texts new suggestions are compared with, when the
+// grouping job starts again.
+func (s *Store) EachGroupReference(ctx context.Context, n int, fn func(GroupItem) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, group_id, subject, body FROM (
+			SELECT id, group_id, subject, body, row_number() OVER (PARTITION BY group_id ORDER BY id) AS rank
+			FROM suggestions WHERE group_id <> 0) AS r
+		WHERE rank <= ? ORDER BY id`, n)
+	if err != nil {
+		return fmt.Errorf("store: read group references: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var it GroupItem
+		var subject, body string
+		if err := rows.Scan(&it.ID, &it.GroupID, &subject, &body); err != nil {
+			return fmt.Errorf("store: read group references: %w", err)
+		}
+		it.Text = groupText(subject, body)
+		if err := fn(it); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: read group references: %w", err)
+	}
+	return nil
+}
+
+// SetGroups records the group of each suggestion (one not grouped yet;
+// others are left as they are) and brings the sizes of the groups they
+// joined up to date, in one transaction.
+func (s *Store) SetGroups(ctx context.Context, as []GroupAssignment) error {
+	if len(as) == 0 {
+		return nil
+	}
+	ids, groups := make([]int64, len(as)), make([]int64, 0, len(as))
+	seen := map[int64]bool{}
+	pairs := make([][2]int64, len(as))
+	for i, a := range as {
+		ids[i], pairs[i] = a.ID, [2]int64{a.ID, a.Group}
+		if !seen[a.Group] {
+			seen[a.Group] = true
+			groups = append(groups, a.Group)
+		}
+	}
+	return s.write(ctx, "record groups", func(tx *writeTx) error {
+		var err error
+		if s.pg {
+			gs := make([]int64, len(as))
+			for i, a := range as {
+				gs[i] = a.Group
+			}
+			_, err = tx.Tx.ExecContext(ctx, `UPDATE suggestions s SET group_id = v.g
+				FROM unnest($1::bigint[], $2::bigint[]) AS v(id, g) WHERE s.id = v.id AND s.group_id = 0`, ids, gs)
+		} else {
+			b, _ := json.Marshal(pairs)
+			_, err = tx.ExecContext(ctx, `UPDATE suggestions SET group_id = j.value ->> 1
+				FROM json_each(?) AS j WHERE suggestions.id = j.value ->> 0 AND suggestions.group_id = 0`, string(b))
+		}
+		if err != nil {
+			return err
+		}
+		return recountGroups(ctx, tx, groups)
+	})
+}
+
+// recountGroups sets the size of the given groups (every group when nil)
+// to their number of suggestions, rewriting only the rows that differ.
+func recountGroups(ctx context.Context, tx *writeTx, groups []int64) error {
+	cond, args := "group_id <> 0", []any(nil)
+	if groups != nil {
+		if tx.s.pg {
+			cond, args = "group_id = ANY($1::bigint[])", []any{groups}
+		} else {
+			b, _ := json.Marshal(groups)
+			cond, args = "group_id IN (SELECT value FROM json_each(?))", []any{string(b)}
+		}
+	}
+	q := `UPDATE suggestions SET group_size = c.n
+		FROM (SELECT group_id AS g, count(*) AS n FROM suggestions WHERE ` + cond + ` GROUP BY group_id) AS c
+		WHERE suggestions.group_id = c.g AND suggestions.group_size <> c.n`
+	var err error
+	if tx.s.pg {
+		_, err = tx.Tx.ExecContext(ctx, q, args...)
+	} else {
+		_, err = tx.ExecContext(ctx, q, args...)
+	}
+	return err
+}
+
+// RecountGroups brings every group's size up to date: an erasure or a
+// purge removes suggestions without touching the others of their group.
+func (s *Store) RecountGroups(ctx context.Context) error {
+	return s.write(ctx, "recount groups", func(tx *writeTx) error { return recountGroups(ctx, tx, nil) })
+}
+
+// groupKey is the group a row stands for: its group, or itself when it
+// has not been grouped yet.
+const groupKey = `CASE WHEN s.group_id = 0 THEN -s.id ELSE s.group_id END`
+
+// onePerGroup narrows a WHERE clause (made by Filter.where) to the
+// earliest suggestion of each group among those it selects, when the
+// filter asks for one row per group.
+func (f Filter) onePerGroup(where string, args []any) (string, []any) {
+	if !f.OnePerGroup {
+		return where, args
+	}
+	cond := where + ` AND s.id IN (SELECT id FROM (
+		SELECT s.id, row_number() OVER (PARTITION BY ` + groupKey + ` ORDER BY s.received_at, s.id) AS rank
+		FROM suggestions s WHERE ` + where + `) AS firsts WHERE rank = 1)`
+	return cond, append(append([]any(nil), args...), args...)
+}

@@ -1,0 +1,6 @@
+-- PostgreSQL, version 12: near-duplicate groups (see the SQLite migration
+-- of the same number). Substring search needs nothing new here: the
+-- trigram index of version 6 covers every script.
+ALTER TABLE suggestions ADD COLUMN group_id bigint NOT NULL DEFAULT 0;
+ALTER TABLE suggestions ADD COLUMN group_size bigint NOT NULL DEFAULT 0;
+CREATE INDEX suggestions_group ON suggestions (group_id, id);

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Search on SQLite. A query without characters of the substring scripts
+// (spaceless, pgsearch.go) goes to the FTS5 index as typed, with its
+// unicode61 tokenizer. One with them is parsed (parseSearch, as for
+// PostgreSQL) and each of its terms becomes a condition: a term in those
+// scripts is a substring, found with the trigram index of the rows that
+// have such characters (suggestions_trgm, migration 12), or with LIKE
+// when shorter than the three characters a trigram needs; any other term
+// goes to the FTS5 index as a phrase.
+
+// sqliteSearchCond is the condition that selects the suggestions (aliased
+// s) an FTS5 query matches on SQLite, with its arguments. A query that
+// does not parse matches nothing: callers check it first (checkSearch).
+func sqliteSearchCond(q string) (string, []any) {
+	if !spaceless(q) {
+		return "s.id IN (SELECT rowid FROM suggestions_fts WHERE suggestions_fts MATCH ?)", []any{q}
+	}
+	n, err := parseSearch(q)
+	if err != nil {
+		return "FALSE", nil
+	}
+	var args []any
+	var b strings.Builder
+	n.sqlite(&b, &args)
+	return b.String(), args
+}
+
+func (n *searchNode) sqlite(b *strings.Builder, args *[]any) {
+	switch n.op {
+	case '&', '|', '-':
+		b.WriteByte('(')
+		n.a.sqlite(b, args)
+		b.WriteString(map[byte]string{'&': " AND ", '|': " OR ", '-': " AND NOT "}[n.op])
+		n.b.sqlite(b, args)
+		b.WriteByte(')')
+		return
+	}
+	if n.cols == 0 || strings.TrimSpace(n.words) == "" {
+		b.WriteString("FALSE")
+		return
+	}
+	cols := map[uint8]string{colSubject: "subject : ", colBody: "body : ", colAll: ""}[n.cols]
+	phrase := `"` + strings.ReplaceAll(n.words, `"`, `""`) + `"`
+	switch {
+	case !spaceless(n.words):
+		if n.prefix {
+			phrase += "*"
+		}
+		b.WriteString("s.id IN (SELECT rowid FROM suggestions_fts WHERE suggestions_fts MATCH ?)")
+		*args = append(*args, cols+phrase)
+	case utf8.RuneCountInString(n.words) >= 3:
+		b.WriteString("s.id IN (SELECT rowid FROM suggestions_trgm WHERE suggestions_trgm MATCH ?)")
+		*args = append(*args, cols+phrase)
+	default:
+		// One or two characters: no trigram to look up. LIKE reads the
+		// rows the other conditions leave (or all of them).
+		col := map[uint8]string{colSubject: "s.subject", colBody: "s.body", colAll: "(s.subject || ' ' || s.body)"}[n.cols]
+		b.WriteString(col + ` LIKE ? ESCAPE '\'`)
+		*args = append(*args, "%"+likeEscape(n.words)+"%")
+	}
+}
