@@ -96,7 +96,7 @@ func New(o Options) http.Handler {
 	}
 	h.pages = map[string]*template.Template{}
 	funcs := template.FuncMap{"when": when, "iso": iso, "size": humanSize, "short": short}
-	for _, p := range []string{"login", "list", "detail", "error"} {
+	for _, p := range []string{"login", "list", "detail", "error", "overview"} {
 		h.pages[p] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
 	}
 	h.css, _ = templateFS.ReadFile("templates/style.css")
@@ -108,6 +108,7 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("POST /staff/logout", h.logout)
 	mux.HandleFunc("GET /staff/{$}", h.authed(h.list))
 	mux.HandleFunc("GET /staff/s/{ref}", h.authed(h.detail))
+	mux.HandleFunc("GET /staff/overview", h.authed(h.overview)) // overview.go
 	mux.HandleFunc("GET /staff/export", h.authed(h.export))
 	mux.HandleFunc("/staff/", h.authed(func(w http.ResponseWriter, r *http.Request, s session) {
 		h.fail(w, r, s, http.StatusNotFound, "There is no such page.")
