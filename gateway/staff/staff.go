@@ -300,9 +300,10 @@ func options(cur string, pairs ...string) []option {
 type exportLink struct{ ID, Label, URL string }
 
 type listRow struct {
-	Ref, URL, When, ISO, Channel, Transport, Campaign, Language, Disposition, Subject, Preview string
-	Tags                                                                                       []string
-	Attachments                                                                                int
+	Ref, URL, When, ISO, Channel, Transport, Campaign, Language, Disposition string
+	Subject, Preview                                                         template.HTML // escaped, search terms marked (highlight.go)
+	Tags                                                                     []string
+	Attachments                                                              int
 }
 
 type listPage struct {
@@ -351,11 +352,12 @@ func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 		return
 	}
 	base := form.values()
+	terms := searchTerms(f.Search)
 	for _, row := range rows {
 		page.Rows = append(page.Rows, listRow{
 			Ref: row.Ref, URL: "/staff/s/" + url.PathEscape(row.Ref) + query(base),
 			When: when(row.ReceivedAt), ISO: iso(row.ReceivedAt), Channel: row.Channel, Transport: row.Transport, Campaign: row.Campaign,
-			Language: row.Language, Disposition: row.Disposition, Subject: row.Subject, Preview: preview(row.Body, 280),
+			Language: row.Language, Disposition: row.Disposition, Subject: highlight(row.Subject, terms), Preview: highlight(preview(row.Body, 280), terms),
 			Tags: row.Tags, Attachments: row.Attachments,
 		})
 	}
