@@ -245,19 +245,20 @@ func (h *staff) logout(w http.ResponseWriter, r *http.Request) {
 // to carry into links.
 type filterForm struct {
 	Q, Since, Until, Channel, Campaign, Language, Tag, Disposition string
+	Group, OnePerGroup                                             string // near-duplicates: one group's id; "1" for one row per group
 }
 
 func readFilterForm(q url.Values) filterForm {
 	g := func(k string) string { return strings.TrimSpace(q.Get(k)) }
 	return filterForm{Q: g("q"), Since: g("since"), Until: g("until"), Channel: g("channel"), Campaign: g("campaign"),
-		Language: g("language"), Tag: g("tag"), Disposition: g("disposition")}
+		Language: g("language"), Tag: g("tag"), Disposition: g("disposition"), Group: g("group"), OnePerGroup: g("groups")}
 }
 
 // values encodes the form for a URL, leaving out empty fields.
 func (f filterForm) values() url.Values {
 	v := url.Values{}
 	for _, kv := range [][2]string{{"q", f.Q}, {"since", f.Since}, {"until", f.Until}, {"channel", f.Channel}, {"campaign", f.Campaign},
-		{"language", f.Language}, {"tag", f.Tag}, {"disposition", f.Disposition}} {
+		{"language", f.Language}, {"tag", f.Tag}, {"disposition", f.Disposition}, {"group", f.Group}, {"groups", f.OnePerGroup}} {
 		if kv[1] != "" {
 			v.Set(kv[0], kv[1])
 		}
@@ -280,8 +281,14 @@ func (f filterForm) filter(now time.Time) (store.Filter, error) {
 	default:
 		return store.Filter{}, fmt.Errorf("Channel: %q is not email, sms or whatsapp", f.Channel)
 	}
+	var group int64
+	if f.Group != "" {
+		if group, err = strconv.ParseInt(f.Group, 10, 64); err != nil || group <= 0 {
+			return store.Filter{}, fmt.Errorf("Group: %q is not a group number", f.Group)
+		}
+	}
 	return store.Filter{Since: since, Until: until, Channel: f.Channel, Campaign: f.Campaign, Language: f.Language,
-		Tag: f.Tag, Disposition: f.Disposition, Search: f.Q}, nil
+		Tag: f.Tag, Disposition: f.Disposition, Search: f.Q, Group: group, OnePerGroup: f.OnePerGroup == "1"}, nil
 }
 
 type option struct {
@@ -304,6 +311,8 @@ type listRow struct {
 	Subject, Preview                                                         template.HTML // escaped, search terms marked (highlight.go)
 	Tags                                                                     []string
 	Attachments                                                              int
+	GroupSize                                                                int    // near-duplicates: how many share this text
+	GroupURL                                                                 string // the list of them
 }
 
 type listPage struct {
@@ -358,7 +367,7 @@ func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 			Ref: row.Ref, URL: "/staff/s/" + url.PathEscape(row.Ref) + query(base),
 			When: when(row.ReceivedAt), ISO: iso(row.ReceivedAt), Channel: row.Channel, Transport: row.Transport, Campaign: row.Campaign,
 			Language: row.Language, Disposition: row.Disposition, Subject: highlight(row.Subject, terms), Preview: highlight(preview(row.Body, 280), terms),
-			Tags: row.Tags, Attachments: row.Attachments,
+			Tags: row.Tags, Attachments: row.Attachments, GroupSize: row.GroupSize, GroupURL: groupURL(row.GroupID),
 		})
 	}
 	if !after.IsZero() {
@@ -628,4 +637,12 @@ func parseCursor(s string) (store.Cursor, error) {
 		return store.Cursor{}, fmt.Errorf("staff: bad page cursor %q", s)
 	}
 	return store.Cursor{ReceivedAt: at, ID: n}, nil
+}
+
+// groupURL lists the suggestions of one near-duplicate group.
+func groupURL(id int64) string {
+	if id <= 0 {
+		return ""
+	}
+	return "/staff/?group=" + strconv.FormatInt(id, 10)
 }
