@@ -54,6 +54,13 @@ func fold() cases.Caser { return cases.Fold() }
 // controls turned into one space, trimmed. Letters, digits and symbols
 // (emoji) of every script are kept.
 func Normalize(text string) string {
+	if ascii(text) {
+		return normalizeASCII(text)
+	}
+	return normalizeUnicode(text)
+}
+
+func normalizeUnicode(text string) string {
 	text = fold().String(norm.NFKD.String(text))
 	var b strings.Builder
 	b.Grow(len(text))
@@ -73,6 +80,39 @@ func Normalize(text string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// normalizeASCII is Normalize for ASCII text, which NFKD and case
+// folding leave as it is but for upper case: most texts, at a fraction
+// of the cost.
+func normalizeASCII(text string) string {
+	b := make([]byte, 0, len(text))
+	space := false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case c <= ' ' || c == 0x7f || unicode.IsPunct(rune(c)):
+			space = len(b) > 0
+			continue
+		}
+		if space {
+			b = append(b, ' ')
+			space = false
+		}
+		b = append(b, c)
+	}
+	return string(b)
 }
 
 // shingleLen is the length of a shingle, in characters: 5 for scripts

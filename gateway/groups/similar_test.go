@@ -100,3 +100,14 @@ func BenchmarkGroup(b *testing.B) {
 	b.ReportMetric(float64(n), "groups")
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 }
+
+// TestNormalizeASCII checks the ASCII fast path against the general one.
+func TestNormalizeASCII(t *testing.T) {
+	for c := 0; c < 0x80; c++ {
+		for _, s := range []string{string(rune(c)), "a" + string(rune(c)) + "B", "  X" + string(rune(c)) + string(rune(c)) + "y  "} {
+			if got, want := normalizeASCII(s), normalizeUnicode(s); got != want {
+				t.Errorf("normalizeASCII(%q) = %q, the general path gives %q", s, got, want)
+			}
+		}
+	}
+}
