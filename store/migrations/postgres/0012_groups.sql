@@ -4,3 +4,4 @@
 ALTER TABLE suggestions ADD COLUMN group_id bigint NOT NULL DEFAULT 0;
 ALTER TABLE suggestions ADD COLUMN group_size bigint NOT NULL DEFAULT 0;
 CREATE INDEX suggestions_group ON suggestions (group_id, id);
+CREATE INDEX suggestions_group_time ON suggestions (group_id, received_at);
