@@ -43,6 +43,10 @@ type Filter struct {
 	Group       int64
 	OnePerGroup bool
 
+	// searchBroad: the search matches so many rows that the other
+	// filters should lead (search.go).
+	searchBroad bool
+
 	// WithContacts adds the sender's address or phone number and the
 	// stripped signature to each row. It is an explicit choice that the
 	// caller logs: exports leave contacts out by default.
@@ -123,7 +127,7 @@ func (f Filter) where(pg bool) (string, []any) {
 		cond, a := pgSearchCond(f.Search) // pgsearch.go
 		add(cond, a...)
 	} else if f.Search != "" {
-		cond, a := sqliteSearchCond(f.Search) // search.go
+		cond, a := sqliteSearchCond(f.Search, f.searchBroad) // search.go
 		add(cond, a...)
 	}
 	if f.Group != 0 {
@@ -363,6 +367,7 @@ func (s *Store) ListSuggestions(ctx context.Context, f Filter, after Cursor, lim
 	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
+	f.searchBroad = s.searchBroad(ctx, f) // search.go
 	q, args := f.selectRows(s.pg)
 	if !after.IsZero() {
 		q += ` AND (s.received_at < ? OR (s.received_at = ? AND s.id < ?))`
@@ -401,6 +406,7 @@ func (s *Store) CountSuggestions(ctx context.Context, f Filter) (int, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
+	f.searchBroad = s.searchBroad(ctx, f) // search.go
 	where, args := f.where(s.pg)
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT `+f.countExpr()+` FROM suggestions s WHERE `+where, args...).Scan(&n); err != nil {

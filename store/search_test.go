@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 	"unicode"
@@ -133,6 +134,43 @@ func TestTrigramScripts(t *testing.T) {
 					t.Errorf("U+%04X (%c) is searched as a substring but its rows are not in the trigram index", r, r)
 				}
 			}
+		}
+	}
+}
+
+// TestSearchBroad: a broad search read through the other filters' index
+// (the + form) selects exactly what the look-up by id selects.
+func TestSearchBroad(t *testing.T) {
+	s := expOpen(t)
+	expSeed(t, s)
+	for i := range 30 {
+		expAdd(t, s, expMail{channel: "sms", from: fmt.Sprintf("+25471300%04d", i), lang: []string{"en", "sw"}[i%2],
+			body: []string{"maji safi", "clean water", "maji na shule"}[i%3], at: expT0.Add(timeStep(i))})
+	}
+	ids := func(f Filter) []int64 {
+		t.Helper()
+		where, args := f.where(false)
+		rows, err := s.db.Query(`SELECT s.id FROM suggestions s WHERE `+where+` ORDER BY s.id`, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []int64
+		for rows.Next() {
+			var id int64
+			rows.Scan(&id)
+			out = append(out, id)
+		}
+		return out
+	}
+	for _, f := range []Filter{{Search: "maji", Channel: "sms", Language: "sw"}, {Search: "water OR shule", Language: "en"}, {Search: "maji NOT shule", Channel: "sms"}} {
+		narrow := ids(f)
+		f.searchBroad = true
+		if cond, _ := sqliteSearchCond(f.Search, true); !strings.HasPrefix(cond, "+s.id") {
+			t.Fatalf("broad condition %q", cond)
+		}
+		if broad := ids(f); len(narrow) == 0 || !slices.Equal(broad, narrow) {
+			t.Errorf("search %+v: broad form selects %v, by id %v", f, broad, narrow)
 		}
 	}
 }

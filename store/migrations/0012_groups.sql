@@ -8,6 +8,10 @@ ALTER TABLE suggestions ADD COLUMN group_id INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE suggestions ADD COLUMN group_size INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX suggestions_group ON suggestions (group_id, id);
 CREATE INDEX suggestions_group_time ON suggestions (group_id, received_at);
+-- The staff list filters by channel and language, newest first; with a
+-- broad search this index is read and each entry checked against the
+-- search's matches (store/search.go).
+CREATE INDEX suggestions_facets ON suggestions (channel, language, disposition, received_at);
 
 -- unicode61 finds whole words only, and in Chinese, Japanese, Thai, Lao,
 -- Khmer, Burmese and Tibetan a "word" of it is a whole run of text; in
