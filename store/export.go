@@ -407,9 +407,9 @@ func (s *Store) CountSuggestions(ctx context.Context, f Filter) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	f.searchBroad = s.searchBroad(ctx, f) // search.go
-	where, args := f.where(s.pg)
+	where, args := f.onePerGroup(f.where(s.pg))
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT `+f.countExpr()+` FROM suggestions s WHERE `+where, args...).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM suggestions s WHERE `+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count suggestions: %w", err)
 	}
 	return n, nil

@@ -184,11 +184,3 @@ func (f Filter) onePerGroup(where string, args []any) (string, []any) {
 		AND ` + other + `))`
 	return cond, append(append([]any(nil), args...), args...)
 }
-
-// countExpr is what CountSuggestions counts: rows, or groups.
-func (f Filter) countExpr() string {
-	if f.OnePerGroup {
-		return `count(DISTINCT ` + groupKey + `)`
-	}
-	return `count(*)`
-}

@@ -34,17 +34,17 @@ func sqliteSearchCond(q string, broad bool) (string, []any) {
 	}
 	var args []any
 	var b strings.Builder
-	n.sqlite(&b, &args)
+	n.sqlite(&b, &args, broad)
 	return b.String(), args
 }
 
-func (n *searchNode) sqlite(b *strings.Builder, args *[]any) {
+func (n *searchNode) sqlite(b *strings.Builder, args *[]any, broad bool) {
 	switch n.op {
 	case '&', '|', '-':
 		b.WriteByte('(')
-		n.a.sqlite(b, args)
+		n.a.sqlite(b, args, broad)
 		b.WriteString(map[byte]string{'&': " AND ", '|': " OR ", '-': " AND NOT "}[n.op])
-		n.b.sqlite(b, args)
+		n.b.sqlite(b, args, broad)
 		b.WriteByte(')')
 		return
 	}
@@ -53,16 +53,20 @@ func (n *searchNode) sqlite(b *strings.Builder, args *[]any) {
 		return
 	}
 	cols := map[uint8]string{colSubject: "subject : ", colBody: "body : ", colAll: ""}[n.cols]
+	id := "s.id"
+	if broad {
+		id = "+s.id" // see sqliteSearchCond
+	}
 	phrase := `"` + strings.ReplaceAll(n.words, `"`, `""`) + `"`
 	switch {
 	case !spaceless(n.words):
 		if n.prefix {
 			phrase += "*"
 		}
-		b.WriteString("s.id IN (SELECT rowid FROM suggestions_fts WHERE suggestions_fts MATCH ?)")
+		b.WriteString(id + " IN (SELECT rowid FROM suggestions_fts WHERE suggestions_fts MATCH ?)")
 		*args = append(*args, cols+phrase)
 	case utf8.RuneCountInString(n.words) >= 3:
-		b.WriteString("s.id IN (SELECT rowid FROM suggestions_trgm WHERE suggestions_trgm MATCH ?)")
+		b.WriteString(id + " IN (SELECT rowid FROM suggestions_trgm WHERE suggestions_trgm MATCH ?)")
 		*args = append(*args, cols+phrase)
 	default:
 		// One or two characters: no trigram to look up. LIKE reads the
@@ -83,10 +87,16 @@ func (n *searchNode) sqlite(b *strings.Builder, args *[]any) {
 const broadMatches = 5000
 
 // searchBroad reports whether f's search, on SQLite, matches more than
-// broadMatches suggestions while f also filters by channel or language.
+// broadMatches suggestions (or has substring terms) while f also filters
+// by channel or language.
 func (s *Store) searchBroad(ctx context.Context, f Filter) bool {
-	if s.pg || f.Search == "" || spaceless(f.Search) || (f.Channel == "" && f.Language == "") {
+	if s.pg || f.Search == "" || (f.Channel == "" && f.Language == "") {
 		return false
+	}
+	if spaceless(f.Search) {
+		// Terms in these scripts are substrings, often of most texts
+		// in that script; the filters' index bounds the work either way.
+		return true
 	}
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM suggestions_fts WHERE suggestions_fts MATCH ? LIMIT ?)`,
