@@ -29,6 +29,7 @@ var copyTables = []struct {
 	{"checkpoints", "mailbox", []string{"mailbox", "uid_validity", "last_uid", "updated_at"}, "tiit"},
 	{"outbox", "id", []string{"id", "channel", "suggestion_id", "sender_id", "recipient", "message", "created_at",
 		"attempts", "next_attempt_at", "sent_at", "last_error"}, "itittbtittt"},
+	{"erased_ids", "id_hash", []string{"id_hash"}, "t"},
 }
 
 // copyBatch is how many rows go to PostgreSQL in one COPY.

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -34,9 +35,31 @@ type Config struct {
 	Privacy Privacy   `toml:"privacy"`
 }
 
-// Store is [store]: where the SQLite database lives.
+// Store is [store]: which database, and where. SQLite (the default) is a
+// file for one gateway; PostgreSQL is shared by several.
 type Store struct {
-	Path string `toml:"path"`
+	Driver string `toml:"driver"` // sqlite | postgres
+	Path   string `toml:"path"`   // SQLite's file
+	DSNEnv string `toml:"dsn_env"`
+}
+
+// The drivers store.driver takes.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// Postgres reports whether the store is PostgreSQL.
+func (s Store) Postgres() bool { return s.Driver == DriverPostgres }
+
+// DSN returns PostgreSQL's connection string from the variable dsn_env
+// names ("" for SQLite, or when it is not set).
+func (s Store) DSN(env Getenv) string {
+	if !s.Postgres() || s.DSNEnv == "" {
+		return ""
+	}
+	v, _ := env(s.DSNEnv)
+	return v
 }
 
 // Log is [log]: the process's logger.
@@ -49,6 +72,10 @@ type Log struct {
 type HTTP struct {
 	Listen    string `toml:"listen"`
 	PublicURL string `toml:"public_url"`
+	// OpsListen, when set, is the only address /healthz, /readyz and
+	// /metrics are served on: they are unauthenticated, and need not
+	// go through the proxy that exposes the webhooks and the staff pages.
+	OpsListen string `toml:"ops_listen"`
 }
 
 // Mailbox is one [[mailbox]]: an IMAP folder read into a campaign.
@@ -171,7 +198,7 @@ type Privacy struct {
 // Default is what an empty file means.
 func Default() Config {
 	return Config{
-		Store: Store{Path: "intake.db"},
+		Store: Store{Driver: DriverSQLite, Path: "intake.db", DSNEnv: "INTAKE_DATABASE_URL"},
 		Log:   Log{Level: "info", Format: "text"},
 		HTTP:  HTTP{Listen: "127.0.0.1:8080"},
 		SMS: SMS{Twilio: Twilio{
@@ -297,8 +324,17 @@ func (c *Config) Validate(env Getenv) error {
 			bad("%s: environment variable %s is not set", key, name)
 		}
 	}
-	if c.Store.Path == "" {
-		bad("store.path: must not be empty")
+	switch c.Store.Driver {
+	case DriverSQLite:
+		if c.Store.Path == "" {
+			bad("store.path: must not be empty")
+		}
+	case DriverPostgres:
+		// The connection string holds a password: it comes from the
+		// environment, never from the file.
+		secret("store.dsn_env", c.Store.DSNEnv, true)
+	default:
+		bad("store.driver: %q is not one of sqlite, postgres", c.Store.Driver)
 	}
 	if t := c.Staff.DuplicateThreshold; t < 0 || t > 1 {
 		bad("staff.duplicate_threshold: %v is not between 0 and 1 (0.5 groups campaign copies with a few edits; 1 only the same text)", t)
@@ -315,6 +351,13 @@ func (c *Config) Validate(env Getenv) error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		bad("http.listen: %q: %v", c.HTTP.Listen, err)
+	}
+	if c.HTTP.OpsListen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.OpsListen); err != nil {
+			bad("http.ops_listen: %q: %v", c.HTTP.OpsListen, err)
+		} else if c.HTTP.OpsListen == c.HTTP.Listen {
+			bad("http.ops_listen: %q is http.listen too: give the operational endpoints an address of their own, or leave it empty", c.HTTP.OpsListen)
+		}
 	}
 	if c.HTTP.PublicURL != "" {
 		if u, err := url.Parse(c.HTTP.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -502,26 +545,49 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// ParseDuration accepts Go durations ("90s", "3m", "24h") and whole days
-// ("90d"), which retention periods are naturally written in.
+// ParseDuration is how intake reads every duration, in the config, on
+// the command line and in the staff page's filters: Go durations ("90s",
+// "3m", "24h"), whole days ("90d") and weeks ("2w"). A duration longer
+// than time.Duration holds (about 292 years) is refused with ErrTooLong:
+// multiplied out, it would wrap around to a short one, and a retention
+// of "213504d" would purge everything older than 25 minutes.
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "0" {
 		return 0, nil
 	}
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		d, err := strconv.Atoi(n)
-		if err != nil || d < 0 {
-			return 0, fmt.Errorf("%q is not a duration (use e.g. 90s, 3m, 24h or 90d)", s)
+	for _, u := range []struct {
+		suffix string
+		unit   time.Duration
+	}{{"d", 24 * time.Hour}, {"w", 7 * 24 * time.Hour}} {
+		n, ok := strings.CutSuffix(s, u.suffix)
+		if !ok {
+			continue
 		}
-		return time.Duration(d) * 24 * time.Hour, nil
+		v, err := strconv.ParseInt(n, 10, 64)
+		if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(n, "-") || err == nil && v > int64(math.MaxInt64/u.unit) {
+			return 0, fmt.Errorf("%q: %w", s, ErrTooLong)
+		}
+		if err != nil || v < 0 {
+			return 0, fmt.Errorf("%q is not a duration (use e.g. 90s, 3m, 24h, 90d or 2w)", s)
+		}
+		return time.Duration(v) * u.unit, nil
 	}
 	d, err := time.ParseDuration(s)
+	if err != nil && goDuration.MatchString(s) {
+		return 0, fmt.Errorf("%q: %w", s, ErrTooLong) // well formed: it overflowed
+	}
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%q is not a duration (use e.g. 90s, 3m, 24h or 90d)", s)
+		return 0, fmt.Errorf("%q is not a duration (use e.g. 90s, 3m, 24h, 90d or 2w)", s)
 	}
 	return d, nil
 }
+
+// ErrTooLong is a duration beyond time.Duration's range.
+var ErrTooLong = fmt.Errorf("too long: durations go up to %dd (about 292 years)", int64(math.MaxInt64/(24*time.Hour)))
+
+// goDuration is what time.ParseDuration reads, whatever the size.
+var goDuration = regexp.MustCompile(`^\+?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
 
 // MustDuration parses a duration already checked by Validate; "" gives def.
 func MustDuration(s string, def time.Duration) time.Duration {
