@@ -114,9 +114,11 @@ func (j *Job) Loop(log *slog.Logger) func(ctx context.Context) {
 				}
 			}
 			start := time.Now()
-			if n, err := j.Run(ctx); err != nil && ctx.Err() == nil {
+			n, err := j.Run(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
 				log.Error("group near-duplicates", "err", err, "grouped", n)
-			} else if n > 0 {
+			case err == nil && n > 0:
 				log.Info("grouped near-duplicates", "suggestions", n, "groups", j.idx.Groups(), "seconds", time.Since(start).Seconds())
 			}
 			if loop.Sleep(ctx, Interval) != nil {
