@@ -21,6 +21,7 @@ import (
 
 	"github.com/intake-gateway/intake/gateway/ack"
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/groups"
 	"github.com/intake-gateway/intake/gateway/ingest"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/gateway/mailbox"
@@ -102,6 +103,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, env config.Getenv
 	}
 	g.ingester.Erasure = privacy.NewEmailEraser(cfg.SMS.Twilio.Keywords, st, confirm, log)
 	g.addLoop(privacy.RetentionLoop(st, cfg.Privacy, log))
+	g.addLoop(groups.NewJob(st, cfg.Staff.DuplicateThreshold).Loop(log))
 	h, err := g.routes()
 	if err != nil {
 		return nil, err

@@ -19,7 +19,8 @@ var copyTables = []struct {
 	kinds     string
 }{
 	{"suggestions", "id", []string{"id", "ref", "channel", "campaign", "sender_id", "received_at", "updated_at",
-		"subject", "body", "signature", "language", "disposition", "tags", "attachments", "message_id", "quoted", "transport"}, "itttttttttttttttt"},
+		"subject", "body", "signature", "language", "disposition", "tags", "attachments", "message_id", "quoted", "transport",
+		"group_id", "group_size"}, "ittttttttttttttttii"},
 	{"ledger", "id", []string{"id", "channel", "source", "uid_validity", "uid", "external_id", "content_hash", "size",
 		"sender_id", "received_at", "status", "error", "response", "suggestion_id", "intent"}, "ittiittitttttit"},
 	{"ledger_raw", "ledger_id", []string{"ledger_id", "raw"}, "ib"},

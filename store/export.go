@@ -37,6 +37,16 @@ type Filter struct {
 	Tag         string // one tag, matched case-insensitively; "" for any
 	Search      string // FTS5 query over subject and body; "" for none
 
+	// Group selects the suggestions of one near-duplicate group; 0 for
+	// any. OnePerGroup keeps the earliest suggestion of each group among
+	// those the other fields select (groups.go).
+	Group       int64
+	OnePerGroup bool
+
+	// searchBroad: the search matches so many rows that the other
+	// filters should lead (search.go).
+	searchBroad bool
+
 	// WithContacts adds the sender's address or phone number and the
 	// stripped signature to each row. It is an explicit choice that the
 	// caller logs: exports leave contacts out by default.
@@ -144,10 +154,12 @@ func (f Filter) where(pg bool) (string, []any) {
 	case pg:
 		cond, a := pgSearchCond(f.Search, masked) // pgsearch.go
 		add(cond, a...)
-	case masked:
-		add("s.id IN (SELECT rowid FROM suggestions_redacted_fts WHERE suggestions_redacted_fts MATCH ?)", f.Search)
 	default:
-		add("s.id IN (SELECT rowid FROM suggestions_fts WHERE suggestions_fts MATCH ?)", f.Search)
+		cond, a := sqliteSearchCond(f.Search, f.searchBroad, masked) // search.go
+		add(cond, a...)
+	}
+	if f.Group != 0 {
+		add("s.group_id = ?", f.Group)
 	}
 	if len(conds) == 0 {
 		return "TRUE", nil
@@ -170,6 +182,8 @@ func (f Filter) where(pg bool) (string, []any) {
 //	attachment_count  number of attachments (metadata only is kept)
 //	sender_id         pseudonymous sender id: the same person, the same id
 //	transport         whose number a text came through: "twilio", "android:NAME"; "" for email
+//	group_id          near-duplicate group: the id of its first suggestion; 0 if not grouped yet
+//	group_size        suggestions in the group; 0 if not grouped yet
 //	contact           address or E.164 number (only with contacts)
 //	signature         stripped signature (only with contacts)
 //	quoted            the quoted messages removed from an email, with their
@@ -189,6 +203,8 @@ type ExportRow struct {
 	Attachments int
 	SenderID    string
 	Transport   string // "twilio", "android:NAME"; "" for email
+	GroupID     int64  // near-duplicate group; 0 if not grouped yet
+	GroupSize   int    // suggestions in the group; 0 if not grouped yet
 	Contact     string // only with Filter.WithContacts
 	Signature   string // only with Filter.WithContacts
 	Quoted      string // only with Filter.WithQuotes (or a detail with contacts)
@@ -203,12 +219,12 @@ func exportCols(pg bool) string {
 	if pg {
 		n = `CASE WHEN json_typeof(s.attachments::json) = 'array' THEN json_array_length(s.attachments::json) ELSE 0 END`
 	}
-	return `s.id, s.ref, s.received_at, s.channel, s.campaign, s.language, s.disposition, s.subject, s.body, s.tags, ` + n + `, s.sender_id, s.transport`
+	return `s.id, s.ref, s.received_at, s.channel, s.campaign, s.language, s.disposition, s.subject, s.body, s.tags, ` + n + `, s.sender_id, s.transport, s.group_id, s.group_size`
 }
 
 // selectRows is the SELECT ... FROM ... WHERE of a row query.
 func (f Filter) selectRows(pg bool) (string, []any) {
-	where, args := f.where(pg)
+	where, args := f.onePerGroup(f.where(pg))
 	cols, from := exportCols(pg), `suggestions s`
 	if f.WithContacts {
 		cols += `, COALESCE(c.address, ''), s.signature`
@@ -232,7 +248,7 @@ func newRowScanner(f Filter) *rowScanner {
 	sc := &rowScanner{f: f}
 	r := &sc.r
 	sc.dest = []any{&r.ID, &r.Ref, &r.rawReceived, &r.Channel, &r.Campaign, &r.Language, &r.Disposition,
-		&r.Subject, &r.Body, &sc.tags, &r.Attachments, &r.SenderID, &r.Transport}
+		&r.Subject, &r.Body, &sc.tags, &r.Attachments, &r.SenderID, &r.Transport, &r.GroupID, &r.GroupSize}
 	if f.WithContacts {
 		sc.dest = append(sc.dest, &r.Contact, &r.Signature)
 	}
@@ -287,6 +303,12 @@ func (s *Store) checkSearch(ctx context.Context, q string) error {
 	}
 	if s.pg {
 		if _, err := parseSearch(q); err != nil { // pgsearch.go
+			return fmt.Errorf("%w: %q: %v", ErrBadSearch, q, err)
+		}
+		return nil
+	}
+	if spaceless(q) { // search.go
+		if _, err := parseSearch(q); err != nil {
 			return fmt.Errorf("%w: %q: %v", ErrBadSearch, q, err)
 		}
 		return nil
@@ -373,6 +395,7 @@ func (s *Store) ListSuggestions(ctx context.Context, f Filter, after Cursor, lim
 	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
+	f.searchBroad = s.searchBroad(ctx, f) // search.go
 	q, args := f.selectRows(s.pg)
 	if !after.IsZero() {
 		q += ` AND (s.received_at < ? OR (s.received_at = ? AND s.id < ?))`
@@ -411,7 +434,8 @@ func (s *Store) CountSuggestions(ctx context.Context, f Filter) (int, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	where, args := f.where(s.pg)
+	f.searchBroad = s.searchBroad(ctx, f) // search.go
+	where, args := f.onePerGroup(f.where(s.pg))
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM suggestions s WHERE `+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count suggestions: %w", err)
@@ -453,7 +477,7 @@ func (s *Store) Suggestion(ctx context.Context, ref string, withContacts bool) (
 			EXISTS (SELECT 1 FROM opt_outs o WHERE o.sender_id = s.sender_id AND s.sender_id <> '')
 		FROM suggestions s LEFT JOIN contacts c ON c.sender_id = s.sender_id WHERE s.ref = ?`, ref).Scan(
 		&r.ID, &r.Ref, &r.rawReceived, &r.Channel, &r.Campaign, &r.Language, &r.Disposition,
-		&r.Subject, &r.Body, &tags, &r.Attachments, &r.SenderID, &r.Transport,
+		&r.Subject, &r.Body, &tags, &r.Attachments, &r.SenderID, &r.Transport, &r.GroupID, &r.GroupSize,
 		&atts, &updated, &signature, &quoted, &d.ContactKind, &r.Contact, &d.DisplayName, &d.OptedOut)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, fmt.Errorf("store: suggestion %s: %w", ref, ErrNotFound)

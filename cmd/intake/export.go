@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/gateway/export"
+	"github.com/intake-gateway/intake/gateway/groups"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -60,11 +62,11 @@ func (ff *filterFlags) filter(now time.Time) (store.Filter, error) {
 func exportCommand() *command {
 	var ff filterFlags
 	var format, out string
-	var withContacts, withQuotes, redact, noRedact bool
+	var withContacts, withQuotes, redact, noRedact, onePerGroup bool
 	return &command{
 		name:    "export",
 		summary: "export suggestions as CSV (opens in Excel and LibreOffice), XLSX or JSON lines",
-		usage:   "[--format csv|xlsx|jsonl] [--out FILE] [filters] [--with-contacts] [--with-quotes] [--redact]",
+		usage:   "[--format csv|xlsx|jsonl] [--out FILE] [filters] [--one-per-group] [--with-contacts] [--with-quotes] [--redact]",
 		flags: func(fs *flag.FlagSet, c *cmdContext) {
 			storeFlags(fs, c)
 			fs.StringVar(&format, "format", "csv", "csv, xlsx or jsonl")
@@ -73,6 +75,7 @@ func exportCommand() *command {
 			fs.BoolVar(&withQuotes, "with-quotes", false, "add the quoted messages removed from each email, which often name the sender and their address (logged)")
 			fs.BoolVar(&redact, "redact", false, "replace phone numbers and email addresses inside texts with [phone] and [email]")
 			fs.BoolVar(&noRedact, "no-redact", false, "do not redact, even when privacy.redact is set")
+			fs.BoolVar(&onePerGroup, "one-per-group", false, "one row per group of near-duplicates: the earliest, with group_size saying how many")
 			ff.register(fs, string(parser.DispSuggestion))
 		},
 		run: func(ctx context.Context, c *cmdContext) error {
@@ -93,12 +96,15 @@ func exportCommand() *command {
 			if err != nil {
 				return err
 			}
-			f.WithContacts, f.WithQuotes = withContacts, withQuotes
+			f.WithContacts, f.WithQuotes, f.OnePerGroup = withContacts, withQuotes, onePerGroup
 			if (redact || cfg.Privacy.Redact) && !noRedact {
 				f.Redact = cfg.Redactor()
 			}
 			st, err := c.openStore(ctx, false)
 			if err != nil {
+				return err
+			}
+			if err := groupNew(ctx, c, st, cfg); err != nil {
 				return err
 			}
 			if withContacts {
@@ -130,19 +136,28 @@ func exportCommand() *command {
 
 func statsCommand() *command {
 	var ff filterFlags
+	var format string
 	return &command{
 		name:    "stats",
 		summary: "count suggestions per channel, campaign, language and day, plus quarantined items and opt-outs",
-		usage:   "[filters]",
+		usage:   "[--format text|json] [filters]",
 		flags: func(fs *flag.FlagSet, c *cmdContext) {
 			storeFlags(fs, c)
+			fs.StringVar(&format, "format", "text", "text, or json: the numbers of the staff overview")
 			ff.register(fs, store.DispositionAll)
 		},
 		run: func(ctx context.Context, c *cmdContext) error {
 			if len(c.args) > 0 {
 				return usageError{fmt.Sprintf("unexpected argument %q", c.args[0])}
 			}
+			if format != "text" && format != "json" {
+				return usageError{fmt.Sprintf("--format: %q is not text or json", format)}
+			}
 			f, err := ff.filter(time.Now())
+			if err != nil {
+				return err
+			}
+			cfg, err := c.config()
 			if err != nil {
 				return err
 			}
@@ -150,11 +165,31 @@ func statsCommand() *command {
 			if err != nil {
 				return err
 			}
+			if err := groupNew(ctx, c, st, cfg); err != nil {
+				return err
+			}
 			s, err := st.Stats(ctx, f)
 			if err != nil {
 				return err
 			}
+			if format == "json" {
+				return s.WriteJSON(c.Stdout)
+			}
 			return s.WriteText(c.Stdout)
 		},
 	}
+}
+
+// groupNew groups the suggestions stored since the grouping job last ran
+// (serve runs it every few seconds; ingest does not), so that an export
+// or a count made right after an ingest has every group.
+func groupNew(ctx context.Context, c *cmdContext, st *store.Store, cfg *config.Config) error {
+	n, err := groups.NewJob(st, cfg.Staff.DuplicateThreshold).Run(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		c.logger().Info("grouped near-duplicates", "suggestions", n)
+	}
+	return nil
 }

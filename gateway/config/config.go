@@ -190,6 +190,10 @@ type Staff struct {
 	TokensEnv        string `toml:"tokens_env"`         // comma-separated tokens that may read suggestions
 	ContactTokensEnv string `toml:"contact_tokens_env"` // tokens that may also see contacts and signatures
 	SecureCookie     *bool  `toml:"secure_cookie"`
+	// DuplicateThreshold is the similarity (0 to 1, of the texts'
+	// character shingles) at or above which suggestions are grouped as
+	// near-duplicates; 0 means the default (gateway/groups).
+	DuplicateThreshold float64 `toml:"duplicate_threshold"`
 }
 
 // Ack is [ack]: acknowledgements sent apart from the channel's own reply.
@@ -373,6 +377,9 @@ func (c *Config) Validate(env Getenv) error {
 					k[0], i+1, len(tokens), k[1], len(t), MinStaffTokenLength)
 			}
 		}
+	}
+	if t := c.Staff.DuplicateThreshold; t < 0 || t > 1 {
+		bad("staff.duplicate_threshold: %v is not between 0 and 1 (0.5 groups campaign copies with a few edits; 1 only the same text)", t)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -66,6 +66,8 @@ campaign = "c"
 			[]string{"privacy.sender_key_env", "INTAKE_SENDER_KEY is not set"}},
 		{"bad duration", strings.Replace(base, `name = "m"`, "name = \"m\"\npoll_interval = \"soon\"", 1) + "\nmerge_window = \"3 minutes\"\n", fullEnv, false,
 			[]string{`mailbox[0].poll_interval: "soon" is not a duration`, `sms.twilio.merge_window: "3 minutes" is not a duration`}},
+		{"duplicate threshold", base + "\n[staff]\nduplicate_threshold = 1.5\n", fullEnv, false,
+			[]string{"staff.duplicate_threshold: 1.5 is not between 0 and 1"}},
 		{"tls none off loopback", strings.Replace(base, `name = "m"`, "name = \"m\"\ntls = \"none\"", 1), fullEnv, false,
 			[]string{`mailbox[0].tls: "none" is only allowed for a loopback address`}},
 		{"every problem at once", strings.Replace(base, `name = "m"`, "name = \"m\"\ntls = \"plain\"\npoll_interval = \"x\"", 1), envOf(nil), false,

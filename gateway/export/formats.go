@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -71,7 +72,7 @@ func writeCSV(w io.Writer, f store.Filter, each func(func(store.ExportRow) error
 		rec = append(rec[:0], neutralize(r.Ref), r.ReceivedAt.UTC().Format(csvTime), neutralize(r.Channel),
 			neutralize(r.Campaign), neutralize(r.Language), neutralize(r.Disposition), neutralize(r.Subject),
 			neutralize(r.Body), neutralize(strings.Join(r.Tags, ", ")), itoa(r.Attachments), neutralize(r.SenderID),
-			neutralize(r.Transport))
+			neutralize(r.Transport), itoa64(r.GroupID), itoa(r.GroupSize))
 		if f.WithContacts {
 			rec = append(rec, neutralize(r.Contact), neutralize(r.Signature))
 		}
@@ -94,6 +95,8 @@ func writeCSV(w io.Writer, f store.Filter, each func(func(store.ExportRow) error
 	return n, err
 }
 
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
 func itoa(n int) string {
 	if n >= 0 && n < 10 {
 		return string(rune('0' + n))
@@ -115,6 +118,8 @@ type jsonRow struct {
 	AttachmentCount int      `json:"attachment_count"`
 	SenderID        string   `json:"sender_id"`
 	Transport       string   `json:"transport"`
+	GroupID         int64    `json:"group_id"`
+	GroupSize       int      `json:"group_size"`
 	Contact         *string  `json:"contact,omitempty"`
 	Signature       *string  `json:"signature,omitempty"`
 	Quoted          *string  `json:"quoted,omitempty"`
@@ -131,7 +136,7 @@ func writeJSONL(w io.Writer, f store.Filter, each func(func(store.ExportRow) err
 			Reference: sb(r.Ref), ReceivedAt: r.ReceivedAt.UTC().Format(time.RFC3339Nano),
 			Channel: sb(r.Channel), Campaign: sb(r.Campaign), Language: sb(r.Language), Disposition: sb(r.Disposition),
 			Subject: sb(r.Subject), Body: sb(r.Body), Tags: make([]string, len(r.Tags)), AttachmentCount: r.Attachments,
-			SenderID: sb(r.SenderID), Transport: sb(r.Transport),
+			SenderID: sb(r.SenderID), Transport: sb(r.Transport), GroupID: r.GroupID, GroupSize: r.GroupSize,
 		}
 		for i, t := range r.Tags {
 			j.Tags[i] = sb(t)
@@ -217,7 +222,7 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 	header := exportHeader(f)
 	// Column widths in characters.
 	widths := map[string]float64{"reference": 10, "received_at": 20, "channel": 8, "campaign": 16, "language": 9,
-		"disposition": 11, "subject": 30, "body": 80, "tags": 16, "attachment_count": 11, "sender_id": 28, "transport": 16,
+		"disposition": 11, "subject": 30, "body": 80, "tags": 16, "attachment_count": 11, "sender_id": 28, "transport": 16, "group_id": 10, "group_size": 10,
 		"contact": 30, "signature": 30, "quoted": 60}
 	// Set from the last column to the first: excelize puts each new
 	// <col> before the others, and the file must list them in order.
@@ -263,9 +268,11 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 		cells[9] = excelize.Cell{StyleID: top, Value: r.Attachments}
 		cells[10] = text(10, r.SenderID)
 		cells[11] = text(11, r.Transport)
+		cells[12] = excelize.Cell{StyleID: top, Value: r.GroupID}
+		cells[13] = excelize.Cell{StyleID: top, Value: r.GroupSize}
 		if f.WithContacts {
-			cells[12] = text(12, r.Contact)
-			cells[13] = text(13, r.Signature)
+			cells[14] = text(14, r.Contact)
+			cells[15] = text(15, r.Signature)
 		}
 		if f.WithQuotes {
 			q := len(header) - 1

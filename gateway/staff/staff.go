@@ -100,7 +100,7 @@ func New(o Options) http.Handler {
 	h.auth.revokeOthers(context.Background())
 	h.pages = map[string]*template.Template{}
 	funcs := template.FuncMap{"when": when, "iso": iso, "size": humanSize, "short": short}
-	for _, p := range []string{"login", "list", "detail", "error"} {
+	for _, p := range []string{"login", "list", "detail", "error", "overview"} {
 		h.pages[p] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
 	}
 	h.css, _ = templateFS.ReadFile("templates/style.css")
@@ -112,6 +112,7 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("POST /staff/logout", h.logout)
 	mux.HandleFunc("GET /staff/{$}", h.authed(h.list))
 	mux.HandleFunc("GET /staff/s/{ref}", h.authed(h.detail))
+	mux.HandleFunc("GET /staff/overview", h.authed(h.overview)) // overview.go
 	mux.HandleFunc("GET /staff/export", h.authed(h.export))
 	mux.HandleFunc("/staff/", h.authed(func(w http.ResponseWriter, r *http.Request, s session) {
 		h.fail(w, r, s, http.StatusNotFound, "There is no such page.")
@@ -267,19 +268,20 @@ func (h *staff) logout(w http.ResponseWriter, r *http.Request) {
 // to carry into links.
 type filterForm struct {
 	Q, Since, Until, Channel, Campaign, Language, Tag, Disposition string
+	Group, OnePerGroup                                             string // near-duplicates: one group's id; "1" for one row per group
 }
 
 func readFilterForm(q url.Values) filterForm {
 	g := func(k string) string { return strings.TrimSpace(q.Get(k)) }
 	return filterForm{Q: g("q"), Since: g("since"), Until: g("until"), Channel: g("channel"), Campaign: g("campaign"),
-		Language: g("language"), Tag: g("tag"), Disposition: g("disposition")}
+		Language: g("language"), Tag: g("tag"), Disposition: g("disposition"), Group: g("group"), OnePerGroup: g("groups")}
 }
 
 // values encodes the form for a URL, leaving out empty fields.
 func (f filterForm) values() url.Values {
 	v := url.Values{}
 	for _, kv := range [][2]string{{"q", f.Q}, {"since", f.Since}, {"until", f.Until}, {"channel", f.Channel}, {"campaign", f.Campaign},
-		{"language", f.Language}, {"tag", f.Tag}, {"disposition", f.Disposition}} {
+		{"language", f.Language}, {"tag", f.Tag}, {"disposition", f.Disposition}, {"group", f.Group}, {"groups", f.OnePerGroup}} {
 		if kv[1] != "" {
 			v.Set(kv[0], kv[1])
 		}
@@ -306,8 +308,14 @@ func (f filterForm) filter(now time.Time) (store.Filter, error) {
 	default:
 		return store.Filter{}, fmt.Errorf("Channel: %q is not email, sms or whatsapp", f.Channel)
 	}
+	var group int64
+	if f.Group != "" {
+		if group, err = strconv.ParseInt(f.Group, 10, 64); err != nil || group <= 0 {
+			return store.Filter{}, fmt.Errorf("Group: %q is not a group number", f.Group)
+		}
+	}
 	return store.Filter{Since: since, Until: until, Channel: f.Channel, Campaign: f.Campaign, Language: f.Language,
-		Tag: f.Tag, Disposition: f.Disposition, Search: f.Q}, nil
+		Tag: f.Tag, Disposition: f.Disposition, Search: f.Q, Group: group, OnePerGroup: f.OnePerGroup == "1"}, nil
 }
 
 type option struct {
@@ -326,9 +334,12 @@ func options(cur string, pairs ...string) []option {
 type exportLink struct{ ID, Label, URL string }
 
 type listRow struct {
-	Ref, URL, When, ISO, Channel, Transport, Campaign, Language, Disposition, Subject, Preview string
-	Tags                                                                                       []string
-	Attachments                                                                                int
+	Ref, URL, When, ISO, Channel, Transport, Campaign, Language, Disposition string
+	Subject, Preview                                                         template.HTML // escaped, search terms marked (highlight.go)
+	Tags                                                                     []string
+	Attachments                                                              int
+	GroupSize                                                                int    // near-duplicates: how many share this text
+	GroupURL                                                                 string // the list of them
 }
 
 type listPage struct {
@@ -377,12 +388,13 @@ func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 		return
 	}
 	base := form.values()
+	terms := searchTerms(f.Search)
 	for _, row := range rows {
 		page.Rows = append(page.Rows, listRow{
 			Ref: row.Ref, URL: "/staff/s/" + url.PathEscape(row.Ref) + query(base),
 			When: when(row.ReceivedAt), ISO: iso(row.ReceivedAt), Channel: row.Channel, Transport: row.Transport, Campaign: row.Campaign,
-			Language: row.Language, Disposition: row.Disposition, Subject: row.Subject, Preview: preview(row.Body, 280),
-			Tags: row.Tags, Attachments: row.Attachments,
+			Language: row.Language, Disposition: row.Disposition, Subject: highlight(row.Subject, terms), Preview: highlight(preview(row.Body, 280), terms),
+			Tags: row.Tags, Attachments: row.Attachments, GroupSize: row.GroupSize, GroupURL: groupURL(row.GroupID),
 		})
 	}
 	if !after.IsZero() {
@@ -652,4 +664,12 @@ func parseCursor(s string) (store.Cursor, error) {
 		return store.Cursor{}, fmt.Errorf("staff: bad page cursor %q", s)
 	}
 	return store.Cursor{ReceivedAt: at, ID: n}, nil
+}
+
+// groupURL lists the suggestions of one near-duplicate group.
+func groupURL(id int64) string {
+	if id <= 0 {
+		return ""
+	}
+	return "/staff/?group=" + strconv.FormatInt(id, 10)
 }
