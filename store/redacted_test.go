@@ -48,6 +48,9 @@ func testMaskedSearch(t *testing.T) {
 	redact := func(v string) string { return parser.Redact(v, regions) }
 	expAdd(t, s, expMail{from: "ada@example.org", subject: "bus stop", body: "The bus is late. Call me on 07911 123456 or write to ada@example.net"})
 	expAdd(t, s, expMail{channel: "sms", from: "+447912345678", body: "call me on 07912 345678 about the school"})
+	// Chinese is searched by substring (a trigram index on SQLite): that
+	// path must not reach the unmasked digits either.
+	expAdd(t, s, expMail{channel: "sms", from: "+447912000111", body: "学校的事请打电话07913 456789"})
 
 	if got, n := recoverNumber(t, s, nil); got == "" {
 		t.Fatalf("unmasked search: recovered nothing in %d searches; the attack this test guards against does not work here", n)
@@ -63,9 +66,11 @@ func testMaskedSearch(t *testing.T) {
 		{"school", 1, 1},      // texts too
 		{"079*", 2, 0},        // a masked number is not
 		{"123456", 1, 0},      // nor its second half
-		{"body:phone", 0, 2},  // the mask is what is searched
+		{"body:phone", 0, 3},  // the mask is what is searched
 		{"subject:bus", 1, 1}, // column filters still work
 		{"call NOT bus", 1, 1},
+		{"打电话079", 1, 0}, // a substring search with digits
+		{"学校的事", 1, 1},
 	} {
 		for _, red := range []func(string) string{nil, redact} {
 			want := c.plain

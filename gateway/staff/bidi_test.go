@@ -26,8 +26,10 @@ func TestStaffBidiShown(t *testing.T) {
 		if strings.ContainsFunc(r.body, bidi) {
 			t.Errorf("%s holds a bidi control", p)
 		}
+		// The list marks the words searched for: read the text around them.
+		text := strings.NewReplacer("<mark>", "", "</mark>", "").Replace(r.body)
 		for _, want := range []string{"invoice[U+202E]fdp.exe", "account 12[U+202E]34"} {
-			if !strings.Contains(r.body, want) {
+			if !strings.Contains(text, want) {
 				t.Errorf("%s lacks %q", p, want)
 			}
 		}
