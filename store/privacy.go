@@ -505,7 +505,7 @@ func (s *Store) scrubOnce(ctx context.Context, fts bool, wait time.Duration) err
 	}
 	defer conn.Close()
 	if fts {
-		for _, t := range []string{"suggestions_fts", "suggestions_redacted_fts"} {
+		for _, t := range []string{"suggestions_fts", "suggestions_redacted_fts", "suggestions_trgm"} {
 			if _, err := conn.ExecContext(ctx, `INSERT INTO `+t+` (`+t+`) VALUES ('optimize')`); err != nil {
 				return fmt.Errorf("store: scrub: merge full-text index %s: %w", t, err)
 			}
