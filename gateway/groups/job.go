@@ -18,7 +18,13 @@ type Store interface {
 	EachGroupReference(ctx context.Context, n int, fn func(store.GroupItem) error) error
 	SetGroups(ctx context.Context, as []store.GroupAssignment) error
 	RecountGroups(ctx context.Context) error
+	Lead(ctx context.Context, name string) (*store.Lease, error)
 }
+
+// leaseName is the lead a gateway takes to group: on a database several
+// gateways share, one groups at a time, and its index in memory stays
+// the whole truth only while it keeps the lead.
+const leaseName = "job: near-duplicate grouping"
 
 // batchSize is how many suggestions one transaction groups.
 const batchSize = 5000
@@ -29,19 +35,61 @@ const batchSize = 5000
 // write transaction each, in place of a look-up per message. It keeps the
 // index in memory between runs; the first run builds it from the texts
 // the groups are compared by (their first MaxRefs suggestions). A Job is
-// not safe for concurrent use; one process runs it.
+// not safe for concurrent use. Among the gateways sharing a database, the
+// one holding the grouping lead groups (store.Lead).
 type Job struct {
 	st        Store
 	threshold float64
 	idx       *Index
+	lease     *store.Lease
 }
 
 // NewJob returns a job that groups at threshold (≤ 0: DefaultThreshold).
 func NewJob(st Store, threshold float64) *Job { return &Job{st: st, threshold: threshold} }
 
 // Run groups every suggestion not grouped yet, and returns how many it
-// grouped.
+// grouped: none when another gateway holds the grouping lead (it groups
+// them).
 func (j *Job) Run(ctx context.Context) (int, error) {
+	ok, err := j.lead(ctx)
+	if err != nil || !ok {
+		return 0, err
+	}
+	defer j.release()
+	return j.run(ctx)
+}
+
+// lead takes the grouping lead, or reports that it still holds it. An
+// index built before the lead was taken (or after it was lost) may lack
+// groups another gateway made meanwhile: it is built again.
+func (j *Job) lead(ctx context.Context) (bool, error) {
+	if j.lease != nil {
+		select {
+		case <-j.lease.Lost():
+			j.release()
+		default:
+			return true, nil
+		}
+	}
+	l, err := j.st.Lead(ctx, leaseName)
+	if err != nil {
+		return false, fmt.Errorf("groups: take the lead: %w", err)
+	}
+	if l == nil {
+		return false, nil
+	}
+	j.lease, j.idx = l, nil
+	return true, nil
+}
+
+func (j *Job) release() {
+	if j.lease != nil {
+		j.lease.Release()
+		j.lease = nil
+	}
+}
+
+func (j *Job) run(ctx context.Context) (int, error) {
 	if j.idx == nil {
 		idx := NewIndex(j.threshold)
 		err := j.st.EachGroupReference(ctx, MaxRefs, func(it store.GroupItem) error {
@@ -104,22 +152,29 @@ const Interval = 15 * time.Second
 // tick.
 func (j *Job) Loop(log *slog.Logger) func(ctx context.Context) {
 	return func(ctx context.Context) {
+		defer j.release()
 		var recounted time.Time
 		for {
-			if time.Since(recounted) >= time.Hour {
+			ok, err := j.lead(ctx)
+			if err != nil && ctx.Err() == nil {
+				log.Error("group near-duplicates", "err", err)
+			}
+			if ok && time.Since(recounted) >= time.Hour {
 				if err := j.st.RecountGroups(ctx); err != nil && ctx.Err() == nil {
 					log.Error("recount near-duplicate groups", "err", err)
 				} else {
 					recounted = time.Now()
 				}
 			}
-			start := time.Now()
-			n, err := j.Run(ctx)
-			switch {
-			case err != nil && ctx.Err() == nil:
-				log.Error("group near-duplicates", "err", err, "grouped", n)
-			case err == nil && n > 0:
-				log.Info("grouped near-duplicates", "suggestions", n, "groups", j.idx.Groups(), "seconds", time.Since(start).Seconds())
+			if ok {
+				start := time.Now()
+				n, err := j.run(ctx)
+				switch {
+				case err != nil && ctx.Err() == nil:
+					log.Error("group near-duplicates", "err", err, "grouped", n)
+				case err == nil && n > 0:
+					log.Info("grouped near-duplicates", "suggestions", n, "groups", j.idx.Groups(), "seconds", time.Since(start).Seconds())
+				}
 			}
 			if loop.Sleep(ctx, Interval) != nil {
 				return

@@ -139,3 +139,68 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestJobOneGroupsAtATime: of two jobs on one database (two gateways),
+// only the one holding the grouping lead groups; and a job that takes the
+// lead again builds its index again, so it knows the groups the other
+// made meanwhile.
+func TestJobOneGroupsAtATime(t *testing.T) {
+	ctx := context.Background()
+	st, path := testutil.OpenStore(t, store.Options{})
+	db := testutil.OpenDB(t, path)
+	// a first groups texts of no campaign, so that every campaign is
+	// first seen by b.
+	var own, rest []genText
+	for _, tx := range newGenerator(5).consultation(1500, 0.5, 30) {
+		if tx.truth < 0 && len(own) < 300 {
+			own = append(own, tx)
+		} else {
+			rest = append(rest, tx)
+		}
+	}
+	texts := append(own, rest[:600]...)
+	a, b := NewJob(st, 0), NewJob(st, 0)
+	insertTexts(t, db, texts[:300], 0)
+	if n, err := a.Run(ctx); err != nil || n != 300 {
+		t.Fatalf("a grouped %d, %v; want 300", n, err)
+	}
+	insertTexts(t, db, texts[300:600], 300)
+	if ok, err := b.lead(ctx); !ok || err != nil {
+		t.Fatalf("b could not take the free lead: %v", err)
+	}
+	if n, err := a.Run(ctx); err != nil || n != 0 {
+		t.Fatalf("a grouped %d, %v while b leads; want 0", n, err)
+	}
+	if n, err := b.run(ctx); err != nil || n != 300 {
+		t.Fatalf("b grouped %d, %v; want 300", n, err)
+	}
+	b.release()
+	insertTexts(t, db, texts[600:], 600)
+	if n, err := a.Run(ctx); err != nil || n != 300 {
+		t.Fatalf("a grouped %d, %v; want 300", n, err)
+	}
+	// Campaign copies a groups now, whose campaign b saw first, join b's
+	// groups (most of them: grouping is near, not exact).
+	groups, _ := storedGroups(t, db)
+	seenBy := map[int]int64{} // campaign → the group b put its first copy in
+	for i, tx := range texts[300:600] {
+		if _, ok := seenBy[tx.truth]; !ok && tx.truth >= 0 {
+			seenBy[tx.truth] = groups[300+i]
+		}
+	}
+	var joined, copies int
+	for i, tx := range texts[600:] {
+		g, ok := seenBy[tx.truth]
+		if !ok {
+			continue
+		}
+		copies++
+		if groups[600+i] == g {
+			joined++
+		}
+	}
+	if copies < 50 || joined*2 < copies {
+		t.Errorf("%d of %d copies of campaigns b grouped first joined b's groups; want most", joined, copies)
+	}
+	t.Logf("%d of %d copies joined the groups b made", joined, copies)
+}
