@@ -19,7 +19,7 @@ var copyTables = []struct {
 	kinds     string
 }{
 	{"suggestions", "id", []string{"id", "ref", "channel", "campaign", "sender_id", "received_at", "updated_at",
-		"subject", "body", "signature", "language", "disposition", "tags", "attachments", "message_id", "quoted", "transport"}, "itttttttttttttttt"},
+		"subject", "body", "signature", "language", "disposition", "tags", "attachments", "message_id", "quoted", "transport", "state"}, "ittttttttttttttttt"},
 	{"ledger", "id", []string{"id", "channel", "source", "uid_validity", "uid", "external_id", "content_hash", "size",
 		"sender_id", "received_at", "status", "error", "response", "suggestion_id", "intent"}, "ittiittitttttit"},
 	{"ledger_raw", "ledger_id", []string{"ledger_id", "raw"}, "ib"},
@@ -28,6 +28,9 @@ var copyTables = []struct {
 	{"checkpoints", "mailbox", []string{"mailbox", "uid_validity", "last_uid", "updated_at"}, "tiit"},
 	{"outbox", "id", []string{"id", "channel", "suggestion_id", "sender_id", "recipient", "message", "created_at",
 		"attempts", "next_attempt_at", "sent_at", "last_error"}, "itittbtittt"},
+	{"labels", "id", []string{"id", "key", "name"}, "itt"},
+	{"suggestion_labels", "suggestion_id, label_id", []string{"suggestion_id", "label_id"}, "ii"},
+	{"triage_audit", "id", []string{"id", "suggestion_id", "at", "staff", "field", "old", "new"}, "iittttt"},
 }
 
 // copyBatch is how many rows go to PostgreSQL in one COPY.
@@ -107,7 +110,7 @@ func Copy(ctx context.Context, dst, src *Store, progress func(table string, rows
 		if err != nil {
 			return fmt.Errorf("read the outbox sequence of %s: %w", src.path, err)
 		}
-		for _, t := range []string{"suggestions", "ledger", "outbox"} {
+		for _, t := range []string{"suggestions", "ledger", "outbox", "labels", "triage_audit"} {
 			floor := int64(0)
 			if t == "outbox" {
 				floor = outboxSeq

@@ -107,10 +107,12 @@ func describeDSN(cfg *pgx.ConnConfig) string {
 	return u.String()
 }
 
-// pgMigrations are the embedded PostgreSQL migrations, by version. Their
-// numbers are the schema versions of the SQLite migrations: PostgreSQL
-// support began at version 6, whose file creates the whole schema, and
-// every later version has one file per driver.
+// pgMigrations are the embedded PostgreSQL migrations, by version.
+// PostgreSQL support began at version 6, whose file creates the whole
+// schema, and every later version has one file per driver. As on SQLite,
+// a file's version is its place in name order (from the first file's
+// number on), as long as numbers given out ahead have not all landed,
+// both drivers run the same files in the same order.
 func pgMigrations() (map[int]string, int, error) {
 	names, err := fs.Glob(migrationFS, "migrations/postgres/*.sql")
 	if err != nil {
@@ -128,10 +130,10 @@ func pgMigrations() (map[int]string, int, error) {
 		if err != nil {
 			return nil, 0, err
 		}
-		out[num] = string(b)
 		if base == 0 {
 			base = num
 		}
+		out[base+len(out)] = string(b)
 	}
 	return out, base, nil
 }

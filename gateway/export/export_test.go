@@ -91,7 +91,7 @@ func expCSV(t *testing.T, s *store.Store, f store.Filter) (raw []byte, recs [][]
 func TestExportCSV(t *testing.T) {
 	s, refs := seeded(t)
 	raw, recs := expCSV(t, s, store.Filter{})
-	if !bytes.HasPrefix(raw, []byte("\xef\xbb\xbfreference,received_at,channel,campaign,language,disposition,subject,body,tags,attachment_count,sender_id,transport\r\n")) {
+	if !bytes.HasPrefix(raw, []byte("\xef\xbb\xbfreference,received_at,channel,campaign,language,disposition,subject,body,tags,attachment_count,sender_id,transport,state,labels\r\n")) {
 		t.Errorf("CSV does not start with BOM and header: %q", raw[:min(len(raw), 120)])
 	}
 	if bytes.Contains(bytes.ReplaceAll(raw, []byte("\r\n"), nil), []byte("\n")) {
@@ -99,8 +99,8 @@ func TestExportCSV(t *testing.T) {
 	}
 	byRef := map[string][]string{}
 	for _, r := range recs[1:] {
-		if len(r) != 12 {
-			t.Fatalf("row has %d fields, want 12: %q", len(r), r)
+		if len(r) != 14 {
+			t.Fatalf("row has %d fields, want 14: %q", len(r), r)
 		}
 		byRef[r[0]] = r
 	}
@@ -129,18 +129,18 @@ func TestExportCSV(t *testing.T) {
 	}
 
 	_, recs = expCSV(t, s, store.Filter{WithContacts: true})
-	if h := strings.Join(recs[0], ","); !strings.HasSuffix(h, ",sender_id,transport,contact,signature") {
+	if h := strings.Join(recs[0], ","); !strings.HasSuffix(h, ",sender_id,transport,state,labels,contact,signature") {
 		t.Errorf("header with contacts = %s", h)
 	}
 	for _, r := range recs[1:] {
 		switch r[0] {
 		case refs["arabic"]:
-			if r[12] != "amal@example.org" || r[13] != "أمل\n0612345678" {
-				t.Errorf("arabic contact, signature = %q, %q", r[12], r[13])
+			if r[14] != "amal@example.org" || r[15] != "أمل\n0612345678" {
+				t.Errorf("arabic contact, signature = %q, %q", r[14], r[15])
 			}
 		case refs["sms"]:
-			if r[12] != "'+4915112345678" { // neutralised: a spreadsheet would read +49… as a number
-				t.Errorf("sms contact = %q", r[12])
+			if r[14] != "'+4915112345678" { // neutralised: a spreadsheet would read +49… as a number
+				t.Errorf("sms contact = %q", r[14])
 			}
 		}
 	}
@@ -179,7 +179,8 @@ func TestExportJSONL(t *testing.T) {
 				keys = append(keys, k)
 			}
 			slices.Sort(keys)
-			want := []string{"attachment_count", "body", "campaign", "channel", "disposition", "language", "received_at", "reference", "sender_id", "subject", "tags", "transport"}
+			want := []string{"attachment_count", "body", "campaign", "channel", "disposition", "language", "received_at", "reference", "sender_id", "state", "subject", "tags", "transport", "labels"}
+			slices.Sort(want)
 			if withContacts {
 				want = append(want, "contact", "signature")
 				slices.Sort(want)
@@ -286,7 +287,7 @@ func TestExportXLSX(t *testing.T) {
 	if got := byRef[refs["formula0"]][7]; got != "'=1+1" {
 		t.Errorf("formula body = %q", got)
 	}
-	if got := byRef[refs["arabic"]][12]; got != "amal@example.org" {
+	if got := byRef[refs["arabic"]][14]; got != "amal@example.org" {
 		t.Errorf("arabic contact = %q", got)
 	}
 	for i := 2; i <= 12; i++ {
@@ -429,9 +430,9 @@ func TestExportOpensInLibreOffice(t *testing.T) {
 			t.Fatalf("%s: %v", out, err)
 		}
 		t.Logf("%s: %d rows as LibreOffice shows them", out, len(recs))
-		wantCols := 12
+		wantCols := 14
 		if contacts {
-			wantCols = 14
+			wantCols = 16
 		}
 		if len(recs) != 13 || len(recs[0]) != wantCols || recs[0][0] != "reference" || recs[0][7] != "body" {
 			t.Fatalf("%s: %d rows, header %q", out, len(recs), recs[0])
@@ -488,10 +489,10 @@ func TestExportOpensInLibreOffice(t *testing.T) {
 			}
 		}
 		if contacts {
-			if got := cell("arabic", 13); got != "أمل\n0612345678" {
+			if got := cell("arabic", 15); got != "أمل\n0612345678" {
 				t.Errorf("%s: arabic signature shows %q", out, got)
 			}
-			if got := cell("sms", 12); got != "'+4915112345678" {
+			if got := cell("sms", 14); got != "'+4915112345678" {
 				t.Errorf("%s: sms contact shows %q", out, got)
 			}
 		}

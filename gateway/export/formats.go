@@ -63,7 +63,7 @@ func writeCSV(w io.Writer, f store.Filter, each func(func(store.ExportRow) error
 		rec = append(rec[:0], neutralize(r.Ref), r.ReceivedAt.UTC().Format(csvTime), neutralize(r.Channel),
 			neutralize(r.Campaign), neutralize(r.Language), neutralize(r.Disposition), neutralize(r.Subject),
 			neutralize(r.Body), neutralize(strings.Join(r.Tags, ", ")), itoa(r.Attachments), neutralize(r.SenderID),
-			neutralize(r.Transport))
+			neutralize(r.Transport), neutralize(r.State), neutralize(strings.Join(r.Labels, ", ")))
 		if f.WithContacts {
 			rec = append(rec, neutralize(r.Contact), neutralize(r.Signature))
 		}
@@ -107,6 +107,8 @@ type jsonRow struct {
 	AttachmentCount int      `json:"attachment_count"`
 	SenderID        string   `json:"sender_id"`
 	Transport       string   `json:"transport"`
+	State           string   `json:"state"`
+	Labels          []string `json:"labels"`
 	Contact         *string  `json:"contact,omitempty"`
 	Signature       *string  `json:"signature,omitempty"`
 	Quoted          *string  `json:"quoted,omitempty"`
@@ -122,10 +124,13 @@ func writeJSONL(w io.Writer, f store.Filter, each func(func(store.ExportRow) err
 			Reference: r.Ref, ReceivedAt: r.ReceivedAt.UTC().Format(time.RFC3339Nano),
 			Channel: r.Channel, Campaign: r.Campaign, Language: r.Language, Disposition: r.Disposition,
 			Subject: r.Subject, Body: r.Body, Tags: r.Tags, AttachmentCount: r.Attachments, SenderID: r.SenderID,
-			Transport: r.Transport,
+			Transport: r.Transport, State: r.State, Labels: r.Labels,
 		}
 		if j.Tags == nil {
 			j.Tags = []string{}
+		}
+		if j.Labels == nil {
+			j.Labels = []string{}
 		}
 		if f.WithContacts {
 			j.Contact, j.Signature = &r.Contact, &r.Signature
@@ -207,7 +212,7 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 	// Column widths in characters.
 	widths := map[string]float64{"reference": 10, "received_at": 20, "channel": 8, "campaign": 16, "language": 9,
 		"disposition": 11, "subject": 30, "body": 80, "tags": 16, "attachment_count": 11, "sender_id": 28, "transport": 16,
-		"contact": 30, "signature": 30, "quoted": 60}
+		"state": 10, "labels": 20, "contact": 30, "signature": 30, "quoted": 60}
 	// Set from the last column to the first: excelize puts each new
 	// <col> before the others, and the file must list them in order.
 	for i := len(header) - 1; i >= 0; i-- {
@@ -229,7 +234,7 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 	// one line.
 	styleOf := func(col int) int {
 		switch header[col] {
-		case "subject", "body", "tags", "signature", "quoted":
+		case "subject", "body", "tags", "labels", "signature", "quoted":
 			return wrap
 		}
 		return top
@@ -252,9 +257,11 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 		cells[9] = excelize.Cell{StyleID: top, Value: r.Attachments}
 		cells[10] = text(10, r.SenderID)
 		cells[11] = text(11, r.Transport)
+		cells[12] = text(12, r.State)
+		cells[13] = text(13, strings.Join(r.Labels, ", "))
 		if f.WithContacts {
-			cells[12] = text(12, r.Contact)
-			cells[13] = text(13, r.Signature)
+			cells[14] = text(14, r.Contact)
+			cells[15] = text(15, r.Signature)
 		}
 		if f.WithQuotes {
 			q := len(header) - 1
@@ -266,7 +273,8 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 		}
 		// Spreadsheets keep the default height for a row written without
 		// one, which would hide wrapped text behind the next row.
-		lines := max(textLines(r.Subject, widths["subject"]), textLines(r.Body, widths["body"]), textLines(strings.Join(r.Tags, ", "), widths["tags"]))
+		lines := max(textLines(r.Subject, widths["subject"]), textLines(r.Body, widths["body"]), textLines(strings.Join(r.Tags, ", "), widths["tags"]),
+			textLines(strings.Join(r.Labels, ", "), widths["labels"]))
 		if f.WithContacts {
 			lines = max(lines, textLines(r.Signature, widths["signature"]))
 		}
