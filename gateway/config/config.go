@@ -133,6 +133,7 @@ type Keywords struct {
 type Staff struct {
 	TokensEnv        string `toml:"tokens_env"`         // comma-separated tokens that may read suggestions
 	ContactTokensEnv string `toml:"contact_tokens_env"` // tokens that may also see contacts and signatures
+	TriageTokensEnv  string `toml:"triage_tokens_env"`  // tokens that may also set review states and labels
 	SecureCookie     *bool  `toml:"secure_cookie"`
 }
 
@@ -174,7 +175,7 @@ func Default() Config {
 			AuthTokenEnv: "TWILIO_AUTH_TOKEN", Path: "/sms/twilio", MergeWindow: "3m", AckInterval: "24h",
 			AckMaxAge: "1h", AccountSIDEnv: "TWILIO_ACCOUNT_SID", BackfillInterval: "15m", BackfillWindow: "24h",
 		}},
-		Staff:   Staff{TokensEnv: "INTAKE_STAFF_TOKENS", ContactTokensEnv: "INTAKE_STAFF_CONTACT_TOKENS"},
+		Staff:   Staff{TokensEnv: "INTAKE_STAFF_TOKENS", ContactTokensEnv: "INTAKE_STAFF_CONTACT_TOKENS", TriageTokensEnv: "INTAKE_STAFF_TRIAGE_TOKENS"},
 		Privacy: Privacy{SenderKeyEnv: "INTAKE_SENDER_KEY"},
 	}
 }

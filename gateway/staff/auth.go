@@ -52,14 +52,18 @@ func newStaffAuth(tokens, contactTokens []string, key []byte, secure bool, now f
 	}
 	add := func(list []string, contacts bool) {
 		for _, t := range list {
-			d := sha256.Sum256([]byte(t))
-			id := sha256.Sum256([]byte("intake staff token id\x00" + t))
-			a.tokens = append(a.tokens, staffToken{digest: d, contacts: contacts, id: "t_" + hex.EncodeToString(id[:4])})
+			a.tokens = append(a.tokens, staffToken{digest: sha256.Sum256([]byte(t)), contacts: contacts, id: tokenID(t)})
 		}
 	}
 	add(contactTokens, true)
 	add(tokens, false)
 	return a
+}
+
+// tokenID is a token's short fingerprint, for logs: never the token.
+func tokenID(t string) string {
+	id := sha256.Sum256([]byte("intake staff token id\x00" + t))
+	return "t_" + hex.EncodeToString(id[:4])
 }
 
 // match finds the token presented, comparing in constant time against
