@@ -223,6 +223,11 @@ func (s *Store) triageBatch(ctx context.Context, staff string, op triageOp, pick
 		for i, id := range ids {
 			idArgs[i] = id
 		}
+		if s.pg {
+			// One array rather than a thousand parameters: PostgreSQL
+			// plans a long IN list slowly.
+			in, idArgs = `(SELECT unnest(CAST(? AS bigint[])))`, []any{ids}
+		}
 		at := ts(s.now())
 		// Each step records the audit rows of the suggestions it is
 		// about to change (those it changes, not those already so),

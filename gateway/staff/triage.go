@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -177,6 +178,9 @@ func (h *staff) auditViews(r *http.Request, id int64) []auditView {
 	return out
 }
 
+// bulkTimeout bounds a change to all suggestions matching a filter.
+const bulkTimeout = 30 * time.Minute
+
 // maxSelected bounds the suggestions one "apply to selected" names.
 const maxSelected = 1000
 
@@ -235,8 +239,14 @@ func (h *staff) triage(w http.ResponseWriter, r *http.Request, s session) {
 			return
 		}
 		f, _ = h.plainSearchIfNeeded(r.Context(), f)
+		// Tens of thousands of rows outlive the server's write timeout,
+		// and a change half applied because the browser gave up would
+		// surprise whoever asked for all of them: finish, within bounds.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(bulkTimeout + time.Minute))
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), bulkTimeout)
+		defer cancel()
 		start := time.Now()
-		n, err = h.st.TriageMatching(r.Context(), name, f, upTo, ch)
+		n, err = h.st.TriageMatching(ctx, name, f, upTo, ch)
 		h.log.Info("staff bulk triage", "staff", s.id, "changed", n, "filter", describeFilter(f), "seconds", time.Since(start).Seconds())
 	default:
 		h.fail(w, r, s, http.StatusBadRequest, "Choose whether to change the selected suggestions or all that match.")
