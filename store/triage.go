@@ -158,7 +158,7 @@ func (s *Store) TriageRefs(ctx context.Context, staff string, refs []string, c C
 			keys[i] = NormalizeRef(r)
 		}
 		n, err := s.triageBatch(ctx, staff, op, func(tx *writeTx) ([]int64, error) {
-			return queryIDs(ctx, tx, `SELECT id FROM suggestions WHERE ref IN (`+marks(len(keys))+`)`, keys...)
+			return queryIDs(ctx, tx, `SELECT s.id FROM suggestions s WHERE s.ref IN (`+marks(len(keys))+`) ORDER BY s.id`+lockRows(s.pg), keys...)
 		})
 		changed += n
 		if err != nil {
@@ -182,7 +182,7 @@ func (s *Store) TriageMatching(ctx context.Context, staff string, f Filter, upTo
 		return 0, err
 	}
 	where, args := f.where(s.pg)
-	q := `SELECT s.id FROM suggestions s WHERE ` + where + ` AND s.id > ? AND s.id <= ? ORDER BY s.id LIMIT ?`
+	q := `SELECT s.id FROM suggestions s WHERE ` + where + ` AND s.id > ? AND s.id <= ? ORDER BY s.id LIMIT ?` + lockRows(s.pg)
 	changed := 0
 	for after := int64(0); ; {
 		if err := ctx.Err(); err != nil {
@@ -290,6 +290,17 @@ func (s *Store) triageBatch(ctx context.Context, staff string, op triageOp, pick
 		return 0, err
 	}
 	return len(changed), nil
+}
+
+// lockRows locks the suggestions a batch picks on PostgreSQL, in id
+// order, so that two staff changing the same rows at once take turns and
+// the audit records the state each change really replaced. SQLite's one
+// writer does this by itself.
+func lockRows(pg bool) string {
+	if pg {
+		return ` FOR UPDATE OF s`
+	}
+	return ""
 }
 
 // bind adapts a statement that is not worth preparing (its IN list

@@ -328,3 +328,59 @@ func benchTriage(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// TestTriageConcurrent: staff changing the same suggestions at once take
+// turns, so each suggestion's history is one unbroken chain of states.
+func TestTriageConcurrent(t *testing.T) { drivers(t, testTriageConcurrent) }
+
+func testTriageConcurrent(t *testing.T) {
+	ctx := context.Background()
+	s := expOpen(t)
+	refs := triageSeed(t, s, 1500, "roads", expT0)
+	upTo, _ := s.MaxSuggestionID(ctx)
+	backward := slices.Clone(refs)
+	slices.Reverse(backward)
+	errs := make(chan error, 4)
+	for i, st := range []string{StateReviewed, StateSpam, StateDuplicate, StateReviewed} {
+		go func() {
+			var err error
+			if i%2 == 0 {
+				_, err = s.TriageMatching(ctx, st, Filter{State: StateAll}, upTo, Change{State: st})
+			} else {
+				_, err = s.TriageRefs(ctx, st, backward, Change{State: st})
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := s.db.Query(`SELECT a.suggestion_id, a.old, a.new, s.state FROM triage_audit a JOIN suggestions s ON s.id = a.suggestion_id ORDER BY a.suggestion_id, a.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	last, prev, final := int64(0), "", ""
+	for rows.Next() {
+		var id int64
+		var old, new, state string
+		if err := rows.Scan(&id, &old, &new, &state); err != nil {
+			t.Fatal(err)
+		}
+		if id != last {
+			if last != 0 && prev != final {
+				t.Fatalf("suggestion %d: history ends at %q, state is %q", last, prev, final)
+			}
+			last, prev = id, StateNew
+		}
+		if old != prev || old == new {
+			t.Fatalf("suggestion %d: history has %q → %q after %q", id, old, new, prev)
+		}
+		prev, final = new, state
+	}
+	if prev != final {
+		t.Fatalf("suggestion %d: history ends at %q, state is %q", last, prev, final)
+	}
+}
