@@ -109,10 +109,10 @@ func describeDSN(cfg *pgx.ConnConfig) string {
 
 // pgMigrations are the embedded PostgreSQL migrations, by version.
 // PostgreSQL support began at version 6, whose file creates the whole
-// schema, and every later version has one file per driver. As on SQLite,
-// a file's version is its place in name order (from the first file's
-// number on), as long as numbers given out ahead have not all landed,
-// both drivers run the same files in the same order.
+// schema, and every later version has one file per driver. Like SQLite's,
+// they are counted in name order from the first file's number, so that a
+// number left free for a change still on its way does not stop the ones
+// after it.
 func pgMigrations() (map[int]string, int, error) {
 	names, err := fs.Glob(migrationFS, "migrations/postgres/*.sql")
 	if err != nil {
