@@ -7,8 +7,10 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -138,8 +140,9 @@ func (h *staff) listTriage(r *http.Request, s session, form filterForm, count in
 	if v == nil {
 		return nil
 	}
-	for k, vals := range form.values() {
-		v.Filter = append(v.Filter, hidden{k, vals[0]})
+	vals := form.values()
+	for _, k := range slices.Sorted(maps.Keys(vals)) {
+		v.Filter = append(v.Filter, hidden{k, vals.Get(k)})
 	}
 	// What arrives after the page was drawn is not changed unseen.
 	var err error
