@@ -60,7 +60,11 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, env config.Getenv
 	g := &Gateway{cfg: cfg, st: st, log: log, env: env, metrics: metrics.New()}
 	g.ingester = &ingest.Ingester{Store: st, Log: log, Metrics: g.metrics}
 	for _, mc := range cfg.Mailbox {
-		g.pollers = append(g.pollers, mailbox.New(mc, mailbox.ConfigSecret(mc, env), g.ingester, log, g.metrics))
+		p := mailbox.New(mc, mailbox.ConfigSecret(mc, env), g.ingester, log, g.metrics)
+		// Gateways sharing a PostgreSQL database poll each mailbox from
+		// one of them at a time; on SQLite this process always leads.
+		p.SetLeader(st)
+		g.pollers = append(g.pollers, p)
 	}
 	var confirm privacy.Confirmer // nil unless [ack.email] is enabled
 	if cfg.Ack.Email.Enabled {
@@ -146,6 +150,10 @@ type readiness struct {
 	Ready     bool             `json:"ready"`
 	Store     string           `json:"store"`
 	Mailboxes []mailbox.Status `json:"mailboxes"`
+	// Leads names the mailboxes this instance polls. With several
+	// gateways on one database, each mailbox is led by one of them; the
+	// others show it not connected, which does not make them unready.
+	Leads []string `json:"leads"`
 	// Phones says when each Android phone was last heard from. A silent
 	// phone does not make the gateway unready: it is news for the
 	// organiser (alert on intake_phone_last_seen_timestamp_seconds), not
@@ -153,10 +161,10 @@ type readiness struct {
 	Phones []android.PhoneStatus `json:"phones"`
 }
 
-// ready says whether the store takes writes and each mailbox is
-// connected.
+// ready says whether the store takes writes and each mailbox this
+// instance leads is connected.
 func (g *Gateway) ready(ctx context.Context) readiness {
-	rd := readiness{Ready: true, Store: "ok", Mailboxes: []mailbox.Status{}, Phones: []android.PhoneStatus{}}
+	rd := readiness{Ready: true, Store: "ok", Mailboxes: []mailbox.Status{}, Leads: []string{}, Phones: []android.PhoneStatus{}}
 	for _, p := range g.phones {
 		rd.Phones = append(rd.Phones, p.Status())
 	}
@@ -167,8 +175,11 @@ func (g *Gateway) ready(ctx context.Context) readiness {
 	}
 	for _, p := range g.pollers {
 		s := p.Status()
-		if !s.Connected {
-			rd.Ready = false
+		if s.Leading {
+			rd.Leads = append(rd.Leads, s.Name)
+			if !s.Connected {
+				rd.Ready = false
+			}
 		}
 		rd.Mailboxes = append(rd.Mailboxes, s)
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/intake-gateway/intake/gateway/sms/twilio"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
+	"github.com/intake-gateway/intake/store/pgtest"
 )
 
 // Secrets of the test gateways. The sender key is fixed so that sender ids
@@ -108,6 +109,14 @@ func srvWithSMS(c *config.Config) {
 	c.SMS.Twilio.DefaultRegion = "KE"
 }
 
+// srvDrivers runs fn once per store driver, as a subtest named after it:
+// path is a new SQLite file, or the connection string of a new
+// PostgreSQL database (newSrvFixture and testutil.OpenDB take either).
+func srvDrivers(t *testing.T, fn func(t *testing.T, path string)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, filepath.Join(t.TempDir(), "intake.db")) })
+	t.Run("postgres", func(t *testing.T) { fn(t, pgtest.DSN(t)) })
+}
+
 // srvQuietLog discards logs unless the test runs verbose.
 func srvQuietLog() *slog.Logger {
 	if testing.Verbose() {
@@ -131,6 +140,12 @@ func newSrvFixture(t testing.TB, path string, lg *slog.Logger, mailboxes []confi
 	env := func(k string) (string, bool) { v, ok := f.secrets[k]; return v, ok }
 	cfg := config.Default()
 	cfg.Store.Path = path
+	opt := store.Options{SenderKey: []byte(srvSenderKey), Logger: lg}
+	if strings.HasPrefix(path, "postgres://") {
+		cfg.Store.Driver, cfg.Store.Path = config.DriverPostgres, ""
+		f.secrets[cfg.Store.DSNEnv] = path
+		opt.Driver, opt.DSN = store.DriverPostgres, path
+	}
 	cfg.HTTP.Listen = ln.Addr().String()
 	cfg.HTTP.PublicURL = f.base
 	cfg.Mailbox = mailboxes
@@ -145,7 +160,7 @@ func newSrvFixture(t testing.TB, path string, lg *slog.Logger, mailboxes []confi
 		t.Fatalf("config: %v", err)
 	}
 	f.cfg = cfg
-	st, err := store.Open(context.Background(), path, store.Options{SenderKey: []byte(srvSenderKey), Logger: lg})
+	st, err := store.Open(context.Background(), cfg.Store.Path, opt)
 	if err != nil {
 		ln.Close()
 		t.Fatal(err)
@@ -227,7 +242,9 @@ type srvReady struct {
 		LastError   string
 		LastErrorAt time.Time
 		AuthFailed  bool
+		Leading     bool
 	} `json:"mailboxes"`
+	Leads []string `json:"leads"`
 }
 
 func (f *srvFixture) readyz() (int, srvReady, error) {
@@ -267,7 +284,13 @@ type srvTextResult struct {
 // the server shows as moved to Processed is in the ledger; and a second
 // run on the same database finishes the mailbox with each of the 300
 // messages stored exactly once.
+//
+// It runs on both store drivers.
 func TestServeShutdownUnderLoadLosesNothing(t *testing.T) {
+	srvDrivers(t, testServeShutdownUnderLoad)
+}
+
+func testServeShutdownUnderLoad(t *testing.T, path string) {
 	const (
 		nMail      = 2000 // more than the poller has in hand at once (1+pipeDepth chunks)
 		badEvery   = 100  // messages 99, 199, ... are unparseable
@@ -286,7 +309,6 @@ func TestServeShutdownUnderLoadLosesNothing(t *testing.T) {
 		want[sha256Hex(raw)] = true
 		imapSrv.Append(t, "INBOX", [][]byte{raw})
 	}
-	path := filepath.Join(t.TempDir(), "intake.db")
 	mb := srvMailbox(imapSrv.Addr)
 	mb.PollInterval = "200ms" // valid config; mailbox.New raises it to its 1s floor
 	f := newSrvFixture(t, path, srvQuietLog(), []config.Mailbox{mb}, nil, srvWithSMS)
@@ -463,7 +485,7 @@ func TestServeShutdownUnderLoadLosesNothing(t *testing.T) {
 				t.Errorf("%s: Processed holds a message that was never delivered (sha256 %s)", when, h)
 			}
 			var status string
-			err := db.QueryRow(`SELECT status FROM ledger WHERE channel = 'email' AND content_hash = ?`, h).Scan(&status)
+			err := db.QueryRow(`SELECT status FROM ledger WHERE channel = 'email' AND content_hash = '` + h + `'`).Scan(&status) // h is hex: no placeholder, whose syntax differs by driver
 			if err != nil {
 				t.Errorf("%s: a message moved to Processed is not in the ledger (sha256 %s): %v", when, h, err)
 			} else if status != store.StatusParsed && status != store.StatusQuarantined {
@@ -574,7 +596,8 @@ func TestServeReadinessFollowsIMAP(t *testing.T) {
 			isReady := func() bool {
 				code, rd, err = f.readyz()
 				return err == nil && code == http.StatusOK && rd.Ready && rd.Store == "ok" &&
-					len(rd.Mailboxes) == 1 && rd.Mailboxes[0].Connected && !rd.Mailboxes[0].LastSuccess.IsZero()
+					len(rd.Mailboxes) == 1 && rd.Mailboxes[0].Connected && !rd.Mailboxes[0].LastSuccess.IsZero() &&
+					rd.Mailboxes[0].Leading && len(rd.Leads) == 1 && rd.Leads[0] == mb.Name
 			}
 			testutil.WaitFor(t, 10*time.Second, "/readyz to say ready", isReady)
 			if idle {
@@ -690,10 +713,15 @@ func srvValues(fams map[string]*dto.MetricFamily, names ...string) map[srvSeries
 // emails (one unparseable) and five webhooks (two texts, a retry of one of
 // them, a forged one, a STOP) and checks the exact change of every intake
 // series.
+// It runs on both store drivers.
 func TestServeMetricsMoveWithItems(t *testing.T) {
+	srvDrivers(t, testServeMetrics)
+}
+
+func testServeMetrics(t *testing.T, path string) {
 	imapSrv := imaptest.Start(t, srvUser, srvPass, nil, "Processed")
 	mb := srvMailbox(imapSrv.Addr)
-	f := newSrvFixture(t, filepath.Join(t.TempDir(), "intake.db"), srvQuietLog(), []config.Mailbox{mb}, nil, srvWithSMS)
+	f := newSrvFixture(t, path, srvQuietLog(), []config.Mailbox{mb}, nil, srvWithSMS)
 	testStart := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -33,11 +33,15 @@ func checkCommand() *command {
 			for _, w := range cfg.PrivacyWarnings() {
 				fmt.Fprintf(c.Stdout, "privacy: WARNING %s\n", w)
 			}
+			name := "store " + storeName(cfg)
 			st, err := c.openStore(ctx, true)
 			if err == nil {
+				// PostgreSQL's connection string without its password:
+				// which server and database were reached.
+				name = "store " + st.Driver() + " " + st.Path()
 				err = st.Writable(ctx)
 			}
-			report(c, "store "+cfg.Store.Path, err, &failed)
+			report(c, name, err, &failed)
 			ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 			defer cancel()
 			for _, r := range gateway.CheckServers(ctx, *cfg, c.Getenv) {

@@ -32,7 +32,7 @@ func configFlags(fs *flag.FlagSet, c *cmdContext) {
 // storeFlags registers --config and --db.
 func storeFlags(fs *flag.FlagSet, c *cmdContext) {
 	configFlags(fs, c)
-	fs.StringVar(&c.dbPath, "db", "", "SQLite database `path` (overrides store.path)")
+	fs.StringVar(&c.dbPath, "db", "", "SQLite database `path` (overrides store.path, and store.driver with sqlite)")
 }
 
 // config loads and decodes the config file (or the defaults). It does not
@@ -53,7 +53,7 @@ func (c *cmdContext) config() (*config.Config, error) {
 		}
 	}
 	if c.dbPath != "" {
-		cfg.Store.Path = c.dbPath
+		cfg.Store.Driver, cfg.Store.Path = config.DriverSQLite, c.dbPath
 	}
 	c.cfg = &cfg
 	return c.cfg, nil
@@ -112,12 +112,27 @@ func (c *cmdContext) openStore(ctx context.Context, needKey bool) (*store.Store,
 	} else if v, ok := c.Getenv(cfg.Privacy.SenderKeyEnv); ok {
 		opt.SenderKey = []byte(v)
 	}
+	if cfg.Store.Postgres() {
+		opt.Driver = store.DriverPostgres
+		if opt.DSN = cfg.Store.DSN(c.Getenv); opt.DSN == "" {
+			return nil, fmt.Errorf("environment variable %s is not set: it holds PostgreSQL's connection string (store.dsn_env), e.g. postgres://intake:PASSWORD@db.example.org/intake", cfg.Store.DSNEnv)
+		}
+	}
 	st, err := store.Open(ctx, cfg.Store.Path, opt)
 	if err != nil {
 		return nil, err
 	}
 	c.st = st
 	return st, nil
+}
+
+// storeName says which database the config names, for messages: the
+// driver and SQLite's file or PostgreSQL's variable.
+func storeName(cfg *config.Config) string {
+	if cfg.Store.Postgres() {
+		return "postgres ($" + cfg.Store.DSNEnv + ")"
+	}
+	return "sqlite " + cfg.Store.Path
 }
 
 func (c *cmdContext) close() {

@@ -70,3 +70,31 @@ func TestMigrateCopyToPostgres(t *testing.T) {
 		t.Errorf("without the variable: code %d, %s", code, stderr)
 	}
 }
+
+// TestCheckPostgres: `intake check` with [store] driver = "postgres"
+// reaches the database the dsn_env variable names and says which driver
+// and database (without the password); a database it cannot reach fails
+// the check.
+func TestCheckPostgres(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(cfg, []byte("[store]\ndriver = \"postgres\"\ndsn_env = \"PGURL\"\n"), 0o600)
+	env := map[string]string{"INTAKE_SENDER_KEY": keyEnv["INTAKE_SENDER_KEY"], "PGURL": pgtest.DSN(t)}
+	code, out, stderr := run(t, env, "check", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, "store postgres postgres://intake@127.0.0.1:") || !strings.Contains(out, ": ok") {
+		t.Errorf("check: code %d\n%s%s", code, out, stderr)
+	}
+	if strings.Contains(out+stderr, "intake:intake") {
+		t.Errorf("the password is printed:\n%s%s", out, stderr)
+	}
+	// The same config with the variable unset is refused before anything.
+	code, _, stderr = run(t, map[string]string{"INTAKE_SENDER_KEY": env["INTAKE_SENDER_KEY"]}, "check", "--config", cfg)
+	if code != exitFailure || !strings.Contains(stderr, "store.dsn_env: environment variable PGURL is not set") {
+		t.Errorf("check without PGURL: code %d, %s", code, stderr)
+	}
+	// A server that is not there: the store check fails and names the driver.
+	env["PGURL"] = "postgres://intake:intake@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"
+	code, out, _ = run(t, env, "check", "--config", cfg)
+	if code != exitFailure || !strings.Contains(out, "store postgres ($PGURL): FAILED") {
+		t.Errorf("check on a closed port: code %d\n%s", code, out)
+	}
+}

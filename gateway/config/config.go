@@ -34,9 +34,31 @@ type Config struct {
 	Privacy Privacy   `toml:"privacy"`
 }
 
-// Store is [store]: where the SQLite database lives.
+// Store is [store]: which database, and where. SQLite (the default) is a
+// file for one gateway; PostgreSQL is shared by several.
 type Store struct {
-	Path string `toml:"path"`
+	Driver string `toml:"driver"` // sqlite | postgres
+	Path   string `toml:"path"`   // SQLite's file
+	DSNEnv string `toml:"dsn_env"`
+}
+
+// The drivers store.driver takes.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// Postgres reports whether the store is PostgreSQL.
+func (s Store) Postgres() bool { return s.Driver == DriverPostgres }
+
+// DSN returns PostgreSQL's connection string from the variable dsn_env
+// names ("" for SQLite, or when it is not set).
+func (s Store) DSN(env Getenv) string {
+	if !s.Postgres() || s.DSNEnv == "" {
+		return ""
+	}
+	v, _ := env(s.DSNEnv)
+	return v
 }
 
 // Log is [log]: the process's logger.
@@ -168,7 +190,7 @@ type Privacy struct {
 // Default is what an empty file means.
 func Default() Config {
 	return Config{
-		Store: Store{Path: "intake.db"},
+		Store: Store{Driver: DriverSQLite, Path: "intake.db", DSNEnv: "INTAKE_DATABASE_URL"},
 		Log:   Log{Level: "info", Format: "text"},
 		HTTP:  HTTP{Listen: "127.0.0.1:8080"},
 		SMS: SMS{Twilio: Twilio{
@@ -294,8 +316,17 @@ func (c *Config) Validate(env Getenv) error {
 			bad("%s: environment variable %s is not set", key, name)
 		}
 	}
-	if c.Store.Path == "" {
-		bad("store.path: must not be empty")
+	switch c.Store.Driver {
+	case DriverSQLite:
+		if c.Store.Path == "" {
+			bad("store.path: must not be empty")
+		}
+	case DriverPostgres:
+		// The connection string holds a password: it comes from the
+		// environment, never from the file.
+		secret("store.dsn_env", c.Store.DSNEnv, true)
+	default:
+		bad("store.driver: %q is not one of sqlite, postgres", c.Store.Driver)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

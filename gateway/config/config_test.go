@@ -70,6 +70,11 @@ campaign = "c"
 		{"every problem at once", strings.Replace(base, `name = "m"`, "name = \"m\"\ntls = \"plain\"\npoll_interval = \"x\"", 1), envOf(nil), false,
 			[]string{"mailbox[0].tls", "mailbox[0].poll_interval", "INTAKE_IMAP_PASSWORD", "TWILIO_AUTH_TOKEN", "INTAKE_SENDER_KEY"}},
 		{"bad toml", "[store\npath=1", fullEnv, true, []string{"line 1"}},
+		{"unknown driver", base + "\n[store]\ndriver = \"mysql\"\n", fullEnv, false, []string{`store.driver: "mysql" is not one of sqlite, postgres`}},
+		{"postgres without its variable", base + "\n[store]\ndriver = \"postgres\"\ndsn_env = \"PG_URL\"\n", fullEnv, false,
+			[]string{"store.dsn_env: environment variable PG_URL is not set"}},
+		{"postgres with an empty dsn_env", base + "\n[store]\ndriver = \"postgres\"\ndsn_env = \"\"\n", fullEnv, false,
+			[]string{"store.dsn_env: must name an environment variable"}},
 		{"android phones", base + `ack_max_age = "soon"
 numbers = ["+254700000000", "not a number"]
 api_key_env = "K"
@@ -118,6 +123,26 @@ default_region = "KE"
 				}
 			}
 		})
+	}
+}
+
+// TestStoreDriver: PostgreSQL needs no path, and its connection string
+// comes from the variable dsn_env names.
+func TestStoreDriver(t *testing.T) {
+	cfg, err := parse([]byte("[store]\ndriver = \"postgres\"\ndsn_env = \"PG_URL\"\npath = \"\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := envOf(map[string]string{"INTAKE_SENDER_KEY": "k", "PG_URL": "postgres://intake@db/intake"})
+	if err := cfg.Validate(env); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if !cfg.Store.Postgres() || cfg.Store.DSN(env) != "postgres://intake@db/intake" {
+		t.Errorf("store = %+v, DSN %q", cfg.Store, cfg.Store.DSN(env))
+	}
+	def := Default()
+	if def.Store.Postgres() || def.Store.DSN(env) != "" || def.Store.Driver != DriverSQLite {
+		t.Errorf("default store = %+v, want SQLite", def.Store)
 	}
 }
 

@@ -9,14 +9,16 @@ import (
 
 	"github.com/intake-gateway/intake/gateway/internal/dovecot"
 	"github.com/intake-gateway/intake/gateway/internal/testutil"
+	"github.com/intake-gateway/intake/store"
 )
 
 // BenchmarkBacklogIngest compares the poller's backlog ingest (list,
 // fetch, ledger, parse, suggestion, \Seen, checkpoint) of 2,000 small
 // messages with a raw `UID FETCH 1:* BODY.PEEK[]` of the same Dovecot
-// mailbox in the same run, with the default batch size. Small messages
-// are the hard case: the raw FETCH costs little per message, while what
-// the store does for a message hardly depends on its size. Run it with
+// mailbox in the same run, with the default batch size, into a store on
+// each driver (sub-benchmarks sqlite and postgres). Small messages are
+// the hard case: the raw FETCH costs little per message, while what the
+// store does for a message hardly depends on its size. Run it with
 //
 //	go test -run '^$' -bench BacklogIngest -benchtime 10x ./gateway/mailbox
 func BenchmarkBacklogIngest(b *testing.B) {
@@ -52,10 +54,19 @@ func BenchmarkBacklogIngest(b *testing.B) {
 	}
 	rawFetch() // the first SELECT builds Dovecot's index: not part of either rate
 
+	for _, driver := range []string{store.DriverSQLite, store.DriverPostgres} {
+		b.Run(driver, func(b *testing.B) { benchBacklogIngest(b, s, driver, n, rawFetch) })
+	}
+}
+
+func benchBacklogIngest(b *testing.B, s *dovecot.Server, driver string, n int, rawFetch func() int) {
 	var rawTime, ingestTime time.Duration
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		f := newImapFixture(b)
+		if driver == store.DriverPostgres {
+			f = newPostgresFixture(b)
+		}
 		cfg := dovecotMailbox(s, "none")
 		cfg.ProcessedFolder = "" // \Seen only, so every iteration finds the same backlog
 		cfg.BatchSize = 0        // the default
@@ -77,8 +88,8 @@ func BenchmarkBacklogIngest(b *testing.B) {
 		rawTime += t1.Sub(t0)
 		ingestTime += t2.Sub(t1)
 		p.Close()
-		if c := dbCounts(b, f.path); c.Suggestions != n {
-			b.Fatalf("ingest stored %d suggestions, want %d", c.Suggestions, n)
+		if c, err := f.st.CountSuggestions(context.Background(), store.Filter{Disposition: store.DispositionAll}); err != nil || c != n {
+			b.Fatalf("ingest stored %d suggestions (%v), want %d", c, err, n)
 		}
 		b.StartTimer()
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/gateway/internal/testutil"
 	"github.com/intake-gateway/intake/store"
+	"github.com/intake-gateway/intake/store/pgtest"
 )
 
 // The account on the in-memory server.
@@ -47,6 +48,22 @@ func newImapFixture(t testing.TB) *imapFixture {
 	m := metrics.New()
 	return &imapFixture{st: st, path: path, m: m, in: &ingest.Ingester{Store: st, Metrics: m}}
 }
+
+// newPostgresFixture is newImapFixture on a fresh PostgreSQL database
+// (path is then empty).
+func newPostgresFixture(t testing.TB) *imapFixture {
+	t.Helper()
+	st, err := store.Open(context.Background(), "", store.Options{SenderKey: []byte("imap-test-key"),
+		Driver: store.DriverPostgres, DSN: pgtest.DSN(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	m := metrics.New()
+	return &imapFixture{st: st, m: m, in: &ingest.Ingester{Store: st, Metrics: m}}
+}
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 func memMailbox(m *imaptest.Server) config.Mailbox {
 	return config.Mailbox{

@@ -22,6 +22,7 @@ import (
 	"github.com/intake-gateway/intake/gateway/ingest"
 	"github.com/intake-gateway/intake/gateway/internal/loop"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
+	"github.com/intake-gateway/intake/store"
 )
 
 // Status is what readiness checks and staff see of one mailbox.
@@ -32,6 +33,15 @@ type Status struct {
 	LastError   string
 	LastErrorAt time.Time
 	AuthFailed  bool // the last login was refused: credentials need fixing
+	// Leading: this instance polls the mailbox. Among gateways sharing a
+	// database, one leads each mailbox; the others wait to take over.
+	Leading bool
+}
+
+// Leader grants the lead of a mailbox to one gateway among those sharing
+// the database: *store.Store.Lead.
+type Leader interface {
+	Lead(ctx context.Context, mailbox string) (*store.Lease, error)
 }
 
 // Secret returns the password (auth plain or login) or the OAuth access
@@ -69,6 +79,8 @@ type Poller struct {
 
 	conn *imapConn // owned by the goroutine in Run or pollOnce
 
+	leader Leader // nil: this poller always leads
+
 	mu     sync.Mutex
 	status Status
 }
@@ -103,8 +115,17 @@ func New(cfg config.Mailbox, secret Secret, in *ingest.Ingester, log *slog.Logge
 		dialTimeout:  30 * time.Second,
 		authRetry:    5 * time.Minute,
 		backoff:      loop.Backoff{Min: time.Second, Max: time.Minute},
-		status:       Status{Name: cfg.Name},
+		status:       Status{Name: cfg.Name, Leading: true},
 	}
+}
+
+// SetLeader makes Run poll only while it holds the lead of the mailbox
+// from l. Call it before Run.
+func (p *Poller) SetLeader(l Leader) {
+	p.leader = l
+	p.mu.Lock()
+	p.status.Leading = l == nil
+	p.mu.Unlock()
 }
 
 // Name is the mailbox's configured name.
@@ -121,7 +142,60 @@ func (p *Poller) Status() Status {
 // never gives up: connection errors are retried with a growing, jittered
 // backoff (reset after a success), a refused login slowly (every
 // authRetry), and each failure is visible in Status.
+//
+// With a Leader, it polls only while this instance leads the mailbox: it
+// asks for the lead every poll interval, and when the lead is lost (the
+// database connection that holds it failed) it stops polling, between
+// messages, and asks again. So when the leading gateway dies, another
+// takes over within a poll interval.
 func (p *Poller) Run(ctx context.Context) error {
+	if p.leader == nil {
+		return p.run(ctx)
+	}
+	for {
+		lease, err := p.leader.Lead(ctx, p.cfg.Name)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			p.log.Warn("cannot ask for the lead of the mailbox", "err", err, "retry_in", p.pollInterval)
+			p.fail(ctx, err)
+		case lease != nil:
+			p.runLeading(ctx, lease)
+		}
+		if loop.Sleep(ctx, p.pollInterval) != nil {
+			return nil
+		}
+	}
+}
+
+// runLeading polls while lease holds, then gives the lead up.
+func (p *Poller) runLeading(ctx context.Context, lease *store.Lease) {
+	defer lease.Release()
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-lease.Lost():
+			cancel()
+		case <-lctx.Done():
+		}
+	}()
+	p.setLeading(true)
+	p.log.Info("leading the mailbox")
+	p.run(lctx)
+	p.setLeading(false)
+	if ctx.Err() == nil {
+		p.log.Warn("lost the lead of the mailbox: stopped polling it; asking for it again", "retry_in", p.pollInterval)
+	}
+}
+
+func (p *Poller) setLeading(v bool) {
+	p.mu.Lock()
+	p.status.Leading = v
+	p.mu.Unlock()
+}
+
+// run is Run while this instance leads the mailbox.
+func (p *Poller) run(ctx context.Context) error {
 	defer p.Close()
 	for {
 		err := p.pollOnce(ctx)

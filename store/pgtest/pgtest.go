@@ -40,6 +40,51 @@ type server struct {
 	next     atomic.Int64
 }
 
+// Server is a private PostgreSQL server of one test, which the test may
+// stop and start again: to see what a gateway does while its database
+// is down. Tests that do not stop the server use DSN, which shares one.
+type Server struct {
+	s *server
+}
+
+// Start starts a private server, stopped and removed when tb ends. It
+// skips or fails tb as DSN does when PostgreSQL is missing.
+func Start(tb testing.TB) *Server {
+	tb.Helper()
+	require(tb)
+	s, err := start()
+	if err != nil {
+		tb.Fatalf("start PostgreSQL: %v", err)
+	}
+	tb.Cleanup(s.stop)
+	return &Server{s: s}
+}
+
+// DSN returns the connection string of a fresh, empty database on the
+// server, as the package's DSN does.
+func (s *Server) DSN(tb testing.TB) string {
+	tb.Helper()
+	return s.s.newDB(tb)
+}
+
+// Stop stops the server at once, as a crash would (pg_ctl -m immediate):
+// every connection is dropped, and what was committed survives.
+func (s *Server) Stop(tb testing.TB) {
+	tb.Helper()
+	if out, err := s.s.run("pg_ctl", "-D", filepath.Join(s.s.dir, "data"), "-m", "immediate", "-w", "stop"); err != nil {
+		tb.Fatalf("pg_ctl stop: %v: %s", err, out)
+	}
+}
+
+// Restart starts the stopped server again, on the same port with the
+// same data, and returns once it accepts connections.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	if err := s.s.start(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 var (
 	once   sync.Once
 	srv    *server
@@ -69,25 +114,36 @@ func Missing() string {
 // uses. The database is dropped when the test ends.
 func DSN(tb testing.TB) string {
 	tb.Helper()
+	require(tb)
+	once.Do(func() { srv, srvErr = start() })
+	if srvErr != nil {
+		tb.Fatalf("start PostgreSQL: %v", srvErr)
+	}
+	return srv.newDB(tb)
+}
+
+// require skips tb where PostgreSQL is missing, or fails it under CI.
+func require(tb testing.TB) {
+	tb.Helper()
 	if why := Missing(); why != "" {
 		if os.Getenv("CI") == "true" {
 			tb.Fatalf("PostgreSQL is required under CI=true: %s (.ci/run installs Debian's postgresql)", why)
 		}
 		tb.Skipf("SKIPPING the PostgreSQL half of this test: %s (install Debian's postgresql to run it)", why)
 	}
-	once.Do(func() { srv, srvErr = start() })
-	if srvErr != nil {
-		tb.Fatalf("start PostgreSQL: %v", srvErr)
-	}
-	name := fmt.Sprintf("t%d", srv.next.Add(1))
+}
+
+func (s *server) newDB(tb testing.TB) string {
+	tb.Helper()
+	name := fmt.Sprintf("t%d", s.next.Add(1))
 	ctx := context.Background()
-	if _, err := srv.admin.ExecContext(ctx, `CREATE DATABASE `+name+` OWNER intake ENCODING 'UTF8' LOCALE 'C.UTF-8' TEMPLATE template0`); err != nil {
+	if _, err := s.admin.ExecContext(ctx, `CREATE DATABASE `+name+` OWNER intake ENCODING 'UTF8' LOCALE 'C.UTF-8' TEMPLATE template0`); err != nil {
 		tb.Fatalf("create database %s: %v", name, err)
 	}
 	tb.Cleanup(func() {
-		srv.admin.ExecContext(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
+		s.admin.ExecContext(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
 	})
-	return srv.dsn("intake", name)
+	return s.dsn("intake", name)
 }
 
 func (s *server) dsn(user, db string) string {
@@ -144,12 +200,8 @@ func start() (*server, error) {
 	if out, err := s.run("initdb", "-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"); err != nil {
 		return nil, fmt.Errorf("initdb: %v: %s", err, out)
 	}
-	// PGTEST_OPTIONS adds server settings, e.g. "-c log_min_duration_statement=10";
-	// PGTEST_LOG names a file the server log is copied to when it stops.
-	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c max_connections=300 -c fsync=on %s", s.port, s.dir, os.Getenv("PGTEST_OPTIONS"))
-	if out, err := s.run("pg_ctl", "-D", data, "-l", filepath.Join(s.dir, "pg.log"), "-w", "-t", "60", "-o", opts, "start"); err != nil {
-		log, _ := os.ReadFile(filepath.Join(s.dir, "pg.log"))
-		return nil, fmt.Errorf("pg_ctl start: %v: %s\n%s", err, out, log)
+	if err := s.start(); err != nil {
+		return nil, err
 	}
 	cfg, err := pgx.ParseConfig(s.dsn("postgres", "postgres"))
 	if err != nil {
@@ -164,6 +216,20 @@ func start() (*server, error) {
 		return nil, fmt.Errorf("create role: %w", err)
 	}
 	return s, nil
+}
+
+// start starts the initialised server and waits until it accepts
+// connections.
+func (s *server) start() error {
+	data := filepath.Join(s.dir, "data")
+	// PGTEST_OPTIONS adds server settings, e.g. "-c log_min_duration_statement=10";
+	// PGTEST_LOG names a file the server log is copied to when it stops.
+	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c max_connections=300 -c fsync=on %s", s.port, s.dir, os.Getenv("PGTEST_OPTIONS"))
+	if out, err := s.run("pg_ctl", "-D", data, "-l", filepath.Join(s.dir, "pg.log"), "-w", "-t", "60", "-o", opts, "start"); err != nil {
+		log, _ := os.ReadFile(filepath.Join(s.dir, "pg.log"))
+		return fmt.Errorf("pg_ctl start: %v: %s\n%s", err, out, log)
+	}
+	return nil
 }
 
 func (s *server) run(name string, args ...string) ([]byte, error) {

@@ -75,11 +75,16 @@ func OpenStore(t testing.TB, opt store.Options) (*store.Store, string) {
 	return st, path
 }
 
-// OpenDB opens a second connection to the database file at path, for
-// assertions, closed when the test ends.
+// OpenDB opens a second connection to the database file at path, or to
+// the PostgreSQL database when path is a postgres:// connection string,
+// for assertions, closed when the test ends.
 func OpenDB(t testing.TB, path string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	driver, dsn := "sqlite", "file:"+path+"?_pragma=busy_timeout(10000)"
+	if strings.HasPrefix(path, "postgres://") {
+		driver, dsn = "pgx", path
+	}
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
