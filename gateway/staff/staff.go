@@ -163,6 +163,7 @@ type pageBase struct {
 	Title    string
 	Session  bool
 	Contacts bool
+	Triage   bool // may set states and labels
 }
 
 func (h *staff) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
@@ -183,7 +184,7 @@ type errorPage struct {
 }
 
 func (h *staff) fail(w http.ResponseWriter, r *http.Request, s session, status int, msg string) {
-	h.render(w, r, status, "error", errorPage{pageBase{Title: http.StatusText(status), Session: true, Contacts: s.contacts}, msg})
+	h.render(w, r, status, "error", errorPage{pageBase{Title: http.StatusText(status), Session: true, Contacts: s.contacts, Triage: h.canTriage(s)}, msg})
 }
 
 func (h *staff) style(w http.ResponseWriter, r *http.Request) {
@@ -341,7 +342,7 @@ type listPage struct {
 func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 	form := readFilterForm(r.URL.Query())
 	page := listPage{
-		pageBase: pageBase{Title: "Suggestions", Session: true, Contacts: s.contacts},
+		pageBase: pageBase{Title: "Suggestions", Session: true, Contacts: s.contacts, Triage: h.canTriage(s)},
 		Form:     form,
 		Channels: options(form.Channel, "", "Any", "email", "Email", "sms", "SMS", "whatsapp", "WhatsApp"),
 		Dispositions: options(form.Disposition, "", "Suggestions", store.DispositionAll, "Everything",
@@ -459,7 +460,7 @@ func (h *staff) detail(w http.ResponseWriter, r *http.Request, s session) {
 		d.Subject, d.Body = red(d.Subject), red(d.Body)
 	}
 	page := detailPage{
-		pageBase: pageBase{Title: d.Ref, Session: true, Contacts: s.contacts},
+		pageBase: pageBase{Title: d.Ref, Session: true, Contacts: s.contacts, Triage: h.canTriage(s)},
 		D:        d,
 		Back:     "/staff/" + query(readFilterForm(r.URL.Query()).values()),
 		Audit:    h.auditViews(r, d.ID),

@@ -102,7 +102,7 @@ func TestStaffTriage(t *testing.T) {
 	// CSRF token.
 	_, c := staffLogin(t, srv, staffTriageToken, nil)
 	list := staffGet(t, srv, "/staff/?campaign=parks", "", c)
-	if list.status != http.StatusOK || !strings.Contains(list.body, `id="triage"`) || !strings.Contains(list.body, `value="`+refs["trees"]+`" form="triage"`) {
+	if list.status != http.StatusOK || !strings.Contains(list.body, "read and triage access") || !strings.Contains(list.body, `id="triage"`) || !strings.Contains(list.body, `value="`+refs["trees"]+`" form="triage"`) {
 		t.Fatalf("triage list = %d, no form or checkbox:\n%s", list.status, list.body)
 	}
 	csrf := formValue(t, csrfRe, list.body)
