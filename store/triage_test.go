@@ -235,6 +235,10 @@ func testTriageMatching(t *testing.T) {
 	if d.State != StateSpam {
 		t.Errorf("last row: state %q", d.State)
 	}
+	// With a search, on either driver's index.
+	if got, err := s.TriageMatching(ctx, "amina", Filter{State: StateAll, Search: "parks"}, seen, Change{Add: []string{"Parks"}}); err != nil || got != 40 {
+		t.Errorf("TriageMatching with a search = %d, %v; want 40", got, err)
+	}
 	// A bad search is refused before anything changes.
 	if _, err := s.TriageMatching(ctx, "amina", Filter{Search: `"unbalanced`, State: StateAll}, seen, Change{State: StateNew}); err == nil {
 		t.Error("TriageMatching with a bad search: no error")
