@@ -51,13 +51,33 @@ type Gateway struct {
 	ingester *ingest.Ingester
 	pollers  []*mailbox.Poller
 	handler  http.Handler
+	ops      http.Handler                // /healthz, /readyz, /metrics when http.ops_listen is set, else nil
 	extra    []func(ctx context.Context) // background loops (outbox, retention, backfill)
 	phones   []*android.Health
+
+	probeMu   sync.Mutex
+	lastProbe time.Time // the last store probe /readyz ran
+
+	// OpsListener, when set before Run and http.ops_listen is set, serves
+	// /healthz, /readyz and /metrics instead of a listener Run opens on
+	// http.ops_listen (tests pass one on a free port).
+	OpsListener net.Listener
 }
+
+// probeEvery bounds how often /readyz writes to the store: between
+// probes it reports what the writes themselves said (store.Health), so a
+// failed webhook turns it unready at once, and a probe each second finds
+// when writes succeed again.
+const probeEvery = time.Second
+
+// storeFailed is what /readyz says of a store that refuses writes; the
+// error itself is in the log.
+const storeFailed = "store write failed"
 
 // New wires a gateway from a validated config and an open store.
 func New(cfg config.Config, st *store.Store, log *slog.Logger, env config.Getenv) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, st: st, log: log, env: env, metrics: metrics.New()}
+	g.metrics.CountStoreErrors(st.WriteErrors)
 	g.ingester = &ingest.Ingester{Store: st, Log: log, Metrics: g.metrics}
 	for _, mc := range cfg.Mailbox {
 		p := mailbox.New(mc, mailbox.ConfigSecret(mc, env), g.ingester, log, g.metrics)
@@ -96,12 +116,17 @@ func (g *Gateway) addLoop(f func(ctx context.Context)) { g.extra = append(g.extr
 
 func (g *Gateway) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	ops := mux
+	if g.cfg.HTTP.OpsListen != "" {
+		ops = http.NewServeMux()
+		g.ops = ops
+	}
+	ops.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("GET /readyz", g.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.Registry, promhttp.HandlerOpts{}))
+	ops.HandleFunc("GET /readyz", g.readyz)
+	ops.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.Registry, promhttp.HandlerOpts{}))
 	if g.cfg.TwilioEnabled() {
 		token, _ := g.env(g.cfg.SMS.Twilio.AuthTokenEnv)
 		h, err := twilio.New(twilio.Options{
@@ -168,10 +193,9 @@ func (g *Gateway) ready(ctx context.Context) readiness {
 	for _, p := range g.phones {
 		rd.Phones = append(rd.Phones, p.Status())
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := g.st.Writable(ctx); err != nil {
-		rd.Ready, rd.Store = false, err.Error()
+	g.probe(ctx)
+	if h := g.st.Health(); !h.OK {
+		rd.Ready, rd.Store = false, storeFailed
 	}
 	for _, p := range g.pollers {
 		s := p.Status()
@@ -184,6 +208,21 @@ func (g *Gateway) ready(ctx context.Context) readiness {
 		rd.Mailboxes = append(rd.Mailboxes, s)
 	}
 	return rd
+}
+
+// probe writes to the store, unless a probe ran within probeEvery; its
+// outcome goes to store.Health. One probe runs at a time: concurrent
+// readiness checks read its outcome.
+func (g *Gateway) probe(ctx context.Context) {
+	g.probeMu.Lock()
+	defer g.probeMu.Unlock()
+	if time.Since(g.lastProbe) < probeEvery {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	g.st.Writable(ctx) // its outcome is in Health, its error in the store's log
+	g.lastProbe = time.Now()
 }
 
 func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
@@ -199,12 +238,28 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 // down in order: stop accepting and finish in-flight requests, stop the
 // pollers between messages, and return. The caller closes the store.
 func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:      g.handler,
-		ReadTimeout:  readTimeout,
-		WriteTimeout: writeTimeout,
-		IdleTimeout:  idleTimeout,
-		ErrorLog:     slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
+	newServer := func(h http.Handler) *http.Server {
+		return &http.Server{
+			Handler:      h,
+			ReadTimeout:  readTimeout,
+			WriteTimeout: writeTimeout,
+			IdleTimeout:  idleTimeout,
+			ErrorLog:     slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
+		}
+	}
+	srv := newServer(g.handler)
+	servers := []*http.Server{srv}
+	var opsLn net.Listener
+	if g.ops != nil {
+		opsLn = g.OpsListener
+		if opsLn == nil {
+			var err error
+			if opsLn, err = net.Listen("tcp", g.cfg.HTTP.OpsListen); err != nil {
+				ln.Close()
+				return fmt.Errorf("gateway: listen on http.ops_listen %s: %w", g.cfg.HTTP.OpsListen, err)
+			}
+		}
+		servers = append(servers, newServer(g.ops))
 	}
 	loopCtx, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopLoops()
@@ -223,10 +278,15 @@ func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
 	for _, f := range g.extra {
 		wg.Go(func() { f(loopCtx) })
 	}
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, len(servers))
 	go func() { serveErr <- srv.Serve(ln) }()
-	g.log.Info("intake serving", "listen", ln.Addr().String(), "mailboxes", len(g.pollers), "sms", g.cfg.TwilioEnabled(),
-		"phones", len(g.phones))
+	opsAddr := ln.Addr().String()
+	if opsLn != nil {
+		go func() { serveErr <- servers[1].Serve(opsLn) }()
+		opsAddr = opsLn.Addr().String()
+	}
+	g.log.Info("intake serving", "listen", ln.Addr().String(), "ops_listen", opsAddr, "mailboxes", len(g.pollers),
+		"sms", g.cfg.TwilioEnabled(), "phones", len(g.phones))
 
 	var err error
 	select {
@@ -239,9 +299,11 @@ func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
 	g.log.Info("intake shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if serr := srv.Shutdown(sctx); serr != nil {
-		g.log.Error("http shutdown", "err", serr)
-		srv.Close()
+	for _, srv := range servers {
+		if serr := srv.Shutdown(sctx); serr != nil {
+			g.log.Error("http shutdown", "err", serr)
+			srv.Close()
+		}
 	}
 	stopLoops()
 	done := make(chan struct{})

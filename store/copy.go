@@ -28,6 +28,7 @@ var copyTables = []struct {
 	{"checkpoints", "mailbox", []string{"mailbox", "uid_validity", "last_uid", "updated_at"}, "tiit"},
 	{"outbox", "id", []string{"id", "channel", "suggestion_id", "sender_id", "recipient", "message", "created_at",
 		"attempts", "next_attempt_at", "sent_at", "last_error"}, "itittbtittt"},
+	{"erased_ids", "id_hash", []string{"id_hash"}, "t"},
 	{"labels", "id", []string{"id", "key", "name"}, "itt"},
 	{"suggestion_labels", "suggestion_id, label_id", []string{"suggestion_id", "label_id"}, "ii"},
 	{"triage_audit", "id", []string{"id", "suggestion_id", "at", "staff", "field", "old", "new"}, "iittttt"},

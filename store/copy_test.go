@@ -56,15 +56,24 @@ func TestCopy(t *testing.T) {
 		}
 	}
 	decide := func(o SMSOutcome) (string, bool) { return "<Response/>", o.AckAllowed }
+	var erasedText SMSInput
 	for i := range 40 {
 		in := smsIn(fmt.Sprintf("+25470000%04d", i%15), fmt.Sprintf("Text %d about the clinic", i))
 		in.MergeWindow, in.AckInterval = time.Minute, time.Hour
 		if i == 3 {
 			in.Body, in.Intent, in.IntentReason = "STOP", parser.IntentOptOut, "keyword"
 		}
+		if i == 14 {
+			erasedText = in
+		}
 		if _, err := src.RecordSMS(ctx, in, decide); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// An erased texter: the ids of their texts are kept, and must stay
+	// refused after the move.
+	if _, err := src.Forget(ctx, Erasure{SenderID: src.SenderID(erasedText.From), Channel: "sms"}); err != nil {
+		t.Fatal(err)
 	}
 	// An erased sender whose confirmation was sent: the outbox sequence
 	// is past every id left, and must stay so.
@@ -111,6 +120,10 @@ func TestCopy(t *testing.T) {
 		if c.Source == 0 || c.Source != c.Dest || progress[c.Table] != c.Dest {
 			t.Errorf("%s: %d rows in SQLite, %d in PostgreSQL, progress said %d", c.Table, c.Source, c.Dest, progress[c.Table])
 		}
+	}
+
+	if r, err := dst.RecordSMS(ctx, erasedText, decide); err != nil || !r.Erased {
+		t.Errorf("a retry of an erased text on PostgreSQL after the copy = %+v, %v; want refused as erased", r, err)
 	}
 
 	// What staff read is the same on both.

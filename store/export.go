@@ -66,14 +66,36 @@ type Filter struct {
 // rows at its edge, never towards dropping them.
 const boundFormat = "2006-01-02T15:04:05"
 
-func sinceBound(t time.Time) string { return t.UTC().Truncate(time.Second).Format(boundFormat) }
+func sinceBound(t time.Time) string {
+	return clampBound(t.UTC().Truncate(time.Second)).Format(boundFormat)
+}
 
 func untilBound(t time.Time) string {
 	u := t.UTC()
 	if v := u.Truncate(time.Second); !v.Equal(u) {
 		u = v.Add(time.Second)
 	}
-	return u.Format(boundFormat)
+	return clampBound(u).Format(boundFormat)
+}
+
+// The bounds of what compares as text: years of four digits. The end of
+// 9999-12-31 is year 10000, whose "10000-…" sorts before "2026-…", so
+// "until 9999-12-31" matched nothing.
+var (
+	firstBound = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
+	lastBound  = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+)
+
+// clampBound brings a time bound within the years that compare as text;
+// no stored time lies outside them, so the filter means the same.
+func clampBound(t time.Time) time.Time {
+	switch {
+	case t.Before(firstBound):
+		return firstBound
+	case t.After(lastBound):
+		return lastBound
+	}
+	return t
 }
 
 // where builds the WHERE clause (without the keyword) and its arguments,

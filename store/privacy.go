@@ -132,6 +132,9 @@ func (s *Store) forgetTx(ctx context.Context, tx *writeTx, e Erasure) (ForgetRes
 	// The request's own rows first: they do not count as something found.
 	own := 0
 	for _, lid := range e.LedgerIDs {
+		if err := s.tombstoneSMS(ctx, tx, `id = ?`, lid); err != nil {
+			return r, err
+		}
 		n, err := execCount(ctx, tx, `DELETE FROM ledger WHERE id = ?`, lid)
 		if err != nil {
 			return r, fmt.Errorf("delete ledger row %d: %w", lid, err)
@@ -139,6 +142,9 @@ func (s *Store) forgetTx(ctx context.Context, tx *writeTx, e Erasure) (ForgetRes
 		own += n
 	}
 	// Ledger before suggestions: deleting those would set the links to NULL.
+	if err := s.tombstoneSMS(ctx, tx, `sender_id = ?1 OR suggestion_id IN (SELECT id FROM suggestions WHERE sender_id = ?1)`, id); err != nil {
+		return r, err
+	}
 	n, err := execCount(ctx, tx, `DELETE FROM ledger WHERE sender_id = ?1
 		OR suggestion_id IN (SELECT id FROM suggestions WHERE sender_id = ?1)`, id)
 	if err != nil {
@@ -270,6 +276,9 @@ func (s *Store) ForgetRef(ctx context.Context, ref string) (ForgetResult, error)
 				return fmt.Errorf("lock sender: %w", err)
 			}
 			r, err = s.forgetTx(ctx, tx, Erasure{SenderID: sender, Channel: channel})
+			return err
+		}
+		if err := s.tombstoneSMS(ctx, tx, `suggestion_id = ?`, id); err != nil {
 			return err
 		}
 		if r.Ledger, err = execCount(ctx, tx, `DELETE FROM ledger WHERE suggestion_id = ?`, id); err != nil {
@@ -472,7 +481,17 @@ const scrubWait = 3 * time.Second
 // ErrWALBusy is returned when a reader kept the WAL from being truncated.
 var ErrWALBusy = errors.New("store: WAL busy: a reader holds it")
 
+// scrub's failures count in Health (a checkpoint writes to the database
+// file), its successes do not: it stores nothing new.
 func (s *Store) scrub(ctx context.Context, fts bool, wait time.Duration) error {
+	err := s.scrubOnce(ctx, fts, wait)
+	if err != nil {
+		s.observe(ctx, "scrub", err)
+	}
+	return err
+}
+
+func (s *Store) scrubOnce(ctx context.Context, fts bool, wait time.Duration) error {
 	if s.pg {
 		return s.scrubPG(ctx, fts, wait)
 	}

@@ -89,6 +89,9 @@ type SMSResult struct {
 	Response  string // the answer stored with the ledger row
 	Acked     bool   // the answer acknowledges (so last_ack_at moved)
 	Duplicate bool   // the MessageSid was already stored; nothing changed
+	// Erased: the MessageSid is of a text erased since (Duplicate is set
+	// too); nothing is stored and there is no answer.
+	Erased bool
 	// Outboxed: the reply was queued on SMSInput.Outbox (Response is
 	// then empty: the transport answers the request without it).
 	Outboxed bool
@@ -170,6 +173,7 @@ func (s *Store) RecordSMSBatch(ctx context.Context, ins []SMSInput, decide SMSDe
 					return fmt.Errorf("sms %s: %w (rollback: %v)", in.MessageSID, err, rerr)
 				}
 				errs[i] = fmt.Errorf("store: record sms %s: %w", in.MessageSID, err)
+				tx.itemFailed(err)
 			} else {
 				results[i] = r
 			}
@@ -204,6 +208,10 @@ func (s *Store) recordSMSTx(ctx context.Context, tx *writeTx, in SMSInput, decid
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("look up MessageSid: %w", err)
+	}
+	if r.Erased, err = s.erasedSMS(ctx, tx, in.MessageSID); err != nil || r.Erased {
+		r.Duplicate = r.Erased // answered, stored nowhere
+		return r, err
 	}
 	r.SMSOutcome, err = s.applySMS(ctx, tx, in)
 	if err != nil {
@@ -414,8 +422,8 @@ func queueReply(ctx context.Context, tx *writeTx, in SMSInput, o SMSOutcome, msg
 
 // MissingSMS returns those of ids (provider message ids) the ledger does
 // not hold, in their order: what a backfill still has to take in. A text
-// erased since is missing again; a backfill must not reach back further
-// than the raw retention or it would bring such texts back.
+// erased since is not missing: its id is kept (a keyed hash of it) so
+// that it does not come back.
 func (s *Store) MissingSMS(ctx context.Context, ids []string) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
@@ -442,6 +450,37 @@ func (s *Store) MissingSMS(ctx context.Context, ids []string) ([]string, error) 
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("store: look up sms ids: %w", err)
+		}
+	}
+	// Texts erased since are not missing: taking them in again would
+	// undo the erasure.
+	byHash := make(map[string]string, len(ids))
+	for _, id := range ids {
+		if !have[id] {
+			byHash[s.erasedHash(id)] = id
+		}
+	}
+	hashes := make([]any, 0, len(byHash))
+	for h := range byHash {
+		hashes = append(hashes, h)
+	}
+	for start := 0; start < len(hashes); start += 500 {
+		part := hashes[start:min(start+500, len(hashes))]
+		rows, err := s.db.QueryContext(ctx, `SELECT id_hash FROM erased_ids WHERE id_hash IN (`+repeatJoin("?", len(part))+`)`, part...)
+		if err != nil {
+			return nil, fmt.Errorf("store: look up %d erased ids: %w", len(part), err)
+		}
+		for rows.Next() {
+			var h string
+			if err := rows.Scan(&h); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: look up erased ids: %w", err)
+			}
+			have[byHash[h]] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: look up erased ids: %w", err)
 		}
 	}
 	var out []string

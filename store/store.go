@@ -112,6 +112,9 @@ type Store struct {
 	durable   atomic.Uint64 // of those, how many are on stable storage
 	wal       *os.File      // the WAL, kept open for syncing (under syncMu)
 
+	// health follows the outcome of every write (health.go).
+	health health
+
 	// macs keeps keyed HMACs for SenderID: keying one costs twice what
 	// hashing an address does, and a backlog needs an id per message.
 	macs sync.Pool
@@ -338,6 +341,20 @@ func (s *Store) writeNoWait(ctx context.Context, what string, fn func(tx *writeT
 // not sync (see Commit). On PostgreSQL fn may run more than once (see
 // transactPG): it must set, not accumulate, what it hands back.
 func (s *Store) transact(ctx context.Context, what string, noWait bool, fn func(tx *writeTx) error) (Commit, error) {
+	var fault error // an item's failure inside a transaction that commits the rest
+	c, err := s.transactOnce(ctx, what, noWait, func(tx *writeTx) error {
+		err := fn(tx)
+		fault = tx.fault
+		return err
+	})
+	if err != nil {
+		fault = err
+	}
+	s.observe(ctx, what, fault)
+	return c, err
+}
+
+func (s *Store) transactOnce(ctx context.Context, what string, noWait bool, fn func(tx *writeTx) error) (Commit, error) {
 	if s.pg {
 		return Commit{}, s.transactPG(ctx, what, fn) // a PostgreSQL commit is durable when it returns
 	}
@@ -406,6 +423,7 @@ func (c Commit) Wait() error {
 	}
 	upTo := s.committed.Load() // their frames are written: the sync covers them
 	if err := s.syncWAL(); err != nil {
+		s.observe(context.Background(), "sync", err)
 		return fmt.Errorf("sync %s-wal: %w", s.path, err)
 	}
 	s.durable.Store(upTo)
@@ -442,6 +460,16 @@ type writeTx struct {
 	*sql.Tx
 	s     *Store
 	stmts map[string]*sql.Stmt
+	fault error // see itemFailed
+}
+
+// itemFailed notes that one item of a batch failed, rolled back alone
+// while the transaction goes on: if the database is at fault, the store's
+// health says so even though the transaction commits.
+func (t *writeTx) itemFailed(err error) {
+	if t.fault == nil && storeFault(err) {
+		t.fault = err
+	}
 }
 
 func (t *writeTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -596,16 +624,15 @@ func hashHex(b []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Writable checks that the database accepts a write, for readiness probes.
-// On PostgreSQL a transaction id is assigned, which a standby (or a server
-// that is down) refuses.
+// Writable checks that the database accepts a write, for readiness probes
+// and `intake check`: it rewrites the probe row, a write that reaches the
+// database file (on SQLite, a frame appended to the WAL and synced) as
+// every real write does, so a full disk, a read-only file or a standby
+// fails it. Its outcome counts in Health like any write's.
 func (s *Store) Writable(ctx context.Context) error {
 	return s.write(ctx, "check writable", func(tx *writeTx) error {
-		if s.pg {
-			_, err := tx.ExecContext(ctx, "SELECT pg_current_xact_id()")
-			return err
-		}
-		_, err := tx.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS _probe (x); DELETE FROM _probe")
+		_, err := tx.ExecContext(ctx, `INSERT INTO probe (id, at) VALUES (1, ?)
+			ON CONFLICT (id) DO UPDATE SET at = excluded.at`, ts(s.now()))
 		return err
 	})
 }

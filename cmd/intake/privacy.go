@@ -162,11 +162,11 @@ func purgeCommand() *command {
 			}
 			ret := privacy.Retention{}
 			for _, d := range []struct {
-				flag, name, conf string
-				dst              *time.Duration
+				flag, name, conf, key string
+				dst                   *time.Duration
 			}{
-				{rawFlag, "--raw-older-than", cfg.Privacy.RawRetention, &ret.Raw},
-				{contactsFlag, "--contacts-older-than", cfg.Privacy.ContactRetention, &ret.Contacts},
+				{rawFlag, "--raw-older-than", cfg.Privacy.RawRetention, "privacy.raw_retention", &ret.Raw},
+				{contactsFlag, "--contacts-older-than", cfg.Privacy.ContactRetention, "privacy.contact_retention", &ret.Contacts},
 			} {
 				v, from := d.flag, d.name
 				if v == "" {
@@ -177,7 +177,7 @@ func purgeCommand() *command {
 				}
 				if *d.dst, err = config.ParseDuration(v); err != nil {
 					if from == "config" {
-						return fmt.Errorf("privacy retention: %w", err)
+						return fmt.Errorf("%s: %w", d.key, err)
 					}
 					return usageError{fmt.Sprintf("%s: %v", d.name, err)}
 				}

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -71,6 +72,10 @@ type Log struct {
 type HTTP struct {
 	Listen    string `toml:"listen"`
 	PublicURL string `toml:"public_url"`
+	// OpsListen, when set, is the only address /healthz, /readyz and
+	// /metrics are served on: they are unauthenticated, and need not
+	// go through the proxy that exposes the webhooks and the staff pages.
+	OpsListen string `toml:"ops_listen"`
 }
 
 // Mailbox is one [[mailbox]]: an IMAP folder read into a campaign.
@@ -341,6 +346,13 @@ func (c *Config) Validate(env Getenv) error {
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		bad("http.listen: %q: %v", c.HTTP.Listen, err)
 	}
+	if c.HTTP.OpsListen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.OpsListen); err != nil {
+			bad("http.ops_listen: %q: %v", c.HTTP.OpsListen, err)
+		} else if c.HTTP.OpsListen == c.HTTP.Listen {
+			bad("http.ops_listen: %q is http.listen too: give the operational endpoints an address of their own, or leave it empty", c.HTTP.OpsListen)
+		}
+	}
 	if c.HTTP.PublicURL != "" {
 		if u, err := url.Parse(c.HTTP.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			bad("http.public_url: %q is not an absolute http(s) URL", c.HTTP.PublicURL)
@@ -527,26 +539,49 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// ParseDuration accepts Go durations ("90s", "3m", "24h") and whole days
-// ("90d"), which retention periods are naturally written in.
+// ParseDuration is how intake reads every duration, in the config, on
+// the command line and in the staff page's filters: Go durations ("90s",
+// "3m", "24h"), whole days ("90d") and weeks ("2w"). A duration longer
+// than time.Duration holds (about 292 years) is refused with ErrTooLong:
+// multiplied out, it would wrap around to a short one, and a retention
+// of "213504d" would purge everything older than 25 minutes.
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "0" {
 		return 0, nil
 	}
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		d, err := strconv.Atoi(n)
-		if err != nil || d < 0 {
-			return 0, fmt.Errorf("%q is not a duration (use e.g. 90s, 3m, 24h or 90d)", s)
+	for _, u := range []struct {
+		suffix string
+		unit   time.Duration
+	}{{"d", 24 * time.Hour}, {"w", 7 * 24 * time.Hour}} {
+		n, ok := strings.CutSuffix(s, u.suffix)
+		if !ok {
+			continue
 		}
-		return time.Duration(d) * 24 * time.Hour, nil
+		v, err := strconv.ParseInt(n, 10, 64)
+		if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(n, "-") || err == nil && v > int64(math.MaxInt64/u.unit) {
+			return 0, fmt.Errorf("%q: %w", s, ErrTooLong)
+		}
+		if err != nil || v < 0 {
+			return 0, fmt.Errorf("%q is not a duration (use e.g. 90s, 3m, 24h, 90d or 2w)", s)
+		}
+		return time.Duration(v) * u.unit, nil
 	}
 	d, err := time.ParseDuration(s)
+	if err != nil && goDuration.MatchString(s) {
+		return 0, fmt.Errorf("%q: %w", s, ErrTooLong) // well formed: it overflowed
+	}
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%q is not a duration (use e.g. 90s, 3m, 24h or 90d)", s)
+		return 0, fmt.Errorf("%q is not a duration (use e.g. 90s, 3m, 24h, 90d or 2w)", s)
 	}
 	return d, nil
 }
+
+// ErrTooLong is a duration beyond time.Duration's range.
+var ErrTooLong = fmt.Errorf("too long: durations go up to %dd (about 292 years)", int64(math.MaxInt64/(24*time.Hour)))
+
+// goDuration is what time.ParseDuration reads, whatever the size.
+var goDuration = regexp.MustCompile(`^\+?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
 
 // MustDuration parses a duration already checked by Validate; "" gives def.
 func MustDuration(s string, def time.Duration) time.Duration {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -168,15 +169,43 @@ password_env = "INTAKE_IMAP_PASSWORD"
 }
 
 func TestParseDuration(t *testing.T) {
-	for in, want := range map[string]time.Duration{"90s": 90 * time.Second, "3m": 3 * time.Minute, "24h": 24 * time.Hour, "90d": 90 * 24 * time.Hour, "0": 0} {
+	for in, want := range map[string]time.Duration{"90s": 90 * time.Second, "3m": 3 * time.Minute, "24h": 24 * time.Hour, "90d": 90 * 24 * time.Hour, "0": 0,
+		"2w": 14 * 24 * time.Hour, "106751d": 106751 * 24 * time.Hour, "15250w": 15250 * 7 * 24 * time.Hour, "2562047h": 2562047 * time.Hour} {
 		if got, err := ParseDuration(in); err != nil || got != want {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "d", "-1d", "soon", "1.5d", "-3m"} {
-		if _, err := ParseDuration(in); err == nil {
-			t.Errorf("ParseDuration(%q): no error", in)
+	for _, in := range []string{"", "d", "-1d", "soon", "1.5d", "-3m", ".s", "-99999999999999999999d"} {
+		if _, err := ParseDuration(in); err == nil || errors.Is(err, ErrTooLong) {
+			t.Errorf("ParseDuration(%q) = %v, want an error, not ErrTooLong", in, err)
 		}
+	}
+	// Multiplied out, these wrap around to a short (or negative) duration:
+	// 213504d is about 25 minutes once wrapped.
+	for _, in := range []string{"106752d", "213504d", "15251w", "2562048h", "9223372037s", "99999999999999999999d", "1e3d"} {
+		_, err := ParseDuration(in)
+		if in == "1e3d" {
+			if err == nil || errors.Is(err, ErrTooLong) {
+				t.Errorf("ParseDuration(%q) = %v, want not a duration", in, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrTooLong) || !strings.Contains(err.Error(), "106751d") {
+			t.Errorf("ParseDuration(%q) = %v, want ErrTooLong naming the limit", in, err)
+		}
+	}
+}
+
+// TestValidateDurationOverflow: a retention that overflows is refused by
+// name, with the limit (it was taken as 25 minutes, and purge deleted
+// every payload and contact).
+func TestValidateDurationOverflow(t *testing.T) {
+	cfg := Default()
+	cfg.Privacy.RawRetention = "213504d"
+	cfg.ApplyDefaults()
+	err := cfg.Validate(func(k string) (string, bool) { return "", false })
+	if err == nil || !strings.Contains(err.Error(), `privacy.raw_retention: "213504d": too long: durations go up to 106751d`) {
+		t.Errorf("Validate = %v, want privacy.raw_retention named with the limit", err)
 	}
 }
 

@@ -57,12 +57,18 @@ func TestParseSinceUntil(t *testing.T) {
 		{in: "yesterday", bad: true},
 		{in: "-7d", bad: true},
 		{in: "2026-13-01", bad: true},
+		{in: "106751d", since: now.Add(-106751 * 24 * time.Hour), until: now.Add(-106751 * 24 * time.Hour)},
+		{in: "106752d", bad: true}, // wrapped around, it was a time in the future: nothing matched
+		{in: "9999-12-31", since: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), until: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
 	} {
 		since, err1 := ParseSince(c.in, now)
 		until, err2 := ParseUntil(c.in, now)
 		if c.bad {
 			if err1 == nil || err2 == nil {
 				t.Errorf("ParseSince/Until(%q) = %v, %v; want errors", c.in, err1, err2)
+			}
+			if strings.HasSuffix(c.in, "d") && !strings.HasPrefix(c.in, "-") && !strings.Contains(err1.Error(), "up to 106751d") {
+				t.Errorf("ParseSince(%q) = %v, want the limit named", c.in, err1)
 			}
 			continue
 		}

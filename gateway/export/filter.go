@@ -1,10 +1,12 @@
 package export
 
 import (
+	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/intake-gateway/intake/gateway/config"
 )
 
 // ParseSince reads the lower time bound of a filter as a person writes it:
@@ -43,26 +45,10 @@ func parseBound(s string, now time.Time, endOfDay bool) (time.Time, error) {
 			return t, nil
 		}
 	}
-	if d, err := parseAgo(s); err == nil {
+	if d, err := config.ParseDuration(s); err == nil {
 		return now.Add(-d).UTC(), nil
+	} else if errors.Is(err, config.ErrTooLong) {
+		return time.Time{}, fmt.Errorf("export: %w", err)
 	}
 	return time.Time{}, fmt.Errorf("export: %q is not a date (2026-11-01), an RFC 3339 time (2026-11-01T09:30:00Z) or a duration ago (7d, 36h)", s)
-}
-
-// parseAgo reads "7d", "2w" or any Go duration ("36h", "90m").
-func parseAgo(s string) (time.Duration, error) {
-	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			v, err := strconv.Atoi(n)
-			if err != nil || v < 0 {
-				return 0, fmt.Errorf("bad duration %q", s)
-			}
-			return time.Duration(v) * unit, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("bad duration %q", s)
-	}
-	return d, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/gateway/internal/loop"
+	"github.com/intake-gateway/intake/gateway/internal/mask"
 )
 
 // errAuthFailed marks a refused login (or credentials that could not be
@@ -371,17 +372,19 @@ func tokenCommand(command string) Secret {
 		if err != nil {
 			var ee *exec.ExitError
 			if errors.As(err, &ee) && len(ee.Stderr) > 0 {
-				msg := strings.TrimSpace(string(ee.Stderr))
+				// For the log: what the tool said, less what looks like a
+				// credential (a client secret in an error message).
+				msg := mask.Secrets(strings.TrimSpace(string(ee.Stderr)))
 				if len(msg) > 200 {
 					msg = msg[:200] + "…"
 				}
-				return "", fmt.Errorf("token_command: %w: %s", err, msg)
+				return "", fmt.Errorf("%w: %w: %s", errTokenCommand, err, msg)
 			}
-			return "", fmt.Errorf("token_command: %w", err)
+			return "", fmt.Errorf("%w: %w", errTokenCommand, err)
 		}
 		tok := strings.TrimSpace(string(out))
 		if tok == "" {
-			return "", errors.New("token_command printed no token")
+			return "", fmt.Errorf("%w: it printed no token", errTokenCommand)
 		}
 		return tok, nil
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/gateway/ingest"
 	"github.com/intake-gateway/intake/gateway/internal/loop"
+	"github.com/intake-gateway/intake/gateway/internal/mask"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/store"
 )
@@ -30,7 +31,7 @@ type Status struct {
 	Name        string
 	Connected   bool
 	LastSuccess time.Time // last complete sync (or healthy IDLE cycle)
-	LastError   string
+	LastError   string    // what went wrong, as Problem names it; the detail is in the log
 	LastErrorAt time.Time
 	AuthFailed  bool // the last login was refused: credentials need fixing
 	// Leading: this instance polls the mailbox. Among gateways sharing a
@@ -216,7 +217,7 @@ func (p *Poller) run(ctx context.Context) error {
 		} else {
 			delay = p.backoff.Next()
 		}
-		p.log.Warn("mailbox poll failed", "err", err, "retry_in", delay.Round(time.Millisecond))
+		p.log.Warn("mailbox poll failed", "problem", Problem(err), "err", scrub(err), "retry_in", delay.Round(time.Millisecond))
 		if loop.Sleep(ctx, delay) != nil {
 			return nil
 		}
@@ -314,11 +315,15 @@ func (p *Poller) fail(ctx context.Context, err error) {
 	}
 	now := time.Now()
 	p.mu.Lock()
-	p.status.LastError = err.Error()
+	p.status.LastError = Problem(err)
 	p.status.LastErrorAt = now
 	p.status.AuthFailed = errors.Is(err, errAuthFailed)
 	p.mu.Unlock()
 }
+
+// scrub is an error as the log shows it: addresses (the login name) and
+// what looks like a credential masked.
+func scrub(err error) string { return mask.Addresses(mask.Secrets(err.Error())) }
 
 func (p *Poller) succeed() {
 	now := time.Now()

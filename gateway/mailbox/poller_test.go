@@ -202,8 +202,8 @@ func TestPollerStoreFailure(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("pollOnce = %v, want the store's error", err)
 	}
-	if st := p.Status(); st.Connected || !strings.Contains(st.LastError, "disk full") || st.AuthFailed {
-		t.Errorf("Status() = %+v, want disconnected with the error", st)
+	if st := p.Status(); st.Connected || st.LastError != ProblemStore || st.AuthFailed {
+		t.Errorf("Status() = %+v, want disconnected, LastError %q", st, ProblemStore)
 	}
 	if c := dbCounts(t, f.path); c.Ledger != 30 {
 		t.Errorf("ledger has %d rows, want 30 (idea-0 … idea-29)", c.Ledger)
@@ -412,6 +412,7 @@ func TestPollerAuth(t *testing.T) {
 		{"wrong password", "plain", "", staticSecret("nope"), true},
 		{"wrong token", "xoauth2", "echo expired-token", nil, true},
 		{"token command fails", "xoauth2", "echo 'refresh token revoked' >&2; exit 3", nil, true},
+		{"token command leaks", "xoauth2", "echo 'invalid_client: client_secret=Xq7-kP2_mZ9 refused' >&2; exit 1", nil, true},
 		{"missing env", "plain", "", envSecret(func(string) (string, bool) { return "", false }, "IMAP_PASSWORD"), true},
 	}
 	for _, tc := range cases {
@@ -435,11 +436,22 @@ func TestPollerAuth(t *testing.T) {
 				wantExactlyOnce(t, f.path, 5, 0)
 				return
 			}
-			if strings.Contains(st.LastError, "expired-token") || strings.Contains(st.LastError, memPass) {
-				t.Errorf("LastError %q shows a secret", st.LastError)
+			// /readyz shows LastError, unauthenticated: the problem in
+			// an operator's words, without the login name, the server's
+			// answer or the command's output; those are in the error,
+			// which goes to the log, credentials masked.
+			want := ProblemAuth
+			if tc.tokenCmd != "" && tc.name != "wrong token" {
+				want = ProblemTokenCommand
 			}
-			if tc.name == "token command fails" && !strings.Contains(st.LastError, "refresh token revoked") {
-				t.Errorf("LastError %q does not say why the command failed", st.LastError)
+			if st.LastError != want {
+				t.Errorf("LastError = %q, want %q", st.LastError, want)
+			}
+			if tc.name == "token command fails" && !strings.Contains(err.Error(), "refresh token revoked") {
+				t.Errorf("error %q does not say why the command failed", err)
+			}
+			if s := scrub(err); strings.Contains(s, "Xq7-kP2_mZ9") || strings.Contains(s, cfg.Username) && strings.Contains(cfg.Username, "@") {
+				t.Errorf("logged error %q shows a secret or the login name", s)
 			}
 			// Run retries every authRetry, not at the connection backoff's pace.
 			srv.Logins.Store(0)

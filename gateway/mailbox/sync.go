@@ -59,7 +59,7 @@ func (p *Poller) sync(ctx context.Context, c *imapConn) error {
 
 	saved, err := p.in.Store.Checkpoint(ctx, p.cfg.Name)
 	if err != nil {
-		return wrap(fmt.Errorf("mailbox %s: %w", p.cfg.Name, err))
+		return wrap(fmt.Errorf("mailbox %s: %w: %w", p.cfg.Name, errStore, err))
 	}
 	cp := saved
 	if cp.UIDValidity != c.uidValidity {
@@ -213,7 +213,7 @@ func (p *Poller) startRun(ctx context.Context, c *imapConn, uids []imap.UID, cp 
 					}
 				}
 				if err != nil {
-					r.storeErr = fmt.Errorf("mailbox %s: store UID %d: %w", p.cfg.Name, msgs[len(outs)].ref.uid, err)
+					r.storeErr = fmt.Errorf("mailbox %s: %w: UID %d: %w", p.cfg.Name, errStore, msgs[len(outs)].ref.uid, err)
 					close(r.failed)
 				}
 			})
@@ -428,7 +428,7 @@ func (r *syncRun) checkpoint(ctx context.Context, now bool) error {
 		return nil
 	}
 	if err := r.p.in.Store.SetCheckpoint(context.WithoutCancel(ctx), r.p.cfg.Name, cp); err != nil {
-		return fmt.Errorf("mailbox %s: %w", r.p.cfg.Name, err)
+		return fmt.Errorf("mailbox %s: %w: %w", r.p.cfg.Name, errStore, err)
 	}
 	r.dirty, r.written = false, time.Now()
 	return nil
@@ -563,7 +563,7 @@ func (p *Poller) storeHeaderOnly(ctx context.Context, c *imapConn, r msgRef, hea
 		Source: p.cfg.Name, UIDValidity: c.uidValidity, UID: uint32(r.uid), Raw: header, ReceivedAt: r.date,
 	}, reason)
 	if err != nil {
-		return fmt.Errorf("mailbox %s: quarantine UID %d: %w", p.cfg.Name, r.uid, err)
+		return fmt.Errorf("mailbox %s: %w: quarantine UID %d: %w", p.cfg.Name, errStore, r.uid, err)
 	}
 	if done {
 		p.log.Warn("oversize email quarantined", "uid", r.uid, "ledger_id", id, "size", r.size)

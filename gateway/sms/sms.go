@@ -116,10 +116,14 @@ func New(o Options) (*Receiver, error) {
 // received, for the ledger. It fails only when the store could not commit
 // the text: the transport must then answer so that the provider tries
 // again (a 5xx), never as if the text were taken. A text the ledger
-// already has changes nothing and gets the reply it got the first time.
+// already has changes nothing and gets the reply it got the first time;
+// one erased since gets an empty reply and is not stored again.
 // With an outbox the reply is queued instead, and the answer is "".
 func (r *Receiver) Receive(ctx context.Context, msg *parser.SMS, raw []byte, start time.Time) (string, error) {
 	res, err := r.Record(ctx, msg, raw, start)
+	if res.Erased {
+		return r.o.Reply(""), err // nothing stored, nothing to say
+	}
 	return res.Response, err
 }
 
@@ -198,6 +202,10 @@ func (r *Receiver) account(ctx context.Context, msg *parser.SMS, res store.SMSRe
 	channel := msg.Channel()
 	if res.Duplicate {
 		r.o.Metrics.Count(func(m *metrics.Metrics) { m.Duplicates.WithLabelValues(channel).Inc() })
+		if res.Erased {
+			log.Info("sms retry of a text erased since: not stored again", "transport", r.o.Source)
+			return
+		}
 		log.Info("sms retry answered from the ledger", "ref", res.Ref, "transport", r.o.Source)
 		return
 	}

@@ -277,11 +277,15 @@ func (f filterForm) values() url.Values {
 // filter turns the form into a store filter; the error is for the person.
 func (f filterForm) filter(now time.Time) (store.Filter, error) {
 	since, err := export.ParseSince(f.Since, now)
-	if err != nil {
+	if errors.Is(err, config.ErrTooLong) {
+		return store.Filter{}, fmt.Errorf("Since: %q is %w", f.Since, config.ErrTooLong)
+	} else if err != nil {
 		return store.Filter{}, fmt.Errorf("Since: %q is not a date (2026-11-01), a time (2026-11-01T09:30:00Z) or a period ago (7d, 36h)", f.Since)
 	}
 	until, err := export.ParseUntil(f.Until, now)
-	if err != nil {
+	if errors.Is(err, config.ErrTooLong) {
+		return store.Filter{}, fmt.Errorf("Until: %q is %w", f.Until, config.ErrTooLong)
+	} else if err != nil {
 		return store.Filter{}, fmt.Errorf("Until: %q is not a date (2026-11-30), a time (2026-11-30T18:00:00Z) or a period ago (1d)", f.Until)
 	}
 	switch f.Channel {

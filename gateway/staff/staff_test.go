@@ -274,6 +274,7 @@ func TestStaffList(t *testing.T) {
 		{"?q=" + url.QueryEscape("حديقة"), []string{refs["arabic"]}},
 		{"?since=2026-11-02&until=2026-11-03", []string{refs["bikes"], refs["arabic"]}},
 		{"?since=8d", []string{refs["script"], refs["bikes"]}}, // now is 2026-11-11 09:00
+		{"?until=9999-12-31", []string{refs["script"], refs["bikes"], refs["arabic"], refs["trees"]}},
 		{"?disposition=all&campaign=roads", []string{refs["ooo"], refs["script"], refs["bikes"]}},
 		{"?disposition=auto-reply", []string{refs["ooo"]}},
 		{"?channel=sms", nil},
@@ -292,10 +293,13 @@ func TestStaffList(t *testing.T) {
 	if got := refsOn(r.body); r.status != http.StatusOK || len(got) != 1 || got[0] != refs["trees"] || !strings.Contains(r.body, `id="note"`) {
 		t.Errorf("list q=\"river = %d %v, want the river suggestion and a note", r.status, got)
 	}
-	for _, q := range []string{"?since=yesterday", "?channel=fax", "?after=garbage"} {
+	for _, q := range []string{"?since=yesterday", "?channel=fax", "?after=garbage", "?since=106752d"} {
 		r := staffGet(t, srv, "/staff/"+q, staffReadToken)
 		if r.status != http.StatusBadRequest || !strings.Contains(r.body, `class="error"`) {
 			t.Errorf("list %s = %d, want 400 with a message", q, r.status)
+		}
+		if strings.HasSuffix(q, "d") && !strings.Contains(r.body, "106751d") {
+			t.Errorf("list %s does not name the longest duration", q)
 		}
 	}
 	// Filters survive into the export links, the detail links and back.

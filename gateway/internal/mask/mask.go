@@ -67,3 +67,27 @@ func Phones(s string) string {
 		return Phone(p)
 	})
 }
+
+// secretAssigned finds a value given to something named like a secret
+// ("client_secret=…", "password: …", "Authorization: Bearer …").
+var secretAssigned = regexp.MustCompile(`(?i)((?:[\w.-]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|credential|authorization)[\w.-]*"?\s*[:=]\s*"?(?:bearer\s+|basic\s+)?|\bbearer\s+))([^\s"',;&]+)`)
+
+// opaqueLike finds a run of 20 or more characters of the alphabets keys
+// and tokens are written in (hex, base64, JWT), holding both letters and
+// digits: what a tool may print of a credential without naming it.
+var opaqueLike = regexp.MustCompile(`[A-Za-z0-9_\-+/=.~]{20,}`)
+
+// Secrets masks what looks like a credential in s, the output of a tool
+// (a token command's error) or a server's answer, before it is logged or
+// shown: values after a secret's name, and long opaque strings.
+func Secrets(s string) string {
+	s = secretAssigned.ReplaceAllString(s, "${1}***")
+	return opaqueLike.ReplaceAllStringFunc(s, func(w string) string {
+		if strings.ContainsAny(w, "0123456789") && strings.IndexFunc(w, func(r rune) bool {
+			return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z'
+		}) >= 0 {
+			return "***"
+		}
+		return w
+	})
+}

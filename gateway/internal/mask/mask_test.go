@@ -36,3 +36,20 @@ func TestPhones(t *testing.T) {
 		}
 	}
 }
+
+func TestSecrets(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"refresh token revoked", "refresh token revoked"},
+		{"error: invalid_client client_secret=Zk3-q9PZ_a1 rejected", "error: invalid_client client_secret=*** rejected"},
+		{`{"error":"invalid_grant","refresh_token":"1//0gAbC"}`, `{"error":"invalid_grant","refresh_token":"***"}`},
+		{"Authorization: Bearer ya29.a0AfH6SMBx", "Authorization: Bearer ***"},
+		{"password: hunter2", "password: ***"},
+		{"curl: (22) got ya29a0AfH6SMBxLk3Qz9pT7Wm back", "curl: (22) got *** back"},
+		{"see /usr/share/doc/intake-gateway/README", "see /usr/share/doc/intake-gateway/README"},
+	}
+	for _, tt := range tests {
+		if got := Secrets(tt.in); got != tt.want {
+			t.Errorf("Secrets(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

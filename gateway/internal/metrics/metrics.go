@@ -68,3 +68,29 @@ func (m *Metrics) Count(f func(*Metrics)) {
 		f(m)
 	}
 }
+
+// storeErrors is intake_store_errors_total, read from the store's own
+// count at each scrape: every write path reports to the store, whether
+// or not it was built with metrics.
+type storeErrors struct {
+	desc  *prometheus.Desc
+	count func() map[string]uint64
+}
+
+func (c storeErrors) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c storeErrors) Collect(ch chan<- prometheus.Metric) {
+	for op, n := range c.count() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(n), op)
+	}
+}
+
+// CountStoreErrors serves count (write failures by operation) as
+// intake_store_errors_total{op}.
+func (m *Metrics) CountStoreErrors(count func() map[string]uint64) {
+	m.Registry.MustRegister(storeErrors{
+		desc: prometheus.NewDesc("intake_store_errors_total",
+			"Store writes that failed for the database's sake (disk full, read-only, connection lost), by operation.", []string{"op"}, nil),
+		count: count,
+	})
+}

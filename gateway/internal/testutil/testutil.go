@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -213,4 +214,45 @@ func InFiles(t testing.TB, path string, want bool, needles ...string) {
 			t.Errorf("%q in the database files: %v, want %v", n, got, want)
 		}
 	}
+}
+
+// MountTmpfs mounts a tmpfs of size (mount's syntax: "4m") on a fresh
+// directory, unmounted when the test ends: a disk that really fills up.
+// It needs root, and skips saying so otherwise.
+func MountTmpfs(t testing.TB, size string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("SKIPPING: mounting a small tmpfs to fill up needs root; run this test as root to cover a full disk")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Fatalf("mount a %s tmpfs on %s: %v: %s", size, dir, err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// FillDisk writes path until its file system has no space left; removing
+// path frees it again.
+func FillDisk(t testing.TB, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	for range 1 << 20 { // bounded: 4 GB
+		if _, err := f.Write(buf); err != nil {
+			if errors.Is(err, syscall.ENOSPC) {
+				return
+			}
+			t.Fatal(err)
+		}
+	}
+	t.Fatal("the file system never filled up")
 }

@@ -265,7 +265,7 @@ func TestAndroidKeywords(t *testing.T) {
 	}
 
 	// DELETE: everything goes, the confirmation comes, once.
-	e.text("0711000003", "Build a bridge")
+	bridge := e.text("0711000003", "Build a bridge")
 	e.text("0711000003", "FUTA")
 	if err := e.flush(); err != nil {
 		t.Fatal(err)
@@ -278,6 +278,15 @@ func TestAndroidKeywords(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM suggestions WHERE sender_id = ?`, id) + e.count(`SELECT count(*) FROM ledger WHERE sender_id = ?`, id) +
 		e.count(`SELECT count(*) FROM contacts WHERE sender_id = ?`, id) + e.count(`SELECT count(*) FROM outbox WHERE sender_id = ?`, id); n != 0 {
 		t.Errorf("%d rows of the erased sender remain (the sent confirmation included)", n)
+	}
+	// The app retries an event whose answer it lost, for up to two days:
+	// the erased text is not stored again.
+	if code := e.post(textEvent(bridge, "0711000003", "Build a bridge", e.clock.Now()), testKey, 0); code != http.StatusOK {
+		t.Errorf("retry of an erased text: status %d, want 200", code)
+	}
+	if n := e.count(`SELECT count(*) FROM ledger WHERE external_id = ?`, bridge) + e.count(`SELECT count(*) FROM suggestions`+
+		` WHERE sender_id = ?`, id); n != 0 {
+		t.Errorf("the app's retry of an erased text stored it again (%d rows)", n)
 	}
 	e.text("0711000003", "DELETE") // again: nothing left, no second confirmation
 	e.flush()
