@@ -159,6 +159,12 @@ func attributionStrength(s string) attrStrength {
 	date := hasDigit(s) && dateTime(s)
 	// The verb before the name is looked for only when it decides.
 	verb := endVerb || endColon && !(date && hasEmail) && verbMidRe.MatchString(s)
+	// "said" is as often the sender's own word as a client's
+	// ("On 3 March 2025 the minister said:"): it introduces only a
+	// quote block that follows.
+	if endVerb && saidVerb(s) {
+		return attrWeak
+	}
 	switch {
 	case verb && (date || hasEmail):
 		return attrStrong
@@ -168,12 +174,23 @@ func attributionStrength(s string) attrStrength {
 		return attrWeak
 	case endColon && hasEmail && (hasDigit(s) || onPrefixRe.MatchString(strings.ToLower(head(s, 60)))):
 		return attrWeak
+	case endColon && hasEmail && bracketedAddress(s) && len(strings.Fields(s)) <= 12:
+		// "Quoting Ana <a@example.org>:", "Zitat von Ana
+		// <a@example.org>:" (Horde): a name with its address in
+		// brackets, then a colon, introduces the quote below it.
+		return attrWeak
 	case endColon && date && len(s) <= 200 && !strings.ContainsAny(s, "!?;") && len(strings.Fields(s)) <= 20:
 		// A date, a name and a colon: an attribution only if a quote
 		// follows, one that is a quote on its own.
 		return attrFaint
 	}
 	return attrNone
+}
+
+// saidVerb reports an attribution ending with "said" or "says".
+func saidVerb(s string) bool {
+	t := strings.ToLower(strings.TrimRight(strings.TrimSpace(s), ":： "))
+	return strings.HasSuffix(t, " said") || strings.HasSuffix(t, " says")
 }
 
 // attributionAt looks for an attribution ending at line i or starting
@@ -187,6 +204,9 @@ func attributionAt(lines []string, i int) (end int, strength attrStrength) {
 	single := attributionStrength(first)
 	if single == attrStrong {
 		return i + 1, single
+	}
+	if flattenedAttribution(first) {
+		return i + 1, attrStrong
 	}
 	// A wrapped attribution starts like one — with "On" and a date, a
 	// date in its first words, or a bracketed address — and does not end
@@ -237,6 +257,26 @@ func attributionAt(lines []string, i int) (end int, strength attrStrength) {
 		return weakEnd, attrWeak
 	}
 	return 0, attrNone
+}
+
+// flattenedAttribution reports a line that opens with a strong
+// attribution and runs on with the quoted text, as when a client loses
+// the quote's line breaks ("On Mon, 3 Mar 2025 at 10:00, City
+// <c@city.example> wrote:   Dear residents, …").
+func flattenedAttribution(line string) bool {
+	if !strings.Contains(line, ": ") || !hasDigit(line) || !onPrefixRe.MatchString(strings.ToLower(head(line, 60))) {
+		return false
+	}
+	for k := 0; k < len(line) && k < maxAttributionLen; k++ {
+		c := line[k]
+		if c != ':' || k+1 >= len(line) || line[k+1] != ' ' && line[k+1] != '\t' {
+			continue
+		}
+		if attributionStrength(line[:k+1]) == attrStrong {
+			return true
+		}
+	}
+	return false
 }
 
 // dateNearStart reports a date or time whose first digit is within the

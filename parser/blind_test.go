@@ -366,20 +366,31 @@ func blindPct(a, n int) string {
 
 func blindReport(rows []blindRow, diff bool) string {
 	var all blindTally
-	fam, lang := map[string]*blindTally{}, map[string]*blindTally{}
+	fam, lang, tag := map[string]*blindTally{}, map[string]*blindTally{}, map[string]*blindTally{}
 	dropped := 0
 	for _, row := range rows {
 		all.add(row)
-		for _, m := range []struct {
+		type key struct {
 			m map[string]*blindTally
 			k string
-		}{{fam, blindFamily(row.c.Client)}, {lang, row.c.Language}} {
+		}
+		keys := []key{{fam, blindFamily(row.c.Client)}, {lang, row.c.Language}}
+		for _, t := range row.c.Tags {
+			keys = append(keys, key{tag, t})
+		}
+		for _, m := range keys {
 			if m.m[m.k] == nil {
 				m.m[m.k] = &blindTally{}
 			}
 			m.m[m.k].add(row)
 		}
 		dropped += len(row.r.dropped)
+	}
+	// Tags on fewer than three cases say little on their own.
+	for k, v := range tag {
+		if v.nDisp < 3 {
+			delete(tag, k)
+		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "blind set: %d cases; %d scored on text (auto-replies and bounces on disposition only)\n", len(rows), all.n)
@@ -391,7 +402,7 @@ func blindReport(rows []blindRow, diff bool) string {
 	for _, tab := range []struct {
 		title string
 		m     map[string]*blindTally
-	}{{"client family", fam}, {"language", lang}} {
+	}{{"client family", fam}, {"language", lang}, {"tag (3+ cases)", tag}} {
 		fmt.Fprintf(&b, "\nper %s:  %-14s %4s %7s %9s %6s\n", tab.title, "", "n", "body", "body+sig", "disp")
 		keys := make([]string, 0, len(tab.m))
 		for k := range tab.m {

@@ -37,3 +37,49 @@ func TestMailingListsArePeople(t *testing.T) {
 		t.Errorf("a list post with nothing new: disposition %s, Quoted %q", e.Disposition, e.Quoted)
 	}
 }
+
+// TestBounceSubjects: a message from the mail system whose subject says,
+// in any of the languages mail servers answer in, that a message could not
+// be delivered is a bounce, with or without a machine-readable report
+// (RFC 3464).
+func TestBounceSubjects(t *testing.T) {
+	for _, subj := range []string{
+		"Undeliverable: Parks", "Nondeliverable mail", "Warning: could not send message for past 4 hours",
+		"Nem kézbesíthető: Parks", "Nedoručitelné: Parks", "Mesaj nelivrat", "İleti teslim edilemedi",
+		"Αδυναμία παράδοσης: Parks", "לא ניתן למסור: Parks", "Kunde inte levereras: Parks", "Pesan tidak terkirim",
+		"Não foi possível entregar: Parks", "Nie można dostarczyć wiadomości", "전송 실패: Parks",
+	} {
+		e := parseString(t, "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\nSubject: "+subj+"\r\n\r\nYour message could not be delivered.\r\n")
+		if e.Disposition != DispBounce {
+			t.Errorf("ParseEmail(Subject: %q): disposition %s, want %s", subj, e.Disposition, DispBounce)
+		}
+	}
+	// The same subject from a person is theirs.
+	if e := parseString(t, "From: Amina <amina@example.org>\r\nSubject: Nondeliverable mail\r\n\r\nMy letters are never delivered here.\r\n"); e.Disposition != DispSuggestion {
+		t.Errorf("a person's message about undelivered mail: disposition %s", e.Disposition)
+	}
+}
+
+// TestAutoReplySubjects: out-of-office subjects in more languages make an
+// auto-reply even without the RFC 3834 headers.
+func TestAutoReplySubjects(t *testing.T) {
+	for _, subj := range []string{
+		"Răspuns automat: Parks", "Automatski odgovor: Parks", "Automatická odpoveď: Parks", "Αυτόματη απάντηση: Parks",
+		"תשובה אוטומטית: Parks", "Balasan otomatis: Parks", "Trả lời tự động: Parks", "پاسخ خودکار: Parks", "Otomatik cevap: Parks",
+		// Words beginning or ending outside ASCII, which \b cannot see.
+		"Автоответ: Parks", "Re: автоматический ответ", "Nieobecność w biurze", "Automatická odpověď: Parks", "自动回复邮件",
+	} {
+		e := parseString(t, "From: Ana <ana@example.org>\r\nSubject: "+subj+"\r\n\r\nI am away until Monday.\r\n")
+		if e.Disposition != DispAutoReply {
+			t.Errorf("ParseEmail(Subject: %q): disposition %s, want %s", subj, e.Disposition, DispAutoReply)
+		}
+	}
+}
+
+// TestAutoReplySubjectWords: the out-of-office words are whole words.
+func TestAutoReplySubjectWords(t *testing.T) {
+	e := parseString(t, "From: Ana <ana@example.org>\r\nSubject: Burnout of officers\r\n\r\nThe staff are exhausted.\r\n")
+	if e.Disposition != DispSuggestion {
+		t.Errorf("Subject: Burnout of officers: disposition %s, want %s", e.Disposition, DispSuggestion)
+	}
+}

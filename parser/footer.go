@@ -20,14 +20,14 @@ import (
 // and verbs that close one ("… gesendet", "…から送信", "… से भेजा गया"),
 // lower-cased.
 var (
-	footerStarts = strings.Split("sent|get|download|envoyé|envoye|obtenir|télécharger|enviado|enviada|obtener|descargar|obter|baixar|gesendet|von meinem|von meiner|inviato|scarica|verzonden|verstuurd|wysłane|wysłano|pobierz|отправлено|получить|скачать|надіслано|отримати|завантажити|gửi|được gửi|đã gửi|tải|dikirim|terkirim|dapatkan|ส่งจาก|รับ|发自|发送自|从|從|获取|取得|来自|أُرسلت|أرسلت|ارسلت|تم الإرسال|مرسل|احصل|الحصول على|ارسال|ارسال‌شده|دریافت|imetumwa|pata|an aiko|an aika|samu|ከ", "|")
-	footerEnds   = strings.Split("gesendet|herunterladen|beziehen|downloaden|gönderildi|edinin|indirin|送信|送信しました|を入手|보냄|받기|发送|發送|傳送|بھیجا گیا|حاصل کریں|পাঠানো|পাঠানো হয়েছে|পান|भेजा गया|प्राप्त करें|የተላከ|ያግኙ|отправлено|надіслано|ارسال شد|ارسال شده است", "|")
+	footerStarts = strings.Split("sent|get|download|envoyé|envoye|obtenir|télécharger|enviado|enviada|enviat|obtener|descargar|descarregueu|obter|baixar|gesendet|von meinem|von meiner|inviato|scarica|verzonden|verstuurd|haal|wysłane|wysłano|pobierz|отправлено|получить|получите|скачать|надіслано|отримати|отримайте|завантажити|завантажте|изпратено|вземете|испратено|послато|послано|poslano|poslato|preuzmite|preuzmi|pridobite|odesláno|odeslané|získejte|stáhněte|odoslané|získajte|trimis|obține|obtine|descarcă|küldve|elküldve|töltse le|szerezze be|στάλθηκε|στάλθηκε από|λήψη|sendt|hent|skickat|skaffa|lähetetty|hanki|išsiųsta|gaukite|nosūtīts|saņemiet|saadetud|hankige|gestuur|kry|ithunyelwe|thola|byoherejwe|laga soo diray|ka hel|ti a fi ranṣẹ|ti a fi ranse|ezitere|e rometswe|yakatumirwa|kyaweerezeddwa|kan ergame|nalefa|voye soti|voye depi|anfonwyd|dihantar|ipinadala|kunin|gửi|được gửi|đã gửi|tải|dikirim|terkirim|dapatkan|ส่งจาก|รับ|ສົ່ງຈາກ|បានផ្ញើ|发自|发送自|从|從|获取|取得|来自|נשלח|נשלח מ|קבל|הורד|أُرسلت|أرسلت|ارسلت|تم الإرسال|مرسل|احصل|الحصول على|ارسال|ارسال‌شده|دریافت|imetumwa|pata|an aiko|an aika|samu|ከ|გაგზავნილია|ուղարկված", "|")
+	footerEnds   = strings.Split("gesendet|herunterladen|beziehen|downloaden|gönderildi|göndərildi|yuborildi|edinin|indirin|送信|送信しました|を入手|보냄|보냈습니다|받기|发送|發送|傳送|بھیجا گیا|حاصل کریں|পাঠানো|পাঠানো হয়েছে|পান|भेजा गया|पाठवले|पठाइएको|प्राप्त करें|மூலம் அனுப்பப்பட்டது|அனுப்பப்பட்டது|పంపబడింది|ಕಳುಹಿಸಲಾಗಿದೆ|അയച്ചത്|മുഖേന അയച്ചത്|મોકલેલ|ਭੇਜਿਆ ਗਿਆ|යවන ලදී|የተላከ|ያግኙ|отправлено|надіслано|жіберілді|илгээв|küldve|bidalia|hate şandin|ارسال شد|ارسال شده است|لیږل شوی|نێردرا", "|")
 )
 
 var (
 	// Apps and devices, and the words for a phone, a device or a mail
 	// app in those languages.
-	footerThingRe = mustCompileFiltered(`(?i)iphone|ipad|ipod|android|galaxy|samsung|huawei|honor|xiaomi|redmi|oppo|vivo|pixel|blackberry|outlook|windows|yahoo|aol|proton|tutanota|zoho|gmx|web\.de|mail\.ru|яндекс|yandex|qq|foxmail|网易|netease|k-9|thunderbird|fairemail|spark|bluemail|zimbra|lotus|nokia|motorola|xperia|mobile|phone|smartphone|tablet|handy|telefon|teléfono|téléphone|telefone|telefono|telefoon|smartfon|телефон|смартфон|пристр|устройств|cihaz|điện thoại|thiết bị|ponsel|perangkat|โทรศัพท์|อุปกรณ์|手机|手機|设备|裝置|スマートフォン|携帯|デバイス|휴대폰|기기|모바일|هاتف|جهاز|الجوال|گوشی|دستگاه|موبائل|فون|ফোন|ডিভাইস|फ़ोन|फोन|डिवाइस|simu|kifaa|waya|na'ura|ስልክ|መሣሪያ|appareil|dispositivo|gerät|apparaat|urządzen|mail|courrier|correo|e-mail|posta|poczta|почт|пошт|thư|surat|เมล|邮箱|郵件|邮件|メール|메일|البريد|ایمیل|میل|মেল|मेल|barua|wasiƙa|ደብዳቤ|app`)
+	footerThingRe = mustCompileFiltered(`(?i)iphon|ipad|ipod|android|galaxy|samsung|huawei|honor|xiaomi|redmi|oppo|vivo|pixel|blackberry|outlook|windows|yahoo|aol|proton|tutanota|zoho|gmx|web\.de|mail\.ru|яндекс|yandex|qq|foxmail|网易|netease|k-9|thunderbird|fairemail|spark|bluemail|zimbra|lotus|nokia|motorola|xperia|sony|htc|zte|lg|alcatel|tecno|infinix|itel|meizu|asus|lenovo|oneplus|realme|kindle|device|mobile|phone|smartphone|tablet|handy|telefon|teléfono|téléphone|telefone|telefono|telefoon|smartfon|телефон|смартфон|пристр|устройств|cihaz|điện thoại|thiết bị|ponsel|perangkat|โทรศัพท์|อุปกรณ์|手机|手機|设备|裝置|スマートフォン|携帯|デバイス|휴대폰|기기|모바일|هاتف|جهاز|الجوال|گوشی|دستگاه|موبائل|فون|ফোন|ডিভাইস|फ़ोन|फोन|डिवाइस|simu|kifaa|waya|na'ura|ስልክ|መሣሪያ|appareil|dispositivo|gerät|apparaat|urządzen|mail|courrier|correo|e-mail|posta|poczta|почт|пошт|thư|surat|เมล|邮箱|郵件|邮件|メール|메일|البريد|ایمیل|میل|মেল|मेल|barua|wasiƙa|ደብዳቤ|app`)
 
 	// Links the apps put after their names, in angle brackets when the
 	// reply is converted to plain text ("Get Outlook for
@@ -37,6 +37,46 @@ var (
 	// Mail](https://proton.me/…)".
 	markdownLinkRe = regexp.MustCompile(`\[([^\[\]]{1,100})\]\(https?://[^)\s]{1,300}\)`)
 )
+
+// brandRe matches the names of the devices and mail apps that write a
+// footer: the sender's own sentence rarely ends a message with one on a
+// short line of its own. Names that are also common words (Honor, Spark,
+// vivo) are matched only as the apps write them.
+var brandRe = mustCompileFiltered(`(?:(?i)iphon|ipad|ipod|android|samsung|galaxy|huawei|xiaomi|redmi|oneplus|blackberry|outlook|gmail|yahoo|proton ?mail|tutanota|zoho|mail\.ru|yandex|яндекс|bluemail|aqua ?mail|mymail|k-9 mail|fairemail|foxmail|thunderbird|motorola|xperia|lenovo|infinix|realme)|HONOR|Honor \p{Lu}|TECNO|Tecno|itel|Itel|Nokia|Pixel|Spark|OPPO|AOL|GMX|WEB\.DE|Windows|华为|小米|三星|荣耀|网易|갤럭시|삼성|아이폰`)
+
+// brandFooterAt reports a short line naming a device or a mail app, on a
+// paragraph of its own at the very end of the new text (what a reply
+// quotes is not new text, so also just above a quote), in whatever
+// language the app wrote the words around the name.
+func brandFooterAt(lines []string, s int, t string) bool {
+	// Text above it, so that a message that is only such a line stays
+	// whole.
+	if len(t) > 300 || s == 0 || !isBlank(lines[s-1]) || nextNonBlank(lines, 0) == s {
+		return false
+	}
+	if strings.Contains(t, "://") {
+		t = markdownLinkRe.ReplaceAllString(t, "$1")
+		t = strings.TrimSpace(footerLinkRe.ReplaceAllString(t, ""))
+	}
+	// A footer is a phrase: a sentence ends with a full stop.
+	if t == "" || len(t) > 120 || wordCount(t, 8) > 7 || endsSentence(t) || strings.ContainsAny(t, "?？:;") || !brandRe.MatchString(t) {
+		return false
+	}
+	// The name comes after the verb in the languages the verb lists do
+	// not cover; a line opening with it is more likely a sentence
+	// ("Outlook with a reply …").
+	locs := brandRe.FindAllStringIndex(t, -1)
+	if locs == nil || locs[0][0] == 0 {
+		return false
+	}
+	// And the name ends the phrase, but for a word or two ("… iPhone
+	// mi", "… Galaxy smartphone"): "we need Samsung phones at the
+	// clinic" goes on.
+	if wordCount(t[locs[len(locs)-1][1]:], 3) > 2 {
+		return false
+	}
+	return onlyFooters(lines[s+1:])
+}
 
 // isMobileFooter reports a "Sent from my iPhone" style line, in any of the
 // languages and shapes the apps write it.
@@ -58,7 +98,9 @@ func isMobileFooter(t string) bool {
 	var buf [256]byte
 	l := appendLower(buf[:0], t)
 	if knownFooter(t, l) {
-		return true
+		// "Sent from the community centre because my phone is
+		// broken" is a sentence: a long footer names a device or app.
+		return words <= 8 || brandRe.MatchString(t)
 	}
 	// A footer is a phrase, not a sentence of the sender's.
 	if words > 8 || strings.ContainsAny(t, "?？,，;") {
@@ -67,11 +109,27 @@ func isMobileFooter(t string) bool {
 	return (footerStart(l) || footerEnd(l)) && footerThingRe.MatchString(t)
 }
 
+// footerStartsByByte and footerEndsByByte index footerStarts by their
+// first byte and footerEnds by their last, so that a line is compared
+// with the few that could match.
+var footerStartsByByte, footerEndsByByte = func() (starts, ends [256][]string) {
+	for _, p := range footerStarts {
+		starts[p[0]] = append(starts[p[0]], p)
+	}
+	for _, p := range footerEnds {
+		ends[p[len(p)-1]] = append(ends[p[len(p)-1]], p)
+	}
+	return starts, ends
+}()
+
 // footerStart reports a lower-cased line opening with a footer verb, as a
 // word of its own or followed by a letter of a script written without
 // spaces ("发自我的iPhone").
 func footerStart(l []byte) bool {
-	for _, p := range footerStarts {
+	if len(l) == 0 {
+		return false
+	}
+	for _, p := range footerStartsByByte[l[0]] {
 		if len(l) >= len(p) && string(l[:len(p)]) == p {
 			r, _ := utf8.DecodeRune(l[len(p):])
 			if len(l) == len(p) || unicode.IsSpace(r) || unicode.Is(unicode.Lo, r) {
@@ -86,7 +144,10 @@ func footerStart(l []byte) bool {
 // a full stop or an exclamation mark.
 func footerEnd(l []byte) bool {
 	l = bytes.TrimRightFunc(l, func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(".!。！", r) })
-	for _, p := range footerEnds {
+	if len(l) == 0 {
+		return false
+	}
+	for _, p := range footerEndsByByte[l[len(l)-1]] {
 		if bytes.HasSuffix(l, []byte(p)) {
 			return true
 		}

@@ -185,7 +185,7 @@ func prefixedRuns(lines []string) (isP, isQ []bool) {
 	}
 	type run struct{ i, j, count int }
 	var runs []run
-	established := map[string]bool{} // initials and "|" seen in runs of two or more
+	established := map[string]bool{} // initials and "|" seen on two lines or more
 	for i := 0; i < n; {
 		if !isP[i] {
 			i++
@@ -208,10 +208,23 @@ func prefixedRuns(lines []string) (isP, isQ []bool) {
 			break
 		}
 		runs = append(runs, run{i, j, count})
-		if kinds[i] != gtPrefix && count >= 2 {
-			established[prefixMark(lines[i])] = true
-		}
 		i = j
+	}
+	// Initials or "|" on two lines of the message, in one run or not,
+	// are the quoting client's mark.
+	var seen map[string]bool
+	for _, r := range runs {
+		if kinds[r.i] == gtPrefix {
+			continue
+		}
+		mark := prefixMark(lines[r.i])
+		if r.count >= 2 || seen[mark] {
+			established[mark] = true
+		}
+		if seen == nil {
+			seen = map[string]bool{}
+		}
+		seen[mark] = true
 	}
 	for _, r := range runs {
 		quote := true
@@ -247,13 +260,17 @@ func prefixMark(line string) string {
 // line next to a list item, or lines that read as comparisons ("> 30
 // km/h", ">50%"), not as quoted list items ("> 1. Which park?").
 func heldInText(lines []string, i, j int) bool {
-	if i == 0 || isBlank(lines[i-1]) || quotePrefix(lines[i-1]) != noPrefix {
-		return false
-	}
+	above := i > 0 && !isBlank(lines[i-1]) && quotePrefix(lines[i-1]) == noPrefix
 	next := j < len(lines) && !isBlank(lines[j]) && quotePrefix(lines[j]) == noPrefix
 	end := nextNonBlank(lines, j) == len(lines)
-	if !next && !end {
-		return false
+	if !above && !next {
+		// One figure on a paragraph of its own ("> 1000 people signed
+		// it."), the sender's text above and below it: a comparison,
+		// not a quote of anything.
+		k := nextNonBlank(lines, j)
+		return j == i+1 && i > 0 && k < len(lines) && quotePrefix(lines[k]) == noPrefix &&
+			quotePrefix(lines[prevNonBlank(lines, i-1)]) == noPrefix && !isBlank(lines[prevNonBlank(lines, i-1)]) &&
+			isComparison(strings.TrimPrefix(strings.TrimLeft(lines[i], " \t")[1:], " "), false) && !askedItems(lines[i:j])
 	}
 	comparisons := true
 	for k := i; k < j; k++ {
@@ -263,10 +280,30 @@ func heldInText(lines []string, i, j int) bool {
 		}
 		comparisons = comparisons && isComparison(strings.TrimPrefix(t[1:], " "), !strings.HasPrefix(t, "> "))
 	}
-	if comparisons {
+	switch {
+	case comparisons:
+		// "> 20 neighbours would sign this." followed by their next
+		// line: tight on one side is enough.
+		return above && (next || end) || next
+	case above && next && j-i <= 3 && !askedItems(lines[i:j]):
+		// A line or three held tight between two lines of theirs, no
+		// blank line to set it apart as a quote: an arrow, a cited
+		// sentence, a comparison of options.
 		return true
 	}
-	return j == i+1 && (listItemRe.MatchString(lines[i-1]) || next && listItemRe.MatchString(lines[j]))
+	return above && (next || end) && j == i+1 && (listItemRe.MatchString(lines[i-1]) || next && listItemRe.MatchString(lines[j]))
+}
+
+// askedItems reports ">" lines that read as what an inline reply answers:
+// a question, or an item of a numbered list.
+func askedItems(run []string) bool {
+	for _, l := range run {
+		t := strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(l), ">"))
+		if r, _ := utf8.DecodeLastRuneInString(t); r == '?' || r == '？' || r == '؟' || numberedRe.MatchString(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // numberedRe matches the number of a numbered list item.
@@ -355,6 +392,12 @@ func markQuotes(d *doc) {
 		if m < n && (isQ[m] || isP[m] && kind >= attrWeak) {
 			// A splitter introducing a quote block: both are quoted.
 			e := quoteBlockEnd(lines, isP, m)
+			if seenNew && kind < attrStrong && e < n && !isP[e] && isQuoteLine(lines[m]) && citation(lines[i:end]) {
+				// "In 2023 the JRA wrote:" and its words, inside the
+				// sender's own text: theirs.
+				i = e
+				continue
+			}
 			quote(i, e)
 			i = e
 			continue
@@ -373,6 +416,19 @@ func markQuotes(d *doc) {
 		quote(i, n)
 		return
 	}
+}
+
+// citation reports an attribution that names no one's address and no
+// date: all a sender writes when citing someone with ">" in their own
+// text, where a client's attribution says who wrote when (initials
+// prefixes are a client's, never the sender's).
+func citation(attr []string) bool {
+	for _, l := range attr {
+		if strings.Contains(l, "@") && emailRe.MatchString(l) || hasDigit(l) && dateTime(l) || headerKey(l) != 0 || hasDecoration(l) {
+			return false
+		}
+	}
+	return true
 }
 
 // splitterAt recognises a line (or lines) at i that introduces quoted
@@ -402,11 +458,23 @@ func splitterAt(lines []string, i int) (end int, kind attrStrength) {
 			if e, _, ok := headerBlockAt(lines, k); ok {
 				return e, attrStrong
 			}
+			if e, ok := keyedBlockAt(lines, k); ok {
+				return e, attrStrong
+			}
 		}
 		return 0, attrNone
 	}
 	if e, _, ok := headerBlockAt(lines, i); ok {
 		return e, attrStrong
+	}
+	if t := strings.TrimSpace(line); len(t) <= 80 && t != "" {
+		// An "Original Message" line with no decoration (BlackBerry)
+		// right above a header block.
+		if k := nextNonBlank(lines, i+1); k < len(lines) && k <= i+2 && headerKey(lines[k]) != 0 && separatorPhraseRe.MatchString(t) {
+			if e, _, ok := headerBlockAt(lines, k); ok {
+				return e, attrStrong
+			}
+		}
 	}
 	if e, s := attributionAt(lines, i); s != attrNone {
 		return e, s

@@ -71,6 +71,18 @@ func TestAttributionShapes(t *testing.T) {
 		"---- On Mon, 03 Mar 2025 09:00:00 +0100 Ana Lima <ana@example.org> wrote ----",
 		"---- 在 星期一, 03 三月 2025 09:00:00 +0100 Ana Lima <ana@example.org> 撰写 ----",
 		"---- Le lun., 03 mars 2025 09:00:00 +0100 Ana Lima <ana@example.org> a rédigé ----",
+		// Horde and webmails: a name with its address in brackets and a
+		// colon, whatever words come before it.
+		"Quoting Ana Lima <ana@example.org>:",
+		"Zitat von Ana Lima <ana@example.org>:",
+		"Citando Ana Lima <ana@example.org>:",
+		// SquirrelMail, and "wrote" in more languages.
+		"Ana Lima said:",
+		"Ana Lima a scris:",
+		"Ana Lima napísal:",
+		"Ana Lima ayaa qoray:",
+		"Ana Lima het geskryf:",
+		"Ana Lima எழுதினார்:",
 	} {
 		check(reply+"\n\n"+attr+"\n> Please send us your ideas.\n> The council", reply, attr)
 	}
@@ -98,6 +110,16 @@ func TestAttributionContext(t *testing.T) {
 	check("My ideas, 03.03.2025, Ana Lima:\n1. Trees\n2. Benches", "My ideas, 03.03.2025, Ana Lima:\n1. Trees\n2. Benches", "")
 	// A line that says "wrote" mid-sentence is not an attribution.
 	check("The mayor wrote: we need safer streets.\nI agree.", "The mayor wrote: we need safer streets.\nI agree.", "")
+	// A citation in the sender's own text, with their text on both
+	// sides of it, names no address and no date: it stays theirs.
+	cite := "Hello,\n\nIn 2023 the roads agency wrote:\n\n> We will resurface the road in 2024.\n\nThat has not happened."
+	check(cite, cite, "")
+	// "said" in the sender's prose, with a date, is theirs when no quote
+	// block follows.
+	said := "Hello,\n\nOn 3 March 2025, the minister said:\n\n- we will fix the road\n- we will add lights\n\nNothing happened."
+	check(said, said, "")
+	// Bottom-posting below a bracketed-address attribution at the top.
+	check("Quoting City <c@city.example>:\n\n> Ideas?\n\nMore trees.", "More trees.", "Quoting City")
 	// The sender's line above an attribution stays theirs, even with a
 	// date in it.
 	check("See you at the meeting on 5 March 2025\nOn Mon, 3 Mar 2025 at 09:00, Ana <ana@example.org> wrote:\n> Ideas?",
@@ -129,9 +151,25 @@ func TestQuotePrefixes(t *testing.T) {
 	check("Our survey found:\n>50% buy water\n> 2 km to school\n<1 hour of power\nSo the priorities are clear.",
 		"Our survey found:\n>50% buy water\n> 2 km to school\n<1 hour of power\nSo the priorities are clear.", "")
 	check("Статистика:\n>50% без воды\n> ۲ km\nВот.", "Статистика:\n>50% без воды\n> ۲ km\nВот.", "")
+	// A cited line or two held tight between two lines of the sender's,
+	// with no blank line to set them apart, are theirs.
+	check("Option A < Option B\n> Option B is easier to enforce.\n> Cameras help more than signs.\n<= 20 km/h would be better still.",
+		"Option A < Option B\n> Option B is easier to enforce.\n> Cameras help more than signs.\n<= 20 km/h would be better still.", "")
+	check("ベンチを増やしてください。\n> 段差をなくしてほしい\nという声も聞いています。", "ベンチを増やしてください。\n> 段差をなくしてほしい\nという声も聞いています。", "")
+	// A comparison tight against the sender's next line, a blank line
+	// above it.
+	check("My proposals:\n1. Night buses\n\n> 20 neighbours would sign this.\n<- We said so at the February meeting.",
+		"My proposals:\n1. Night buses\n\n> 20 neighbours would sign this.\n<- We said so at the February meeting.", "")
+	// Initials on two lines of the message, in separate runs, quote
+	// both.
+	check("Hello,\n\nTuesday, March 4, 2025, 10:00:00 AM, you wrote:\n\nLC> 1. Mobile money?\n\nYes.\n\nLC> 2. Sundays?\n\nMornings only.",
+		"Hello,\n\nYes.\n\nMornings only.", "LC> 2. Sundays?")
 	// Quoted list items are quotes, held tight or not.
 	check("Hello,\n> 1. Which park?\n> 2. Which street?\nRiverside.", "Hello,\nRiverside.", "> 2. Which street?")
 	check("Cost < 5 dollars\n<- see the leaflet", "Cost < 5 dollars\n<- see the leaflet", "")
+	// A figure on a paragraph of its own, the sender's text above and
+	// below: a comparison, not a quote of anything.
+	check("Hi,\n\n> 1000 people signed the petition.\n\nPlease act now.", "Hi,\n\n> 1000 people signed the petition.\n\nPlease act now.", "")
 	// The same line after a blank line, or two of them, is a quote.
 	check("Yes.\n\n> 30 km/h near schools?\n\nYes, everywhere.", "Yes.\n\nYes, everywhere.", "> 30 km/h near schools?")
 	check("Agreed.\n> Is the park safe?\n> Are the lights on?\nNo.", "Agreed.\nNo.", "> Are the lights on?")
@@ -175,6 +213,33 @@ func TestHeaderBlocks(t *testing.T) {
 		"প্রেরক: পৌরসভা <c@city.example>\nপাঠানো হয়েছে: সোমবার, ৩ মার্চ, ২০২৫ ৯:০০\nপ্রাপক: Ana\nবিষয়: পার্ক",
 		"Daga: Karamar Hukuma <c@city.example>\nAn aika: Litinin, 3 Maris 2025 09:00\nZuwa: Ana\nBatu: Wurin shakatawa",
 		"ከ: ማዘጋጃ ቤት <c@city.example>\nየተላከው: ሰኞ 3 ማርች 2025 9:00\nለ: Ana\nርዕሰ ጉዳይ: መናፈሻ",
+		// Unicode hyphens as the decoration (Proton), no decoration at
+		// all above a header block (BlackBerry), who and when inside
+		// the separator (Horde, Lotus Notes).
+		"‐‐‐‐‐‐‐ Original Message ‐‐‐‐‐‐‐\nOn Monday, March 3rd, 2025 at 9:00 AM, City <c@city.example> wrote:",
+		"  Original Message  \nFrom: City <c@city.example>\nSent: Monday, 3 March 2025 09:00\nTo: ana@example.org\nSubject: Parks",
+		"----- Forwarded message from City <c@city.example> -----\n\n      Date: Mon, 03 Mar 2025 09:00:00 +0200\n      From: City <c@city.example>\n   Subject: Parks",
+		"----- Forwarded by Ana Lima/ORG on 03/03/2025 09:00 -----\n\nCity <c@city.example>\n03/03/2025 08:00\n\nTo\nAna Lima/ORG@ORG",
+		"----- Weitergeleitet von Ana Lima/ORG am 03.03.2025 09:00 -----",
+		// Samsung and Outlook in more languages.
+		"-------- 원본 이메일 --------\n발신: 시청 <c@city.example>\n날짜: 25/3/3 오전 9:00 (GMT+09:00)\n수신: ana@example.org\n제목: 공원",
+		"-------- Mesaj original --------\nDe la: Primăria <c@city.example>\nData: 03.03.2025 09:00\nCătre: ana@example.org\nSubiect: Parcuri",
+		"-------- Izvorna poruka --------\nOd: Grad <c@city.example>\nDatum: 03.03.2025. 09:00",
+		"מאת: העירייה <c@city.example>\nנשלח: יום שני 3 מרץ 2025 09:00\nאל: Ana\nנושא: פארקים",
+		"Šalje: Grad <c@city.example>\nPoslano: ponedjeljak, 3. ožujka 2025. 9:00\nPrima: Ana\nPredmet: Parkovi",
+		"Od: Město <c@city.example>\nOdesláno: pondělí 3. března 2025 9:00\nKomu: Ana\nPředmět: Parky",
+		"Από: Δήμος <c@city.example>\nΣτάλθηκε: Δευτέρα, 3 Μαρτίου 2025 9:00 πμ\nΠρος: Ana\nΘέμα: Πάρκα",
+		"De la: Primăria <c@city.example>\nTrimis: luni, 3 martie 2025 09:00\nCătre: Ana\nSubiect: Parcuri",
+		"Od: Mesto <c@city.example>\nPoslano: ponedeljek, 3. marec 2025 09:00\nZa: Ana\nZadeva: Tržnica",
+		"Nork: Udala <c@city.example>\nNoiz: 2025(e)ko martxoaren 3(a), astelehena 09:00\nNori: Ana\nGaia: Merkatua",
+		"Nga: Bashkia <c@city.example>\nDërguar: e hënë, 3 mars 2025 09:00\nPër: Ana\nSubjekti: Tregu",
+		"Од: Општина <c@city.example>\nИспратено: понеделник, 3 март 2025 09:00\nДо: Ana\nТема: Пазар",
+		// Labels no list knows (Maltese), below a separator or a rule:
+		// four labelled lines, an address and a date among them.
+		"-------- Messaġġ oriġinali --------\nMinn: Kunsill <c@city.example>\nData: 03/03/2025 09:00\nLil: ana@example.org\nSuġġett: Park",
+		"________________________________\nMinn: Kunsill <c@city.example>\nMibgħut: it-Tnejn, 3 ta' Marzu 2025 09:00\nLil: Ana\nSuġġett: Park",
+		// An attribution run together with the quote it introduces.
+		"On Mon, 3 Mar 2025 at 09:00, City <c@city.example> wrote:   Dear residents, tell us about the parks.",
 	} {
 		check(reply+"\n\n"+hdr+"\n\nPlease send us your ideas.\nThe council", reply, "Please send us your ideas.")
 	}
@@ -187,6 +252,17 @@ func TestHeaderBlocks(t *testing.T) {
 	letter := "Please read my letter.\n\nFrom: Amina\nTo: the mayor\n\nWe need trees."
 	check(letter, letter, "")
 	check(reply+"\n\nDate: Mon, 3 Mar 2025 09:00:02 -0600\nTo: ana@example.org\n\nIdeas?", reply, "To: ana@example.org")
+	// Labelled lines of the sender's own below a rule say nothing of
+	// when and to whom.
+	fields := reply + "\n\n-----\nName: Amina\nPhone: 0722 555 123\nTown: Kano\nWard: 4"
+	check(fields, fields, "")
+	// What a web form writes above the message it sends says who, not
+	// when: the message is the sender's.
+	form := "From: Amina <amina@example.org>\nSubject: Parks\n\nMessage:\nMore trees."
+	check(form, form, "")
+	// A decorated title of the sender's is not a separator.
+	title := reply + "\n\n----- Transformation plan for the parks -----\nMore trees."
+	check(title, title, "")
 	// Nor is a sentence with dashes in it.
 	check("Original -- and cheap -- idea: a tool library.", "Original -- and cheap -- idea: a tool library.", "")
 }

@@ -134,6 +134,12 @@ func classify(text string) *doc {
 	d := newDoc(text)
 	markQuotes(d)
 	markSignature(d)
+	// The empty "line" after a text's final line break holds nothing:
+	// it goes with the line before it rather than make a segment of its
+	// own.
+	if n := len(d.lines); n > 1 && d.lines[n-1] == "" {
+		d.kinds[n-1] = d.kinds[n-2]
+	}
 	return d
 }
 

@@ -30,7 +30,7 @@ var (
 		`|imetumwa (?:kutoka|kwa) [^,;:]{2,60}|मेरे [^,;:]{1,40} से भेजा गया` +
 		`)\s*$`)
 
-	disclaimerRe = mustCompileFiltered(`(?i)^\s*(?:\**\s*)?(?:confidentiality notice|confidentiality note|disclaimer|avertissement|avis de confidentialité|aviso de confidencialidad|aviso legal|haftungsausschluss|vertraulichkeitshinweis|this (?:e-?mail|message|communication)(?: message)?,? (?:and|including|together with) any (?:files|attachments)|this (?:e-?mail|message|communication)(?: message)?(?: and any attachments?(?: to it)?)? (?:is|are|may be|contains?) (?:strictly )?(?:confidential|privileged|intended)|the (?:information|content) (?:contained )?in this (?:e-?mail|message|communication)|if you (?:are not|have received this) (?:the intended recipient|(?:e-?mail|message) in error)|ce (?:message|courriel|e-?mail)(?: et (?:toutes )?(?:les|ses) pièces jointes)? (?:est|sont) (?:strictement )?(?:confidenti|destiné)|les informations contenues dans ce (?:message|courriel)|este (?:mensaje|correo)(?: electrónico)?(?: y sus (?:anexos|adjuntos))? (?:es|son|contiene|puede contener) (?:confidencial|información)|la información contenida en este|esta mensagem(?: e seus anexos)? (?:é|são|pode conter) (?:confidencia|informaç)|diese (?:e-?mail|nachricht)(?: und (?:alle|etwaige) anhänge)? (?:enthält|ist) (?:vertrauliche|vertraulich)|le informazioni contenute in questo messaggio|questo messaggio(?: e i suoi allegati)? (?:è|contiene|sono) (?:riservat|confidenzial|informazioni)|dit (?:e-?mail)?bericht is (?:vertrouwelijk|uitsluitend)|de informatie in dit (?:e-?mail)?bericht|ta wiadomość (?:jest|zawiera) (?:poufn|informacj)|(?:это|данное) (?:сообщение|письмо) (?:является|содержит) конфиденциальн|you received this message because you are subscribed|to unsubscribe from this group|you are receiving this because)`)
+	disclaimerRe = mustCompileFiltered(`(?i)^\s*(?:\**\s*)?(?:confidentiality notice|confidentiality note|disclaimer|avertissement|avis de confidentialité|aviso de confidencialidad|aviso legal|haftungsausschluss|vertraulichkeitshinweis|this (?:e-?mail|message|communication)(?: message)?,? (?:and|including|together with) any (?:files|attachments)|this (?:e-?mail|message|communication)(?: message)?(?: and any attachments?(?: to it)?)? (?:is|are|may be|contains?) (?:strictly )?(?:confidential|privileged|intended)|the (?:information|content) (?:contained )?in this (?:e-?mail|message|communication)|if you (?:are not|have received this) (?:the intended recipient|(?:e-?mail|message) in error)|ce (?:message|courriel|e-?mail)(?: et (?:toutes )?(?:les|ses) pièces jointes)? (?:est|sont) (?:strictement )?(?:confidenti|destiné)|les informations contenues dans ce (?:message|courriel)|este (?:mensaje|correo)(?: electrónico)?(?: y sus (?:anexos|adjuntos))? (?:es|son|contiene|puede contener) (?:confidencial|información)|la información contenida en este|esta mensagem(?: e seus anexos)? (?:é|são|pode conter) (?:confidencia|informaç)|diese (?:e-?mail|nachricht)(?: und (?:alle|etwaige) anhänge)? (?:enthält|ist) (?:vertrauliche|vertraulich)|le informazioni contenute in questo messaggio|questo messaggio(?: e i suoi allegati)? (?:è|contiene|sono) (?:riservat|confidenzial|informazioni)|dit (?:e-?mail)?bericht is (?:vertrouwelijk|uitsluitend)|de informatie in dit (?:e-?mail)?bericht|ta wiadomość (?:jest|zawiera) (?:poufn|informacj)|(?:это|данное) (?:сообщение|письмо) (?:является|содержит) конфиденциальн|you received this message because you are subscribed|to unsubscribe from this group|you are receiving this because|please consider the environment before printing|think before you print|this e-?mail has been (?:checked|scanned) for viruses|virus-free|pensez à l'environnement avant d'imprimer|antes de imprimir|bitte denken sie an die umwelt)`)
 
 	signoffRe = mustCompileFiltered(`(?i)^(?:` +
 		`(?:best|kind|warm|warmest|many|with|kindest|warm personal)?\s*(?:regards|wishes)|best|cheers|thanks(?: (?:again|a lot|so much|in advance|very much))?|thank you(?: (?:again|very much|so much|in advance|all))?|many thanks|thx|sincerely(?: yours)?|yours(?: (?:truly|sincerely|faithfully))?|respectfully(?: yours)?|all the best|all best|take care|talk soon|rgds|br|greetings` +
@@ -148,12 +148,16 @@ func signatureStart(lines []string) int {
 		switch {
 		case isMobileFooter(t):
 			ok = true
-		case isTrackingFooter(t):
-			ok = s > first && shortTail(lines[s+1:], 4, 400, 0)
+		case brandFooterAt(lines, s, t):
+			ok = true
+		case trackingAt(lines, s):
+			ok = s > first && shortTail(lines[s+1:], 8, 600, 0)
+		case after[s+1] <= 8 && (s == first || isBlank(lines[s-1])) && contactBlock(lines, s):
+			ok = true
 		case s == first:
 			ok = false
 		case lines[s] == "-- " || lines[s] == "--":
-			ok = true
+			ok = delimitedTail(lines[s+1:]) && !dashBullets(lines[first:s])
 		case isDisclaimer(t):
 			// Start at the paragraph holding the disclaimer.
 			for s > first+1 && !isBlank(lines[s-1]) && !isDisclaimer(strings.TrimSpace(lines[s-1])) && s > first {
@@ -176,10 +180,12 @@ func signatureStart(lines []string) int {
 				next = strings.TrimSpace(lines[k])
 			}
 			ok = !strings.HasPrefix(prev, "-") && !strings.HasSuffix(prev, ":") && !strings.HasPrefix(next, "-") && shortTail(lines[s+1:], 4, 400, 80)
-		case after[s+1] <= 8 && len(t) <= 80 && wordCount(t, 7) <= 6 && signoffRe.MatchString(t):
-			// A sign-off needs a name: on its line or below it.
-			named := signoffRe.FindStringSubmatch(t)[1] != "" || nextNonBlank(lines, s+1) < n
-			ok = named && shortTail(lines[s+1:], 5, 400, 70)
+		case after[s+1] <= 10 && len(t) <= 240 && isSignoff(t):
+			// A sign-off needs a name: on its line or below it, and
+			// below it nothing but a signature block. A closing with
+			// words of its own ("Terima kasih atas perhatiannya.") needs
+			// the name right below it.
+			ok = signatureBlock(lines[s+1:]) && (signoffNamed(t) || nextNonBlank(lines, s+1) < n && (!looseClosing(t) || s+1 < n && !isBlank(lines[s+1])))
 		case after[s+1] <= 10 && isClosing(t):
 			ok = nameBlock(lines[s+1:])
 		}
@@ -188,6 +194,226 @@ func signatureStart(lines []string) int {
 		}
 	}
 	return n
+}
+
+// isSignoff reports a closing line: "Best regards,", "Ngiyabonga",
+// "Mit freundlichen Grüßen / Kind regards", "Thanks, Amina".
+func isSignoff(t string) bool {
+	if len(t) <= 80 && wordCount(t, 7) <= 6 && signoffRe.MatchString(t) {
+		return true
+	}
+	ok, _ := isClosingPhrase(t)
+	return ok || isFormalClosing(t)
+}
+
+// looseClosing reports a sign-off only isClosingPhrase knows, and only
+// with words after its closing.
+func looseClosing(t string) bool {
+	if len(t) <= 80 && wordCount(t, 7) <= 6 && signoffRe.MatchString(t) {
+		return false
+	}
+	return !exactClosing(t) && !isFormalClosing(t)
+}
+
+// signoffNamed reports a sign-off carrying the name on its own line, with
+// nothing below it.
+func signoffNamed(t string) bool {
+	if len(t) <= 80 && wordCount(t, 7) <= 6 {
+		if m := signoffRe.FindStringSubmatch(t); m != nil && m[1] != "" {
+			return true
+		}
+	}
+	_, named := isClosingPhrase(t)
+	return named
+}
+
+// signatureBlock reports what may follow a sign-off: a short block of
+// short lines (name, title, organisation, address, phone) whose first
+// line is not a sentence or a list item, then only footers; not a
+// postscript, which is the sender's text.
+func signatureBlock(rest []string) bool {
+	k := nextNonBlank(rest, 0)
+	if k == len(rest) {
+		return true
+	}
+	first := strings.TrimSpace(rest[k])
+	if !isMobileFooter(first) && !isDisclaimer(first) && !trackingAt(rest, k) {
+		// A name, not the rest of a sentence ("Thanks / to everyone who
+		// came").
+		r, _ := utf8.DecodeRuneInString(first)
+		initial := unicode.IsUpper(r) && strings.HasPrefix(first[utf8.RuneLen(r):], ".")
+		if endsSentence(first) && !initialEnd(first) || unicode.IsLower(r) || listItemRe.MatchString(rest[k]) && !initial || quotePrefix(rest[k]) != noPrefix {
+			return false
+		}
+	}
+	for _, l := range rest {
+		t := strings.TrimSpace(l)
+		if t == "" || isMobileFooter(t) {
+			continue
+		}
+		if isDisclaimer(t) || isTrackingFooter(t) || len(t) <= 4 && sigDelimRe.MatchString(t) {
+			break // footers, or a signature of its own below a delimiter
+		}
+		// A sentence below the name is the sender's, and so is a
+		// postscript.
+		if isPostscript(l) || endsSentence(t) && !initialEnd(t) && wordCount(t, 4) >= 4 {
+			return false
+		}
+	}
+	return shortTail(rest, 8, 600, 90)
+}
+
+// delimitedTail reports what may follow a "-- " delimiter: a signature,
+// not more of the sender's letter — no postscript, no paragraph of prose,
+// not more than a signature's worth of lines before a footer.
+func delimitedTail(rest []string) bool {
+	count := 0
+	for _, l := range rest {
+		t := strings.TrimSpace(l)
+		if t == "" || isMobileFooter(t) {
+			continue
+		}
+		if isDisclaimer(t) || isTrackingFooter(t) {
+			return true
+		}
+		if t == "--" {
+			// A second delimiter after text: the dashes are the
+			// sender's bullets.
+			if count > 0 {
+				return false
+			}
+			continue
+		}
+		count++
+		if count > 15 || isPostscript(l) || utf8.RuneCountInString(t) > 120 && endsSentence(t) && !strings.Contains(t, "://") {
+			return false
+		}
+	}
+	return true
+}
+
+// contactBlock reports a signature with no sign-off above it: a
+// paragraph of two to six short lines opening with a name, one of them a
+// phone number, an address or a web site ("Kevin Mwangi / Operations
+// Manager | Jamii Sacco / Tel: 0711 000 111"), and nothing after it but
+// footers. A name and a town alone, with no way to reach them, may be the
+// sender's last words and stay.
+func contactBlock(lines []string, s int) bool {
+	// Cheap tests first: this runs on every paragraph near the end.
+	if s+1 >= len(lines) || isBlank(lines[s+1]) || !isNameLike(strings.TrimSpace(lines[s])) {
+		return false
+	}
+	end, contact := s, false
+	for end < len(lines) && end-s < 7 && !isBlank(lines[end]) {
+		contact = contact || isContactLine(strings.TrimSpace(lines[end]))
+		end++
+	}
+	if !contact {
+		return false
+	}
+	end = s
+	for end < len(lines) && !isBlank(lines[end]) && !ruleLineRe.MatchString(lines[end]) {
+		t := strings.TrimSpace(lines[end])
+		if isDisclaimer(t) || isMobileFooter(t) || len(t) <= 4 && sigDelimRe.MatchString(t) {
+			break
+		}
+		if end-s >= 6 || utf8.RuneCountInString(t) > 80 || endsSentence(t) && !initialEnd(t) || listItemRe.MatchString(lines[end]) && end > s || quotePrefix(lines[end]) != noPrefix {
+			return false
+		}
+		contact = contact || isContactLine(t)
+		end++
+	}
+	if end-s < 2 {
+		return false
+	}
+	for _, l := range lines[end:] {
+		t := strings.TrimSpace(l)
+		switch {
+		case t == "" || isMobileFooter(t) || ruleLineRe.MatchString(l) || len(t) <= 4 && sigDelimRe.MatchString(t):
+		case isDisclaimer(t) || isTrackingFooter(t):
+			return true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isContactLine reports a line holding a phone number (seven digits or
+// more, in groups), an e-mail address or a web site.
+func isContactLine(t string) bool {
+	if strings.Contains(t, "://") || strings.Contains(strings.ToLower(t), "www.") || strings.Contains(t, "@") && emailRe.MatchString(t) {
+		return true
+	}
+	digits, run := 0, false
+	for _, r := range t {
+		switch {
+		case isDigit(r):
+			digits++
+			run = true
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '+' || r == '/':
+		default:
+			if run && digits < 7 {
+				digits = 0
+			}
+			run = false
+		}
+	}
+	return digits >= 7
+}
+
+// dashBullets reports a "--" line above, with text between it and the
+// end of above: the sender's bullets, not a delimiter.
+func dashBullets(above []string) bool {
+	text := false
+	for k := len(above) - 1; k >= 0; k-- {
+		t := strings.TrimSpace(above[k])
+		switch {
+		case t == "--":
+			if text {
+				return true
+			}
+		case t != "":
+			text = true
+		}
+	}
+	return false
+}
+
+// initialEnd reports a line ending with an initial or a title ("Anna
+// B.", "Dr."), not with a full stop.
+func initialEnd(s string) bool {
+	s = strings.TrimSuffix(strings.TrimSpace(s), ".")
+	i := strings.LastIndexFunc(s, unicode.IsSpace)
+	w := s[i+1:]
+	return utf8.RuneCountInString(w) <= 3 && w != "" && unicode.IsUpper([]rune(w)[0])
+}
+
+// isPostscript reports the first line of a postscript: "P.S.", "PS:",
+// "P.P.S.".
+func isPostscript(l string) bool {
+	t := strings.ToUpper(strings.TrimSpace(head(strings.TrimSpace(l), 8)))
+	for _, p := range []string{"P.S", "PS:", "PS ", "P.P.S", "PPS:", "PS.", "P. S."} {
+		if strings.HasPrefix(t, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// trackingAt reports that lines[i] starts what a tracking add-on
+// appends: a tracking link, or an image placeholder with the link on the
+// next line.
+func trackingAt(lines []string, i int) bool {
+	t := strings.TrimSpace(lines[i])
+	if isTrackingFooter(t) {
+		return true
+	}
+	if !strings.HasPrefix(t, "[image:") || !strings.HasSuffix(t, "]") {
+		return false
+	}
+	k := nextNonBlank(lines, i+1)
+	return k < len(lines) && k <= i+2 && isTrackingFooter(strings.TrimSpace(lines[k]))
 }
 
 // mobileHints are the starts of the mobileRe alternatives anchored at
@@ -214,7 +440,7 @@ func knownFooter(t string, l []byte) bool {
 }
 
 // disclaimerStarts are the first words of every disclaimerRe alternative.
-var disclaimerStarts = []string{"confidential", "disclaimer", "avertissement", "avis ", "aviso", "haftungsausschluss", "vertraulichkeitshinweis", "this ", "the ", "if ", "ce ", "les ", "este ", "la ", "esta ", "diese ", "le ", "questo ", "dit ", "de ", "ta ", "это ", "данное ", "you ", "to "}
+var disclaimerStarts = []string{"confidential", "disclaimer", "avertissement", "avis ", "aviso", "haftungsausschluss", "vertraulichkeitshinweis", "this ", "the ", "if ", "ce ", "les ", "este ", "la ", "esta ", "diese ", "le ", "questo ", "dit ", "de ", "ta ", "это ", "данное ", "you ", "to ", "please ", "think ", "pensez ", "antes ", "bitte "}
 
 // maxDisclaimerStart is the length of the longest disclaimerStarts.
 var maxDisclaimerStart = func() int {
@@ -260,12 +486,12 @@ func prevNonBlank(lines []string, i int) int {
 // Mobile footers do not count.
 func shortTail(lines []string, maxLines, maxChars, maxLine int) bool {
 	count, chars := 0, 0
-	for _, l := range lines {
+	for i, l := range lines {
 		t := strings.TrimSpace(l)
 		if t == "" {
 			continue
 		}
-		if isDisclaimer(t) {
+		if isDisclaimer(t) || isTrackingFooter(t) || strings.HasPrefix(t, "[image:") && trackingAt(lines, i) {
 			return true // the rest is a footer anyway
 		}
 		if isMobileFooter(t) || len(t) <= 4 && sigDelimRe.MatchString(t) {

@@ -66,6 +66,18 @@ func TestFooters(t *testing.T) {
 		// Proton writes its name as a Markdown link.
 		"[Proton Mail](https://proton.me/mail/home) のセキュアメールで送信しました。",
 		"Sent with [Proton Mail](https://proton.me/mail/home) secure email.",
+		// Localised iOS, Samsung, Outlook and Yahoo footers, with the
+		// verb of their language.
+		"Trimis de pe iPhone-ul meu", "נשלח מה-iPhone שלי", "मेरो iPhone बाट पठाइएको", "Ti a fi ranṣẹ lati iPhone mi",
+		"iPhone-ról küldve", "Poslano s mog iPhonea", "Laga soo diray iPhone-kayga", "எனது iPhone இலிருந்து அனுப்பப்பட்டது",
+		"Dihantar dari iPhone saya", "Ipinadala mula sa aking iPhone", "Odesláno z iPhonu", "Odoslané z iPhonu",
+		"Wysłane z iPhone'a", "Στάλθηκε από το iPhone μου", "Изпратено от моя iPhone", "Sendt fra min iPhone",
+		"Lähetetty iPhonesta", "Enviat des del meu iPhone", "Išsiųsta iš mano iPhone", "Saadetud minu iPhone'ist",
+		"Galaxy 스마트폰에서 보냈습니다.", "Gestuur vanaf my iPhone", "Ithunyelwe kusuka ku-iPhone yami", "iPhone-dan göndərildi",
+		"Obține Outlook pentru Android", "Hanki Outlook Androidille", "Preuzmite Outlook za Android",
+		// No verb the lists know: a device or app name on a short
+		// line of its own at the end.
+		"Kutoka kwa Samsung Galaxy yangu", "Mobil cihazımdan Samsung Galaxy", "Из моего iPhone",
 	} {
 		check(f, true)
 	}
@@ -74,6 +86,11 @@ func TestFooters(t *testing.T) {
 		"I sent my idea from the library, my phone is broken.",
 		"Get more buses to the hospital?",
 		"Sent from my desk, where I can think.",
+		"We need Samsung phones at the clinic.",
+		"We need Samsung phones at the clinic",
+		"Outlook cannot open the PDF",
+		"Is there an Android app?",
+		"Sent from the community centre because my phone is broken.",
 	} {
 		check(s, false)
 	}
@@ -102,17 +119,73 @@ func TestSignOffs(t *testing.T) {
 	check(reply+"\n\nAlso,\nbenches near the school", reply+"\n\nAlso,\nbenches near the school", "")
 	check(reply+"\n\nIn short,\nMore trees.", reply+"\n\nIn short,\nMore trees.", "")
 	check(reply+"\n\nFor example,\n1. Trees\n2. Benches", reply+"\n\nFor example,\n1. Trees\n2. Benches", "")
-	check(reply+"\n\nKolay gelsin,\n\nAyşe", reply+"\n\nKolay gelsin,\n\nAyşe", "")
+	check(reply+"\n\nSağlıcakla kalın,\n\nAyşe", reply+"\n\nSağlıcakla kalın,\n\nAyşe", "")
+	check(reply+"\n\nSağlıcakla kalın,\nAyşe\nAnd more trees by the river, please.", reply+"\n\nSağlıcakla kalın,\nAyşe\nAnd more trees by the river, please.", "")
 	check(reply+"\n\nKolay gelsin,\nAyşe\nAnd more trees by the river, please.", reply+"\n\nKolay gelsin,\nAyşe\nAnd more trees by the river, please.", "")
 	// Sign-offs in the languages the clients ship in, with the name
 	// below them, and the comma of their script.
 	for _, so := range []string{"Teşekkürler,", "ارادتمند،", "شکریہ،", "ধন্যবাদ,", "Cảm ơn,", "Hormat saya,", "Terima kasih,", "ขอบคุณค่ะ", "以上です。", "よろしくお願いいたします。", "Гарного дня,", "Na gode,", "አመሰግናለሁ፣", "Asante,"} {
 		check(reply+"\n\n"+so+"\nAmina", reply, so+"\nAmina")
 	}
+	// Closings without a comma, in the languages participants write in,
+	// with the name below them (written for this test, one per
+	// language family, not taken from any message).
+	for _, so := range []string{"Ngiyabonga", "Enkosi kakhulu", "Mahadsanid", "Galatoomaa", "Jërëjëf", "Dankie", "Webale nnyo", "Murakoze",
+		"Ẹ ṣé", "Daalụ", "Zikomo", "Misaotra", "Mèsi anpil", "Salamat po!", "Cảm ơn anh chị.", "תודה רבה", "سوپاس", "مننه", "የቐንየለይ",
+		"Mulțumesc", "Köszönöm", "Děkuji", "S pozdravom", "Pozdrawiam", "Srdačan pozdrav", "Ευχαριστώ", "நன்றி", "धन्यवाद", "Terima kasih",
+		"Diolch", "Groete", "Saludos", "С уважением", "以上、よろしくお願いいたします。", "Mit freundlichen Grüßen / Kind regards"} {
+		check(reply+"\n\n"+so+"\nNomvula Dlamini", reply, so+"\nNomvula Dlamini")
+	}
+	// A closing that is a word list entry may have a blank line before
+	// the name, and a signature block below it: title, organisation,
+	// phone, the environment footer.
+	check(reply+"\n\nKind regards,\n\nGrace Wanjiru\nProgramme Officer\nCommunity Water Trust\nP.O. Box 12345, Nairobi | Tel: +254 722 000 000\nPlease consider the environment before printing this email.",
+		reply, "Kind regards,\n\nGrace Wanjiru\nProgramme Officer\nCommunity Water Trust\nP.O. Box 12345, Nairobi | Tel: +254 722 000 000\nPlease consider the environment before printing this email.")
+	check(reply+"\n\nNgiyabonga, Nomvula", reply, "Ngiyabonga, Nomvula")
+	// The name first, then the word of sending (Korean, Japanese).
+	check(reply+"\n\n이준호 드림", reply, "이준호 드림")
+	check(reply+"\n\n田中より", reply, "田中より")
+	check(reply+"\n\nYours faithfully\n\n\nJ. K. Otieno (Mr)\nP.O. Box 123\nKisumu", reply, "Yours faithfully\n\nJ. K. Otieno (Mr)\nP.O. Box 123\nKisumu")
+	// An initial is not a list item; a delimited signature may follow.
+	check(reply+"\n\nMit freundlichen Grüßen\nR. Vogel\n\n-- \nDr. Renate Vogel\nUniversität Kassel", reply, "Mit freundlichen Grüßen\nR. Vogel\n\n--\nDr. Renate Vogel\nUniversität Kassel")
+	check(reply+"\n\nVeuillez agréer, Madame, Monsieur, mes salutations distinguées.\n\nBernard Lefèvre\n12, rue des Tilleuls", reply,
+		"Veuillez agréer, Madame, Monsieur, mes salutations distinguées.\n\nBernard Lefèvre\n12, rue des Tilleuls")
+	// A sentence of thanks with a blank line below it is the sender's;
+	// the sign-off below it is not.
+	check(reply+"\n\nTerima kasih atas perhatiannya.\n\nSalam,\nDewi", reply+"\n\nTerima kasih atas perhatiannya.", "Salam,\nDewi")
+	// A postscript, or a sentence below the name, keeps it all in body.
+	check(reply+"\n\nThanks,\nAmina\n\nP.S. The drain on Kano Road is blocked too.", reply+"\n\nThanks,\nAmina\n\nP.S. The drain on Kano Road is blocked too.", "")
+	check(reply+"\n\nAsante\nAmina\nThe drain on Kano Road is blocked too.", reply+"\n\nAsante\nAmina\nThe drain on Kano Road is blocked too.", "")
+	check(reply+"\n\nThanks, Amina\n\nPS: the drain on Kano Road is blocked too.", reply+"\n\nThanks, Amina\n\nPS: the drain on Kano Road is blocked too.", "")
+	// A one-word answer above the name is the answer ("Tak" is Polish
+	// for yes).
+	check("Dzień dobry,\n\nTak\nJan", "Dzień dobry,\n\nTak\nJan", "")
+	// A closing word that runs on into a sentence below it is not one.
+	check(reply+"\n\nThanks\nto everyone who came to the meeting", reply+"\n\nThanks\nto everyone who came to the meeting", "")
+	// Words that begin a closing but say more are not one.
+	check(reply+"\n\nBest idea so far\nAmina", reply+"\n\nBest idea so far\nAmina", "")
+	check(reply+"\n\nThanks to the council for nothing\nAmina", reply+"\n\nThanks to the council for nothing\nAmina", "")
 	check(reply+"\nMerci", reply+"\nMerci", "")
+	// A message that is only a line naming a device stays whole.
+	check("Outlook with a reply", "Outlook with a reply", "")
 	check("Thanks,\nAmina", "Thanks,\nAmina", "")
 	// RFC 3676 section 4.3.
 	check(reply+"\n-- \nAmina Diallo\nKano", reply, "--\nAmina Diallo\nKano")
+	// A contact block with no sign-off above it: a name, and a way to
+	// reach them, before a disclaimer or alone; but a name and a town
+	// alone may be the sender's last words.
+	check(reply+"\n\nKevin Mwangi\nOperations Manager | Jamii Sacco\nTel: 0711 000 111\n________________________________\nDISCLAIMER: This email is confidential.",
+		reply, "Kevin Mwangi\nOperations Manager | Jamii Sacco\nTel: 0711 000 111\n________________________________\nDISCLAIMER: This email is confidential.")
+	check("James Otieno\nPolicy Officer | Water Network\n+254 733 000 111", "", "James Otieno\nPolicy Officer | Water Network\n+254 733 000 111")
+	check(reply+"\n\nAmina Diallo\nKano", reply+"\n\nAmina Diallo\nKano", "")
+	check(reply+"\n\nAmina Diallo\nKano\nCall me about the drain tomorrow, 0803 555 1234.", reply+"\n\nAmina Diallo\nKano\nCall me about the drain tomorrow, 0803 555 1234.", "")
+	// A "--" line inside a letter, with more of the letter below it, is
+	// not a delimiter.
+	essay := reply + "\n\n--\n\n3. SANITATION\n\nThe Bill is silent on sanitation. Diarrhoeal disease in children under five rises by forty per cent when the water is rationed.\n\nAmina Diallo"
+	check(essay, essay, "")
+	bullets := "Dear council,\n\nMy points:\n\n--\nWater\n--\nLight\n--\nRoads"
+	check(bullets, bullets, "")
+	check(reply+"\n-- \nAmina\n\nP.S. The drain is blocked too.", reply+"\n--\nAmina\n\nP.S. The drain is blocked too.", "")
 	// A "-Name" line, but not a list item under a colon.
 	check(reply+"\n\n-Amina", reply, "-Amina")
 	check("My idea:\n- more trees", "My idea:\n- more trees", "")
@@ -159,6 +232,13 @@ func TestTrackingFooters(t *testing.T) {
 		t.Errorf("parseBody(%q) = %+v", in, p)
 	}
 	// An image of the sender's own stays.
+	// The image placeholder on a line of its own, the link below it,
+	// after a sign-off.
+	in = reply + "\n\nYours sincerely,\nIbrahim Kamara\n\n[image: Mailtrack]\n<https://mailtrack.io?utm_source=gmail&utm_medium=signature>\nSender\nnotified by\nMailtrack\n03/21/25,\n11:11:05 AM"
+	checkPartition(t, "text", in)
+	if p := parseBody(in, false); p.body != reply || !strings.HasPrefix(p.sig, "Yours sincerely,") {
+		t.Errorf("parseBody(%q) = %+v", in, p)
+	}
 	in = reply + "\n\n[image: photo of the drain.jpg]"
 	if p := parseBody(in, false); p.body != in {
 		t.Errorf("parseBody(%q) = %+v", in, p)
