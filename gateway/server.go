@@ -328,7 +328,12 @@ func (g *Gateway) staffHandler() (http.Handler, error) {
 	if g.cfg.Privacy.Redact {
 		redact = g.cfg.Redactor()
 	}
+	proxies, err := g.cfg.HTTP.TrustedProxyPrefixes()
+	if err != nil {
+		return nil, err
+	}
 	return staff.New(staff.Options{
 		Store: g.st, Config: g.cfg.Staff, Tokens: tokens, ContactTokens: contactTokens, TriageTokens: triageTokens, Log: g.log, Redact: redact,
+		TrustedProxies: proxies,
 	}), nil
 }

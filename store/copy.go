@@ -34,6 +34,10 @@ var copyTables = []struct {
 	{"triage_audit", "id", []string{"id", "suggestion_id", "at", "staff", "field", "old", "new"}, "iittttt"},
 }
 
+// copyMadeAgain are the columns Copy leaves out because the destination
+// makes them again from the others (the masked copies, redacted.go).
+var copyMadeAgain = map[string][]string{"suggestions": {"subject_redacted", "body_redacted"}}
+
 // copyBatch is how many rows go to PostgreSQL in one COPY.
 const copyBatch = 1000
 
@@ -123,6 +127,11 @@ func Copy(ctx context.Context, dst, src *Store, progress func(table string, rows
 		return wtx.Commit(ctx)
 	})
 	if err != nil {
+		return counts, fmt.Errorf("store: copy %s to %s: %w", src.path, dst.path, err)
+	}
+	// The masked copies are not copied: they are made again, with the
+	// regions the source's were made with.
+	if err := dst.prepareRedacted(ctx, src.redactRegions); err != nil {
 		return counts, fmt.Errorf("store: copy %s to %s: %w", src.path, dst.path, err)
 	}
 	return counts, nil

@@ -140,10 +140,18 @@ func (f Filter) where(pg bool) (string, []any) {
 		add(instr+`(',' || lower(replace(replace(s.tags, ', ', ','), ' ,', ',')) || ',', ',' || lower(?) || ',') > 0`, t)
 	}
 	f.triageWhere(add) // triage.go
-	if f.Search != "" && pg {
-		cond, a := pgSearchCond(f.Search) // pgsearch.go
+	// Whoever reads masked text searches the masked copy (redacted.go):
+	// the match count of a search over the unmasked words would spell out
+	// what the mask hides.
+	masked := f.Redact != nil
+	switch {
+	case f.Search == "":
+	case pg:
+		cond, a := pgSearchCond(f.Search, masked) // pgsearch.go
 		add(cond, a...)
-	} else if f.Search != "" {
+	case masked:
+		add("s.id IN (SELECT rowid FROM suggestions_redacted_fts WHERE suggestions_redacted_fts MATCH ?)", f.Search)
+	default:
 		add("s.id IN (SELECT rowid FROM suggestions_fts WHERE suggestions_fts MATCH ?)", f.Search)
 	}
 	if len(conds) == 0 {

@@ -91,6 +91,10 @@ func openPostgres(ctx context.Context, opt Options) (*Store, error) {
 			db.Close()
 			return nil, err
 		}
+		if err := s.prepareRedacted(ctx, opt.RedactRegions); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }

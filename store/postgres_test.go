@@ -58,7 +58,7 @@ func TestPGSearchSQL(t *testing.T) {
 		{`"C++"`, `s.search @@ to_tsquery('intake_search', ?)`, []any{`'C'`}},
 		{`"++"`, `FALSE`, nil},
 	} {
-		cond, args := pgSearchCond(c.q)
+		cond, args := pgSearchCond(c.q, false)
 		if cond != c.cond || !slices.Equal(args, c.args) {
 			t.Errorf("pgSearchCond(%q) = %s %q, want %s %q", c.q, cond, args, c.cond, c.args)
 		}

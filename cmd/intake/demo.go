@@ -122,7 +122,7 @@ func runDemo(ctx context.Context, c *cmdContext, once bool, listen string) error
 		"INTAKE_SENDER_KEY":             randomHex(32),
 		"INTAKE_IMAP_PASSWORD":          "demo",
 		"TWILIO_AUTH_TOKEN":             randomHex(16),
-		"INTAKE_STAFF_TOKENS":           "demo-" + randomHex(8),
+		"INTAKE_STAFF_TOKENS":           "demo-" + randomHex(16),
 		"INTAKE_ANDROID_KENYA_KEY":      randomHex(16),
 		"INTAKE_ANDROID_KENYA_USER":     "sms",
 		"INTAKE_ANDROID_KENYA_PASSWORD": randomHex(8),
@@ -159,7 +159,7 @@ func runDemo(ctx context.Context, c *cmdContext, once bool, listen string) error
 	}
 
 	log := gateway.NewLogger(c.Stderr, cfg.Log)
-	st, err := store.Open(ctx, dbPath, store.Options{SenderKey: []byte(secrets["INTAKE_SENDER_KEY"]), Logger: log})
+	st, err := store.Open(ctx, dbPath, store.Options{SenderKey: []byte(secrets["INTAKE_SENDER_KEY"]), Logger: log, RedactRegions: cfg.RedactRegions()})
 	if err != nil {
 		return err
 	}
@@ -287,7 +287,7 @@ func postDemoTexts(ctx context.Context, base, path, token string) ([]demoReply, 
 	client := &http.Client{Timeout: 10 * time.Second}
 	for i, t := range demoTexts {
 		form := url.Values{
-			"MessageSid": {fmt.Sprintf("SMdemo%026d", i+1)}, "AccountSid": {"ACdemo"},
+			"MessageSid": {fmt.Sprintf("SMde%030x", i+1)}, "AccountSid": {"ACdemo"},
 			"From": {t.from}, "To": {"+254700000000"}, "Body": {t.body}, "NumMedia": {"0"},
 		}
 		if strings.HasPrefix(t.from, "whatsapp:") {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -72,11 +73,39 @@ type Log struct {
 type HTTP struct {
 	Listen    string `toml:"listen"`
 	PublicURL string `toml:"public_url"`
+	// TrustedProxies are addresses or CIDR prefixes of the reverse
+	// proxies whose X-Forwarded-For names the client (staff login limits
+	// count per client). Empty: the peer address is the client.
+	TrustedProxies []string `toml:"trusted_proxies"`
 	// OpsListen, when set, is the only address /healthz, /readyz and
 	// /metrics are served on: they are unauthenticated, and need not
 	// go through the proxy that exposes the webhooks and the staff pages.
 	OpsListen string `toml:"ops_listen"`
 }
+
+// TrustedProxyPrefixes reads TrustedProxies.
+func (h HTTP) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range h.TrustedProxies {
+		s = strings.TrimSpace(s)
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("http.trusted_proxies: %q is not an address or a CIDR prefix (10.0.0.5, 10.0.0.0/8)", s)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// MinStaffTokenLength is the shortest staff token accepted: tokens can be
+// guessed online, and 32 random characters put that out of reach at any
+// rate.
+const MinStaffTokenLength = 32
 
 // Mailbox is one [[mailbox]]: an IMAP folder read into a campaign.
 type Mailbox struct {
@@ -332,6 +361,19 @@ func (c *Config) Validate(env Getenv) error {
 		secret("store.dsn_env", c.Store.DSNEnv, true)
 	default:
 		bad("store.driver: %q is not one of sqlite, postgres", c.Store.Driver)
+	}
+	if _, err := c.HTTP.TrustedProxyPrefixes(); err != nil {
+		bad("%v", err)
+	}
+	for _, k := range [][2]string{{"staff.tokens_env", c.Staff.TokensEnv}, {"staff.contact_tokens_env", c.Staff.ContactTokensEnv}, {"staff.triage_tokens_env", c.Staff.TriageTokensEnv}} {
+		list := Staff{TokensEnv: k[1]}
+		tokens, _ := list.LoadTokens(env)
+		for i, t := range tokens {
+			if _, t = SplitTokenName(t); len(t) < MinStaffTokenLength {
+				bad("%s: token %d of %d in %s is %d characters, shorter than %d: use long random tokens (`openssl rand -hex 32`)",
+					k[0], i+1, len(tokens), k[1], len(t), MinStaffTokenLength)
+			}
+		}
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -155,7 +155,12 @@ func TestExportCSV(t *testing.T) {
 func TestNeutralize(t *testing.T) {
 	for in, want := range map[string]string{
 		"": "", "=1+1": "'=1+1", "+1": "'+1", "-2": "'-2", "@SUM(A1)": "'@SUM(A1)", "\tx": "'\tx", "\rx": "'\rx",
-		"a=1": "a=1", " =1": " =1", "'=1": "'=1", "١٢": "١٢", "＝1+1": "＝1+1",
+		"a=1": "a=1", "'=1": "'=1", "١٢": "١٢", "＝1+1": "＝1+1",
+		// White space before the sign: spreadsheets skip it.
+		" =1": "' =1", "   +1": "'   +1", "\u00a0-2": "'\u00a0-2", "\n@x": "'\n@x", " \t =1": "' \t =1", "  a=1": "  a=1", "   ": "   ",
+		// Bidirectional controls are shown as codes, then the cell is
+		// judged on what is left.
+		"\u202e=1": "[U+202E]=1", "exe.\u202etxt": "exe.[U+202E]txt", " \u2066-1\u2069": " [U+2066]-1[U+2069]",
 	} {
 		if got := neutralize(in); got != want {
 			t.Errorf("neutralize(%q) = %q, want %q", in, got, want)

@@ -19,15 +19,23 @@ import (
 )
 
 // neutralize makes a spreadsheet cell inert: text starting with =, +, -,
-// @, a tab or a carriage return gets a leading apostrophe (OWASP's advice
-// against CSV injection), so no spreadsheet evaluates it as a formula.
+// @, a tab or a carriage return, also after spaces or other white space
+// (which spreadsheets skip before a formula), gets a leading apostrophe
+// (OWASP's advice against CSV injection), so no spreadsheet evaluates it
+// as a formula. Bidirectional controls are shown as codes (ShowBidi).
 func neutralize(s string) string {
+	s = ShowBidi(s)
 	if s == "" {
 		return s
 	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	if s[0] == '\t' || s[0] == '\r' {
 		return "'" + s
+	}
+	if t := strings.TrimLeftFunc(s, unicode.IsSpace); t != "" {
+		switch t[0] {
+		case '=', '+', '-', '@':
+			return "'" + s
+		}
 	}
 	return s
 }
@@ -120,23 +128,26 @@ func writeJSONL(w io.Writer, f store.Filter, each func(func(store.ExportRow) err
 	enc.SetEscapeHTML(false)
 	n := 0
 	err := each(func(r store.ExportRow) error {
+		sb := ShowBidi
 		j := jsonRow{
-			Reference: r.Ref, ReceivedAt: r.ReceivedAt.UTC().Format(time.RFC3339Nano),
-			Channel: r.Channel, Campaign: r.Campaign, Language: r.Language, Disposition: r.Disposition,
-			Subject: r.Subject, Body: r.Body, Tags: r.Tags, AttachmentCount: r.Attachments, SenderID: r.SenderID,
-			Transport: r.Transport, State: r.State, Labels: r.Labels,
+			Reference: sb(r.Ref), ReceivedAt: r.ReceivedAt.UTC().Format(time.RFC3339Nano),
+			Channel: sb(r.Channel), Campaign: sb(r.Campaign), Language: sb(r.Language), Disposition: sb(r.Disposition),
+			Subject: sb(r.Subject), Body: sb(r.Body), Tags: make([]string, len(r.Tags)), AttachmentCount: r.Attachments,
+			SenderID: sb(r.SenderID), Transport: sb(r.Transport), State: sb(r.State), Labels: make([]string, len(r.Labels)),
 		}
-		if j.Tags == nil {
-			j.Tags = []string{}
+		for i, t := range r.Tags {
+			j.Tags[i] = sb(t)
 		}
-		if j.Labels == nil {
-			j.Labels = []string{}
+		for i, l := range r.Labels {
+			j.Labels[i] = sb(l)
 		}
 		if f.WithContacts {
-			j.Contact, j.Signature = &r.Contact, &r.Signature
+			contact, sig := sb(r.Contact), sb(r.Signature)
+			j.Contact, j.Signature = &contact, &sig
 		}
 		if f.WithQuotes {
-			j.Quoted = &r.Quoted
+			q := sb(r.Quoted)
+			j.Quoted = &q
 		}
 		if err := enc.Encode(&j); err != nil { // Encode ends each object with "\n"
 			return err

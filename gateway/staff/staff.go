@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -50,9 +51,10 @@ type Options struct {
 	Redact func(string) string
 	// Now returns the current time ("since 7d"); nil means time.Now.
 	Now func() time.Time
-	// SessionKey signs login cookies. Nil draws a random key, so logins
-	// end when the process restarts.
-	SessionKey []byte
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client ([http] trusted_proxies): failed logins are limited per
+	// client address, and behind a proxy every request comes from it.
+	TrustedProxies []netip.Prefix
 }
 
 // staffPageSize is how many suggestions one list page shows.
@@ -92,16 +94,18 @@ func New(o Options) http.Handler {
 	h.roles = map[string]staffRole{}
 	contacts := stripNames(o.ContactTokens, true, h.roles)
 	tokens := append(stripNames(o.Tokens, false, h.roles), stripNames(o.TriageTokens, true, h.roles)...)
-	h.auth = newStaffAuth(tokens, contacts, o.SessionKey, secure, h.now)
+	h.auth = newStaffAuth(tokens, contacts, o.Store, o.TrustedProxies, secure, h.now, h.log)
 	if len(tokens)+len(contacts) == 0 {
 		h.log.Warn("no staff tokens configured: the staff pages refuse every login", "tokens_env", o.Config.TokensEnv, "contact_tokens_env", o.Config.ContactTokensEnv)
 	}
 	for _, t := range append(append([]string(nil), tokens...), contacts...) {
-		if len(t) < 16 {
-			h.log.Warn("a staff token is shorter than 16 characters: use long random tokens")
+		if len(t) < config.MinStaffTokenLength {
+			// config.Validate refuses them for intake serve.
+			h.log.Warn(fmt.Sprintf("a staff token is shorter than %d characters: use long random tokens", config.MinStaffTokenLength))
 			break
 		}
 	}
+	h.auth.revokeOthers(context.Background())
 	h.pages = map[string]*template.Template{}
 	funcs := template.FuncMap{"when": when, "iso": iso, "size": humanSize, "short": short}
 	for _, p := range []string{"login", "list", "detail", "error"} {
@@ -141,17 +145,20 @@ func securityHeaders(next http.Handler) http.Handler {
 // sent to the login form; a wrong token or an expired cookie gets 401.
 func (h *staff) authed(fn func(http.ResponseWriter, *http.Request, session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s, ok, present := h.auth.authenticate(r)
-		if ok {
+		s, res := h.auth.authenticate(r)
+		switch {
+		case res == authOK:
 			fn(w, r, s)
 			return
-		}
-		if r.Header.Get("Authorization") != "" {
+		case res == authLimited:
+			w.Header().Set("Retry-After", "60")
+			http.Error(w, "too many failed attempts from this address: wait a minute", http.StatusTooManyRequests)
+			return
+		case r.Header.Get("Authorization") != "":
 			w.Header().Set("WWW-Authenticate", `Bearer realm="intake staff"`)
 			http.Error(w, "invalid staff token", http.StatusUnauthorized)
 			return
-		}
-		if present {
+		case res == authBad:
 			h.auth.clearSession(w)
 		}
 		http.Redirect(w, r, "/staff/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -175,7 +182,10 @@ func (h *staff) render(w http.ResponseWriter, r *http.Request, status int, page 
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	io.WriteString(w, b.String())
+	// Participants' text is everywhere on a page (subjects, bodies, raw
+	// messages, names, the search box): its bidirectional controls are
+	// shown as codes, here, once for all of it. The templates hold none.
+	io.WriteString(w, export.ShowBidi(b.String()))
 }
 
 type errorPage struct {
@@ -211,7 +221,7 @@ func safeNext(next string) string {
 }
 
 func (h *staff) loginForm(w http.ResponseWriter, r *http.Request) {
-	if _, ok, _ := h.auth.authenticate(r); ok {
+	if _, res := h.auth.authenticate(r); res == authOK {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
@@ -227,26 +237,39 @@ func (h *staff) login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostForm.Get("next"))
 	page := loginPage{pageBase: pageBase{Title: "Log in"}, Next: next}
 	now := h.now()
-	if !h.auth.fails.allow(now) {
+	client := h.auth.clientAddr(r)
+	if !h.auth.fails.allow(client, now) {
+		h.log.Warn("staff login refused: too many failures from this client", "client", client)
 		page.Error = "Too many failed attempts. Wait a minute and try again."
+		w.Header().Set("Retry-After", "60")
 		h.render(w, r, http.StatusTooManyRequests, "login", page)
 		return
 	}
-	t, ok := h.auth.match(r.PostForm.Get("token"))
+	tok := r.PostForm.Get("token")
+	t, ok := h.auth.match(tok)
 	if !ok {
-		h.auth.fails.fail(now)
-		h.log.Warn("staff login refused", "remote", r.RemoteAddr)
+		h.auth.fails.fail(client, now)
+		h.log.Warn("staff login refused", "client", client, "token", maskToken(tok))
 		page.Error = "That token is not valid."
 		h.render(w, r, http.StatusUnauthorized, "login", page)
 		return
 	}
-	h.auth.setSession(w, t)
-	h.log.Info("staff login", "staff", t.id, "contacts", t.contacts, "remote", r.RemoteAddr)
+	if err := h.auth.setSession(r.Context(), w, t); err != nil {
+		h.log.Error("staff login failed", "staff", t.id, "err", err)
+		page.Error = "The login could not be recorded. Try again; if it persists, tell the administrator."
+		h.render(w, r, http.StatusServiceUnavailable, "login", page)
+		return
+	}
+	h.log.Info("staff login", "staff", t.id, "contacts", t.contacts, "client", client)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (h *staff) logout(w http.ResponseWriter, r *http.Request) {
-	h.auth.clearSession(w)
+	if err := h.auth.endSession(r.Context(), w, r); err != nil {
+		h.log.Error("staff logout not recorded", "err", err)
+		http.Error(w, "the logout could not be recorded: try again", http.StatusServiceUnavailable)
+		return
+	}
 	http.Redirect(w, r, "/staff/login", http.StatusSeeOther)
 }
 

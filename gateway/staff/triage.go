@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/intake-gateway/intake/gateway/config"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -31,22 +32,12 @@ type staffRole struct {
 	triage bool
 }
 
-// splitTokenName reads a configured token written NAME:TOKEN; a token
-// without a colon has no name. Tokens are random strings (hex, base64url)
-// without colons.
-func splitTokenName(entry string) (name, token string) {
-	if n, t, ok := strings.Cut(entry, ":"); ok && strings.TrimSpace(n) != "" && t != "" {
-		return strings.TrimSpace(n), t
-	}
-	return "", entry
-}
-
 // stripNames returns the tokens of entries, recording each one's role
 // under its fingerprint.
 func stripNames(entries []string, triage bool, roles map[string]staffRole) []string {
 	out := make([]string, 0, len(entries))
 	for _, e := range entries {
-		name, tok := splitTokenName(e)
+		name, tok := config.SplitTokenName(e)
 		id := tokenID(tok)
 		if name == "" {
 			name = id
@@ -72,10 +63,11 @@ func (h *staff) staffName(s session) string {
 	return s.id
 }
 
-// csrfToken is the anti-forgery token of the request's login session:
-// an HMAC of the session cookie, so it changes with every login and needs
-// no state. Requests with a bearer token need none (a browser never adds
-// that header by itself) and get "".
+// csrfToken is the anti-forgery token of the request's login session: an
+// HMAC keyed with the session's id, the random secret in its HttpOnly
+// cookie, so it changes with every login, needs no state, and every
+// gateway sharing the sessions checks it alike. Requests with a bearer
+// token need none (a browser never adds that header by itself) and get "".
 func (h *staff) csrfToken(r *http.Request) string {
 	if r.Header.Get("Authorization") != "" {
 		return ""
@@ -84,8 +76,8 @@ func (h *staff) csrfToken(r *http.Request) string {
 	if err != nil || c.Value == "" {
 		return ""
 	}
-	m := hmac.New(sha256.New, h.auth.key)
-	m.Write([]byte("intake staff csrf\x00" + c.Value))
+	m := hmac.New(sha256.New, []byte(c.Value))
+	m.Write([]byte("intake staff csrf"))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 

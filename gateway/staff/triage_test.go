@@ -247,6 +247,7 @@ func TestStaffTriage(t *testing.T) {
 }
 
 func TestSplitTokenName(t *testing.T) {
+	splitTokenName := config.SplitTokenName
 	for _, c := range []struct{ in, name, token string }{
 		{"amina:abc", "amina", "abc"},
 		{" Joseph K :abc", "Joseph K", "abc"},
