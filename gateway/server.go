@@ -321,7 +321,8 @@ func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
 // staffHandler builds /staff/ when at least one staff token is configured.
 func (g *Gateway) staffHandler() (http.Handler, error) {
 	tokens, contactTokens := g.cfg.Staff.LoadTokens(g.env)
-	if len(tokens)+len(contactTokens) == 0 {
+	triageTokens := g.cfg.Staff.LoadTriageTokens(g.env)
+	if len(tokens)+len(contactTokens)+len(triageTokens) == 0 {
 		g.log.Info("staff pages off: no staff token in the environment", "tokens_env", g.cfg.Staff.TokensEnv)
 		return nil, nil
 	}
@@ -334,7 +335,7 @@ func (g *Gateway) staffHandler() (http.Handler, error) {
 		return nil, err
 	}
 	return staff.New(staff.Options{
-		Store: g.st, Config: g.cfg.Staff, Tokens: tokens, ContactTokens: contactTokens, Log: g.log, Redact: redact,
+		Store: g.st, Config: g.cfg.Staff, Tokens: tokens, ContactTokens: contactTokens, TriageTokens: triageTokens, Log: g.log, Redact: redact,
 		TrustedProxies: proxies,
 	}), nil
 }

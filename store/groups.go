@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -172,13 +173,17 @@ const groupKey = `CASE WHEN s.group_id = 0 THEN -s.id ELSE s.group_id END`
 // entries in the suggestions_group_time index, so a page costs about
 // what it costs without grouping; a window over every selected row, the
 // obvious way, cost seconds on a million.
+// aliasS is the alias s of a column (s.id), not the end of a longer name
+// (labels.id, sl.label_id).
+var aliasS = regexp.MustCompile(`\bs\.`)
+
 func (f Filter) onePerGroup(where string, args []any) (string, []any) {
 	if !f.OnePerGroup {
 		return where, args
 	}
 	// The same conditions on the earlier row, aliased o. Filter.where
 	// names every column as s.column.
-	other := strings.ReplaceAll(where, "s.", "o.")
+	other := aliasS.ReplaceAllString(where, "o.")
 	cond := where + ` AND (s.group_id = 0 OR NOT EXISTS (SELECT 1 FROM suggestions o
 		WHERE o.group_id = s.group_id AND (o.received_at < s.received_at OR (o.received_at = s.received_at AND o.id < s.id))
 		AND ` + other + `))`

@@ -18,10 +18,10 @@ import (
 
 // filterFlags registers the suggestion filters shared by export and stats.
 type filterFlags struct {
-	since, until, channel, campaign, language, disposition, tag, search string
+	since, until, channel, campaign, language, disposition, tag, search, state, label string
 }
 
-func (ff *filterFlags) register(fs *flag.FlagSet, defDisposition string) {
+func (ff *filterFlags) register(fs *flag.FlagSet, defDisposition, defState string) {
 	fs.StringVar(&ff.since, "since", "", "only items received at or after: a date (2026-11-01), an RFC 3339 time, or a duration ago (7d, 36h)")
 	fs.StringVar(&ff.until, "until", "", "only items received before: same forms as --since")
 	fs.StringVar(&ff.channel, "channel", "", "email, sms or whatsapp")
@@ -30,11 +30,13 @@ func (ff *filterFlags) register(fs *flag.FlagSet, defDisposition string) {
 	fs.StringVar(&ff.disposition, "disposition", defDisposition, "suggestion, empty, auto-reply, bounce or all")
 	fs.StringVar(&ff.tag, "tag", "", "tag")
 	fs.StringVar(&ff.search, "search", "", "full-text search (FTS5 query over subject and body)")
+	fs.StringVar(&ff.state, "state", defState, "review states, comma-separated (new, reviewed, spam, duplicate), or all; empty: new and reviewed")
+	fs.StringVar(&ff.label, "label", "", "one staff label, in any case")
 }
 
 func (ff *filterFlags) filter(now time.Time) (store.Filter, error) {
 	f := store.Filter{Channel: ff.channel, Campaign: ff.campaign, Language: ff.language,
-		Disposition: ff.disposition, Tag: ff.tag, Search: ff.search}
+		Disposition: ff.disposition, Tag: ff.tag, Search: ff.search, State: ff.state, Label: ff.label}
 	var err error
 	if ff.since != "" {
 		if f.Since, err = export.ParseSince(ff.since, now); err != nil {
@@ -51,6 +53,14 @@ func (ff *filterFlags) filter(now time.Time) (store.Filter, error) {
 	default:
 		return f, usageError{fmt.Sprintf("--channel: %q is not email, sms or whatsapp", ff.channel)}
 	}
+	if err := store.CheckState(ff.state); err != nil {
+		return f, usageError{fmt.Sprintf("--state: %q is not new, reviewed, spam, duplicate (comma-separated) or all", ff.state)}
+	}
+	if ff.label != "" {
+		if _, _, err := store.NormalizeLabel(ff.label); err != nil {
+			return f, usageError{fmt.Sprintf("--label: %v", strings.TrimPrefix(err.Error(), store.ErrBadTriage.Error()+": "))}
+		}
+	}
 	switch parser.Disposition(ff.disposition) {
 	case "", store.DispositionAll, parser.DispSuggestion, parser.DispEmpty, parser.DispAutoReply, parser.DispBounce:
 	default:
@@ -66,7 +76,7 @@ func exportCommand() *command {
 	return &command{
 		name:    "export",
 		summary: "export suggestions as CSV (opens in Excel and LibreOffice), XLSX or JSON lines",
-		usage:   "[--format csv|xlsx|jsonl] [--out FILE] [filters] [--one-per-group] [--with-contacts] [--with-quotes] [--redact]",
+		usage:   "[--format csv|xlsx|jsonl] [--out FILE] [filters] [--state new,reviewed|all] [--label LABEL] [--one-per-group] [--with-contacts] [--with-quotes] [--redact]",
 		flags: func(fs *flag.FlagSet, c *cmdContext) {
 			storeFlags(fs, c)
 			fs.StringVar(&format, "format", "csv", "csv, xlsx or jsonl")
@@ -76,7 +86,7 @@ func exportCommand() *command {
 			fs.BoolVar(&redact, "redact", false, "replace phone numbers and email addresses inside texts with [phone] and [email]")
 			fs.BoolVar(&noRedact, "no-redact", false, "do not redact, even when privacy.redact is set")
 			fs.BoolVar(&onePerGroup, "one-per-group", false, "one row per group of near-duplicates: the earliest, with group_size saying how many")
-			ff.register(fs, string(parser.DispSuggestion))
+			ff.register(fs, string(parser.DispSuggestion), "")
 		},
 		run: func(ctx context.Context, c *cmdContext) error {
 			if len(c.args) > 0 {
@@ -144,7 +154,7 @@ func statsCommand() *command {
 		flags: func(fs *flag.FlagSet, c *cmdContext) {
 			storeFlags(fs, c)
 			fs.StringVar(&format, "format", "text", "text, or json: the numbers of the staff overview")
-			ff.register(fs, store.DispositionAll)
+			ff.register(fs, store.DispositionAll, store.StateAll)
 		},
 		run: func(ctx context.Context, c *cmdContext) error {
 			if len(c.args) > 0 {

@@ -189,6 +189,7 @@ type Keywords struct {
 type Staff struct {
 	TokensEnv        string `toml:"tokens_env"`         // comma-separated tokens that may read suggestions
 	ContactTokensEnv string `toml:"contact_tokens_env"` // tokens that may also see contacts and signatures
+	TriageTokensEnv  string `toml:"triage_tokens_env"`  // tokens that may also set review states and labels
 	SecureCookie     *bool  `toml:"secure_cookie"`
 	// DuplicateThreshold is the similarity (0 to 1, of the texts'
 	// character shingles) at or above which suggestions are grouped as
@@ -234,7 +235,7 @@ func Default() Config {
 			AuthTokenEnv: "TWILIO_AUTH_TOKEN", Path: "/sms/twilio", MergeWindow: "3m", AckInterval: "24h",
 			AckMaxAge: "1h", AccountSIDEnv: "TWILIO_ACCOUNT_SID", BackfillInterval: "15m", BackfillWindow: "24h",
 		}},
-		Staff:   Staff{TokensEnv: "INTAKE_STAFF_TOKENS", ContactTokensEnv: "INTAKE_STAFF_CONTACT_TOKENS"},
+		Staff:   Staff{TokensEnv: "INTAKE_STAFF_TOKENS", ContactTokensEnv: "INTAKE_STAFF_CONTACT_TOKENS", TriageTokensEnv: "INTAKE_STAFF_TRIAGE_TOKENS"},
 		Privacy: Privacy{SenderKeyEnv: "INTAKE_SENDER_KEY"},
 	}
 }
@@ -368,11 +369,11 @@ func (c *Config) Validate(env Getenv) error {
 	if _, err := c.HTTP.TrustedProxyPrefixes(); err != nil {
 		bad("%v", err)
 	}
-	for _, k := range [][2]string{{"staff.tokens_env", c.Staff.TokensEnv}, {"staff.contact_tokens_env", c.Staff.ContactTokensEnv}} {
+	for _, k := range [][2]string{{"staff.tokens_env", c.Staff.TokensEnv}, {"staff.contact_tokens_env", c.Staff.ContactTokensEnv}, {"staff.triage_tokens_env", c.Staff.TriageTokensEnv}} {
 		list := Staff{TokensEnv: k[1]}
 		tokens, _ := list.LoadTokens(env)
 		for i, t := range tokens {
-			if len(t) < MinStaffTokenLength {
+			if _, t = SplitTokenName(t); len(t) < MinStaffTokenLength {
 				bad("%s: token %d of %d in %s is %d characters, shorter than %d: use long random tokens (`openssl rand -hex 32`)",
 					k[0], i+1, len(tokens), k[1], len(t), MinStaffTokenLength)
 			}

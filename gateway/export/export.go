@@ -52,7 +52,7 @@ type Source interface {
 func exportHeader(f store.Filter) []string {
 	h := []string{"reference", "received_at", "channel", "campaign", "language", "disposition",
 		"subject", "body", "tags", "attachment_count", "sender_id", "transport",
-		"group_id", "group_size"}
+		"group_id", "group_size", "state", "labels"}
 	if f.WithContacts {
 		h = append(h, "contact", "signature")
 	}

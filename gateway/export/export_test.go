@@ -97,7 +97,7 @@ func expCSV(t *testing.T, s *store.Store, f store.Filter) (raw []byte, recs [][]
 func TestExportCSV(t *testing.T) {
 	s, refs := seeded(t)
 	raw, recs := expCSV(t, s, store.Filter{})
-	if !bytes.HasPrefix(raw, []byte("\xef\xbb\xbfreference,received_at,channel,campaign,language,disposition,subject,body,tags,attachment_count,sender_id,transport,group_id,group_size\r\n")) {
+	if !bytes.HasPrefix(raw, []byte("\xef\xbb\xbfreference,received_at,channel,campaign,language,disposition,subject,body,tags,attachment_count,sender_id,transport,group_id,group_size,state,labels\r\n")) {
 		t.Errorf("CSV does not start with BOM and header: %q", raw[:min(len(raw), 120)])
 	}
 	if bytes.Contains(bytes.ReplaceAll(raw, []byte("\r\n"), nil), []byte("\n")) {
@@ -135,7 +135,7 @@ func TestExportCSV(t *testing.T) {
 	}
 
 	_, recs = expCSV(t, s, store.Filter{WithContacts: true})
-	if h := strings.Join(recs[0], ","); !strings.HasSuffix(h, ",sender_id,transport,group_id,group_size,contact,signature") {
+	if h := strings.Join(recs[0], ","); !strings.HasSuffix(h, ",sender_id,transport,group_id,group_size,state,labels,contact,signature") {
 		t.Errorf("header with contacts = %s", h)
 	}
 	for _, r := range recs[1:] {
@@ -190,7 +190,8 @@ func TestExportJSONL(t *testing.T) {
 				keys = append(keys, k)
 			}
 			slices.Sort(keys)
-			want := []string{"attachment_count", "body", "campaign", "channel", "disposition", "group_id", "group_size", "language", "received_at", "reference", "sender_id", "subject", "tags", "transport"}
+			want := []string{"attachment_count", "body", "campaign", "channel", "disposition", "group_id", "group_size", "language", "received_at", "reference", "sender_id", "state", "subject", "tags", "transport", "labels"}
+			slices.Sort(want)
 			if withContacts {
 				want = append(want, "contact", "signature")
 				slices.Sort(want)

@@ -72,7 +72,7 @@ func writeCSV(w io.Writer, f store.Filter, each func(func(store.ExportRow) error
 		rec = append(rec[:0], neutralize(r.Ref), r.ReceivedAt.UTC().Format(csvTime), neutralize(r.Channel),
 			neutralize(r.Campaign), neutralize(r.Language), neutralize(r.Disposition), neutralize(r.Subject),
 			neutralize(r.Body), neutralize(strings.Join(r.Tags, ", ")), itoa(r.Attachments), neutralize(r.SenderID),
-			neutralize(r.Transport), itoa64(r.GroupID), itoa(r.GroupSize))
+			neutralize(r.Transport), itoa64(r.GroupID), itoa(r.GroupSize), neutralize(r.State), neutralize(strings.Join(r.Labels, ", ")))
 		if f.WithContacts {
 			rec = append(rec, neutralize(r.Contact), neutralize(r.Signature))
 		}
@@ -120,6 +120,8 @@ type jsonRow struct {
 	Transport       string   `json:"transport"`
 	GroupID         int64    `json:"group_id"`
 	GroupSize       int      `json:"group_size"`
+	State           string   `json:"state"`
+	Labels          []string `json:"labels"`
 	Contact         *string  `json:"contact,omitempty"`
 	Signature       *string  `json:"signature,omitempty"`
 	Quoted          *string  `json:"quoted,omitempty"`
@@ -137,9 +139,13 @@ func writeJSONL(w io.Writer, f store.Filter, each func(func(store.ExportRow) err
 			Channel: sb(r.Channel), Campaign: sb(r.Campaign), Language: sb(r.Language), Disposition: sb(r.Disposition),
 			Subject: sb(r.Subject), Body: sb(r.Body), Tags: make([]string, len(r.Tags)), AttachmentCount: r.Attachments,
 			SenderID: sb(r.SenderID), Transport: sb(r.Transport), GroupID: r.GroupID, GroupSize: r.GroupSize,
+			State: sb(r.State), Labels: make([]string, len(r.Labels)),
 		}
 		for i, t := range r.Tags {
 			j.Tags[i] = sb(t)
+		}
+		for i, l := range r.Labels {
+			j.Labels[i] = sb(l)
 		}
 		if f.WithContacts {
 			contact, sig := sb(r.Contact), sb(r.Signature)
@@ -223,7 +229,7 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 	// Column widths in characters.
 	widths := map[string]float64{"reference": 10, "received_at": 20, "channel": 8, "campaign": 16, "language": 9,
 		"disposition": 11, "subject": 30, "body": 80, "tags": 16, "attachment_count": 11, "sender_id": 28, "transport": 16, "group_id": 10, "group_size": 10,
-		"contact": 30, "signature": 30, "quoted": 60}
+		"state": 10, "labels": 20, "contact": 30, "signature": 30, "quoted": 60}
 	// Set from the last column to the first: excelize puts each new
 	// <col> before the others, and the file must list them in order.
 	for i := len(header) - 1; i >= 0; i-- {
@@ -245,7 +251,7 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 	// one line.
 	styleOf := func(col int) int {
 		switch header[col] {
-		case "subject", "body", "tags", "signature", "quoted":
+		case "subject", "body", "tags", "labels", "signature", "quoted":
 			return wrap
 		}
 		return top
@@ -270,9 +276,11 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 		cells[11] = text(11, r.Transport)
 		cells[12] = excelize.Cell{StyleID: top, Value: r.GroupID}
 		cells[13] = excelize.Cell{StyleID: top, Value: r.GroupSize}
+		cells[14] = text(14, r.State)
+		cells[15] = text(15, strings.Join(r.Labels, ", "))
 		if f.WithContacts {
-			cells[14] = text(14, r.Contact)
-			cells[15] = text(15, r.Signature)
+			cells[16] = text(16, r.Contact)
+			cells[17] = text(17, r.Signature)
 		}
 		if f.WithQuotes {
 			q := len(header) - 1
@@ -284,7 +292,8 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 		}
 		// Spreadsheets keep the default height for a row written without
 		// one, which would hide wrapped text behind the next row.
-		lines := max(textLines(r.Subject, widths["subject"]), textLines(r.Body, widths["body"]), textLines(strings.Join(r.Tags, ", "), widths["tags"]))
+		lines := max(textLines(r.Subject, widths["subject"]), textLines(r.Body, widths["body"]), textLines(strings.Join(r.Tags, ", "), widths["tags"]),
+			textLines(strings.Join(r.Labels, ", "), widths["labels"]))
 		if f.WithContacts {
 			lines = max(lines, textLines(r.Signature, widths["signature"]))
 		}

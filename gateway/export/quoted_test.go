@@ -47,8 +47,8 @@ func TestExportQuotes(t *testing.T) {
 		header string // suffix
 		col    int
 	}{
-		{store.Filter{WithQuotes: true}, ",transport,group_id,group_size,quoted", 14},
-		{store.Filter{WithQuotes: true, WithContacts: true}, ",transport,group_id,group_size,contact,signature,quoted", 16},
+		{store.Filter{WithQuotes: true}, ",transport,group_id,group_size,state,labels,quoted", 16},
+		{store.Filter{WithQuotes: true, WithContacts: true}, ",transport,group_id,group_size,state,labels,contact,signature,quoted", 18},
 	} {
 		_, recs := expCSV(t, s, c.f)
 		if h := strings.Join(recs[0], ","); !strings.HasSuffix(h, c.header) {

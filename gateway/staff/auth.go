@@ -65,13 +65,18 @@ func newStaffAuth(tokens, contactTokens []string, sessions sessionStore, trusted
 		for _, t := range list {
 			d := sha256.Sum256([]byte(t))
 			id := sha256.Sum256([]byte("intake staff token id\x00" + t))
-			a.tokens = append(a.tokens, staffToken{digest: d, contacts: contacts,
-				id: "t_" + hex.EncodeToString(id[:4]), key: hex.EncodeToString(id[:])})
+			a.tokens = append(a.tokens, staffToken{digest: d, contacts: contacts, id: tokenID(t), key: hex.EncodeToString(id[:])})
 		}
 	}
 	add(contactTokens, true)
 	add(tokens, false)
 	return a
+}
+
+// tokenID is a token's short fingerprint, for logs: never the token.
+func tokenID(t string) string {
+	id := sha256.Sum256([]byte("intake staff token id\x00" + t))
+	return "t_" + hex.EncodeToString(id[:4])
 }
 
 // revokeOthers ends the sessions of tokens no longer configured.

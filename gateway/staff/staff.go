@@ -37,8 +37,12 @@ type Options struct {
 	// Tokens may read suggestions and export them without contacts;
 	// ContactTokens may also see addresses, phone numbers, signatures and
 	// raw messages. config.Staff.LoadTokens reads both from the environment.
+	// TriageTokens may read as Tokens do, and also set review states and
+	// labels (contact tokens may too). Any token may be written NAME:TOKEN;
+	// the name is what the audit of a change records.
 	Tokens        []string
 	ContactTokens []string
+	TriageTokens  []string
 	Log           *slog.Logger
 	// Redact, if set, masks contact details participants wrote into their
 	// text (phone numbers, addresses). It is applied to everything shown to
@@ -66,6 +70,7 @@ type staff struct {
 	redact func(string) string
 	now    func() time.Time
 	auth   *staffAuth
+	roles  map[string]staffRole // by token fingerprint (triage.go)
 	pages  map[string]*template.Template
 	css    []byte
 }
@@ -86,11 +91,14 @@ func New(o Options) http.Handler {
 		h.now = time.Now
 	}
 	secure := o.Config.SecureCookie == nil || *o.Config.SecureCookie
-	h.auth = newStaffAuth(o.Tokens, o.ContactTokens, o.Store, o.TrustedProxies, secure, h.now, h.log)
-	if len(o.Tokens)+len(o.ContactTokens) == 0 {
+	h.roles = map[string]staffRole{}
+	contacts := stripNames(o.ContactTokens, true, h.roles)
+	tokens := append(stripNames(o.Tokens, false, h.roles), stripNames(o.TriageTokens, true, h.roles)...)
+	h.auth = newStaffAuth(tokens, contacts, o.Store, o.TrustedProxies, secure, h.now, h.log)
+	if len(tokens)+len(contacts) == 0 {
 		h.log.Warn("no staff tokens configured: the staff pages refuse every login", "tokens_env", o.Config.TokensEnv, "contact_tokens_env", o.Config.ContactTokensEnv)
 	}
-	for _, t := range append(append([]string(nil), o.Tokens...), o.ContactTokens...) {
+	for _, t := range append(append([]string(nil), tokens...), contacts...) {
 		if len(t) < config.MinStaffTokenLength {
 			// config.Validate refuses them for intake serve.
 			h.log.Warn(fmt.Sprintf("a staff token is shorter than %d characters: use long random tokens", config.MinStaffTokenLength))
@@ -101,7 +109,7 @@ func New(o Options) http.Handler {
 	h.pages = map[string]*template.Template{}
 	funcs := template.FuncMap{"when": when, "iso": iso, "size": humanSize, "short": short}
 	for _, p := range []string{"login", "list", "detail", "error", "overview"} {
-		h.pages[p] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
+		h.pages[p] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/triage.html", "templates/"+p+".html"))
 	}
 	h.css, _ = templateFS.ReadFile("templates/style.css")
 
@@ -114,6 +122,7 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("GET /staff/s/{ref}", h.authed(h.detail))
 	mux.HandleFunc("GET /staff/overview", h.authed(h.overview)) // overview.go
 	mux.HandleFunc("GET /staff/export", h.authed(h.export))
+	mux.HandleFunc("POST /staff/triage", h.authed(h.triage))
 	mux.HandleFunc("/staff/", h.authed(func(w http.ResponseWriter, r *http.Request, s session) {
 		h.fail(w, r, s, http.StatusNotFound, "There is no such page.")
 	}))
@@ -162,6 +171,7 @@ type pageBase struct {
 	Title    string
 	Session  bool
 	Contacts bool
+	Triage   bool // may set states and labels
 }
 
 func (h *staff) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
@@ -185,7 +195,7 @@ type errorPage struct {
 }
 
 func (h *staff) fail(w http.ResponseWriter, r *http.Request, s session, status int, msg string) {
-	h.render(w, r, status, "error", errorPage{pageBase{Title: http.StatusText(status), Session: true, Contacts: s.contacts}, msg})
+	h.render(w, r, status, "error", errorPage{pageBase{Title: http.StatusText(status), Session: true, Contacts: s.contacts, Triage: h.canTriage(s)}, msg})
 }
 
 func (h *staff) style(w http.ResponseWriter, r *http.Request) {
@@ -267,21 +277,23 @@ func (h *staff) logout(w http.ResponseWriter, r *http.Request) {
 // filterForm is the list's filters as typed, to fill the form again and
 // to carry into links.
 type filterForm struct {
-	Q, Since, Until, Channel, Campaign, Language, Tag, Disposition string
-	Group, OnePerGroup                                             string // near-duplicates: one group's id; "1" for one row per group
+	Q, Since, Until, Channel, Campaign, Language, Tag, Disposition, State, Label string
+	Group, OnePerGroup                                                           string // near-duplicates: one group's id; "1" for one row per group
 }
 
 func readFilterForm(q url.Values) filterForm {
 	g := func(k string) string { return strings.TrimSpace(q.Get(k)) }
 	return filterForm{Q: g("q"), Since: g("since"), Until: g("until"), Channel: g("channel"), Campaign: g("campaign"),
-		Language: g("language"), Tag: g("tag"), Disposition: g("disposition"), Group: g("group"), OnePerGroup: g("groups")}
+		Language: g("language"), Tag: g("tag"), Disposition: g("disposition"), State: g("state"), Label: g("label"),
+		Group: g("group"), OnePerGroup: g("groups")}
 }
 
 // values encodes the form for a URL, leaving out empty fields.
 func (f filterForm) values() url.Values {
 	v := url.Values{}
 	for _, kv := range [][2]string{{"q", f.Q}, {"since", f.Since}, {"until", f.Until}, {"channel", f.Channel}, {"campaign", f.Campaign},
-		{"language", f.Language}, {"tag", f.Tag}, {"disposition", f.Disposition}, {"group", f.Group}, {"groups", f.OnePerGroup}} {
+		{"language", f.Language}, {"tag", f.Tag}, {"disposition", f.Disposition}, {"state", f.State}, {"label", f.Label},
+		{"group", f.Group}, {"groups", f.OnePerGroup}} {
 		if kv[1] != "" {
 			v.Set(kv[0], kv[1])
 		}
@@ -314,8 +326,17 @@ func (f filterForm) filter(now time.Time) (store.Filter, error) {
 			return store.Filter{}, fmt.Errorf("Group: %q is not a group number", f.Group)
 		}
 	}
+	if store.CheckState(f.State) != nil {
+		return store.Filter{}, fmt.Errorf("State: %q is not new, reviewed, spam, duplicate or all", f.State)
+	}
+	if f.Label != "" {
+		if _, _, err := store.NormalizeLabel(f.Label); err != nil {
+			return store.Filter{}, fmt.Errorf("Label: %q cannot be a label (one label, without commas)", f.Label)
+		}
+	}
 	return store.Filter{Since: since, Until: until, Channel: f.Channel, Campaign: f.Campaign, Language: f.Language,
-		Tag: f.Tag, Disposition: f.Disposition, Search: f.Q, Group: group, OnePerGroup: f.OnePerGroup == "1"}, nil
+		Tag: f.Tag, Disposition: f.Disposition, Search: f.Q, State: f.State, Label: f.Label,
+		Group: group, OnePerGroup: f.OnePerGroup == "1"}, nil
 }
 
 type option struct {
@@ -340,12 +361,16 @@ type listRow struct {
 	Attachments                                                              int
 	GroupSize                                                                int    // near-duplicates: how many share this text
 	GroupURL                                                                 string // the list of them
+	State                                                                    string
+	Labels                                                                   []string
 }
 
 type listPage struct {
 	pageBase
 	Form                   filterForm
 	Channels, Dispositions []option
+	States                 []option
+	Triage                 *triageView // nil for read-only tokens
 	Error                  string
 	Note                   string
 	Count                  int
@@ -358,11 +383,13 @@ type listPage struct {
 func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 	form := readFilterForm(r.URL.Query())
 	page := listPage{
-		pageBase: pageBase{Title: "Suggestions", Session: true, Contacts: s.contacts},
+		pageBase: pageBase{Title: "Suggestions", Session: true, Contacts: s.contacts, Triage: h.canTriage(s)},
 		Form:     form,
 		Channels: options(form.Channel, "", "Any", "email", "Email", "sms", "SMS", "whatsapp", "WhatsApp"),
 		Dispositions: options(form.Disposition, "", "Suggestions", store.DispositionAll, "Everything",
 			string(parser.DispAutoReply), "Auto-replies", string(parser.DispBounce), "Bounces", string(parser.DispEmpty), "Empty"),
+		States: options(form.State, "", "New and reviewed", store.StateAll, "All", store.StateNew, "New", store.StateReviewed, "Reviewed",
+			store.StateSpam, "Spam", store.StateDuplicate, "Duplicates"),
 	}
 	f, err := form.filter(h.now())
 	if err != nil {
@@ -395,8 +422,10 @@ func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 			When: when(row.ReceivedAt), ISO: iso(row.ReceivedAt), Channel: row.Channel, Transport: row.Transport, Campaign: row.Campaign,
 			Language: row.Language, Disposition: row.Disposition, Subject: highlight(row.Subject, terms), Preview: highlight(preview(row.Body, 280), terms),
 			Tags: row.Tags, Attachments: row.Attachments, GroupSize: row.GroupSize, GroupURL: groupURL(row.GroupID),
+			State: row.State, Labels: row.Labels,
 		})
 	}
+	page.Triage = h.listTriage(r, s, form, page.Count)
 	if !after.IsZero() {
 		page.First = "/staff/" + query(base)
 	}
@@ -455,6 +484,8 @@ type detailPage struct {
 	D      store.SuggestionDetail
 	Ledger []ledgerView
 	Back   string
+	Triage *triageView // nil for read-only tokens
+	Audit  []auditView
 }
 
 func (h *staff) detail(w http.ResponseWriter, r *http.Request, s session) {
@@ -472,10 +503,12 @@ func (h *staff) detail(w http.ResponseWriter, r *http.Request, s session) {
 		d.Subject, d.Body = red(d.Subject), red(d.Body)
 	}
 	page := detailPage{
-		pageBase: pageBase{Title: d.Ref, Session: true, Contacts: s.contacts},
+		pageBase: pageBase{Title: d.Ref, Session: true, Contacts: s.contacts, Triage: h.canTriage(s)},
 		D:        d,
 		Back:     "/staff/" + query(readFilterForm(r.URL.Query()).values()),
+		Audit:    h.auditViews(r, d.ID),
 	}
+	page.Triage = h.triageView(r, s, "/staff/s/"+url.PathEscape(d.Ref)+query(readFilterForm(r.URL.Query()).values()), d.State)
 	for _, it := range d.Ledger {
 		v := ledgerView{LedgerItem: it}
 		raw := it.Raw
@@ -579,7 +612,7 @@ func describeFilter(f store.Filter) string {
 	if !f.Until.IsZero() {
 		p = append(p, "until="+f.Until.Format(time.RFC3339))
 	}
-	for _, kv := range [][2]string{{"channel", f.Channel}, {"campaign", f.Campaign}, {"language", f.Language}, {"disposition", f.Disposition}, {"tag", f.Tag}} {
+	for _, kv := range [][2]string{{"channel", f.Channel}, {"campaign", f.Campaign}, {"language", f.Language}, {"disposition", f.Disposition}, {"tag", f.Tag}, {"state", f.State}, {"label", f.Label}} {
 		if kv[1] != "" {
 			p = append(p, kv[0]+"="+kv[1])
 		}
