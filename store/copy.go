@@ -20,7 +20,7 @@ var copyTables = []struct {
 }{
 	{"suggestions", "id", []string{"id", "ref", "channel", "campaign", "sender_id", "received_at", "updated_at",
 		"subject", "body", "signature", "language", "disposition", "tags", "attachments", "message_id", "quoted", "transport",
-		"group_id", "group_size", "state"}, "ittttttttttttttttiit"},
+		"state", "group_id", "group_size"}, "itttttttttttttttttii"},
 	{"ledger", "id", []string{"id", "channel", "source", "uid_validity", "uid", "external_id", "content_hash", "size",
 		"sender_id", "received_at", "status", "error", "response", "suggestion_id", "intent"}, "ittiittitttttit"},
 	{"ledger_raw", "ledger_id", []string{"ledger_id", "raw"}, "ib"},

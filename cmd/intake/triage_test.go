@@ -90,7 +90,7 @@ func TestExportTriageFlags(t *testing.T) {
 		t.Errorf("export --label health = %+v", rows)
 	}
 	code, out, _ := run(t, keyEnv, "export", "--db", db, "--state", "all")
-	if first, _, _ := strings.Cut(out, "\r\n"); code != exitOK || !strings.HasSuffix(first, ",transport,state,labels") || !strings.Contains(out, ",spam,") {
+	if first, _, _ := strings.Cut(out, "\r\n"); code != exitOK || !strings.HasSuffix(first, ",transport,group_id,group_size,state,labels") || !strings.Contains(out, ",spam,") {
 		t.Errorf("CSV export --state all: code %d, header %q", code, first)
 	}
 	// stats counts every state unless asked.

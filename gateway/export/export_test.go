@@ -105,8 +105,8 @@ func TestExportCSV(t *testing.T) {
 	}
 	byRef := map[string][]string{}
 	for _, r := range recs[1:] {
-		if len(r) != 14 {
-			t.Fatalf("row has %d fields, want 14: %q", len(r), r)
+		if len(r) != 16 {
+			t.Fatalf("row has %d fields, want 16: %q", len(r), r)
 		}
 		byRef[r[0]] = r
 	}
@@ -141,12 +141,12 @@ func TestExportCSV(t *testing.T) {
 	for _, r := range recs[1:] {
 		switch r[0] {
 		case refs["arabic"]:
-			if r[14] != "amal@example.org" || r[15] != "أمل\n0612345678" {
-				t.Errorf("arabic contact, signature = %q, %q", r[14], r[15])
+			if r[16] != "amal@example.org" || r[17] != "أمل\n0612345678" {
+				t.Errorf("arabic contact, signature = %q, %q", r[16], r[17])
 			}
 		case refs["sms"]:
-			if r[14] != "'+4915112345678" { // neutralised: a spreadsheet would read +49… as a number
-				t.Errorf("sms contact = %q", r[14])
+			if r[16] != "'+4915112345678" { // neutralised: a spreadsheet would read +49… as a number
+				t.Errorf("sms contact = %q", r[16])
 			}
 		}
 	}
@@ -298,7 +298,7 @@ func TestExportXLSX(t *testing.T) {
 	if got := byRef[refs["formula0"]][7]; got != "'=1+1" {
 		t.Errorf("formula body = %q", got)
 	}
-	if got := byRef[refs["arabic"]][14]; got != "amal@example.org" {
+	if got := byRef[refs["arabic"]][16]; got != "amal@example.org" {
 		t.Errorf("arabic contact = %q", got)
 	}
 	for i := 2; i <= 12; i++ {
@@ -441,9 +441,9 @@ func TestExportOpensInLibreOffice(t *testing.T) {
 			t.Fatalf("%s: %v", out, err)
 		}
 		t.Logf("%s: %d rows as LibreOffice shows them", out, len(recs))
-		wantCols := 14
+		wantCols := 16
 		if contacts {
-			wantCols = 16
+			wantCols = 18
 		}
 		if len(recs) != 13 || len(recs[0]) != wantCols || recs[0][0] != "reference" || recs[0][7] != "body" {
 			t.Fatalf("%s: %d rows, header %q", out, len(recs), recs[0])
@@ -500,10 +500,10 @@ func TestExportOpensInLibreOffice(t *testing.T) {
 			}
 		}
 		if contacts {
-			if got := cell("arabic", 15); got != "أمل\n0612345678" {
+			if got := cell("arabic", 17); got != "أمل\n0612345678" {
 				t.Errorf("%s: arabic signature shows %q", out, got)
 			}
-			if got := cell("sms", 14); got != "'+4915112345678" {
+			if got := cell("sms", 16); got != "'+4915112345678" {
 				t.Errorf("%s: sms contact shows %q", out, got)
 			}
 		}

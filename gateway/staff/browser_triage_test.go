@@ -157,10 +157,10 @@ func TestStaffBrowserTriage(t *testing.T) {
 	}
 	states := map[string]int{}
 	for _, r := range recs[1:] {
-		if r[13] != "Water supply" || r[3] != "water" {
-			t.Errorf("CSV row %s: campaign %q, labels %q", r[0], r[3], r[13])
+		if r[15] != "Water supply" || r[3] != "water" {
+			t.Errorf("CSV row %s: campaign %q, labels %q", r[0], r[3], r[15])
 		}
-		states[r[12]]++
+		states[r[14]]++
 	}
 	if states["spam"] != 2 || states["new"] != 48 {
 		t.Errorf("CSV states %v, want 2 spam and 48 new", states)

@@ -418,7 +418,7 @@ func TestStaffExport(t *testing.T) {
 		t.Fatalf("export = %d %v", r.status, r.header)
 	}
 	recs := readCSV(r.body)
-	if len(recs) != 3 || recs[1][0] != refs["trees"] || recs[2][0] != refs["arabic"] || len(recs[0]) != 14 {
+	if len(recs) != 3 || recs[1][0] != refs["trees"] || recs[2][0] != refs["arabic"] || len(recs[0]) != 16 {
 		t.Fatalf("export rows = %q", recs)
 	}
 	if recs[1][7] != "Plant more trees along the river. Call me on [phone]." {
@@ -429,7 +429,7 @@ func TestStaffExport(t *testing.T) {
 	}
 	r = staffGet(t, srv, "/staff/export?format=csv&contacts=1&q=river", staffContactToken)
 	recs = readCSV(r.body)
-	if r.status != http.StatusOK || len(recs) != 2 || recs[1][14] != "amal@example.org" || recs[1][15] != "Amal Haddad\nRiver Street 4" ||
+	if r.status != http.StatusOK || len(recs) != 2 || recs[1][16] != "amal@example.org" || recs[1][17] != "Amal Haddad\nRiver Street 4" ||
 		!strings.Contains(recs[1][7], "0612345678") || !strings.Contains(r.header.Get("Content-Disposition"), "with-contacts") {
 		t.Errorf("contact export = %d %q", r.status, recs)
 	}

@@ -187,7 +187,7 @@ func TestStaffTriage(t *testing.T) {
 	}
 	exp := staffGet(t, srv, "/staff/export?format=csv&state=spam", staffReadToken)
 	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(exp.body, "\ufeff"))).ReadAll()
-	if err != nil || len(recs) != 2 || recs[1][0] != refs["trees"] || recs[1][12] != "spam" || recs[1][13] != "health" {
+	if err != nil || len(recs) != 2 || recs[1][0] != refs["trees"] || recs[1][14] != "spam" || recs[1][15] != "health" {
 		t.Errorf("export of spam = %q", recs)
 	}
 
