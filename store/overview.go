@@ -89,12 +89,48 @@ func (s *Store) overview(ctx context.Context, st *Stats, where string, args []an
 		st.ByTag = st.ByTag[:topTags]
 	}
 
+	if err := s.byLabel(ctx, st, where, args); err != nil {
+		return err
+	}
+
 	err = s.db.QueryRowContext(ctx, `SELECT count(*), COALESCE(sum(CASE WHEN n > 1 THEN n ELSE 0 END), 0), COALESCE(max(n), 0),
 			COALESCE(sum(CASE WHEN k < 0 THEN 1 ELSE 0 END), 0)
 		FROM (SELECT `+groupKey+` AS k, count(*) AS n FROM suggestions s WHERE `+where+` GROUP BY k) AS g`, args...).Scan(
 		&st.Groups.Groups, &st.Groups.InGroups, &st.Groups.Largest, &st.Groups.Ungrouped)
 	if err != nil {
 		return fmt.Errorf("store: stats of groups: %w", err)
+	}
+	return nil
+}
+
+// byLabel counts the suggestions f selects per staff label (a suggestion
+// counts once under each of its labels) and those without any.
+func (s *Store) byLabel(ctx context.Context, st *Stats, where string, args []any) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT min(l.name), count(*) AS n
+		FROM suggestions s JOIN suggestion_labels sl ON sl.suggestion_id = s.id JOIN labels l ON l.id = sl.label_id
+		WHERE `+where+` GROUP BY l.key ORDER BY n DESC, l.key`, args...)
+	if err != nil {
+		return fmt.Errorf("store: stats by label: %w", err)
+	}
+	for rows.Next() {
+		var c Count
+		if err := rows.Scan(&c.Key, &c.N); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: stats by label: %w", err)
+		}
+		st.ByLabel = append(st.ByLabel, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: stats by label: %w", err)
+	}
+	var none int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM suggestions s WHERE `+where+`
+		AND NOT EXISTS (SELECT 1 FROM suggestion_labels sl WHERE sl.suggestion_id = s.id)`, args...).Scan(&none); err != nil {
+		return fmt.Errorf("store: stats of unlabelled suggestions: %w", err)
+	}
+	if none > 0 {
+		st.ByLabel = append(st.ByLabel, Count{"", none})
 	}
 	return nil
 }
@@ -136,6 +172,8 @@ func (st Stats) WriteJSON(w io.Writer) error {
 		ByDay         []count    `json:"by_day"`
 		ByDayChannel  []dayCount `json:"by_day_channel"`
 		ByTag         []count    `json:"by_tag"`
+		ByLabel       []count    `json:"by_label"`
+		ByState       []count    `json:"by_state"`
 		ByDisposition []count    `json:"by_disposition"`
 		Groups        struct {
 			Groups    int `json:"groups"`
@@ -150,8 +188,9 @@ func (st Stats) WriteJSON(w io.Writer) error {
 	}{
 		Filter: strings.TrimPrefix(st.Filter.describe(), ", "), Disposition: disp, Suggestions: st.Suggestions,
 		ByChannel: counts(st.ByChannel), ByCampaign: counts(st.ByCampaign), ByLanguage: counts(st.ByLanguage),
-		ByDay: counts(st.ByDay), ByDayChannel: days, ByTag: counts(st.ByTag), ByDisposition: counts(st.ByDisposition),
-		Received: st.Received, Quarantined: st.Quarantined, Pending: st.Pending, OptOuts: st.OptOuts,
+		ByDay: counts(st.ByDay), ByDayChannel: days, ByTag: counts(st.ByTag), ByLabel: counts(st.ByLabel), ByState: counts(st.ByState),
+		ByDisposition: counts(st.ByDisposition),
+		Received:      st.Received, Quarantined: st.Quarantined, Pending: st.Pending, OptOuts: st.OptOuts,
 	}
 	v.Groups.Groups, v.Groups.InGroups, v.Groups.Largest, v.Groups.Ungrouped = st.Groups.Groups, st.Groups.InGroups, st.Groups.Largest, st.Groups.Ungrouped
 	enc := json.NewEncoder(w)

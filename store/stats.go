@@ -26,9 +26,13 @@ type Stats struct {
 	// says, so staff see how many auto-replies and bounces were set aside.
 	ByDisposition []Count
 	// The overview's series (overview.go).
-	ByDayChannel []DayCount  // per day, then channel
-	ByTag        []Count     // participants' hashtags, lower-cased, most first (top 20)
-	Groups       GroupCounts // near-duplicate groups
+	ByDayChannel []DayCount // per day, then channel
+	ByTag        []Count    // participants' hashtags, lower-cased, most first (top 20)
+	ByLabel      []Count    // staff labels, most first; Key "" counts the suggestions without any
+	// ByState counts every review state, whatever Filter.State says, so
+	// staff see how many were set aside as spam or duplicates.
+	ByState []Count
+	Groups  GroupCounts // near-duplicate groups
 	// Ledger and opt-out counts honour the filter's time bounds and
 	// channel only: they are not suggestions.
 	Received    int // items committed to the ledger
@@ -51,6 +55,9 @@ func (s *Store) Stats(ctx context.Context, f Filter) (Stats, error) {
 	all := f
 	all.Disposition = DispositionAll
 	allWhere, allArgs := all.where(s.pg)
+	anyState := f
+	anyState.State = StateAll
+	stateWhere, stateArgs := anyState.where(s.pg)
 	for _, g := range []struct {
 		dst         *[]Count
 		expr, order string
@@ -62,6 +69,7 @@ func (s *Store) Stats(ctx context.Context, f Filter) (Stats, error) {
 		{&st.ByLanguage, "s.language", "n DESC, k", where, args},
 		{&st.ByDay, "substr(s.received_at, 1, 10)", "k", where, args},
 		{&st.ByDisposition, "s.disposition", "n DESC, k", allWhere, allArgs},
+		{&st.ByState, "s.state", "n DESC, k", stateWhere, stateArgs},
 	} {
 		if err := s.countBy(ctx, g.dst, g.expr, g.where, g.order, g.args); err != nil {
 			return st, fmt.Errorf("store: stats by %s: %w", g.expr, err)

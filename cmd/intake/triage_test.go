@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -99,6 +100,18 @@ func TestExportTriageFlags(t *testing.T) {
 	}
 	if code, out, stderr := run(t, keyEnv, "stats", "--db", db, "--state", "spam"); code != exitOK || !strings.Contains(out, "Suggestions: 1") {
 		t.Errorf("stats --state spam: %d %q %s", code, out, stderr)
+	}
+	// The overview's counts by state and by label, in JSON.
+	code, out, stderr := run(t, keyEnv, "stats", "--db", db, "--format", "json")
+	var js struct {
+		ByState []store.Count `json:"by_state"`
+		ByLabel []store.Count `json:"by_label"`
+	}
+	if err := json.Unmarshal([]byte(out), &js); code != exitOK || err != nil {
+		t.Fatalf("stats --format json: %d %v %s", code, err, stderr)
+	}
+	if got := fmt.Sprint(js.ByState, js.ByLabel); got != "[{reviewed 2} {spam 1}] [{Water 2} {Health 1} { 1}]" {
+		t.Errorf("stats --format json: by_state and by_label %s", got)
 	}
 	for _, args := range [][]string{{"--state", "published"}, {"--state", "new,"}, {"--label", "a,b"}, {"--label", " "}} {
 		code, _, stderr := run(t, keyEnv, append([]string{"export", "--db", db}, args...)...)

@@ -30,6 +30,7 @@ type overviewPage struct {
 	pageBase
 	Form        filterForm
 	Channels    []option
+	States      []option
 	Error, Note string
 	Total       int
 	Groups      store.GroupCounts
@@ -43,6 +44,7 @@ func (h *staff) overview(w http.ResponseWriter, r *http.Request, s session) {
 		pageBase: pageBase{Title: "Overview", Session: true, Contacts: s.contacts},
 		Form:     form,
 		Channels: options(form.Channel, "", "Any", "email", "Email", "sms", "SMS", "whatsapp", "WhatsApp"),
+		States:   stateOptions(form.State),
 		List:     "/staff/" + query(form.values()),
 	}
 	f, err := form.filter(h.now())
@@ -68,6 +70,8 @@ func (h *staff) overview(w http.ResponseWriter, r *http.Request, s session) {
 		{"campaign", "By campaign", "(no campaign)", st.ByCampaign},
 		{"tags", "Top hashtags", "", st.ByTag},
 		{"channel", "By channel", "(unknown)", st.ByChannel},
+		{"label", "By label", "(no label)", st.ByLabel},
+		{"state", "By review state (every state, whatever the filter says)", "(unknown)", st.ByState},
 		{"disposition", "By kind (every kind, whatever the filter says)", "(unknown)", st.ByDisposition},
 	} {
 		page.Charts = append(page.Charts, barChart(c.id, c.title, c.unknown, c.cs))

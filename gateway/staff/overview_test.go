@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/intake-gateway/intake/gateway/internal/testutil"
+	"github.com/intake-gateway/intake/store"
 	"golang.org/x/net/html"
 )
 
@@ -27,12 +28,28 @@ import (
 func TestOverview(t *testing.T) {
 	st := staffOpenStore(t)
 	staffSeed(t, st)
+	var refs []string
 	for i, tags := range []string{"Water, school", "water", "<script>alert(1)</script>", ""} {
-		testutil.AddSuggestion(t, st, testutil.Suggestion{Channel: "sms", From: fmt.Sprintf("+2547000000%02d", i), Campaign: "x</text><script>",
-			Lang: "sw", Body: "Maji safi kwa shule", Tags: tags, At: staffT0.Add(time.Duration(i) * 36 * time.Hour)})
+		refs = append(refs, testutil.AddSuggestion(t, st, testutil.Suggestion{Channel: "sms", From: fmt.Sprintf("+2547000000%02d", i), Campaign: "x</text><script>",
+			Lang: "sw", Body: "Maji safi kwa shule", Tags: tags, At: staffT0.Add(time.Duration(i) * 36 * time.Hour)}))
+	}
+	// Staff labels (one written as markup) and states, for the label and
+	// state charts.
+	for _, c := range []struct {
+		refs []string
+		c    store.Change
+	}{
+		{refs[:3], store.Change{Add: []string{"Water"}}},
+		{refs[1:2], store.Change{Add: []string{"<b>schools</b>"}, State: store.StateReviewed}},
+		{refs[3:], store.Change{State: store.StateDuplicate}},
+	} {
+		if _, err := st.TriageRefs(context.Background(), "ops", c.refs, c.c); err != nil {
+			t.Fatal(err)
+		}
 	}
 	srv := staffServer(t, st, true, nil)
-	for _, q := range []string{"", "?channel=sms", "?since=2026-11-02&until=2026-11-03", "?q=shule", "?campaign=parks"} {
+	for _, q := range []string{"", "?channel=sms", "?since=2026-11-02&until=2026-11-03", "?q=shule", "?campaign=parks",
+		"?state=all", "?state=duplicate", "?label=water"} {
 		r := staffGet(t, srv, "/staff/overview"+q, staffReadToken)
 		if r.status != http.StatusOK {
 			t.Fatalf("overview%s: %d", q, r.status)
@@ -67,6 +84,14 @@ func TestOverview(t *testing.T) {
 				Key string
 				N   int
 			} `json:"by_channel"`
+			ByLabel []struct {
+				Key string
+				N   int
+			} `json:"by_label"`
+			ByState []struct {
+				Key string
+				N   int
+			} `json:"by_state"`
 			ByDayChannel []struct {
 				Day, Key string
 				N        int
@@ -114,6 +139,8 @@ func TestOverview(t *testing.T) {
 			{"campaign", sum(rowsOf(tables["campaign"])), counts(want.ByCampaign, "(no campaign)", "")},
 			{"tags", sum(rowsOf(tables["tags"])), counts(want.ByTag, "", "#")},
 			{"channel", sum(rowsOf(tables["channel"])), counts(want.ByChannel, "(unknown)", "")},
+			{"label", sum(rowsOf(tables["label"])), counts(want.ByLabel, "(no label)", "")},
+			{"state", sum(rowsOf(tables["state"])), counts(want.ByState, "(unknown)", "")},
 			{"days", sum(pageDays), sum(days)},
 		} {
 			if c.page != c.json {
@@ -124,8 +151,8 @@ func TestOverview(t *testing.T) {
 			t.Errorf("overview%s: total is not %d", q, want.Suggestions)
 		}
 		svgs := regexp.MustCompile(`(?s)<svg .*?</svg>`).FindAllString(r.body, -1)
-		if len(svgs) != 6 {
-			t.Errorf("overview%s: %d charts, want 6", q, len(svgs))
+		if len(svgs) != 8 {
+			t.Errorf("overview%s: %d charts, want 8", q, len(svgs))
 		}
 		for _, svg := range svgs {
 			d := xml.NewDecoder(strings.NewReader(svg))
@@ -149,7 +176,10 @@ func TestOverview(t *testing.T) {
 				t.Errorf("overview%s: chart without a title or role", q)
 			}
 		}
-		if strings.Contains(r.body, "<script>") {
+		if q == "" && (len(want.ByState) < 3 || len(want.ByLabel) < 2) {
+			t.Errorf("overview: by state %v, by label %v: want new, reviewed and duplicate, and labels", want.ByState, want.ByLabel)
+		}
+		if strings.Contains(r.body, "<script>") || strings.Contains(r.body, "<b>schools") {
 			t.Errorf("overview%s: participant text not escaped", q)
 		}
 	}

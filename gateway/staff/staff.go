@@ -288,6 +288,12 @@ func readFilterForm(q url.Values) filterForm {
 		Group: g("group"), OnePerGroup: g("groups")}
 }
 
+// stateOptions are the choices of the filters' State field.
+func stateOptions(state string) []option {
+	return options(state, "", "New and reviewed", store.StateAll, "All", store.StateNew, "New", store.StateReviewed, "Reviewed",
+		store.StateSpam, "Spam", store.StateDuplicate, "Duplicates")
+}
+
 // values encodes the form for a URL, leaving out empty fields.
 func (f filterForm) values() url.Values {
 	v := url.Values{}
@@ -388,8 +394,7 @@ func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 		Channels: options(form.Channel, "", "Any", "email", "Email", "sms", "SMS", "whatsapp", "WhatsApp"),
 		Dispositions: options(form.Disposition, "", "Suggestions", store.DispositionAll, "Everything",
 			string(parser.DispAutoReply), "Auto-replies", string(parser.DispBounce), "Bounces", string(parser.DispEmpty), "Empty"),
-		States: options(form.State, "", "New and reviewed", store.StateAll, "All", store.StateNew, "New", store.StateReviewed, "Reviewed",
-			store.StateSpam, "Spam", store.StateDuplicate, "Duplicates"),
+		States: stateOptions(form.State),
 	}
 	f, err := form.filter(h.now())
 	if err != nil {
