@@ -105,6 +105,10 @@ type label struct {
 type triageOp struct {
 	state       string
 	add, remove []label
+	// keepFirst, when set, holds the earliest suggestion of each group of
+	// several (groups.go's onePerGroup): the state step leaves them, and
+	// the suggestions in no such group, as they are.
+	keepFirst map[int64]bool
 }
 
 func (c Change) check() (triageOp, error) {
@@ -173,6 +177,12 @@ func (s *Store) TriageRefs(ctx context.Context, staff string, refs []string, c C
 // afterwards is not changed unseen), in batches of triageBatch, and
 // returns how many suggestions changed. Rows are visited in id order, so
 // a change that takes a row out of the filter does not stop the walk.
+//
+// When f.OnePerGroup (the list shows one row per group), the change
+// reaches every copy of the groups shown that matches f's other fields,
+// not only the row shown; but the state duplicate skips each group's
+// earliest copy (the row shown) and texts sent once, so every text keeps
+// one representative in the default list and export.
 func (s *Store) TriageMatching(ctx context.Context, staff string, f Filter, upTo int64, c Change) (int, error) {
 	op, err := c.check()
 	if err != nil {
@@ -181,6 +191,29 @@ func (s *Store) TriageMatching(ctx context.Context, staff string, f Filter, upTo
 	if err := s.checkSearch(ctx, f.Search); err != nil {
 		return 0, err
 	}
+	if f.OnePerGroup && op.state == StateDuplicate {
+		// Found before the walk: the walk's own changes (a label removed
+		// that the filter asks for) must not make a later copy the first.
+		w, a := f.onePerGroup(f.where(s.pg))
+		rows, err := s.db.QueryContext(ctx, `SELECT s.id FROM suggestions s WHERE `+w+` AND s.group_id <> 0 AND s.group_size > 1 AND s.id <= ?`, append(a, upTo)...)
+		if err != nil {
+			return 0, fmt.Errorf("store: triage: earliest of each group: %w", err)
+		}
+		op.keepFirst = map[int64]bool{}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return 0, fmt.Errorf("store: triage: earliest of each group: %w", err)
+			}
+			op.keepFirst[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, fmt.Errorf("store: triage: earliest of each group: %w", err)
+		}
+	}
+	f.OnePerGroup = false
 	where, args := f.where(s.pg)
 	q := `SELECT s.id FROM suggestions s WHERE ` + where + ` AND s.id > ? AND s.id <= ? ORDER BY s.id LIMIT ?` + lockRows(s.pg)
 	changed := 0
@@ -218,16 +251,7 @@ func (s *Store) triageBatch(ctx context.Context, staff string, op triageOp, pick
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		in := `(` + marks(len(ids)) + `)`
-		idArgs := make([]any, len(ids))
-		for i, id := range ids {
-			idArgs[i] = id
-		}
-		if s.pg {
-			// One array rather than a thousand parameters: PostgreSQL
-			// plans a long IN list slowly.
-			in, idArgs = `(SELECT unnest(CAST(? AS bigint[])))`, []any{ids}
-		}
+		in, idArgs := s.inList(ids)
 		at := ts(s.now())
 		// Each step records the audit rows of the suggestions it is
 		// about to change (those it changes, not those already so),
@@ -240,13 +264,25 @@ func (s *Store) triageBatch(ctx context.Context, staff string, op triageOp, pick
 			return err
 		}
 		if op.state != "" {
+			cond := `id IN ` + in + ` AND state <> ?`
+			condArgs := append(slices.Clip(idArgs), op.state)
+			if op.keepFirst != nil {
+				var copies []int64
+				for _, id := range ids {
+					if !op.keepFirst[id] {
+						copies = append(copies, id)
+					}
+				}
+				cin, cargs := s.inList(copies)
+				cond, condArgs = `id IN `+cin+` AND state <> ? AND group_id <> 0 AND group_size > 1`, append(cargs, op.state)
+			}
 			if err := audit(`INSERT INTO triage_audit (suggestion_id, at, staff, field, old, new)
-				SELECT id, ?, ?, 'state', state, ? FROM suggestions WHERE id IN `+in+` AND state <> ? RETURNING suggestion_id`,
-				append([]any{at, staff, op.state}, append(idArgs, op.state)...)...); err != nil {
+				SELECT id, ?, ?, 'state', state, ? FROM suggestions WHERE `+cond+` RETURNING suggestion_id`,
+				append([]any{at, staff, op.state}, condArgs...)...); err != nil {
 				return fmt.Errorf("audit state: %w", err)
 			}
-			if _, err := tx.Tx.ExecContext(ctx, bind(tx, `UPDATE suggestions SET state = ? WHERE id IN `+in+` AND state <> ?`),
-				append([]any{op.state}, append(idArgs, op.state)...)...); err != nil {
+			if _, err := tx.Tx.ExecContext(ctx, bind(tx, `UPDATE suggestions SET state = ? WHERE `+cond),
+				append([]any{op.state}, condArgs...)...); err != nil {
 				return fmt.Errorf("set state: %w", err)
 			}
 		}
@@ -290,6 +326,23 @@ func (s *Store) triageBatch(ctx context.Context, staff string, op triageOp, pick
 		return 0, err
 	}
 	return len(changed), nil
+}
+
+// inList is an IN list of ids and its arguments.
+func (s *Store) inList(ids []int64) (string, []any) {
+	if s.pg {
+		// One array rather than a thousand parameters: PostgreSQL
+		// plans a long IN list slowly.
+		return `(SELECT unnest(CAST(? AS bigint[])))`, []any{ids}
+	}
+	if len(ids) == 0 {
+		return `(NULL)`, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return `(` + marks(len(ids)) + `)`, args
 }
 
 // lockRows locks the suggestions a batch picks on PostgreSQL, in id

@@ -388,3 +388,80 @@ func testTriageConcurrent(t *testing.T) {
 		t.Fatalf("suggestion %d: history ends at %q, state is %q", last, prev, final)
 	}
 }
+
+// TestTriageMatchingOnePerGroup: with one row per group, "all matching"
+// reaches every copy of the groups shown, but duplicate leaves each
+// group's earliest copy (the row shown, found by time, not id, across
+// batches) and texts sent once, so the one-per-group list is the same
+// before and after, and the default list keeps each text once.
+func TestTriageMatchingOnePerGroup(t *testing.T) { drivers(t, testTriageMatchingOnePerGroup) }
+
+func testTriageMatchingOnePerGroup(t *testing.T) {
+	ctx := context.Background()
+	s := expOpen(t)
+	const sizeA, sizeB, alone = triageBatch + 10, 10, 5
+	n := sizeA + sizeB + alone
+	refs := triageSeed(t, s, n, "roads", expT0)
+	triageSeed(t, s, 3, "parks", expT0)
+	id := func(i int) int64 {
+		d, err := s.Suggestion(ctx, refs[i], false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.ID
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		// Group A spans two batches; its earliest copy is its last row.
+		{`UPDATE suggestions SET group_id = ?, group_size = ? WHERE id BETWEEN ? AND ?`, []any{id(0), sizeA, id(0), id(sizeA - 1)}},
+		{`UPDATE suggestions SET received_at = ? WHERE id = ?`, []any{ts(expT0.Add(-time.Hour)), id(sizeA - 1)}},
+		// Group B's earliest copy is spam, out of the default list: its
+		// second copy is the row shown.
+		{`UPDATE suggestions SET group_id = ?, group_size = ? WHERE id BETWEEN ? AND ?`, []any{id(sizeA), sizeB, id(sizeA), id(sizeA + sizeB - 1)}},
+		{`UPDATE suggestions SET state = 'spam' WHERE id = ?`, []any{id(sizeA)}},
+		// Texts sent once: a group of one, and one not grouped yet.
+		{`UPDATE suggestions SET group_id = id, group_size = 1 WHERE id BETWEEN ? AND ?`, []any{id(sizeA + sizeB), id(n - 2)}},
+	} {
+		if _, err := s.db.Exec(q.sql, q.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen, err := s.MaxSuggestionID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := Filter{Campaign: "roads", OnePerGroup: true}
+	shown := listRefs(t, s, f)
+	want := append([]string{refs[sizeA-1], refs[sizeA+1]}, refs[sizeA+sizeB:]...)
+	if !slices.Equal(slices.Sorted(slices.Values(shown)), slices.Sorted(slices.Values(want))) {
+		t.Fatalf("one row per group = %v, want %v", shown, want)
+	}
+
+	got, err := s.TriageMatching(ctx, "amina", f, seen, Change{State: StateDuplicate, Add: []string{"Campaign copy"}})
+	if err != nil || got != n-1 {
+		t.Fatalf("TriageMatching = %d, %v; want %d (every copy but the spam one gets the label)", got, err, n-1)
+	}
+	if after := listRefs(t, s, f); !slices.Equal(after, shown) {
+		t.Errorf("one row per group after marking duplicates = %v, want %v", after, shown)
+	}
+	if got := listRefs(t, s, Filter{Campaign: "roads"}); !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
+		t.Errorf("default list after marking duplicates = %v, want each text once %v", got, want)
+	}
+	if c, _ := s.CountSuggestions(ctx, Filter{State: StateDuplicate}); c != sizeA-1+sizeB-2 {
+		t.Errorf("%d duplicates, want %d", c, sizeA-1+sizeB-2)
+	}
+	if c, _ := s.CountSuggestions(ctx, Filter{State: StateAll, Label: "campaign copy"}); c != n-1 {
+		t.Errorf("%d labelled, want %d", c, n-1)
+	}
+	if d, _ := s.Suggestion(ctx, refs[sizeA], false); d.State != StateSpam {
+		t.Errorf("group B's spam copy is %q now", d.State)
+	}
+
+	// Without one row per group, duplicate reaches every copy it names.
+	got, err = s.TriageMatching(ctx, "amina", Filter{Campaign: "parks"}, seen, Change{State: StateDuplicate})
+	if err != nil || got != 3 {
+		t.Errorf("TriageMatching without groups = %d, %v; want 3", got, err)
+	}
+}
