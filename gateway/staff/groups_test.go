@@ -5,6 +5,8 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,5 +55,64 @@ func TestListGroups(t *testing.T) {
 	}
 	if r := staffGet(t, srv, "/staff/?group=x", staffReadToken); r.status != http.StatusBadRequest {
 		t.Errorf("group=x: %d, want 400", r.status)
+	}
+}
+
+// TestTriageOnePerGroup: with one row per group, the bulk form says how
+// many suggestions a change reaches and how many copies "mark as
+// duplicate" marks; marking them leaves each group's earliest copy, so
+// the list shows the same texts before and after, each once.
+func TestTriageOnePerGroup(t *testing.T) {
+	st := staffOpenStore(t)
+	staffSeed(t, st)
+	text := "Stop the landfill near the river school, we want a recycling centre instead"
+	var copies []string
+	for i, body := range []string{text, "Hello, " + text, text + "!!", "STOP the landfill near the river school; we want a recycling center instead."} {
+		copies = append(copies, testutil.AddSuggestion(t, st, testutil.Suggestion{Channel: "sms", From: fmt.Sprintf("+2547000001%02d", i),
+			Body: body, At: staffT0.Add(time.Duration(i+1) * time.Hour)}))
+	}
+	if _, err := groups.NewJob(st, 0).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv := triageServer(t, st)
+	all := refsOn(staffGet(t, srv, "/staff/", staffTriageToken).body)
+	r := staffGet(t, srv, "/staff/?groups=1", staffTriageToken)
+	shown := refsOn(r.body)
+	if len(shown) != len(all)-3 {
+		t.Fatalf("one per group shows %d of %d rows, want 3 fewer", len(shown), len(all))
+	}
+	for _, want := range []string{
+		fmt.Sprintf(`id="apply-all">Apply to all %d suggestions in these %d groups</button>`, len(all), len(shown)),
+		`id="mark-copies">Mark 3 copies as duplicate (each group's earliest stays)</button>`,
+		`id="groups-note"`,
+	} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("one per group page lacks %s", want)
+		}
+	}
+	if p := staffGet(t, srv, "/staff/", staffTriageToken); strings.Contains(p.body, `id="mark-copies"`) || !strings.Contains(p.body, fmt.Sprintf("Apply to all %d matching this filter", len(all))) {
+		t.Errorf("the list without groups offers to mark copies, or miscounts")
+	}
+	upTo := formValue(t, upToRe, r.body)
+
+	// Marking copies needs the one-per-group list.
+	if r := triagePost(t, srv, url.Values{"scope": {"copies"}, "up_to": {upTo}, "back": {"/staff/"}}, staffTriageToken, nil); r.status != http.StatusBadRequest {
+		t.Errorf("copies without groups=1: %d, want 400", r.status)
+	}
+	r = triagePost(t, srv, url.Values{"scope": {"copies"}, "groups": {"1"}, "up_to": {upTo}, "add": {"ignored"}, "back": {"/staff/?groups=1"}}, staffTriageToken, nil)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("mark copies: %d %s", r.status, r.body)
+	}
+	if after := refsOn(staffGet(t, srv, "/staff/?groups=1&changed=3", staffTriageToken).body); !slices.Equal(after, shown) {
+		t.Errorf("one per group after marking = %v, want %v", after, shown)
+	}
+	if after := refsOn(staffGet(t, srv, "/staff/", staffTriageToken).body); !slices.Equal(slices.Sorted(slices.Values(after)), slices.Sorted(slices.Values(shown))) {
+		t.Errorf("default list after marking = %v, want each text once %v", after, shown)
+	}
+	for i, ref := range copies {
+		state, labels := stateOf(t, st, ref)
+		if want := map[bool]string{true: "new", false: "duplicate"}[i == 0]; state != want || len(labels) != 0 {
+			t.Errorf("copy %d: %s %v, want %s and no label", i, state, labels, want)
+		}
 	}
 }

@@ -430,7 +430,7 @@ func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 			State: row.State, Labels: row.Labels,
 		})
 	}
-	page.Triage = h.listTriage(r, s, form, page.Count)
+	page.Triage = h.listTriage(r, s, form, f, page.Count)
 	if !after.IsZero() {
 		page.First = "/staff/" + query(base)
 	}

@@ -95,14 +95,17 @@ type hidden struct{ Name, Value string }
 
 // triageView is what the triage forms need; nil for a read-only token.
 type triageView struct {
-	CSRF    string
-	Back    string
-	States  []option
-	Labels  []string // labels in use, offered while typing
-	Filter  []hidden // the list's filter, for "all matching"
-	UpTo    int64
-	Count   int
-	Changed string // what the last change did, after the redirect
+	CSRF   string
+	Back   string
+	States []option
+	Labels []string // labels in use, offered while typing
+	Filter []hidden // the list's filter, for "all matching"
+	UpTo   int64
+	Count  int // suggestions "all matching" changes
+	// With one row per group: the rows (groups) the list shows, and the
+	// copies after each one's earliest, which duplicate marks.
+	Groups, Copies int
+	Changed        string // what the last change did, after the redirect
 }
 
 func (h *staff) triageView(r *http.Request, s session, back string, state string) *triageView {
@@ -126,8 +129,9 @@ func (h *staff) triageView(r *http.Request, s session, back string, state string
 	return v
 }
 
-// listTriage adds the bulk form's filter and bound to the list's view.
-func (h *staff) listTriage(r *http.Request, s session, form filterForm, count int) *triageView {
+// listTriage adds the bulk form's filter and bound to the list's view;
+// count is how many rows the list has for f.
+func (h *staff) listTriage(r *http.Request, s session, form filterForm, f store.Filter, count int) *triageView {
 	v := h.triageView(r, s, "/staff/"+query(form.values()), "")
 	if v == nil {
 		return nil
@@ -143,6 +147,17 @@ func (h *staff) listTriage(r *http.Request, s session, form filterForm, count in
 		return nil
 	}
 	v.Count = count
+	if f.OnePerGroup {
+		// A change reaches every copy of the groups shown
+		// (store.TriageMatching); the buttons say how many.
+		f.OnePerGroup = false
+		all, err := h.st.CountSuggestions(r.Context(), f)
+		if err != nil {
+			h.log.Warn("staff: copies of the groups could not be counted", "err", err)
+			return nil
+		}
+		v.Groups, v.Count, v.Copies = count, all, all-count
+	}
 	return v
 }
 
@@ -221,7 +236,7 @@ func (h *staff) triage(w http.ResponseWriter, r *http.Request, s session) {
 			return
 		}
 		n, err = h.st.TriageRefs(r.Context(), name, refs, ch)
-	case "all":
+	case "all", "copies":
 		var f store.Filter
 		f, err = readFilterForm(r.PostForm).filter(h.now())
 		if err != nil {
@@ -232,6 +247,14 @@ func (h *staff) triage(w http.ResponseWriter, r *http.Request, s session) {
 		if perr != nil || upTo <= 0 {
 			h.fail(w, r, s, http.StatusBadRequest, "The form lacks the list it was drawn from; open the list again.")
 			return
+		}
+		if scope == "copies" {
+			// The button names only the duplicates it marks.
+			if !f.OnePerGroup {
+				h.fail(w, r, s, http.StatusBadRequest, "Marking the copies of groups needs the list shown one row per group.")
+				return
+			}
+			ch = store.Change{State: store.StateDuplicate}
 		}
 		f, _ = h.plainSearchIfNeeded(r.Context(), f)
 		// Tens of thousands of rows outlive the server's write timeout,
