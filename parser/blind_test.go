@@ -477,8 +477,8 @@ func blindReport(dir string, rows []blindRow, diff bool) string {
 	return b.String()
 }
 
-// TestBlindScore checks the scoring itself, so that TestBlind's figures and
-// its dropped-line check mean what they say.
+// TestBlindScore checks the scoring itself, so that the blind sets' figures
+// and their dropped-line checks mean what they say.
 func TestBlindScore(t *testing.T) {
 	c := blindCase{Body: "Hello,\n\nFix the road.", SignatureOrBody: "Thanks!\n\nAmina", Signature: "Sent from my iPhone",
 		Quoted: "On Mon, X wrote:\n> Dear all,", Disposition: "suggestion"}
@@ -487,18 +487,20 @@ func TestBlindScore(t *testing.T) {
 		name            string
 		e               Email
 		body, sig, quot bool
-		dropped         int
+		dropped, lost   int
 	}{
-		{"closing in body", Email{Body: "Hello,\n\nFix the road.\n\nThanks!\n\nAmina", Signature: "Sent from my iPhone", Quoted: "On Mon, X wrote:\n\n>Dear all,"}, true, true, true, 0},
-		{"closing in signature", Email{Body: "Hello,\n\nFix the road.", Signature: "Thanks!\nAmina\n\nSent from my iPhone", Quoted: "On Mon, X wrote:\n> Dear all,"}, true, true, true, 0},
-		{"closing split", Email{Body: "Hello,\n\nFix the road.\n\nThanks!", Signature: "Amina\nSent from my iPhone", Quoted: "On Mon, X wrote:\n> Dear all,"}, false, false, true, 0},
-		{"line dropped", Email{Body: "Hello,", Signature: "Thanks!\nAmina\nSent from my iPhone", Quoted: "On Mon, X wrote:\n> Dear all,"}, false, false, true, 1},
-		{"quote kept", Email{Body: "Hello,\n\nFix the road.\n\nOn Mon, X wrote:\n> Dear all,", Signature: "Thanks!\nAmina\nSent from my iPhone"}, false, false, false, 0},
+		{"closing in body", Email{Body: "Hello,\n\nFix the road.\n\nThanks!\n\nAmina", Signature: "Sent from my iPhone", Quoted: "On Mon, X wrote:\n\n>Dear all,"}, true, true, true, 0, 0},
+		{"closing in signature", Email{Body: "Hello,\n\nFix the road.", Signature: "Thanks!\nAmina\n\nSent from my iPhone", Quoted: "On Mon, X wrote:\n> Dear all,"}, true, true, true, 0, 0},
+		{"closing split", Email{Body: "Hello,\n\nFix the road.\n\nThanks!", Signature: "Amina\nSent from my iPhone", Quoted: "On Mon, X wrote:\n> Dear all,"}, false, false, true, 0, 0},
+		{"line dropped", Email{Body: "Hello,", Signature: "Thanks!\nAmina\nSent from my iPhone", Quoted: "On Mon, X wrote:\n> Dear all,"}, false, false, true, 1, 1},
+		{"body line filed as quote", Email{Body: "Hello,", Signature: "Thanks!\nAmina\nSent from my iPhone", Quoted: "Fix the road.\nOn Mon, X wrote:\n> Dear all,"}, false, false, false, 0, 1},
+		{"body line filed as signature", Email{Body: "Hello,", Signature: "Fix the road.\nThanks!\nAmina\nSent from my iPhone", Quoted: "On Mon, X wrote:\n> Dear all,"}, false, false, true, 0, 0},
+		{"quote kept", Email{Body: "Hello,\n\nFix the road.\n\nOn Mon, X wrote:\n> Dear all,", Signature: "Thanks!\nAmina\nSent from my iPhone"}, false, false, false, 0, 0},
 	} {
 		r := scoreBlind(c, &tc.e, src)
-		if r.body != tc.body || r.bodySig != tc.sig || r.quoted != tc.quot || len(r.dropped) != tc.dropped {
-			t.Errorf("%s: body %v sig %v quoted %v dropped %q, want %v %v %v %d",
-				tc.name, r.body, r.bodySig, r.quoted, r.dropped, tc.body, tc.sig, tc.quot, tc.dropped)
+		if r.body != tc.body || r.bodySig != tc.sig || r.quoted != tc.quot || len(r.dropped) != tc.dropped || len(r.lost) != tc.lost {
+			t.Errorf("%s: body %v sig %v quoted %v dropped %q lost %q, want %v %v %v %d %d",
+				tc.name, r.body, r.bodySig, r.quoted, r.dropped, r.lost, tc.body, tc.sig, tc.quot, tc.dropped, tc.lost)
 		}
 	}
 }
