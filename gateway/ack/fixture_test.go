@@ -54,10 +54,10 @@ func newAckFixture(t *testing.T, mode string, mut func(*config.EmailAck)) *ackFi
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	a.now = f.clock.Now
-	a.jitter = func() float64 { return 0.5 }
+	a.policy.Now = f.clock.Now
+	a.policy.Jitter = func() float64 { return 0.5 }
 	a.pollEvery = 20 * time.Millisecond
-	a.retryMin, a.retryMax = time.Minute, 10*time.Minute
+	a.policy.RetryMin, a.policy.RetryMax = time.Minute, 10*time.Minute
 	f.acker = a
 	return f
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/intake-gateway/intake/gateway/internal/loop"
 	"github.com/intake-gateway/intake/gateway/internal/mask"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
+	"github.com/intake-gateway/intake/gateway/internal/outbox"
 	"github.com/intake-gateway/intake/parser"
 	"github.com/intake-gateway/intake/store"
 )
@@ -43,7 +44,6 @@ const (
 	ackDialTimeout = 30 * time.Second // TCP connect
 	ackCmdTimeout  = time.Minute      // each SMTP command
 	ackDataTimeout = 2 * time.Minute  // the answer to the final dot
-	ackMarkTimeout = 10 * time.Second // recording an outcome, even during shutdown
 )
 
 // Mailer acknowledges email suggestions. OnSaved, called once a
@@ -67,13 +67,9 @@ type Mailer struct {
 	kick   chan struct{} // OnSaved queued something: deliver now
 	sendMu sync.Mutex    // one delivery pass at a time (Run and Flush)
 
-	now         func() time.Time
-	jitter      func() float64 // nil: random
-	pollEvery   time.Duration
-	retryMin    time.Duration
-	retryMax    time.Duration
-	maxAttempts int
-	maxAge      time.Duration
+	pollEvery time.Duration
+	policy    outbox.Policy
+	rec       outbox.Recorder
 }
 
 // New builds the acknowledger from a validated [ack.email]
@@ -86,10 +82,11 @@ func New(cfg config.EmailAck, ownAddresses []string, st *store.Store, env config
 	}
 	a := &Mailer{
 		cfg: cfg, st: st, log: log, metrics: m, own: map[string]bool{},
-		interval: config.MustDuration(cfg.Interval, 24*time.Hour),
-		kick:     make(chan struct{}, 1),
-		now:      time.Now, pollEvery: ackPollEvery, retryMin: ackRetryMin, retryMax: ackRetryMax,
-		maxAttempts: ackMaxAttempts, maxAge: ackMaxAge,
+		interval:  config.MustDuration(cfg.Interval, 24*time.Hour),
+		kick:      make(chan struct{}, 1),
+		pollEvery: ackPollEvery,
+		policy:    outbox.Policy{Now: time.Now, RetryMin: ackRetryMin, RetryMax: ackRetryMax, MaxAttempts: ackMaxAttempts, MaxAge: ackMaxAge},
+		rec:       outbox.Recorder{Store: st, Log: log, Metrics: m, Label: "email", What: "email acknowledgement", Mask: mask.Addresses},
 	}
 	from, err := mail.ParseAddress(cfg.From)
 	if err != nil {
@@ -217,7 +214,7 @@ func (a *Mailer) OnSaved(ctx context.Context, e *parser.Email, s store.Saved, ca
 		a.log.Debug("email acknowledgement not queued", "suggestion_id", s.SuggestionID, "reason", why)
 		return
 	}
-	msg, err := buildAck(a.from, a.texts, e, s.Ref, a.now())
+	msg, err := buildAck(a.from, a.texts, e, s.Ref, a.policy.Now())
 	if err != nil {
 		a.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
 		a.log.Error("email acknowledgement: build message", "suggestion_id", s.SuggestionID, "err", mask.Addresses(err.Error()))
@@ -243,7 +240,7 @@ func (a *Mailer) OnSaved(ctx context.Context, e *parser.Email, s store.Saved, ca
 // be reached it stops answering kicks and backs off, so a burst of mail
 // does not become a burst of connection attempts.
 func (a *Mailer) Run(ctx context.Context) {
-	b := loop.Backoff{Min: a.retryMin, Max: a.retryMax, Jitter: a.jitter}
+	b := loop.Backoff{Min: a.policy.RetryMin, Max: a.policy.RetryMax, Jitter: a.policy.Jitter}
 	for {
 		connErr, err := a.flush(ctx)
 		if ctx.Err() != nil {
@@ -338,7 +335,7 @@ func (a *Mailer) deliver(ctx context.Context, items []store.OutboxItem) (failed 
 	c, closeConn, err := a.dial(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			a.release(ctx, items)
+			a.rec.Release(ctx, items)
 			return 0, ctx.Err(), nil
 		}
 		for _, it := range items {
@@ -357,7 +354,7 @@ func (a *Mailer) deliver(ctx context.Context, items []store.OutboxItem) (failed 
 		last = err
 		if ctx.Err() != nil {
 			// Shutdown closed the connection: nothing was refused.
-			a.release(ctx, items[i:])
+			a.rec.Release(ctx, items[i:])
 			return failed - 1, ctx.Err(), last
 		}
 		var se *smtp.SMTPError
@@ -455,44 +452,7 @@ func (a *Mailer) send(c *smtp.Client, it store.OutboxItem) error {
 	return w.Close()
 }
 
-// settle records the outcome of one attempt. It runs with its own short
-// deadline, detached from ctx: a message the server took must be marked
-// sent even when shutdown began meanwhile, or it would go out twice.
+// settle records the outcome of one attempt (see outbox.Recorder.Settle).
 func (a *Mailer) settle(ctx context.Context, it store.OutboxItem, sendErr error, permanent bool) {
-	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackMarkTimeout)
-	defer cancel()
-	var err error
-	switch attempts := it.Attempts + 1; {
-	case sendErr == nil:
-		err = a.st.MarkSent(mctx, it.ID)
-		a.metrics.Count(func(m *metrics.Metrics) { m.AcksSent.WithLabelValues("email").Inc() })
-		a.log.Info("email acknowledgement sent", "outbox_id", it.ID, "suggestion_id", it.SuggestionID, "attempts", attempts)
-	case permanent || attempts >= a.maxAttempts || a.now().Sub(it.CreatedAt) >= a.maxAge:
-		msg := fmt.Sprintf("gave up after %d attempts: %s", attempts, mask.Addresses(sendErr.Error()))
-		err = a.st.GiveUp(mctx, it.ID, msg)
-		a.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
-		a.log.Warn("email acknowledgement given up", "outbox_id", it.ID, "suggestion_id", it.SuggestionID, "attempts", attempts, "err", msg)
-	default:
-		b := loop.Backoff{Min: a.retryMin, Max: a.retryMax, Jitter: a.jitter}
-		delay := b.After(attempts - 1)
-		err = a.st.MarkFailed(mctx, it.ID, mask.Addresses(sendErr.Error()), delay)
-		a.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues("email").Inc() })
-		a.log.Debug("email acknowledgement failed, will retry", "outbox_id", it.ID, "attempts", attempts, "retry_in", delay, "err", mask.Addresses(sendErr.Error()))
-	}
-	if err != nil {
-		// The row stays leased and comes back when the lease ends.
-		a.log.Error("email acknowledgement: record outcome", "outbox_id", it.ID, "err", err)
-	}
-}
-
-// release hands leased rows back untried, so a restart sends them at once
-// instead of after the lease.
-func (a *Mailer) release(ctx context.Context, items []store.OutboxItem) {
-	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackMarkTimeout)
-	defer cancel()
-	for _, it := range items {
-		if err := a.st.Release(mctx, it.ID); err != nil {
-			a.log.Error("email acknowledgement: release", "outbox_id", it.ID, "err", err)
-		}
-	}
+	a.rec.Settle(ctx, a.policy, it, sendErr, permanent)
 }

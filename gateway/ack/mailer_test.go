@@ -215,7 +215,7 @@ func TestEmailAckRetry(t *testing.T) {
 		if got := f.outbox(sv.SuggestionID)[0].Attempts; got != attempt {
 			t.Fatalf("attempts = %d after a Flush before the retry time, want %d", got, attempt)
 		}
-		f.clock.Advance(f.acker.retryMax)
+		f.clock.Advance(f.acker.policy.RetryMax)
 	}
 	f.smtp.Restart()
 	if err := f.acker.Flush(ctx); err != nil {
@@ -247,7 +247,7 @@ func TestEmailAckRetry(t *testing.T) {
 
 func TestEmailAckBackoffGrows(t *testing.T) {
 	f := newAckFixture(t, "none", nil)
-	f.acker.retryMin, f.acker.retryMax = time.Minute, time.Hour
+	f.acker.policy.RetryMin, f.acker.policy.RetryMax = time.Minute, time.Hour
 	f.smtp.Stop()
 	ctx := context.Background()
 	sv := f.save(ackParticipant("amina@participant.example", "en", "Trees"))
@@ -269,13 +269,13 @@ func TestEmailAckBackoffGrows(t *testing.T) {
 func TestEmailAckGivesUp(t *testing.T) {
 	t.Run("after max attempts", func(t *testing.T) {
 		f := newAckFixture(t, "none", nil)
-		f.acker.maxAttempts = 3
+		f.acker.policy.MaxAttempts = 3
 		f.smtp.Stop()
 		ctx := context.Background()
 		sv := f.save(ackParticipant("amina@participant.example", "en", "Trees"))
 		for range 6 {
 			f.acker.Flush(ctx)
-			f.clock.Advance(f.acker.retryMax)
+			f.clock.Advance(f.acker.policy.RetryMax)
 		}
 		items := f.outbox(sv.SuggestionID)
 		if len(items) != 1 || !items[0].GaveUp() || items[0].Attempts != 3 || !strings.HasPrefix(items[0].LastError, "gave up after 3 attempts: ") {
@@ -288,10 +288,10 @@ func TestEmailAckGivesUp(t *testing.T) {
 		ctx := context.Background()
 		sv := f.save(ackParticipant("amina@participant.example", "en", "Trees"))
 		f.acker.Flush(ctx)
-		f.clock.Advance(f.acker.maxAge)
+		f.clock.Advance(f.acker.policy.MaxAge)
 		f.acker.Flush(ctx)
 		if items := f.outbox(sv.SuggestionID); len(items) != 1 || !items[0].GaveUp() || items[0].Attempts != 2 {
-			t.Errorf("outbox = %+v, want given up at the first attempt after %s", items, f.acker.maxAge)
+			t.Errorf("outbox = %+v, want given up at the first attempt after %s", items, f.acker.policy.MaxAge)
 		}
 	})
 	t.Run("recipient refused", func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/intake-gateway/intake/gateway/internal/loop"
 	"github.com/intake-gateway/intake/gateway/internal/mask"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
+	"github.com/intake-gateway/intake/gateway/internal/outbox"
 	"github.com/intake-gateway/intake/store"
 )
 
@@ -22,7 +23,6 @@ const (
 	sendMaxAttempts = 30               // give up after this many failed attempts...
 	sendMaxAge      = 24 * time.Hour   // ...or once a reply is this old: later, it confuses
 	sendBatch       = 50               // replies leased at a time
-	sendMarkTimeout = 10 * time.Second // recording an outcome, even during shutdown
 )
 
 // SendFunc submits one queued reply to the provider: it.Message is the
@@ -58,18 +58,12 @@ type Sender struct {
 	channel string
 	send    SendFunc
 	log     *slog.Logger
-	metrics *metrics.Metrics
-	label   string // metrics channel label
 
 	kick chan struct{}
 
-	now         func() time.Time
-	jitter      func() float64 // nil: random
-	pollEvery   time.Duration
-	retryMin    time.Duration
-	retryMax    time.Duration
-	maxAttempts int
-	maxAge      time.Duration
+	pollEvery time.Duration
+	policy    outbox.Policy
+	rec       outbox.Recorder
 }
 
 // NewSender builds the sender of outbox channel, through send.
@@ -77,10 +71,12 @@ func NewSender(st *store.Store, channel string, send SendFunc, log *slog.Logger,
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = log.With("outbox", channel)
 	return &Sender{
-		st: st, channel: channel, send: send, log: log.With("outbox", channel), metrics: m, label: "sms",
-		kick: make(chan struct{}, 1), now: st.Now, pollEvery: sendPollEvery, retryMin: sendRetryMin,
-		retryMax: sendRetryMax, maxAttempts: sendMaxAttempts, maxAge: sendMaxAge,
+		st: st, channel: channel, send: send, log: log,
+		kick: make(chan struct{}, 1), pollEvery: sendPollEvery,
+		policy: outbox.Policy{Now: st.Now, RetryMin: sendRetryMin, RetryMax: sendRetryMax, MaxAttempts: sendMaxAttempts, MaxAge: sendMaxAge},
+		rec:    outbox.Recorder{Store: st, Log: log, Metrics: m, Label: "sms", What: "sms reply", Mask: mask.Phones},
 	}
 }
 
@@ -125,7 +121,7 @@ func (s *Sender) Flush(ctx context.Context) error {
 		total += len(items)
 		for i, it := range items {
 			if ctx.Err() != nil {
-				s.release(ctx, items[i:])
+				s.rec.Release(ctx, items[i:])
 				return ctx.Err()
 			}
 			if err := s.deliver(ctx, it); err != nil {
@@ -158,50 +154,14 @@ func (s *Sender) deliver(ctx context.Context, it store.OutboxItem) error {
 	err = s.send(ctx, it)
 	if err != nil && ctx.Err() != nil {
 		// Shutdown interrupted it: nothing was refused.
-		s.release(ctx, []store.OutboxItem{it})
+		s.rec.Release(ctx, []store.OutboxItem{it})
 		return nil
 	}
 	s.settle(ctx, it, err, IsPermanent(err))
 	return err
 }
 
-// settle records the outcome of one attempt, detached from ctx: a reply
-// the provider took must be marked sent even when shutdown began
-// meanwhile, or it would go out twice.
+// settle records the outcome of one attempt (see outbox.Recorder.Settle).
 func (s *Sender) settle(ctx context.Context, it store.OutboxItem, sendErr error, permanent bool) {
-	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendMarkTimeout)
-	defer cancel()
-	var err error
-	switch attempts := it.Attempts + 1; {
-	case sendErr == nil:
-		err = s.st.MarkSent(mctx, it.ID)
-		s.metrics.Count(func(m *metrics.Metrics) { m.AcksSent.WithLabelValues(s.label).Inc() })
-		s.log.Info("sms reply sent", "outbox_id", it.ID, "suggestion_id", it.SuggestionID, "sender_id", it.SenderID, "attempts", attempts)
-	case permanent || attempts >= s.maxAttempts || s.now().Sub(it.CreatedAt) >= s.maxAge:
-		msg := fmt.Sprintf("gave up after %d attempts: %s", attempts, mask.Phones(sendErr.Error()))
-		err = s.st.GiveUp(mctx, it.ID, msg)
-		s.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues(s.label).Inc() })
-		s.log.Warn("sms reply given up", "outbox_id", it.ID, "sender_id", it.SenderID, "attempts", attempts, "err", msg)
-	default:
-		b := loop.Backoff{Min: s.retryMin, Max: s.retryMax, Jitter: s.jitter}
-		delay := b.After(attempts - 1)
-		err = s.st.MarkFailed(mctx, it.ID, mask.Phones(sendErr.Error()), delay)
-		s.metrics.Count(func(m *metrics.Metrics) { m.AcksFailed.WithLabelValues(s.label).Inc() })
-		s.log.Debug("sms reply failed, will retry", "outbox_id", it.ID, "attempts", attempts, "retry_in", delay, "err", mask.Phones(sendErr.Error()))
-	}
-	if err != nil {
-		// The row stays leased and comes back when the lease ends.
-		s.log.Error("sms reply: record outcome", "outbox_id", it.ID, "err", err)
-	}
-}
-
-// release hands leased rows back untried.
-func (s *Sender) release(ctx context.Context, items []store.OutboxItem) {
-	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendMarkTimeout)
-	defer cancel()
-	for _, it := range items {
-		if err := s.st.Release(mctx, it.ID); err != nil {
-			s.log.Error("sms reply: release", "outbox_id", it.ID, "err", err)
-		}
-	}
+	s.rec.Settle(ctx, s.policy, it, sendErr, permanent)
 }

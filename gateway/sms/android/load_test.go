@@ -2,17 +2,13 @@ package android
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"slices"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/loadtest"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/gateway/internal/testutil"
 	"github.com/intake-gateway/intake/gateway/sms/twilio"
@@ -21,29 +17,13 @@ import (
 
 // Load shape, as Twilio's (gateway/sms/twilio TestSMSLoad): 10,000 signed
 // webhooks from 50 concurrent clients, 10% of them retries of an earlier
-// event and 2% forged. Every text has its own sender so merging and the
-// acknowledgement rate limit cannot blur the counts.
+// event and 2% forged (gateway/internal/loadtest). Every text has its own
+// sender so merging and the acknowledgement rate limit cannot blur the
+// counts.
 const (
 	loadRequests = 10000
 	loadClients  = 50
-	loadDupEvery = 10 // request i re-sends an earlier event when i%10 == 4
-	loadBadEvery = 50 // request i is forged when i%50 == 49 (never a retry slot)
 )
-
-type loadKind int
-
-const (
-	loadUnique loadKind = iota
-	loadDup
-	loadForged
-)
-
-type loadReq struct {
-	kind    loadKind
-	id      string
-	body    []byte
-	headers http.Header
-}
 
 var loadBodies = []string{
 	"Please fix the road to the clinic before the rains",
@@ -55,125 +35,35 @@ var loadBodies = []string{
 
 // buildAndroidLoad plans n webhooks signed at stamp: for 10,000, 200
 // forged, 1,000 retries and 8,800 new texts.
-func buildAndroidLoad(n int, tag string, at time.Time) []loadReq {
-	reqs := make([]loadReq, 0, n)
-	var uniques []int
+func buildAndroidLoad(n int, tag string, at time.Time) []loadtest.Request {
 	stamp := at.Unix()
-	sign := func(key string, body []byte) http.Header {
-		return http.Header{"Content-Type": {"application/json"}, "X-Signature": {Sign(key, body, stamp)}, "X-Timestamp": {fmt.Sprint(stamp)}}
-	}
-	for i := range n {
-		switch {
-		case i%loadBadEvery == loadBadEvery-1:
-			id := fmt.Sprintf("%sF%08d", tag, i)
-			b := textEvent(id, fmt.Sprintf("07%08d", 90000000+i), "forged", at)
-			reqs = append(reqs, loadReq{kind: loadForged, id: id, body: b, headers: sign("wrong-key", b)})
-		case i%loadDupEvery == 4 && len(uniques) > 0:
-			// A retry of an event sent a little earlier, often still in
-			// flight on another client.
-			r := reqs[uniques[max(0, len(uniques)-1-(i/loadDupEvery)%40)]]
-			r.kind = loadDup
-			reqs = append(reqs, r)
-		default:
-			id := fmt.Sprintf("%sU%08d", tag, i)
-			b := textEvent(id, fmt.Sprintf("07%08d", 10000000+i), loadBodies[i%len(loadBodies)], at)
-			uniques = append(uniques, len(reqs))
-			reqs = append(reqs, loadReq{kind: loadUnique, id: id, body: b, headers: sign(testKey, b)})
+	return loadtest.Plan(n, func(i int, forged bool) loadtest.Request {
+		id, from, body, key := fmt.Sprintf("%sU%08d", tag, i), fmt.Sprintf("07%08d", 10000000+i), loadBodies[i%len(loadBodies)], testKey
+		if forged {
+			id, from, body, key = fmt.Sprintf("%sF%08d", tag, i), fmt.Sprintf("07%08d", 90000000+i), "forged", "wrong-key"
 		}
-	}
-	return reqs
+		b := textEvent(id, from, body, at)
+		return loadtest.Request{ID: id, Body: b, Header: http.Header{
+			"Content-Type": {"application/json"}, "X-Signature": {Sign(key, b, stamp)}, "X-Timestamp": {fmt.Sprint(stamp)}}}
+	})
 }
 
 // buildTwilioLoad is the same plan as Twilio forms, for the comparison,
 // with MessageSids in Twilio's format (SM and 32 hex digits).
-func buildTwilioLoad(publicURL string, n int, tag int) []loadReq {
-	reqs := make([]loadReq, 0, n)
-	var uniques []int
-	form := func(sid, from, body string) url.Values {
-		return url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {"AC0123456789abcdef0123456789abcdef"},
-			"From": {from}, "To": {"+254700000000"}, "Body": {body}, "NumMedia": {"0"}, "NumSegments": {"1"}, "ApiVersion": {"2010-04-01"}}
-	}
-	for i := range n {
-		switch {
-		case i%loadBadEvery == loadBadEvery-1:
-			f := form(fmt.Sprintf("SM%08x%08x%016x", tag, 0xf, i), fmt.Sprintf("+2547%08d", 90000000+i), "forged")
-			reqs = append(reqs, loadReq{kind: loadForged, id: f.Get("MessageSid"), body: []byte(f.Encode()), headers: http.Header{
-				"Content-Type": {"application/x-www-form-urlencoded"}, "X-Twilio-Signature": {twilio.Sign("wrong", publicURL, f)}}})
-		case i%loadDupEvery == 4 && len(uniques) > 0:
-			r := reqs[uniques[max(0, len(uniques)-1-(i/loadDupEvery)%40)]]
-			r.kind = loadDup
-			reqs = append(reqs, r)
-		default:
-			f := form(fmt.Sprintf("SM%08x%08x%016x", tag, 0xa, i), fmt.Sprintf("+2547%08d", 10000000+i), loadBodies[i%len(loadBodies)])
-			uniques = append(uniques, len(reqs))
-			reqs = append(reqs, loadReq{kind: loadUnique, id: f.Get("MessageSid"), body: []byte(f.Encode()), headers: http.Header{
-				"Content-Type": {"application/x-www-form-urlencoded"}, "X-Twilio-Signature": {twilio.Sign(twilioToken, publicURL, f)}}})
+func buildTwilioLoad(publicURL string, n int, tag int) []loadtest.Request {
+	return loadtest.Plan(n, func(i int, forged bool) loadtest.Request {
+		sid, from, body, token := fmt.Sprintf("SM%08x%08x%016x", tag, 0xa, i), fmt.Sprintf("+2547%08d", 10000000+i), loadBodies[i%len(loadBodies)], twilioToken
+		if forged {
+			sid, from, body, token = fmt.Sprintf("SM%08x%08x%016x", tag, 0xf, i), fmt.Sprintf("+2547%08d", 90000000+i), "forged", "wrong"
 		}
-	}
-	return reqs
+		f := url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {"AC0123456789abcdef0123456789abcdef"},
+			"From": {from}, "To": {"+254700000000"}, "Body": {body}, "NumMedia": {"0"}, "NumSegments": {"1"}, "ApiVersion": {"2010-04-01"}}
+		return loadtest.Request{ID: sid, Body: []byte(f.Encode()), Header: http.Header{
+			"Content-Type": {"application/x-www-form-urlencoded"}, "X-Twilio-Signature": {twilio.Sign(token, publicURL, f)}}}
+	})
 }
 
 const twilioToken = "load-test-twilio-token"
-
-type loadResult struct {
-	status  int
-	latency time.Duration
-	err     error
-}
-
-// runLoad posts reqs to target from clients concurrent clients.
-func runLoad(target string, reqs []loadReq, clients int) ([]loadResult, time.Duration) {
-	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, IdleConnTimeout: 30 * time.Second}
-	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	results := make([]loadResult, len(reqs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range clients {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(reqs) {
-					return
-				}
-				r := reqs[i]
-				req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader(string(r.body)))
-				req.Header = r.headers.Clone()
-				t0 := time.Now()
-				resp, err := hc.Do(req)
-				res := loadResult{err: err}
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					res.status = resp.StatusCode
-				}
-				res.latency = time.Since(t0)
-				results[i] = res
-			}
-		})
-	}
-	wg.Wait()
-	return results, time.Since(start)
-}
-
-// figures summarises answered requests.
-func figures(results []loadResult, elapsed time.Duration) (rps float64, p50, p99 time.Duration) {
-	var lat []time.Duration
-	for _, r := range results {
-		if r.err == nil && r.status != 0 {
-			lat = append(lat, r.latency)
-		}
-	}
-	slices.Sort(lat)
-	at := func(p float64) time.Duration {
-		if len(lat) == 0 {
-			return 0
-		}
-		return lat[min(len(lat)-1, int(float64(len(lat))*p))]
-	}
-	return float64(len(lat)) / elapsed.Seconds(), at(0.50), at(0.99)
-}
 
 // TestAndroidLoad is the acceptance load run, in CI too:
 //
@@ -185,25 +75,19 @@ func figures(results []loadResult, elapsed time.Duration) (rps float64, p50, p99
 func TestAndroidLoad(t *testing.T) {
 	e := newPhoneEnv(t, true)
 	reqs := buildAndroidLoad(loadRequests, "L", e.clock.Now())
-	results, elapsed := runLoad(e.url, reqs, loadClients)
-	var unique, dups, forged int
+	results, elapsed := loadtest.Run(e.url, reqs, loadClients, nil)
+	unique, dups, forged := loadtest.Counts(reqs)
 	for i, r := range results {
 		q := reqs[i]
-		if r.err != nil {
-			t.Fatalf("request %d (%s): %v", i, q.id, r.err)
+		if r.Err != nil {
+			t.Fatalf("request %d (%s): %v", i, q.ID, r.Err)
 		}
 		want := http.StatusOK
-		switch q.kind {
-		case loadForged:
-			forged++
+		if q.Kind == loadtest.Forged {
 			want = http.StatusForbidden
-		case loadDup:
-			dups++
-		default:
-			unique++
 		}
-		if r.status != want {
-			t.Fatalf("request %d (%s): status %d, want %d", i, q.id, r.status, want)
+		if r.Status != want {
+			t.Fatalf("request %d (%s): status %d, want %d", i, q.ID, r.Status, want)
 		}
 	}
 	if unique != 8800 || dups != 1000 || forged != 200 {
@@ -234,7 +118,7 @@ func TestAndroidLoad(t *testing.T) {
 			t.Errorf("%s metric = %v, want %d", name, c.got, c.want)
 		}
 	}
-	rps, p50, p99 := figures(results, elapsed)
+	rps, p50, p99 := loadtest.Figures(results, elapsed)
 	t.Logf("Android load: %d webhooks (%d new, %d retries, %d forged) from %d clients in %v: %.0f requests/s, p50 %v, p99 %v",
 		len(reqs), unique, dups, forged, loadClients, elapsed.Round(time.Millisecond), rps, p50.Round(10*time.Microsecond), p99.Round(10*time.Microsecond))
 }
@@ -251,7 +135,7 @@ func BenchmarkWebhooks(b *testing.B) {
 			e := newPhoneEnv(b, true)
 			reqs := buildAndroidLoad(loadRequests, fmt.Sprintf("B%d", i), e.clock.Now())
 			b.StartTimer()
-			results, elapsed := runLoad(e.url, reqs, loadClients)
+			results, elapsed := loadtest.Run(e.url, reqs, loadClients, nil)
 			b.StopTimer()
 			report(b, results, elapsed)
 		}
@@ -269,20 +153,20 @@ func BenchmarkWebhooks(b *testing.B) {
 			target := serveLoopback(b, "/sms/twilio", h)
 			reqs := buildTwilioLoad("https://sms.example.org/sms/twilio", loadRequests, i)
 			b.StartTimer()
-			results, elapsed := runLoad(target, reqs, loadClients)
+			results, elapsed := loadtest.Run(target, reqs, loadClients, nil)
 			b.StopTimer()
 			report(b, results, elapsed)
 		}
 	})
 }
 
-func report(b *testing.B, results []loadResult, elapsed time.Duration) {
+func report(b *testing.B, results []loadtest.Result, elapsed time.Duration) {
 	for _, r := range results {
-		if r.err != nil || (r.status != http.StatusOK && r.status != http.StatusForbidden) {
-			b.Fatalf("failed request: %v %d", r.err, r.status)
+		if r.Err != nil || (r.Status != http.StatusOK && r.Status != http.StatusForbidden) {
+			b.Fatalf("failed request: %v %d", r.Err, r.Status)
 		}
 	}
-	rps, p50, p99 := figures(results, elapsed)
+	rps, p50, p99 := loadtest.Figures(results, elapsed)
 	b.ReportMetric(rps, "webhooks/s")
 	b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")

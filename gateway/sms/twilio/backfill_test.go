@@ -260,13 +260,15 @@ func TestBackfillRun(t *testing.T) {
 	done := make(chan struct{})
 	go func() { b.Run(ctx); close(done) }()
 	testutil.WaitFor(t, 10*time.Second, "the text backfilled at start", func() bool { return e.count(`SELECT count(*) FROM ledger`) == 1 })
+	// The pass records its success after the text is committed: wait for
+	// that too, or cancelling here races with the end of the pass.
+	testutil.WaitFor(t, 10*time.Second, "the pass recorded as a success", func() bool {
+		return testutil.Metric(t, e.metrics.BackfillLastOK) != 0
+	})
 	cancel()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not stop with its context")
-	}
-	if got := testutil.Metric(t, e.metrics.BackfillLastOK); got == 0 {
-		t.Error("last backfill success not recorded")
 	}
 }

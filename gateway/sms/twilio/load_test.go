@@ -3,49 +3,32 @@ package twilio
 import (
 	"context"
 	"fmt"
-	"io"
+	"hash/crc32"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/internal/loadtest"
 	"github.com/intake-gateway/intake/gateway/internal/testutil"
 	"github.com/intake-gateway/intake/store"
 )
 
 // Load shape required of the SMS intake: 20,000 signed webhooks from 50
 // concurrent clients, 10% of them retries of an earlier MessageSid and 2%
-// forged. Every text has its own sender so merging cannot blur the counts.
+// forged (gateway/internal/loadtest). Every text has its own sender so
+// merging cannot blur the counts.
 const (
 	smsLoadRequests = 20000
 	smsLoadClients  = 50
-	smsLoadDupEvery = 10 // request i re-sends an earlier text when i%10 == 4
-	smsLoadBadEvery = 50 // request i is forged when i%50 == 49 (never a retry slot)
 )
-
-type smsLoadKind int
-
-const (
-	smsLoadUnique smsLoadKind = iota
-	smsLoadDup
-	smsLoadForged
-)
-
-type smsLoadReq struct {
-	kind smsLoadKind
-	sid  string
-	body string // URL-encoded form
-	sig  string
-}
 
 var smsLoadBodies = []string{
 	"Please fix the road to the clinic before the rains",
@@ -56,105 +39,21 @@ var smsLoadBodies = []string{
 	"STOP the trucks at night please",
 }
 
-// buildSMSLoad plans n requests. Request i is forged when i%50 == 49, a
-// retry of an earlier unique text when i%10 == 4, else a new text: for
-// 20,000 requests 400 forged, 2,000 retries and 17,600 new texts.
-func buildSMSLoad(publicURL, path string, n int, tag string) []smsLoadReq {
-	reqs := make([]smsLoadReq, 0, n)
-	var uniques []int
-	for i := range n {
-		switch {
-		case i%smsLoadBadEvery == smsLoadBadEvery-1:
-			f := smsForm(fmt.Sprintf("SM%sF%08d", tag, i), fmt.Sprintf("+2547%08d", 90000000+i), "forged")
-			reqs = append(reqs, smsLoadReq{kind: smsLoadForged, sid: f.Get("MessageSid"), body: f.Encode(),
-				sig: Sign("wrong-token", publicURL+path, f)})
-		case i%smsLoadDupEvery == 4 && len(uniques) > 0:
-			// A retry of a text sent a little earlier: often still in
-			// flight on another client, as with a proxy retrying.
-			j := uniques[max(0, len(uniques)-1-(i/smsLoadDupEvery)%40)]
-			r := reqs[j]
-			r.kind = smsLoadDup
-			reqs = append(reqs, r)
-		default:
-			f := smsForm(fmt.Sprintf("SM%sU%08d", tag, i), fmt.Sprintf("+2547%08d", 10000000+i), smsLoadBodies[i%len(smsLoadBodies)])
-			uniques = append(uniques, len(reqs))
-			reqs = append(reqs, smsLoadReq{kind: smsLoadUnique, sid: f.Get("MessageSid"), body: f.Encode(),
-				sig: Sign(smsTestToken, publicURL+path, f)})
+// buildSMSLoad plans n signed Twilio webhooks: for 20,000, 400 forged,
+// 2,000 retries and 17,600 new texts. tag tells runs apart in the
+// MessageSids, which have Twilio's format (SM and 32 hex digits; forged
+// ones have f in their 18th digit).
+func buildSMSLoad(publicURL, path string, n int, tag string) []loadtest.Request {
+	run := crc32.ChecksumIEEE([]byte(tag))
+	return loadtest.Plan(n, func(i int, forged bool) loadtest.Request {
+		sid, from, body, token := fmt.Sprintf("SM%08x%08x%016x", run, 0xa, i), fmt.Sprintf("+2547%08d", 10000000+i), smsLoadBodies[i%len(smsLoadBodies)], smsTestToken
+		if forged {
+			sid, from, body, token = fmt.Sprintf("SM%08x%08x%016x", run, 0xf, i), fmt.Sprintf("+2547%08d", 90000000+i), "forged", "wrong-token"
 		}
-	}
-	return reqs
-}
-
-type smsLoadResult struct {
-	status  int
-	body    string
-	latency time.Duration
-	err     error
-}
-
-// runSMSLoad posts reqs to target from the given number of concurrent
-// clients and returns one result per request. stopAfter, if set, is
-// called after each answer; once it returns true no new request starts.
-func runSMSLoad(t testing.TB, target string, reqs []smsLoadReq, clients int, stopAfter func(i int, res smsLoadResult) bool) ([]smsLoadResult, time.Duration) {
-	t.Helper()
-	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, IdleConnTimeout: 30 * time.Second}
-	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	results := make([]smsLoadResult, len(reqs))
-	var next atomic.Int64
-	var stopped atomic.Bool
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for !stopped.Load() {
-				i := int(next.Add(1) - 1)
-				if i >= len(reqs) {
-					return
-				}
-				r := reqs[i]
-				req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader(r.body))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("X-Twilio-Signature", r.sig)
-				t0 := time.Now()
-				resp, err := hc.Do(req)
-				res := smsLoadResult{err: err}
-				if err == nil {
-					b, rerr := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					res.status, res.body, res.err = resp.StatusCode, string(b), rerr
-				}
-				res.latency = time.Since(t0)
-				results[i] = res
-				if stopAfter != nil && stopAfter(i, res) {
-					stopped.Store(true)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return results, time.Since(start)
-}
-
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))]
-}
-
-// smsLoadFigures summarises answered requests.
-func smsLoadFigures(results []smsLoadResult, elapsed time.Duration) (rps float64, p50, p99 time.Duration) {
-	var lat []time.Duration
-	for _, r := range results {
-		if r.err == nil && r.status != 0 {
-			lat = append(lat, r.latency)
-		}
-	}
-	slices.Sort(lat)
-	return float64(len(lat)) / elapsed.Seconds(), percentile(lat, 0.50), percentile(lat, 0.99)
+		f := smsForm(sid, from, body)
+		return loadtest.Request{ID: sid, Body: []byte(f.Encode()), Header: http.Header{
+			"Content-Type": {"application/x-www-form-urlencoded"}, "X-Twilio-Signature": {Sign(token, publicURL+path, f)}}}
+	})
 }
 
 // TestSMSLoad is the acceptance load run; it runs by default, in CI too:
@@ -171,39 +70,39 @@ func TestSMSLoad(t *testing.T) {
 	e.handler = h
 	srv := newLoopbackServer(t, e.handler)
 	reqs := buildSMSLoad(e.publicURL, "/sms/twilio", smsLoadRequests, "L")
-	results, elapsed := runSMSLoad(t, srv+"/sms/twilio", reqs, smsLoadClients, nil)
+	results, elapsed := loadtest.Run(srv+"/sms/twilio", reqs, smsLoadClients, nil)
 
 	answers := map[string]string{}
 	var unique, dups, forged int
 	for i, r := range results {
 		q := reqs[i]
-		if r.err != nil {
-			t.Fatalf("request %d (%s): %v", i, q.sid, r.err)
+		if r.Err != nil {
+			t.Fatalf("request %d (%s): %v", i, q.ID, r.Err)
 		}
-		if r.status >= 500 {
-			t.Fatalf("request %d (%s): status %d", i, q.sid, r.status)
+		if r.Status >= 500 {
+			t.Fatalf("request %d (%s): status %d", i, q.ID, r.Status)
 		}
-		switch q.kind {
-		case smsLoadForged:
+		switch q.Kind {
+		case loadtest.Forged:
 			forged++
-			if r.status != http.StatusForbidden {
-				t.Errorf("forged %s: status %d, want 403", q.sid, r.status)
+			if r.Status != http.StatusForbidden {
+				t.Errorf("forged %s: status %d, want 403", q.ID, r.Status)
 			}
 			continue
-		case smsLoadDup:
+		case loadtest.Dup:
 			dups++
 		default:
 			unique++
 		}
-		if r.status != http.StatusOK {
-			t.Fatalf("%s: status %d, want 200", q.sid, r.status)
+		if r.Status != http.StatusOK {
+			t.Fatalf("%s: status %d, want 200", q.ID, r.Status)
 		}
-		if prev, ok := answers[q.sid]; ok && prev != r.body {
-			t.Errorf("%s answered differently on retry: %q vs %q", q.sid, prev, r.body)
+		if prev, ok := answers[q.ID]; ok && prev != r.Body {
+			t.Errorf("%s answered differently on retry: %q vs %q", q.ID, prev, r.Body)
 		}
-		answers[q.sid] = r.body
+		answers[q.ID] = r.Body
 	}
-	if forged != smsLoadRequests/smsLoadBadEvery || dups != smsLoadRequests/smsLoadDupEvery {
+	if unique != 17600 || dups != 2000 || forged != 400 {
 		t.Fatalf("plan: %d unique, %d retries, %d forged", unique, dups, forged)
 	}
 	if n := e.count(`SELECT count(*) FROM ledger`); n != unique {
@@ -212,7 +111,7 @@ func TestSMSLoad(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM suggestions`); n != unique {
 		t.Errorf("suggestions = %d, want %d", n, unique)
 	}
-	if n := e.count(`SELECT count(*) FROM ledger WHERE external_id LIKE 'SMLF%'`); n != 0 {
+	if n := e.count(`SELECT count(*) FROM ledger WHERE external_id LIKE 'SM________0000000f%'`); n != 0 {
 		t.Errorf("%d forged texts stored", n)
 	}
 	if n := e.count(`SELECT count(*) FROM ledger l JOIN suggestions s ON s.id = l.suggestion_id`); n != unique {
@@ -227,7 +126,7 @@ func TestSMSLoad(t *testing.T) {
 	if got := testutil.Metric(t, e.metrics.SignatureFailures); got != float64(forged) {
 		t.Errorf("signature failures = %v, want %d", got, forged)
 	}
-	rps, p50, p99 := smsLoadFigures(results, elapsed)
+	rps, p50, p99 := loadtest.Figures(results, elapsed)
 	t.Logf("SMS load: %d requests (%d new, %d retries, %d forged) from %d clients in %v: %.0f requests/s, p50 %v, p99 %v",
 		len(reqs), unique, dups, forged, smsLoadClients, elapsed.Round(time.Millisecond), rps, p50.Round(10*time.Microsecond), p99.Round(10*time.Microsecond))
 }
@@ -250,14 +149,14 @@ func BenchmarkSMSLoad(b *testing.B) {
 		srv := newLoopbackServer(b, h)
 		reqs := buildSMSLoad("https://sms.example.org", "/sms/twilio", smsLoadRequests, fmt.Sprintf("B%d", i))
 		b.StartTimer()
-		results, elapsed := runSMSLoad(b, srv+"/sms/twilio", reqs, smsLoadClients, nil)
+		results, elapsed := loadtest.Run(srv+"/sms/twilio", reqs, smsLoadClients, nil)
 		b.StopTimer()
 		for _, r := range results {
-			if r.err != nil || r.status >= 500 {
-				b.Fatalf("failed request: %v %d", r.err, r.status)
+			if r.Err != nil || r.Status >= 500 {
+				b.Fatalf("failed request: %v %d", r.Err, r.Status)
 			}
 		}
-		rps, p50, p99 := smsLoadFigures(results, elapsed)
+		rps, p50, p99 := loadtest.Figures(results, elapsed)
 		b.ReportMetric(rps, "req/s")
 		b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
@@ -359,11 +258,11 @@ func TestSMSCrashDuringLoad(t *testing.T) {
 	reqs := buildSMSLoad("https://sms.example.org", "/sms/twilio", total, "C")
 	var oks atomic.Int64
 	var killOnce sync.Once
-	results, _ := runSMSLoad(t, addr+"/sms/twilio", reqs, smsLoadClients, func(i int, r smsLoadResult) bool {
-		if r.err == nil && r.status == http.StatusOK && oks.Add(1) == killAfter {
+	results, _ := loadtest.Run(addr+"/sms/twilio", reqs, smsLoadClients, func(i int, r loadtest.Result) bool {
+		if r.Err == nil && r.Status == http.StatusOK && oks.Add(1) == killAfter {
 			killOnce.Do(func() { cmd.Process.Kill() }) // SIGKILL: no shutdown, no flush
 		}
-		return r.err != nil
+		return r.Err != nil
 	})
 	cmd.Wait()
 
@@ -371,11 +270,11 @@ func TestSMSCrashDuringLoad(t *testing.T) {
 	failed := 0
 	for i, r := range results {
 		switch {
-		case r.err == nil && r.status == http.StatusOK:
-			answered[reqs[i].sid] = r.body
-		case r.err == nil && r.status >= 500:
-			t.Errorf("%s: status %d before the kill", reqs[i].sid, r.status)
-		case r.err != nil:
+		case r.Err == nil && r.Status == http.StatusOK:
+			answered[reqs[i].ID] = r.Body
+		case r.Err == nil && r.Status >= 500:
+			t.Errorf("%s: status %d before the kill", reqs[i].ID, r.Status)
+		case r.Err != nil:
 			failed++
 		}
 	}
@@ -424,18 +323,18 @@ func TestSMSCrashDuringLoad(t *testing.T) {
 	// Restart on the same file: retries of answered texts get the same
 	// answer; texts that never got one are stored now.
 	_, addr = startSMSHelper(t, dbPath)
-	var retry []smsLoadReq
+	var retry []loadtest.Request
 	var want []string
 	for _, r := range reqs {
-		if a, ok := answered[r.sid]; ok && r.kind == smsLoadUnique && len(retry) < 500 {
+		if a, ok := answered[r.ID]; ok && r.Kind == loadtest.Unique && len(retry) < 500 {
 			retry = append(retry, r)
 			want = append(want, a)
 		}
 	}
-	again, _ := runSMSLoad(t, addr+"/sms/twilio", retry, 10, nil)
+	again, _ := loadtest.Run(addr+"/sms/twilio", retry, 10, nil)
 	for i, r := range again {
-		if r.err != nil || r.status != 200 || r.body != want[i] {
-			t.Errorf("retry of %s after restart: %v %d %q, want %q", retry[i].sid, r.err, r.status, r.body, want[i])
+		if r.Err != nil || r.Status != 200 || r.Body != want[i] {
+			t.Errorf("retry of %s after restart: %v %d %q, want %q", retry[i].ID, r.Err, r.Status, r.Body, want[i])
 		}
 	}
 	t.Logf("SIGKILL after %d answers: %d texts answered 200, all stored (%d stored in all); %d requests failed at the kill; %d retries answered alike after restart",

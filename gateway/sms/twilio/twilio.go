@@ -118,19 +118,8 @@ func duration(s string, def time.Duration) (time.Duration, error) {
 // 503 so that Twilio tries the fallback URL.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		http.Error(w, "cannot read request body", http.StatusBadRequest)
+	raw, ok := sms.ReadWebhook(w, r, maxBody)
+	if !ok {
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); ct == "" {
