@@ -183,6 +183,28 @@ func prefixedRuns(lines []string) (isP, isQ []bool) {
 			kinds[i] = kinds[i-1]
 		}
 	}
+	// A ">>" run tight under a line of the sender's new text, with no
+	// depth-one ">" line beside it, continues that text: a client quoting
+	// at depth two always writes the depth-one parent next to it, so a
+	// reader takes the orphan as the sender's own arrow or emphasis.
+	for i := 1; i < n; i++ {
+		if kinds[i] != gtPrefix || gtDepth(lines[i]) < 2 || isP[i-1] || isBlank(lines[i-1]) ||
+			strings.HasSuffix(strings.TrimRight(lines[i-1], " \t\u00a0"), ":") {
+			continue
+		}
+		j := i
+		for j < n && kinds[j] == gtPrefix && gtDepth(lines[j]) >= 2 {
+			j++
+		}
+		if j < n && kinds[j] == gtPrefix {
+			i = j
+			continue
+		}
+		for k := i; k < j; k++ {
+			kinds[k], isP[k] = noPrefix, false
+		}
+		i = j
+	}
 	type run struct{ i, j, count int }
 	var runs []run
 	established := map[string]bool{} // initials and "|" seen on two lines or more
@@ -242,6 +264,22 @@ func prefixedRuns(lines []string) (isP, isQ []bool) {
 		}
 	}
 	return isP, isQ
+}
+
+// gtDepth is the number of ">" marks that prefix a line, spaces between
+// them allowed ("> >").
+func gtDepth(line string) int {
+	d := 0
+	for _, r := range line {
+		switch r {
+		case '>':
+			d++
+		case ' ', '\t':
+		default:
+			return d
+		}
+	}
+	return d
 }
 
 // prefixMark is the quote prefix of a line with initials or "|": "AB>"
