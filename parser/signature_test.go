@@ -61,6 +61,14 @@ func TestFooters(t *testing.T) {
 		"发自网易邮箱大师",
 		"Gesendet mit der GMX Mail App",
 		"Sent from my Android device with K-9 Mail. Please excuse my brevity.",
+		// K-9 Mail writes a sentence, its verb where the language puts
+		// it, and maybe an apology for brevity.
+		"Diese Nachricht wurde von meinem Android-Gerät mit K-9 Mail gesendet.",
+		"Az Android eszközömről küldve K-9 Mail használatával. Elnézést a rövidségért.",
+		"Envoyé de mon appareil Android avec Courriel K-9 Mail. Veuillez excuser ma brièveté.",
+		"Enviado desde mi dispositivo Android con K-9 Mail. Por favor, disculpa mi brevedad.",
+		"Отправлено с моего Android-устройства через K-9 Mail. Извините за краткость.",
+		"Wysłane z mojego urządzenia Android przy użyciu K-9 Mail. Proszę wybaczyć zwięzłość.",
 		"الحصول على Outlook لـ Android<https://aka.ms/AAb9ysg>",
 		"Đã gửi từ Galaxy của tôi",
 		// Proton writes its name as a Markdown link.
@@ -91,6 +99,8 @@ func TestFooters(t *testing.T) {
 		"Outlook cannot open the PDF",
 		"Is there an Android app?",
 		"Sent from the community centre because my phone is broken.",
+		"I sent this from my iPhone because the laptop broke yesterday.",
+		"My neighbour sent it from her Android phone. We need 3 more benches.",
 	} {
 		check(s, false)
 	}
