@@ -156,6 +156,8 @@ func signatureStart(lines []string) int {
 			ok = true
 		case s == first:
 			ok = false
+		case after[s+1] <= 12 && isBlank(lines[s-1]) && listFooterAt(lines[s:]):
+			ok = true
 		case lines[s] == "-- " || lines[s] == "--":
 			ok = delimitedTail(lines[s+1:]) && !dashBullets(lines[first:s])
 		case isDisclaimer(t):
@@ -194,6 +196,25 @@ func signatureStart(lines []string) int {
 		}
 	}
 	return n
+}
+
+// listLinkRe matches the way out of a mailing list that every list
+// server puts in the footer it appends, whatever the language of the
+// words around it: an address or a link to leave or unsubscribe.
+var listLinkRe = regexp.MustCompile(`(?i)[+-](?:unsubscribe|leave|unsub|signoff)@|/(?:leave|unsubscribe|unsub|listinfo)(?:[/?#]|\b)|^\s*unsubscribe\s*:`)
+
+// listFooterAt reports a list server's footer in the paragraph at
+// lines[0]: three to twelve lines, one of them the way out of the list,
+// and nothing but footers below it.
+func listFooterAt(lines []string) bool {
+	count, size, out := 0, 0, false
+	k := 0
+	for ; k < len(lines) && !isBlank(lines[k]); k++ {
+		count++
+		size += len(lines[k])
+		out = out || listLinkRe.MatchString(lines[k])
+	}
+	return out && count >= 3 && count <= 12 && size <= 2000 && onlyFooters(lines[k:])
 }
 
 // isSignoff reports a closing line: "Best regards,", "Ngiyabonga",

@@ -86,6 +86,11 @@ func TestFooters(t *testing.T) {
 		// No verb the lists know: a device or app name on a short
 		// line of its own at the end.
 		"Kutoka kwa Samsung Galaxy yangu", "Mobil cihazımdan Samsung Galaxy", "Из моего iPhone",
+		// A list server's footer, in whatever language, ends with the
+		// way out of the list.
+		"-=-=-=-=-=-=-=-=-=-=-=-\nGroups.io Links: You receive all messages sent to this group.\nView/Reply Online (#7): https://groups.io/g/park/message/7\nUnsubscribe: https://groups.io/g/park/leave/9\n-=-=-=-=-=-=-=-=-=-=-=-",
+		"_______________________________________________\nparc mailing list -- parc@lists.example\nPour vous désabonner, écrivez à parc-leave@lists.example",
+		"Sie erhalten diese Nachricht, weil Sie Mitglied der Gruppe sind.\nUm sich abzumelden, senden Sie eine E-Mail an park+unsubscribe@googlegroups.com.\nDiese Diskussion im Web: https://groups.google.com/d/msgid/park/1",
 	} {
 		check(f, true)
 	}
@@ -99,6 +104,10 @@ func TestFooters(t *testing.T) {
 		"Outlook cannot open the PDF",
 		"Is there an Android app?",
 		"Sent from the community centre because my phone is broken.",
+		// The way out of a list alone, or in a short paragraph of the
+		// sender's, is their text.
+		"Please remove me: https://lists.example/leave/12",
+		"I cannot find how to leave.\nThe page https://lists.example/unsubscribe fails.",
 		"I sent this from my iPhone because the laptop broke yesterday.",
 		"My neighbour sent it from her Android phone. We need 3 more benches.",
 	} {
