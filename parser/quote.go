@@ -456,6 +456,25 @@ func markQuotes(d *doc) {
 	}
 }
 
+// decoratedRe matches a phrase set between two rules ("-------- Начало
+// переадресованного сообщения --------"), whatever its words.
+var decoratedRe = regexp.MustCompile(`^\s*[-=_*~#]{3,}\s*[^-=_*~#\s][^-=_*~#]{0,80}[-=_*~#]{3,}\s*$`)
+
+// decoratedAbove reports a decorated phrase right above an attribution or
+// header block: a client's separator, in whatever language, that goes
+// with the block it introduces.
+func decoratedAbove(lines []string, i int) (end int, kind attrStrength) {
+	t := strings.TrimSpace(lines[i])
+	if t == "" || !strings.ContainsRune("-=_*~#", rune(t[0])) || !decoratedRe.MatchString(t) {
+		return 0, attrNone
+	}
+	k := nextNonBlank(lines, i+1)
+	if k >= len(lines) || k > i+2 || decoratedRe.MatchString(lines[k]) || ruleLineRe.MatchString(lines[k]) {
+		return 0, attrNone
+	}
+	return splitterAt(lines, k)
+}
+
 // citation reports an attribution that names no one's address and no
 // date: all a sender writes when citing someone with ">" in their own
 // text, where a client's attribution says who wrote when (initials
@@ -501,6 +520,9 @@ func splitterAt(lines []string, i int) (end int, kind attrStrength) {
 			}
 		}
 		return 0, attrNone
+	}
+	if e, s := decoratedAbove(lines, i); s != attrNone {
+		return e, s
 	}
 	if e, _, ok := headerBlockAt(lines, i); ok {
 		return e, attrStrong

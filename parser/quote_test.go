@@ -213,6 +213,9 @@ func TestHeaderBlocks(t *testing.T) {
 		// A phrase the lists do not know, made a separator by the
 		// header block below it.
 		"----- Orihinal na Mensahe -----\nFrom: City <c@city.example>\nSent: Monday, March 3, 2025 9:00 AM",
+		// A decorated phrase the lists do not know, made a separator by
+		// the attribution below it.
+		"-------- Начало переадресованного сообщения --------\n02.03.2025, 18:00, \"УК\" <uk@city.example>:\n\nУважаемые жители!",
 		// Translated keys with no separator.
 		"จาก: เทศบาล <c@city.example>\nส่ง: วันจันทร์ที่ 3 มีนาคม 2025 9:00\nถึง: Ana\nเรื่อง: สวนสาธารณะ",
 		"Từ: Thành phố <c@city.example>\nĐã gửi: Thứ Hai, 3 tháng 3, 2025 9:00\nĐến: Ana\nChủ đề: Công viên",
