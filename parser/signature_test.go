@@ -263,3 +263,28 @@ func TestTrackingFooters(t *testing.T) {
 		t.Errorf("parseBody(%q) = %+v", in, p)
 	}
 }
+
+// TestLabelledNotices: a disclaimer in a language no list knows is told by
+// its shape — a long paragraph opening with a capitals label, below the
+// sender's name block — and a sender's own labelled paragraph stays.
+func TestLabelledNotices(t *testing.T) {
+	const notice = "ILANI: Barua pepe hii ni ya siri na imekusudiwa kwa mpokeaji aliyetajwa tu. Ikiwa umeipokea kwa makosa, tafadhali mjulishe mtumaji na uifute."
+	for _, tc := range []struct {
+		in      string
+		isSig   bool
+		comment string
+	}{
+		{reply + "\n\nAsante,\nHalima Mohamed\n\n" + notice, true, "below a name block"},
+		{reply + "\n\nHalima Mohamed\nMwenyekiti\n\n" + notice, true, "below a name and title"},
+		{reply + "\n\n" + notice, false, "no name block above"},
+		{reply + "\n\nHalima\n\nIMPORTANT: the road floods every year and the children cannot reach the school.\n\nPlease fix it.", false, "text below"},
+		{reply + "\n\nHalima\n\nIMPORTANT: fix the road.", false, "short"},
+	} {
+		checkPartition(t, "text", tc.in)
+		p := parseBody(tc.in, false)
+		inSig := strings.Contains(p.sig, "ILANI") || strings.Contains(p.sig, "IMPORTANT")
+		if inSig != tc.isSig || !strings.HasPrefix(p.body, reply) {
+			t.Errorf("%s: parseBody(%q) = body %q, signature %q; notice in signature %v, want %v", tc.comment, tc.in, p.body, p.sig, inSig, tc.isSig)
+		}
+	}
+}
