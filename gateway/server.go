@@ -21,6 +21,7 @@ import (
 
 	"github.com/intake-gateway/intake/gateway/ack"
 	"github.com/intake-gateway/intake/gateway/config"
+	"github.com/intake-gateway/intake/gateway/groups"
 	"github.com/intake-gateway/intake/gateway/ingest"
 	"github.com/intake-gateway/intake/gateway/internal/metrics"
 	"github.com/intake-gateway/intake/gateway/mailbox"
@@ -102,6 +103,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, env config.Getenv
 	}
 	g.ingester.Erasure = privacy.NewEmailEraser(cfg.SMS.Twilio.Keywords, st, confirm, log)
 	g.addLoop(privacy.RetentionLoop(st, cfg.Privacy, log))
+	g.addLoop(groups.NewJob(st, cfg.Staff.DuplicateThreshold).Loop(log))
 	h, err := g.routes()
 	if err != nil {
 		return nil, err
@@ -319,7 +321,8 @@ func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
 // staffHandler builds /staff/ when at least one staff token is configured.
 func (g *Gateway) staffHandler() (http.Handler, error) {
 	tokens, contactTokens := g.cfg.Staff.LoadTokens(g.env)
-	if len(tokens)+len(contactTokens) == 0 {
+	triageTokens := g.cfg.Staff.LoadTriageTokens(g.env)
+	if len(tokens)+len(contactTokens)+len(triageTokens) == 0 {
 		g.log.Info("staff pages off: no staff token in the environment", "tokens_env", g.cfg.Staff.TokensEnv)
 		return nil, nil
 	}
@@ -327,7 +330,12 @@ func (g *Gateway) staffHandler() (http.Handler, error) {
 	if g.cfg.Privacy.Redact {
 		redact = g.cfg.Redactor()
 	}
+	proxies, err := g.cfg.HTTP.TrustedProxyPrefixes()
+	if err != nil {
+		return nil, err
+	}
 	return staff.New(staff.Options{
-		Store: g.st, Config: g.cfg.Staff, Tokens: tokens, ContactTokens: contactTokens, Log: g.log, Redact: redact,
+		Store: g.st, Config: g.cfg.Staff, Tokens: tokens, ContactTokens: contactTokens, TriageTokens: triageTokens, Log: g.log, Redact: redact,
+		TrustedProxies: proxies,
 	}), nil
 }

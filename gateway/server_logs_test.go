@@ -224,14 +224,14 @@ func TestServeLogsHoldNoPersonalData(t *testing.T) {
 		sid, from, body, token string
 		want                   int
 	}{
-		{"SMlog00000000000000000000000001", "+254712345601", "Call me on 0722 456 789 about the borehole near Ngong market", srvTwilioToken, 200},
-		{"SMlog00000000000000000000000002", "0712 345 602", "Youth need training in beekeeping and", srvTwilioToken, 200},
-		{"SMlog00000000000000000000000003", "0712 345 602", "welding, not only farming", srvTwilioToken, 200},
-		{"SMlog00000000000000000000000004", "+254712345603", "STOP", srvTwilioToken, 200},
-		{"SMlog00000000000000000000000005", "+254712345604", "HELP", srvTwilioToken, 200},
-		{"SMlog00000000000000000000000006", "+254712345605", "Fix the streetlights at Kawangware junction", srvTwilioToken, 200},
-		{"SMlog00000000000000000000000007", "+254712345605", "DELETE", srvTwilioToken, 200},
-		{"SMlog00000000000000000000000008", "+254712345606", "Forged text about Maasai cattle", "forged-token", 403},
+		{"SM10600000000000000000000000000001", "+254712345601", "Call me on 0722 456 789 about the borehole near Ngong market", srvTwilioToken, 200},
+		{"SM10600000000000000000000000000002", "0712 345 602", "Youth need training in beekeeping and", srvTwilioToken, 200},
+		{"SM10600000000000000000000000000003", "0712 345 602", "welding, not only farming", srvTwilioToken, 200},
+		{"SM10600000000000000000000000000004", "+254712345603", "STOP", srvTwilioToken, 200},
+		{"SM10600000000000000000000000000005", "+254712345604", "HELP", srvTwilioToken, 200},
+		{"SM10600000000000000000000000000006", "+254712345605", "Fix the streetlights at Kawangware junction", srvTwilioToken, 200},
+		{"SM10600000000000000000000000000007", "+254712345605", "DELETE", srvTwilioToken, 200},
+		{"SM10600000000000000000000000000008", "+254712345606", "Forged text about Maasai cattle", "forged-token", 403},
 	}
 	for _, tx := range texts {
 		code, body, err := f.postSMS(srvForm(tx.sid, tx.from, tx.body), tx.token)
@@ -239,7 +239,7 @@ func TestServeLogsHoldNoPersonalData(t *testing.T) {
 			t.Fatalf("text %s: HTTP %d %q, %v; want %d", tx.sid, code, body, err, tx.want)
 		}
 	}
-	noFrom := srvForm("SMlog00000000000000000000000009", "", "No sender but a Maasai borehole")
+	noFrom := srvForm("SM10600000000000000000000000000009", "", "No sender but a Maasai borehole")
 	noFrom.Del("From")
 	if code, body, err := f.postSMS(noFrom, srvTwilioToken); err != nil || code != http.StatusBadRequest {
 		t.Fatalf("text without From: HTTP %d %q, %v; want 400", code, body, err)

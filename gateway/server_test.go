@@ -352,7 +352,7 @@ func testServeShutdownUnderLoad(t *testing.T, path string) {
 		wg.Go(func() {
 			send := func(afterRun bool) {
 				i := next.Add(1)
-				sid := fmt.Sprintf("SMload%030d", i)
+				sid := fmt.Sprintf("SM10ad%028d", i)
 				form := srvForm(sid, fmt.Sprintf("+2547%08d", 20000000+i), fmt.Sprintf("Client %d asks for a water point near school %d", c, i))
 				r := srvTextResult{sid: sid, started: time.Now(), afterRun: afterRun}
 				r.status, r.body, r.err = f.postSMS(form, srvTwilioToken)
@@ -743,11 +743,11 @@ func testServeMetrics(t *testing.T, path string) {
 		label, sid, from, body, token string
 		want                          int
 	}{
-		{"first text", "SMmetrics000000000000000000000001", "+254712000201", "We need a footbridge over the river at Kibera", srvTwilioToken, http.StatusOK},
-		{"second text", "SMmetrics000000000000000000000002", "+254712000202", "Please light the market road at night", srvTwilioToken, http.StatusOK},
-		{"retry of the first", "SMmetrics000000000000000000000001", "+254712000201", "We need a footbridge over the river at Kibera", srvTwilioToken, http.StatusOK},
-		{"forged", "SMmetrics000000000000000000000003", "+254712000203", "Forged text", "not-the-token", http.StatusForbidden},
-		{"STOP", "SMmetrics000000000000000000000004", "+254712000204", "STOP", srvTwilioToken, http.StatusOK},
+		{"first text", "SMae7c1c5e000000000000000000000001", "+254712000201", "We need a footbridge over the river at Kibera", srvTwilioToken, http.StatusOK},
+		{"second text", "SMae7c1c5e000000000000000000000002", "+254712000202", "Please light the market road at night", srvTwilioToken, http.StatusOK},
+		{"retry of the first", "SMae7c1c5e000000000000000000000001", "+254712000201", "We need a footbridge over the river at Kibera", srvTwilioToken, http.StatusOK},
+		{"forged", "SMae7c1c5e000000000000000000000003", "+254712000203", "Forged text", "not-the-token", http.StatusForbidden},
+		{"STOP", "SMae7c1c5e000000000000000000000004", "+254712000204", "STOP", srvTwilioToken, http.StatusOK},
 	}
 	answers := map[string]string{}
 	for _, tx := range texts {

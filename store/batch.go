@@ -327,9 +327,10 @@ func (s *Store) SaveEmails(ctx context.Context, items []SaveItem) ([]Saved, erro
 		what = fmt.Sprintf("save email %d", items[0].LedgerID)
 	}
 	out := make([]Saved, len(items))
+	masked := s.maskEmails(items)
 	err := s.write(ctx, what, func(tx *writeTx) error {
 		clear(out)
-		return s.saveEmailsTx(ctx, tx, items, out)
+		return s.saveEmailsTx(ctx, tx, items, masked, out)
 	})
 	if err != nil {
 		return nil, err
@@ -350,10 +351,11 @@ func (s *Store) SaveEmails(ctx context.Context, items []SaveItem) ([]Saved, erro
 func (s *Store) SaveAndReceiveEmails(ctx context.Context, save []SaveItem, receive []EmailItem) ([]Saved, []Receipt, Commit, error) {
 	saved := make([]Saved, len(save))
 	var rcs []Receipt
+	masked := s.maskEmails(save)
 	c, err := s.writeNoWait(ctx, fmt.Sprintf("save batch of %d emails and receive %d", len(save), len(receive)), func(tx *writeTx) error {
 		clear(saved)
 		rcs = nil
-		if err := s.saveEmailsTx(ctx, tx, save, saved); err != nil {
+		if err := s.saveEmailsTx(ctx, tx, save, masked, saved); err != nil {
 			return err
 		}
 		if len(receive) == 0 {
@@ -375,7 +377,11 @@ func (s *Store) SaveAndReceiveEmails(ctx context.Context, save []SaveItem, recei
 // write statement, and FTS5 writes its pending index data to disk at every
 // savepoint, so a statement per suggestion wrote one tiny index segment per
 // suggestion and then merged them (a third of the time of a batch).
-func (s *Store) saveEmailsTx(ctx context.Context, tx *writeTx, items []SaveItem, out []Saved) error {
+//
+// masked[i] is items[i]'s masked subject and body (maskEmails), made
+// before the write lock is taken: masking costs about as much as the
+// rest of saving an email.
+func (s *Store) saveEmailsTx(ctx context.Context, tx *writeTx, items []SaveItem, masked [][2]string, out []Saved) error {
 	now := s.now()
 	// Pass 1, in item order: each row's state, quarantines, contacts.
 	type state struct {
@@ -452,7 +458,7 @@ func (s *Store) saveEmailsTx(ctx context.Context, tx *writeTx, items []SaveItem,
 				Channel: "email", Campaign: it.Campaign, SenderID: out[i].SenderID, ReceivedAt: st.receivedAt, UpdatedAt: ts(now),
 				Subject: e.Subject, Body: e.Body, Signature: e.Signature, Quoted: e.Quoted, Language: e.Language,
 				Disposition: string(e.Disposition), Attachments: string(att), MessageID: e.MessageID,
-				Tags: emailTags(e),
+				Tags: emailTags(e), masked: &masked[i],
 			}})
 		}
 	}
@@ -518,7 +524,7 @@ func insertSuggestions(ctx context.Context, tx *writeTx, rows []suggestionRow) (
 			}
 			refs[start+k] = ref
 			at[ref] = start + k
-			args = append(args, r.args(ref)...)
+			args = append(args, r.args(ref, tx.s.redactText)...)
 		}
 		q := `INSERT INTO suggestions (` + suggestionCols + `) VALUES ` +
 			strings.Repeat(suggestionParams+", ", len(part)-1) + suggestionParams +

@@ -19,7 +19,8 @@ var copyTables = []struct {
 	kinds     string
 }{
 	{"suggestions", "id", []string{"id", "ref", "channel", "campaign", "sender_id", "received_at", "updated_at",
-		"subject", "body", "signature", "language", "disposition", "tags", "attachments", "message_id", "quoted", "transport"}, "itttttttttttttttt"},
+		"subject", "body", "signature", "language", "disposition", "tags", "attachments", "message_id", "quoted", "transport",
+		"state", "group_id", "group_size"}, "itttttttttttttttttii"},
 	{"ledger", "id", []string{"id", "channel", "source", "uid_validity", "uid", "external_id", "content_hash", "size",
 		"sender_id", "received_at", "status", "error", "response", "suggestion_id", "intent"}, "ittiittitttttit"},
 	{"ledger_raw", "ledger_id", []string{"ledger_id", "raw"}, "ib"},
@@ -29,7 +30,14 @@ var copyTables = []struct {
 	{"outbox", "id", []string{"id", "channel", "suggestion_id", "sender_id", "recipient", "message", "created_at",
 		"attempts", "next_attempt_at", "sent_at", "last_error"}, "itittbtittt"},
 	{"erased_ids", "id_hash", []string{"id_hash"}, "t"},
+	{"labels", "id", []string{"id", "key", "name"}, "itt"},
+	{"suggestion_labels", "suggestion_id, label_id", []string{"suggestion_id", "label_id"}, "ii"},
+	{"triage_audit", "id", []string{"id", "suggestion_id", "at", "staff", "field", "old", "new"}, "iittttt"},
 }
+
+// copyMadeAgain are the columns Copy leaves out because the destination
+// makes them again from the others (the masked copies, redacted.go).
+var copyMadeAgain = map[string][]string{"suggestions": {"subject_redacted", "body_redacted"}}
 
 // copyBatch is how many rows go to PostgreSQL in one COPY.
 const copyBatch = 1000
@@ -108,7 +116,7 @@ func Copy(ctx context.Context, dst, src *Store, progress func(table string, rows
 		if err != nil {
 			return fmt.Errorf("read the outbox sequence of %s: %w", src.path, err)
 		}
-		for _, t := range []string{"suggestions", "ledger", "outbox"} {
+		for _, t := range []string{"suggestions", "ledger", "outbox", "labels", "triage_audit"} {
 			floor := int64(0)
 			if t == "outbox" {
 				floor = outboxSeq
@@ -120,6 +128,11 @@ func Copy(ctx context.Context, dst, src *Store, progress func(table string, rows
 		return wtx.Commit(ctx)
 	})
 	if err != nil {
+		return counts, fmt.Errorf("store: copy %s to %s: %w", src.path, dst.path, err)
+	}
+	// The masked copies are not copied: they are made again, with the
+	// regions the source's were made with.
+	if err := dst.prepareRedacted(ctx, src.redactRegions); err != nil {
 		return counts, fmt.Errorf("store: copy %s to %s: %w", src.path, dst.path, err)
 	}
 	return counts, nil

@@ -90,6 +90,10 @@ func TestCopy(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Staff triage: states, labels and their audit.
+	if n, err := src.TriageRefs(ctx, "amina", refs[10:40], Change{State: StateSpam, Add: []string{"Water", "Roads"}}); err != nil || n != 30 {
+		t.Fatalf("TriageRefs = %d, %v", n, err)
+	}
 	if err := src.SetCheckpoint(ctx, "INBOX", Checkpoint{UIDValidity: 9, LastUID: 1203}); err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +127,7 @@ func TestCopy(t *testing.T) {
 	}
 
 	// What staff read is the same on both.
-	for _, f := range []Filter{{WithContacts: true, Disposition: DispositionAll}, {Search: "trees"}, {Channel: "sms"}} {
+	for _, f := range []Filter{{WithContacts: true, Disposition: DispositionAll}, {Search: "trees"}, {Channel: "sms"}, {State: StateAll, Label: "WATER"}} {
 		var a, b []string
 		errA := src.EachSuggestion(ctx, f, func(r ExportRow) error { a = append(a, fmt.Sprintf("%+v", r)); return nil })
 		errB := dst.EachSuggestion(ctx, f, func(r ExportRow) error { b = append(b, fmt.Sprintf("%+v", r)); return nil })
@@ -161,6 +165,9 @@ func TestCopy(t *testing.T) {
 	}
 	if _, err := dst.Enqueue(ctx, OutboxMessage{Channel: "email", SuggestionID: sv.SuggestionID, SenderID: sv.SenderID, Recipient: "x@example.org", Message: []byte("x")}, 0); err != nil {
 		t.Fatal(err)
+	}
+	if n, err := dst.TriageRefs(ctx, "joseph", refs[10:50], Change{State: StateReviewed, Add: []string{"Health"}}); err != nil || n < 30 {
+		t.Errorf("TriageRefs after the copy = %d, %v: want new label and audit ids past the copied ones", n, err)
 	}
 	var maxOutbox int64
 	if err := dst.db.QueryRow(`SELECT max(id) FROM outbox`).Scan(&maxOutbox); err != nil || maxOutbox <= srcOutboxSeq {

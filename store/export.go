@@ -36,6 +36,20 @@ type Filter struct {
 	Disposition string
 	Tag         string // one tag, matched case-insensitively; "" for any
 	Search      string // FTS5 query over subject and body; "" for none
+	// State is "" (new and reviewed: spam and duplicates are left out),
+	// StateAll, or a comma-separated list of states.
+	State string
+	Label string // one staff label, matched by its key (NormalizeLabel); "" for any
+
+	// Group selects the suggestions of one near-duplicate group; 0 for
+	// any. OnePerGroup keeps the earliest suggestion of each group among
+	// those the other fields select (groups.go).
+	Group       int64
+	OnePerGroup bool
+
+	// searchBroad: the search matches so many rows that the other
+	// filters should lead (search.go).
+	searchBroad bool
 
 	// WithContacts adds the sender's address or phone number and the
 	// stripped signature to each row. It is an explicit choice that the
@@ -135,11 +149,22 @@ func (f Filter) where(pg bool) (string, []any) {
 		}
 		add(instr+`(',' || lower(replace(replace(s.tags, ', ', ','), ' ,', ',')) || ',', ',' || lower(?) || ',') > 0`, t)
 	}
-	if f.Search != "" && pg {
-		cond, a := pgSearchCond(f.Search) // pgsearch.go
+	f.triageWhere(add) // triage.go
+	// Whoever reads masked text searches the masked copy (redacted.go):
+	// the match count of a search over the unmasked words would spell out
+	// what the mask hides.
+	masked := f.Redact != nil
+	switch {
+	case f.Search == "":
+	case pg:
+		cond, a := pgSearchCond(f.Search, masked) // pgsearch.go
 		add(cond, a...)
-	} else if f.Search != "" {
-		add("s.id IN (SELECT rowid FROM suggestions_fts WHERE suggestions_fts MATCH ?)", f.Search)
+	default:
+		cond, a := sqliteSearchCond(f.Search, f.searchBroad, masked) // search.go
+		add(cond, a...)
+	}
+	if f.Group != 0 {
+		add("s.group_id = ?", f.Group)
 	}
 	if len(conds) == 0 {
 		return "TRUE", nil
@@ -162,6 +187,10 @@ func (f Filter) where(pg bool) (string, []any) {
 //	attachment_count  number of attachments (metadata only is kept)
 //	sender_id         pseudonymous sender id: the same person, the same id
 //	transport         whose number a text came through: "twilio", "android:NAME"; "" for email
+//	group_id          near-duplicate group: the id of its first suggestion; 0 if not grouped yet
+//	group_size        suggestions in the group; 0 if not grouped yet
+//	state             review state: "new", "reviewed", "spam" or "duplicate"
+//	labels            array of staff labels, as first typed
 //	contact           address or E.164 number (only with contacts)
 //	signature         stripped signature (only with contacts)
 //	quoted            the quoted messages removed from an email, with their
@@ -181,6 +210,10 @@ type ExportRow struct {
 	Attachments int
 	SenderID    string
 	Transport   string // "twilio", "android:NAME"; "" for email
+	GroupID     int64  // near-duplicate group; 0 if not grouped yet
+	GroupSize   int    // suggestions in the group; 0 if not grouped yet
+	State       string // review state (StateNew, ...)
+	Labels      []string
 	Contact     string // only with Filter.WithContacts
 	Signature   string // only with Filter.WithContacts
 	Quoted      string // only with Filter.WithQuotes (or a detail with contacts)
@@ -195,12 +228,12 @@ func exportCols(pg bool) string {
 	if pg {
 		n = `CASE WHEN json_typeof(s.attachments::json) = 'array' THEN json_array_length(s.attachments::json) ELSE 0 END`
 	}
-	return `s.id, s.ref, s.received_at, s.channel, s.campaign, s.language, s.disposition, s.subject, s.body, s.tags, ` + n + `, s.sender_id, s.transport`
+	return `s.id, s.ref, s.received_at, s.channel, s.campaign, s.language, s.disposition, s.subject, s.body, s.tags, ` + n + `, s.sender_id, s.transport, s.group_id, s.group_size, s.state, ` + labelsCol(pg)
 }
 
 // selectRows is the SELECT ... FROM ... WHERE of a row query.
 func (f Filter) selectRows(pg bool) (string, []any) {
-	where, args := f.where(pg)
+	where, args := f.onePerGroup(f.where(pg))
 	cols, from := exportCols(pg), `suggestions s`
 	if f.WithContacts {
 		cols += `, COALESCE(c.address, ''), s.signature`
@@ -214,17 +247,18 @@ func (f Filter) selectRows(pg bool) (string, []any) {
 
 // rowScanner reuses its scan destinations from row to row.
 type rowScanner struct {
-	f    Filter
-	dest []any
-	r    ExportRow
-	tags string
+	f      Filter
+	dest   []any
+	r      ExportRow
+	tags   string
+	labels string
 }
 
 func newRowScanner(f Filter) *rowScanner {
 	sc := &rowScanner{f: f}
 	r := &sc.r
 	sc.dest = []any{&r.ID, &r.Ref, &r.rawReceived, &r.Channel, &r.Campaign, &r.Language, &r.Disposition,
-		&r.Subject, &r.Body, &sc.tags, &r.Attachments, &r.SenderID, &r.Transport}
+		&r.Subject, &r.Body, &sc.tags, &r.Attachments, &r.SenderID, &r.Transport, &r.GroupID, &r.GroupSize, &r.State, &sc.labels}
 	if f.WithContacts {
 		sc.dest = append(sc.dest, &r.Contact, &r.Signature)
 	}
@@ -241,7 +275,7 @@ func (sc *rowScanner) scan(rows *sql.Rows) (ExportRow, error) {
 	}
 	r := sc.r
 	r.ReceivedAt = parseTS(r.rawReceived)
-	r.Tags = splitTags(sc.tags)
+	r.Tags, r.Labels = splitTags(sc.tags), splitTags(sc.labels)
 	if red := sc.f.Redact; red != nil {
 		r.Subject, r.Body = red(r.Subject), red(r.Body)
 		if r.Signature != "" {
@@ -279,6 +313,12 @@ func (s *Store) checkSearch(ctx context.Context, q string) error {
 	}
 	if s.pg {
 		if _, err := parseSearch(q); err != nil { // pgsearch.go
+			return fmt.Errorf("%w: %q: %v", ErrBadSearch, q, err)
+		}
+		return nil
+	}
+	if spaceless(q) { // search.go
+		if _, err := parseSearch(q); err != nil {
 			return fmt.Errorf("%w: %q: %v", ErrBadSearch, q, err)
 		}
 		return nil
@@ -365,6 +405,7 @@ func (s *Store) ListSuggestions(ctx context.Context, f Filter, after Cursor, lim
 	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
+	f.searchBroad = s.searchBroad(ctx, f) // search.go
 	q, args := f.selectRows(s.pg)
 	if !after.IsZero() {
 		q += ` AND (s.received_at < ? OR (s.received_at = ? AND s.id < ?))`
@@ -403,7 +444,8 @@ func (s *Store) CountSuggestions(ctx context.Context, f Filter) (int, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	where, args := f.where(s.pg)
+	f.searchBroad = s.searchBroad(ctx, f) // search.go
+	where, args := f.onePerGroup(f.where(s.pg))
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM suggestions s WHERE `+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count suggestions: %w", err)
@@ -438,14 +480,14 @@ func (s *Store) Suggestion(ctx context.Context, ref string, withContacts bool) (
 	var d SuggestionDetail
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	var tags, atts, updated, signature, quoted string
+	var tags, labels, atts, updated, signature, quoted string
 	r := &d.ExportRow
 	err := s.db.QueryRowContext(qctx, `SELECT `+exportCols(s.pg)+`, s.attachments, s.updated_at, s.signature, s.quoted,
 			COALESCE(c.kind, ''), COALESCE(c.address, ''), COALESCE(c.display_name, ''),
 			EXISTS (SELECT 1 FROM opt_outs o WHERE o.sender_id = s.sender_id AND s.sender_id <> '')
 		FROM suggestions s LEFT JOIN contacts c ON c.sender_id = s.sender_id WHERE s.ref = ?`, ref).Scan(
 		&r.ID, &r.Ref, &r.rawReceived, &r.Channel, &r.Campaign, &r.Language, &r.Disposition,
-		&r.Subject, &r.Body, &tags, &r.Attachments, &r.SenderID, &r.Transport,
+		&r.Subject, &r.Body, &tags, &r.Attachments, &r.SenderID, &r.Transport, &r.GroupID, &r.GroupSize, &r.State, &labels,
 		&atts, &updated, &signature, &quoted, &d.ContactKind, &r.Contact, &d.DisplayName, &d.OptedOut)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, fmt.Errorf("store: suggestion %s: %w", ref, ErrNotFound)
@@ -454,7 +496,7 @@ func (s *Store) Suggestion(ctx context.Context, ref string, withContacts bool) (
 		return d, fmt.Errorf("store: suggestion %s: %w", ref, err)
 	}
 	r.ReceivedAt, d.UpdatedAt = parseTS(r.rawReceived), parseTS(updated)
-	r.Tags = splitTags(tags)
+	r.Tags, r.Labels = splitTags(tags), splitTags(labels)
 	if err := json.Unmarshal([]byte(atts), &d.AttachmentsMeta); err != nil {
 		s.log.Warn("unreadable attachment list", "ref", ref, "err", err)
 	}

@@ -175,28 +175,40 @@ type suggestionRow struct {
 	Tags, Attachments, MessageID                       string
 	Quoted                                             string // email only
 	Transport                                          string // "twilio", "android:NAME"; "" for email
+	// masked, when set, is the masked subject and body, made beforehand
+	// (outside the write lock); nil masks them in args.
+	masked *[2]string
 }
 
 // args are the row's values in suggestionCols order, under public
-// reference ref, with the defaults filled in.
-func (r suggestionRow) args(ref string) []any {
+// reference ref, with the defaults filled in; redact makes the masked
+// copies of subject and body that masked searches run over.
+func (r suggestionRow) args(ref string, redact func(string) string) []any {
 	if r.Disposition == "" {
 		r.Disposition = string(parser.DispSuggestion)
 	}
 	if r.Attachments == "" {
 		r.Attachments = "[]"
 	}
+	var masked [2]string
+	if r.masked != nil {
+		masked = *r.masked
+	} else {
+		masked = [2]string{redact(r.Subject), redact(r.Body)}
+	}
 	return []any{ref, r.Channel, r.Campaign, r.SenderID, r.ReceivedAt, r.UpdatedAt,
-		r.Subject, r.Body, r.Signature, r.Language, r.Disposition, r.Tags, r.Attachments, r.MessageID, r.Quoted, r.Transport}
+		r.Subject, r.Body, r.Signature, r.Language, r.Disposition, r.Tags, r.Attachments, r.MessageID, r.Quoted, r.Transport,
+		masked[0], masked[1]}
 }
 
 const (
 	suggestionCols = `ref, channel, campaign, sender_id, received_at, updated_at,
-		subject, body, signature, language, disposition, tags, attachments, message_id, quoted, transport`
-	suggestionParams = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		subject, body, signature, language, disposition, tags, attachments, message_id, quoted, transport,
+		subject_redacted, body_redacted`
+	suggestionParams = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// suggestionArity is the values per row: the columns, the
 	// placeholders and args agree (TestSuggestionColumns).
-	suggestionArity = 16
+	suggestionArity = 18
 )
 
 // insertSuggestion inserts a suggestion under a fresh public reference,
@@ -206,7 +218,7 @@ func insertSuggestion(ctx context.Context, tx *writeTx, r suggestionRow) (int64,
 		ref := newRef()
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO suggestions (`+suggestionCols+`)
-			VALUES `+suggestionParams+` ON CONFLICT (ref) DO NOTHING RETURNING id`, r.args(ref)...).Scan(&id)
+			VALUES `+suggestionParams+` ON CONFLICT (ref) DO NOTHING RETURNING id`, r.args(ref, tx.s.redactText)...).Scan(&id)
 		if err == nil {
 			return id, ref, nil
 		}

@@ -272,25 +272,33 @@ func (p *searchParser) colspec() (uint8, error) {
 
 // pgSearchCond is the condition that selects the suggestions (aliased s)
 // an FTS5 query matches, with its arguments. A query that does not parse
-// matches nothing: callers check it first (checkSearch).
-func pgSearchCond(q string) (string, []any) {
+// matches nothing: callers check it first (checkSearch). masked searches
+// the masked copies of subject and body (redacted.go) instead.
+func pgSearchCond(q string, masked bool) (string, []any) {
 	n, err := parseSearch(q)
 	if err != nil {
 		return "FALSE", nil
 	}
 	var args []any
 	var b strings.Builder
-	n.sql(&b, &args)
+	cols := searchCols{subject: "s.subject", body: "s.body", vector: "s.search"}
+	if masked {
+		cols = searchCols{subject: "s.subject_redacted", body: "s.body_redacted", vector: "s.search_redacted"}
+	}
+	n.sql(&b, &args, cols)
 	return b.String(), args
 }
 
-func (n *searchNode) sql(b *strings.Builder, args *[]any) {
+// searchCols are the columns a search runs over.
+type searchCols struct{ subject, body, vector string }
+
+func (n *searchNode) sql(b *strings.Builder, args *[]any, c searchCols) {
 	switch n.op {
 	case '&', '|', '-':
 		b.WriteByte('(')
-		n.a.sql(b, args)
+		n.a.sql(b, args, c)
 		b.WriteString(map[byte]string{'&': " AND ", '|': " OR ", '-': " AND NOT "}[n.op])
-		n.b.sql(b, args)
+		n.b.sql(b, args, c)
 		b.WriteByte(')')
 		return
 	}
@@ -299,7 +307,7 @@ func (n *searchNode) sql(b *strings.Builder, args *[]any) {
 		return
 	}
 	if spaceless(n.words) {
-		col := map[uint8]string{colSubject: "s.subject", colBody: "s.body", colAll: "(s.subject || ' ' || s.body)"}[n.cols]
+		col := map[uint8]string{colSubject: c.subject, colBody: c.body, colAll: "(" + c.subject + " || ' ' || " + c.body + ")"}[n.cols]
 		b.WriteString(col + " ILIKE ?")
 		*args = append(*args, "%"+likeEscape(n.words)+"%")
 		return
@@ -322,16 +330,20 @@ func (n *searchNode) sql(b *strings.Builder, args *[]any) {
 		}
 		words[i] = "'" + w + "'" + suffix
 	}
-	b.WriteString("s.search @@ to_tsquery('intake_search', ?)")
+	b.WriteString(c.vector + " @@ to_tsquery('intake_search', ?)")
 	*args = append(*args, strings.Join(words, " <-> "))
 }
 
 // spaceless reports whether s has characters of a script written without
-// spaces between words, where a substring is what a person searches for.
+// spaces between words, or (Arabic, Hebrew) with articles and particles
+// written onto them, where a substring is what a person searches for.
+// The SQLite trigram index holds the rows with these characters: keep
+// this list and the GLOB of migration 12 the same.
 func spaceless(s string) bool {
 	for _, r := range s {
 		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul,
-			unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar, unicode.Tibetan) {
+			unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar, unicode.Tibetan,
+			unicode.Arabic, unicode.Hebrew) {
 			return true
 		}
 	}

@@ -91,6 +91,10 @@ func openPostgres(ctx context.Context, opt Options) (*Store, error) {
 			db.Close()
 			return nil, err
 		}
+		if err := s.prepareRedacted(ctx, opt.RedactRegions); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -107,10 +111,12 @@ func describeDSN(cfg *pgx.ConnConfig) string {
 	return u.String()
 }
 
-// pgMigrations are the embedded PostgreSQL migrations, by version. Their
-// numbers are the schema versions of the SQLite migrations: PostgreSQL
-// support began at version 6, whose file creates the whole schema, and
-// every later version has one file per driver.
+// pgMigrations are the embedded PostgreSQL migrations, by version.
+// PostgreSQL support began at version 6, whose file creates the whole
+// schema, and every later version has one file per driver, with the same
+// number. A version is the file's place in order, as on SQLite (where it
+// is the count of files applied), so both drivers agree on it while a
+// number is reserved for a migration that has not landed yet.
 func pgMigrations() (map[int]string, int, error) {
 	names, err := fs.Glob(migrationFS, "migrations/postgres/*.sql")
 	if err != nil {
@@ -128,10 +134,10 @@ func pgMigrations() (map[int]string, int, error) {
 		if err != nil {
 			return nil, 0, err
 		}
-		out[num] = string(b)
 		if base == 0 {
 			base = num
 		}
+		out[base+len(out)] = string(b)
 	}
 	return out, base, nil
 }

@@ -505,8 +505,10 @@ func (s *Store) scrubOnce(ctx context.Context, fts bool, wait time.Duration) err
 	}
 	defer conn.Close()
 	if fts {
-		if _, err := conn.ExecContext(ctx, `INSERT INTO suggestions_fts (suggestions_fts) VALUES ('optimize')`); err != nil {
-			return fmt.Errorf("store: scrub: merge full-text index: %w", err)
+		for _, t := range []string{"suggestions_fts", "suggestions_redacted_fts", "suggestions_trgm"} {
+			if _, err := conn.ExecContext(ctx, `INSERT INTO `+t+` (`+t+`) VALUES ('optimize')`); err != nil {
+				return fmt.Errorf("store: scrub: merge full-text index %s: %w", t, err)
+			}
 		}
 	}
 	// A TRUNCATE checkpoint waits for readers through the busy handler:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func quotedMail(t *testing.T, s *Store, addr, body, quoted string) Saved {
 func TestSuggestionColumns(t *testing.T) {
 	cols := len(strings.Split(suggestionCols, ","))
 	params := strings.Count(suggestionParams, "?")
-	args := len(suggestionRow{}.args("REF"))
+	args := len(suggestionRow{}.args("REF", func(s string) string { return s }))
 	if cols != suggestionArity || params != suggestionArity || args != suggestionArity {
 		t.Errorf("suggestionCols %d, suggestionParams %d, args %d; want all suggestionArity = %d", cols, params, args, suggestionArity)
 	}
@@ -281,7 +282,9 @@ func TestCopyColumns(t *testing.T) {
 			if err := rows.Scan(&n); err != nil {
 				t.Fatal(err)
 			}
-			cols = append(cols, n)
+			if !slices.Contains(copyMadeAgain[c.name], n) {
+				cols = append(cols, n)
+			}
 		}
 		rows.Close()
 		if strings.Join(cols, ",") != strings.Join(c.cols, ",") {

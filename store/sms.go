@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/intake-gateway/intake/parser"
@@ -89,6 +90,11 @@ type SMSResult struct {
 	Response  string // the answer stored with the ledger row
 	Acked     bool   // the answer acknowledges (so last_ack_at moved)
 	Duplicate bool   // the MessageSid was already stored; nothing changed
+	// Conflict: the MessageSid was already stored with another text or
+	// sender (Duplicate is set too). Twilio never does that: it is a
+	// forged or replayed request. Nothing changed, and Response is the
+	// stored answer, which the caller should not replay to this sender.
+	Conflict bool
 	// Erased: the MessageSid is of a text erased since (Duplicate is set
 	// too); nothing is stored and there is no answer.
 	Erased bool
@@ -189,15 +195,30 @@ func (s *Store) RecordSMSBatch(ctx context.Context, ins []SMSInput, decide SMSDe
 	return results, errs, nil
 }
 
+// smsTextPrefix marks a text's hash in the ledger's content_hash.
+const smsTextPrefix = "t:"
+
+// smsTextHash is what the ledger keeps to tell a retry of a text (the
+// same text again, from the webhook or the backfill, whose raw requests
+// differ) from another text under the same MessageSid.
+func smsTextHash(body string) string {
+	body = strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))
+	return smsTextPrefix + hashHex([]byte(body))
+}
+
 // recordSMSTx is RecordSMS inside an open transaction.
 func (s *Store) recordSMSTx(ctx context.Context, tx *writeTx, in SMSInput, decide SMSDecider) (SMSResult, error) {
 	var r SMSResult
-	var intent string
-	err := tx.QueryRowContext(ctx, `SELECT id, response, sender_id, COALESCE(suggestion_id, 0), intent FROM ledger
+	var intent, textHash string
+	err := tx.QueryRowContext(ctx, `SELECT id, response, sender_id, COALESCE(suggestion_id, 0), intent, COALESCE(content_hash, '') FROM ledger
 		WHERE channel = 'sms' AND external_id = ?`, in.MessageSID).
-		Scan(&r.LedgerID, &r.Response, &r.SenderID, &r.SuggestionID, &intent)
+		Scan(&r.LedgerID, &r.Response, &r.SenderID, &r.SuggestionID, &intent, &textHash)
 	if err == nil {
 		r.Duplicate = true
+		// Rows stored before text hashes were kept hold the raw request's
+		// hash (no "t:"): those cannot be compared.
+		r.Conflict = strings.HasPrefix(textHash, smsTextPrefix) &&
+			(textHash != smsTextHash(in.Body) || r.SenderID != s.SenderID(in.From))
 		r.Intent = intentFromString(intent)
 		if r.SuggestionID != 0 {
 			if err := tx.QueryRowContext(ctx, `SELECT ref FROM suggestions WHERE id = ?`, r.SuggestionID).Scan(&r.Ref); err != nil {
@@ -246,7 +267,7 @@ func (s *Store) recordSMSTx(ctx context.Context, tx *writeTx, in SMSInput, decid
 	err = tx.QueryRowContext(ctx, `INSERT INTO ledger (channel, source, external_id, content_hash, size, sender_id,
 		received_at, status, response, suggestion_id, intent)
 		VALUES ('sms', ?, ?, ?, ?, ?, ?, 'parsed', ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
-		in.Source, in.MessageSID, hashHex(in.Raw), len(in.Raw), r.SenderID, ts(now), r.Response, sugg, r.Intent.String()).Scan(&r.LedgerID)
+		in.Source, in.MessageSID, smsTextHash(in.Body), len(in.Raw), r.SenderID, ts(now), r.Response, sugg, r.Intent.String()).Scan(&r.LedgerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, errRaced
 	}
@@ -371,8 +392,8 @@ func (s *Store) saveSMSSuggestion(ctx context.Context, tx *writeTx, in SMSInput,
 			if gap < 0 { // a backfilled text older than the one it continues
 				at = parseTS(updated)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE suggestions SET body = ?, attachments = ?, language = ?, tags = ?, updated_at = ? WHERE id = ?`,
-				merged, string(aj), detect(merged), smsTags(merged, len(all) > 0, true), ts(at), id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE suggestions SET body = ?, body_redacted = ?, attachments = ?, language = ?, tags = ?, updated_at = ? WHERE id = ?`,
+				merged, tx.s.redactText(merged), string(aj), detect(merged), smsTags(merged, len(all) > 0, true), ts(at), id); err != nil {
 				return fmt.Errorf("continue suggestion %d: %w", id, err)
 			}
 			o.SuggestionID, o.Ref, o.Merged = id, ref, true

@@ -104,7 +104,7 @@ func testRecordSMSStoresAndReplaysRetries(t *testing.T) {
 		FROM ledger JOIN ledger_raw ON ledger_id = id WHERE id = ?`, first.LedgerID).Scan(&channel, &source, &extID, &hash, &raw, &sender, &status, &response, &suggID, &intent); err != nil {
 		t.Fatal(err)
 	}
-	if channel != "sms" || source != "twilio" || extID != in.MessageSID || string(raw) != string(in.Raw) || hash != hashHex(in.Raw) ||
+	if channel != "sms" || source != "twilio" || extID != in.MessageSID || string(raw) != string(in.Raw) || hash != smsTextHash(in.Body) ||
 		status != StatusParsed || response != first.Response || suggID != first.SuggestionID || intent != "" || sender != s.SenderID(in.From) {
 		t.Errorf("ledger row = %s %s %s %s %q %s %s %q %d %q", channel, source, extID, hash, raw, sender, status, response, suggID, intent)
 	}
@@ -465,4 +465,38 @@ func benchRecordSMSBatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*per), "µs/text")
+}
+
+func TestRecordSMSConflict(t *testing.T) { drivers(t, testRecordSMSConflict) }
+
+// testRecordSMSConflict: a MessageSid repeated with another text or sender
+// is a conflict, which changes nothing; the same text again (from the
+// backfill, whose raw form differs) is a plain duplicate.
+func testRecordSMSConflict(t *testing.T) {
+	s, _ := openSMSStore(t)
+	d := &ackDecider{}
+	in := smsIn("+254712345678", "Clean the river near the market")
+	first := record(t, s, in, d)
+	for _, c := range []struct {
+		from, body, raw string
+		conflict        bool
+	}{
+		{in.From, in.Body, "a backfilled form", false},
+		{in.From, " " + in.Body + "\r\n", string(in.Raw), false},
+		{in.From, "Dirty the river", string(in.Raw), true},
+		{"+254799999999", in.Body, string(in.Raw), true},
+	} {
+		again := in
+		again.From, again.Body, again.Raw = c.from, c.body, []byte(c.raw)
+		r := record(t, s, again, d)
+		if !r.Duplicate || r.Conflict != c.conflict || r.LedgerID != first.LedgerID {
+			t.Errorf("again from %s %q: duplicate %v, conflict %v, ledger %d; want true, %v, %d", c.from, c.body, r.Duplicate, r.Conflict, r.LedgerID, c.conflict, first.LedgerID)
+		}
+	}
+	if n := count(t, s.db, `SELECT count(*) FROM ledger`); n != 1 {
+		t.Errorf("ledger rows = %d, want 1", n)
+	}
+	if n := count(t, s.db, `SELECT count(*) FROM suggestions WHERE body = ?`, in.Body); n != 1 {
+		t.Errorf("suggestions with the first text = %d, want 1", n)
+	}
 }

@@ -25,6 +25,10 @@ type Stats struct {
 	// ByDisposition counts every disposition, whatever Filter.Disposition
 	// says, so staff see how many auto-replies and bounces were set aside.
 	ByDisposition []Count
+	// The overview's series (overview.go).
+	ByDayChannel []DayCount  // per day, then channel
+	ByTag        []Count     // participants' hashtags, lower-cased, most first (top 20)
+	Groups       GroupCounts // near-duplicate groups
 	// Ledger and opt-out counts honour the filter's time bounds and
 	// channel only: they are not suggestions.
 	Received    int // items committed to the ledger
@@ -65,6 +69,9 @@ func (s *Store) Stats(ctx context.Context, f Filter) (Stats, error) {
 	}
 	for _, c := range st.ByChannel {
 		st.Suggestions += c.N
+	}
+	if err := s.overview(ctx, &st, where, args); err != nil {
+		return st, err
 	}
 
 	period := func(col string) (string, []any) {

@@ -68,6 +68,12 @@ type Options struct {
 	// DSN is PostgreSQL's connection string (postgres://user:pass@host/db
 	// or key=value pairs). Unused for SQLite, which takes a path.
 	DSN string
+	// RedactRegions are the phone regions (ISO 3166 codes) whose national
+	// numbers the masked search index masks, as parser.Redact does for
+	// staff without contact access; they must be the regions the staff
+	// pages and exports mask with. Nil keeps those the database was last
+	// opened with.
+	RedactRegions []string
 }
 
 // The drivers Options.Driver names.
@@ -89,7 +95,9 @@ type Store struct {
 
 	key []byte
 	now func() time.Time
-	log *slog.Logger
+	// redactRegions are the regions of the masked copies (redacted.go).
+	redactRegions []string
+	log           *slog.Logger
 
 	// writeMu serialises this process's write transactions. SQLite allows
 	// one writer at a time anyway; queueing here instead of in the busy
@@ -201,6 +209,10 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 	if !opt.ReadOnly {
 		if err := s.migrateSQLite(ctx); err != nil {
 			db.Close()
+			return nil, err
+		}
+		if err := s.prepareRedacted(ctx, opt.RedactRegions); err != nil {
+			s.Close()
 			return nil, err
 		}
 	}

@@ -54,3 +54,21 @@ func TestCheckFullDisk(t *testing.T) {
 		t.Errorf("check with the disk full: code %d, want 1 and the store FAILED\n%s%s", code, out, stderr)
 	}
 }
+
+// TestCheckShortStaffToken: `intake check` (and serve, which validates the
+// same way) refuses a staff token shorter than 32 characters, naming the
+// variable and the position but never the token.
+func TestCheckShortStaffToken(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "intake.db")
+	env := map[string]string{"INTAKE_SENDER_KEY": keyEnv["INTAKE_SENDER_KEY"],
+		"INTAKE_STAFF_TOKENS": strings.Repeat("a", 40) + ",tooshort-secret"}
+	code, out, stderr := run(t, env, "check", "--db", db)
+	all := out + stderr
+	if code != exitFailure || !strings.Contains(all, "token 2 of 2 in INTAKE_STAFF_TOKENS is 15 characters, shorter than 32") || strings.Contains(all, "tooshort-secret") {
+		t.Errorf("check with a short staff token: code %d, want 1 naming INTAKE_STAFF_TOKENS's token 2 (and not the token)\n%s", code, all)
+	}
+	env["INTAKE_STAFF_TOKENS"] = strings.Repeat("a", 40)
+	if code, out, stderr := run(t, env, "check", "--db", db); code != exitOK {
+		t.Errorf("check with a long staff token: code %d\n%s%s", code, out, stderr)
+	}
+}

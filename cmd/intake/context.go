@@ -104,7 +104,7 @@ func (c *cmdContext) openStore(ctx context.Context, needKey bool) (*store.Store,
 	if err != nil {
 		return nil, err
 	}
-	opt := store.Options{Logger: c.logger()}
+	opt := store.Options{Logger: c.logger(), RedactRegions: cfg.RedactRegions()}
 	if needKey {
 		if opt.SenderKey, err = c.senderKey(cfg); err != nil {
 			return nil, err

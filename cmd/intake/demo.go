@@ -119,10 +119,12 @@ func runDemo(ctx context.Context, c *cmdContext, once bool, listen string) error
 
 	// 3. A config like an operator's, with secrets in an environment of its own.
 	secrets := map[string]string{
-		"INTAKE_SENDER_KEY":             randomHex(32),
-		"INTAKE_IMAP_PASSWORD":          "demo",
-		"TWILIO_AUTH_TOKEN":             randomHex(16),
-		"INTAKE_STAFF_TOKENS":           "demo-" + randomHex(8),
+		"INTAKE_SENDER_KEY":    randomHex(32),
+		"INTAKE_IMAP_PASSWORD": "demo",
+		"TWILIO_AUTH_TOKEN":    randomHex(16),
+		// One token that reads and triages (states, labels), so the demo's
+		// staff page shows the triage forms.
+		"INTAKE_STAFF_TRIAGE_TOKENS":    "demo-" + randomHex(16),
 		"INTAKE_ANDROID_KENYA_KEY":      randomHex(16),
 		"INTAKE_ANDROID_KENYA_USER":     "sms",
 		"INTAKE_ANDROID_KENYA_PASSWORD": randomHex(8),
@@ -159,7 +161,7 @@ func runDemo(ctx context.Context, c *cmdContext, once bool, listen string) error
 	}
 
 	log := gateway.NewLogger(c.Stderr, cfg.Log)
-	st, err := store.Open(ctx, dbPath, store.Options{SenderKey: []byte(secrets["INTAKE_SENDER_KEY"]), Logger: log})
+	st, err := store.Open(ctx, dbPath, store.Options{SenderKey: []byte(secrets["INTAKE_SENDER_KEY"]), Logger: log, RedactRegions: cfg.RedactRegions()})
 	if err != nil {
 		return err
 	}
@@ -224,7 +226,7 @@ func runDemo(ctx context.Context, c *cmdContext, once bool, listen string) error
 	fmt.Fprintf(c.Stdout, "\nDatabase:   %s\n", dbPath)
 	fmt.Fprintf(c.Stdout, "Export:     go run ./cmd/intake export --db %s --format csv\n", dbPath)
 	fmt.Fprintf(c.Stdout, "Stats:      go run ./cmd/intake stats --db %s\n", dbPath)
-	fmt.Fprintf(c.Stdout, "Staff page: %s/staff/  (token %s)\n", base, secrets["INTAKE_STAFF_TOKENS"])
+	fmt.Fprintf(c.Stdout, "Staff page: %s/staff/  (token %s)\n", base, secrets["INTAKE_STAFF_TRIAGE_TOKENS"])
 	fmt.Fprintf(c.Stdout, "Metrics:    %s/metrics   Readiness: %s/readyz\n", base, base)
 
 	if !once {
@@ -287,7 +289,7 @@ func postDemoTexts(ctx context.Context, base, path, token string) ([]demoReply, 
 	client := &http.Client{Timeout: 10 * time.Second}
 	for i, t := range demoTexts {
 		form := url.Values{
-			"MessageSid": {fmt.Sprintf("SMdemo%026d", i+1)}, "AccountSid": {"ACdemo"},
+			"MessageSid": {fmt.Sprintf("SMde%030x", i+1)}, "AccountSid": {"ACdemo"},
 			"From": {t.from}, "To": {"+254700000000"}, "Body": {t.body}, "NumMedia": {"0"},
 		}
 		if strings.HasPrefix(t.from, "whatsapp:") {

@@ -56,7 +56,7 @@ func TestExportWithQuotes(t *testing.T) {
 		t.Errorf("export --with-quotes --redact: quote %q, want the address masked", q)
 	}
 	code, out, _ := run(t, keyEnv, "export", "--db", db, "--with-quotes")
-	if first, _, _ := strings.Cut(out, "\r\n"); code != exitOK || !strings.HasSuffix(first, ",sender_id,transport,quoted") {
+	if first, _, _ := strings.Cut(out, "\r\n"); code != exitOK || !strings.HasSuffix(first, ",sender_id,transport,group_id,group_size,state,labels,quoted") {
 		t.Errorf("CSV export --with-quotes: code %d, header %q", code, first)
 	}
 }

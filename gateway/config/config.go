@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -72,11 +73,39 @@ type Log struct {
 type HTTP struct {
 	Listen    string `toml:"listen"`
 	PublicURL string `toml:"public_url"`
+	// TrustedProxies are addresses or CIDR prefixes of the reverse
+	// proxies whose X-Forwarded-For names the client (staff login limits
+	// count per client). Empty: the peer address is the client.
+	TrustedProxies []string `toml:"trusted_proxies"`
 	// OpsListen, when set, is the only address /healthz, /readyz and
 	// /metrics are served on: they are unauthenticated, and need not
 	// go through the proxy that exposes the webhooks and the staff pages.
 	OpsListen string `toml:"ops_listen"`
 }
+
+// TrustedProxyPrefixes reads TrustedProxies.
+func (h HTTP) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range h.TrustedProxies {
+		s = strings.TrimSpace(s)
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("http.trusted_proxies: %q is not an address or a CIDR prefix (10.0.0.5, 10.0.0.0/8)", s)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// MinStaffTokenLength is the shortest staff token accepted: tokens can be
+// guessed online, and 32 random characters put that out of reach at any
+// rate.
+const MinStaffTokenLength = 32
 
 // Mailbox is one [[mailbox]]: an IMAP folder read into a campaign.
 type Mailbox struct {
@@ -160,7 +189,12 @@ type Keywords struct {
 type Staff struct {
 	TokensEnv        string `toml:"tokens_env"`         // comma-separated tokens that may read suggestions
 	ContactTokensEnv string `toml:"contact_tokens_env"` // tokens that may also see contacts and signatures
+	TriageTokensEnv  string `toml:"triage_tokens_env"`  // tokens that may also set review states and labels
 	SecureCookie     *bool  `toml:"secure_cookie"`
+	// DuplicateThreshold is the similarity (0 to 1, of the texts'
+	// character shingles) at or above which suggestions are grouped as
+	// near-duplicates; 0 means the default (gateway/groups).
+	DuplicateThreshold float64 `toml:"duplicate_threshold"`
 }
 
 // Ack is [ack]: acknowledgements sent apart from the channel's own reply.
@@ -201,7 +235,7 @@ func Default() Config {
 			AuthTokenEnv: "TWILIO_AUTH_TOKEN", Path: "/sms/twilio", MergeWindow: "3m", AckInterval: "24h",
 			AckMaxAge: "1h", AccountSIDEnv: "TWILIO_ACCOUNT_SID", BackfillInterval: "15m", BackfillWindow: "24h",
 		}},
-		Staff:   Staff{TokensEnv: "INTAKE_STAFF_TOKENS", ContactTokensEnv: "INTAKE_STAFF_CONTACT_TOKENS"},
+		Staff:   Staff{TokensEnv: "INTAKE_STAFF_TOKENS", ContactTokensEnv: "INTAKE_STAFF_CONTACT_TOKENS", TriageTokensEnv: "INTAKE_STAFF_TRIAGE_TOKENS"},
 		Privacy: Privacy{SenderKeyEnv: "INTAKE_SENDER_KEY"},
 	}
 }
@@ -331,6 +365,22 @@ func (c *Config) Validate(env Getenv) error {
 		secret("store.dsn_env", c.Store.DSNEnv, true)
 	default:
 		bad("store.driver: %q is not one of sqlite, postgres", c.Store.Driver)
+	}
+	if _, err := c.HTTP.TrustedProxyPrefixes(); err != nil {
+		bad("%v", err)
+	}
+	for _, k := range [][2]string{{"staff.tokens_env", c.Staff.TokensEnv}, {"staff.contact_tokens_env", c.Staff.ContactTokensEnv}, {"staff.triage_tokens_env", c.Staff.TriageTokensEnv}} {
+		list := Staff{TokensEnv: k[1]}
+		tokens, _ := list.LoadTokens(env)
+		for i, t := range tokens {
+			if _, t = SplitTokenName(t); len(t) < MinStaffTokenLength {
+				bad("%s: token %d of %d in %s is %d characters, shorter than %d: use long random tokens (`openssl rand -hex 32`)",
+					k[0], i+1, len(tokens), k[1], len(t), MinStaffTokenLength)
+			}
+		}
+	}
+	if t := c.Staff.DuplicateThreshold; t < 0 || t > 1 {
+		bad("staff.duplicate_threshold: %v is not between 0 and 1 (0.5 groups campaign copies with a few edits; 1 only the same text)", t)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -50,16 +50,17 @@ func (c *Config) PrivacyWarnings() []string {
 		out = append(out, "privacy.contact_retention is shorter than privacy.raw_retention (or raw payloads are kept forever): "+
 			"the raw payloads still hold the addresses and phone numbers after their contacts are deleted")
 	}
-	if c.Privacy.Redact && len(c.redactRegions()) == 0 {
+	if c.Privacy.Redact && len(c.RedactRegions()) == 0 {
 		out = append(out, "privacy.redact is on but no phone region is set (privacy.regions, sms.twilio.default_region): "+
 			"only numbers written with + are redacted")
 	}
 	return out
 }
 
-// redactRegions are the phone regions redaction searches: privacy.regions
-// and sms.twilio.default_region.
-func (c *Config) redactRegions() []string {
+// RedactRegions are the phone regions redaction searches: privacy.regions
+// and sms.twilio.default_region. The store masks its search index with
+// the same (store.Options.RedactRegions).
+func (c *Config) RedactRegions() []string {
 	regions := slices.Clone(c.Privacy.Regions)
 	if r := strings.TrimSpace(c.SMS.Twilio.DefaultRegion); r != "" && !slices.Contains(regions, r) {
 		regions = append(regions, r)
@@ -68,8 +69,8 @@ func (c *Config) redactRegions() []string {
 }
 
 // Redactor is the function exports and staff pages apply to bodies when
-// redacting: parser.Redact over redactRegions.
+// redacting: parser.Redact over RedactRegions.
 func (c *Config) Redactor() func(string) string {
-	regions := c.redactRegions()
+	regions := c.RedactRegions()
 	return func(s string) string { return parser.Redact(s, regions) }
 }

@@ -48,8 +48,8 @@ func TestPrivacyWarningsAndRedactor(t *testing.T) {
 	if w := cfg.PrivacyWarnings(); len(w) != 0 {
 		t.Errorf("consistent settings warn: %q", w)
 	}
-	if got := cfg.redactRegions(); strings.Join(got, ",") != "TZ,KE" {
-		t.Errorf("redactRegions = %v, want TZ,KE", got)
+	if got := cfg.RedactRegions(); strings.Join(got, ",") != "TZ,KE" {
+		t.Errorf("RedactRegions = %v, want TZ,KE", got)
 	}
 	red := cfg.Redactor()
 	if got := red("Piga 0754 123 456 au 0712 345 678, amina@example.org"); got != "Piga [phone] au [phone], [email]" {

@@ -51,7 +51,8 @@ type Source interface {
 // for: the same names as the JSON lines fields.
 func exportHeader(f store.Filter) []string {
 	h := []string{"reference", "received_at", "channel", "campaign", "language", "disposition",
-		"subject", "body", "tags", "attachment_count", "sender_id", "transport"}
+		"subject", "body", "tags", "attachment_count", "sender_id", "transport",
+		"group_id", "group_size", "state", "labels"}
 	if f.WithContacts {
 		h = append(h, "contact", "signature")
 	}

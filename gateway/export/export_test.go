@@ -97,7 +97,7 @@ func expCSV(t *testing.T, s *store.Store, f store.Filter) (raw []byte, recs [][]
 func TestExportCSV(t *testing.T) {
 	s, refs := seeded(t)
 	raw, recs := expCSV(t, s, store.Filter{})
-	if !bytes.HasPrefix(raw, []byte("\xef\xbb\xbfreference,received_at,channel,campaign,language,disposition,subject,body,tags,attachment_count,sender_id,transport\r\n")) {
+	if !bytes.HasPrefix(raw, []byte("\xef\xbb\xbfreference,received_at,channel,campaign,language,disposition,subject,body,tags,attachment_count,sender_id,transport,group_id,group_size,state,labels\r\n")) {
 		t.Errorf("CSV does not start with BOM and header: %q", raw[:min(len(raw), 120)])
 	}
 	if bytes.Contains(bytes.ReplaceAll(raw, []byte("\r\n"), nil), []byte("\n")) {
@@ -105,8 +105,8 @@ func TestExportCSV(t *testing.T) {
 	}
 	byRef := map[string][]string{}
 	for _, r := range recs[1:] {
-		if len(r) != 12 {
-			t.Fatalf("row has %d fields, want 12: %q", len(r), r)
+		if len(r) != 16 {
+			t.Fatalf("row has %d fields, want 16: %q", len(r), r)
 		}
 		byRef[r[0]] = r
 	}
@@ -135,18 +135,18 @@ func TestExportCSV(t *testing.T) {
 	}
 
 	_, recs = expCSV(t, s, store.Filter{WithContacts: true})
-	if h := strings.Join(recs[0], ","); !strings.HasSuffix(h, ",sender_id,transport,contact,signature") {
+	if h := strings.Join(recs[0], ","); !strings.HasSuffix(h, ",sender_id,transport,group_id,group_size,state,labels,contact,signature") {
 		t.Errorf("header with contacts = %s", h)
 	}
 	for _, r := range recs[1:] {
 		switch r[0] {
 		case refs["arabic"]:
-			if r[12] != "amal@example.org" || r[13] != "أمل\n0612345678" {
-				t.Errorf("arabic contact, signature = %q, %q", r[12], r[13])
+			if r[16] != "amal@example.org" || r[17] != "أمل\n0612345678" {
+				t.Errorf("arabic contact, signature = %q, %q", r[16], r[17])
 			}
 		case refs["sms"]:
-			if r[12] != "'+4915112345678" { // neutralised: a spreadsheet would read +49… as a number
-				t.Errorf("sms contact = %q", r[12])
+			if r[16] != "'+4915112345678" { // neutralised: a spreadsheet would read +49… as a number
+				t.Errorf("sms contact = %q", r[16])
 			}
 		}
 	}
@@ -155,7 +155,12 @@ func TestExportCSV(t *testing.T) {
 func TestNeutralize(t *testing.T) {
 	for in, want := range map[string]string{
 		"": "", "=1+1": "'=1+1", "+1": "'+1", "-2": "'-2", "@SUM(A1)": "'@SUM(A1)", "\tx": "'\tx", "\rx": "'\rx",
-		"a=1": "a=1", " =1": " =1", "'=1": "'=1", "١٢": "١٢", "＝1+1": "＝1+1",
+		"a=1": "a=1", "'=1": "'=1", "١٢": "١٢", "＝1+1": "＝1+1",
+		// White space before the sign: spreadsheets skip it.
+		" =1": "' =1", "   +1": "'   +1", "\u00a0-2": "'\u00a0-2", "\n@x": "'\n@x", " \t =1": "' \t =1", "  a=1": "  a=1", "   ": "   ",
+		// Bidirectional controls are shown as codes, then the cell is
+		// judged on what is left.
+		"\u202e=1": "[U+202E]=1", "exe.\u202etxt": "exe.[U+202E]txt", " \u2066-1\u2069": " [U+2066]-1[U+2069]",
 	} {
 		if got := neutralize(in); got != want {
 			t.Errorf("neutralize(%q) = %q, want %q", in, got, want)
@@ -185,7 +190,8 @@ func TestExportJSONL(t *testing.T) {
 				keys = append(keys, k)
 			}
 			slices.Sort(keys)
-			want := []string{"attachment_count", "body", "campaign", "channel", "disposition", "language", "received_at", "reference", "sender_id", "subject", "tags", "transport"}
+			want := []string{"attachment_count", "body", "campaign", "channel", "disposition", "group_id", "group_size", "language", "received_at", "reference", "sender_id", "state", "subject", "tags", "transport", "labels"}
+			slices.Sort(want)
 			if withContacts {
 				want = append(want, "contact", "signature")
 				slices.Sort(want)
@@ -292,7 +298,7 @@ func TestExportXLSX(t *testing.T) {
 	if got := byRef[refs["formula0"]][7]; got != "'=1+1" {
 		t.Errorf("formula body = %q", got)
 	}
-	if got := byRef[refs["arabic"]][12]; got != "amal@example.org" {
+	if got := byRef[refs["arabic"]][16]; got != "amal@example.org" {
 		t.Errorf("arabic contact = %q", got)
 	}
 	for i := 2; i <= 12; i++ {
@@ -435,9 +441,9 @@ func TestExportOpensInLibreOffice(t *testing.T) {
 			t.Fatalf("%s: %v", out, err)
 		}
 		t.Logf("%s: %d rows as LibreOffice shows them", out, len(recs))
-		wantCols := 12
+		wantCols := 16
 		if contacts {
-			wantCols = 14
+			wantCols = 18
 		}
 		if len(recs) != 13 || len(recs[0]) != wantCols || recs[0][0] != "reference" || recs[0][7] != "body" {
 			t.Fatalf("%s: %d rows, header %q", out, len(recs), recs[0])
@@ -494,10 +500,10 @@ func TestExportOpensInLibreOffice(t *testing.T) {
 			}
 		}
 		if contacts {
-			if got := cell("arabic", 13); got != "أمل\n0612345678" {
+			if got := cell("arabic", 17); got != "أمل\n0612345678" {
 				t.Errorf("%s: arabic signature shows %q", out, got)
 			}
-			if got := cell("sms", 12); got != "'+4915112345678" {
+			if got := cell("sms", 16); got != "'+4915112345678" {
 				t.Errorf("%s: sms contact shows %q", out, got)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -19,15 +20,23 @@ import (
 )
 
 // neutralize makes a spreadsheet cell inert: text starting with =, +, -,
-// @, a tab or a carriage return gets a leading apostrophe (OWASP's advice
-// against CSV injection), so no spreadsheet evaluates it as a formula.
+// @, a tab or a carriage return, also after spaces or other white space
+// (which spreadsheets skip before a formula), gets a leading apostrophe
+// (OWASP's advice against CSV injection), so no spreadsheet evaluates it
+// as a formula. Bidirectional controls are shown as codes (ShowBidi).
 func neutralize(s string) string {
+	s = ShowBidi(s)
 	if s == "" {
 		return s
 	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	if s[0] == '\t' || s[0] == '\r' {
 		return "'" + s
+	}
+	if t := strings.TrimLeftFunc(s, unicode.IsSpace); t != "" {
+		switch t[0] {
+		case '=', '+', '-', '@':
+			return "'" + s
+		}
 	}
 	return s
 }
@@ -63,7 +72,7 @@ func writeCSV(w io.Writer, f store.Filter, each func(func(store.ExportRow) error
 		rec = append(rec[:0], neutralize(r.Ref), r.ReceivedAt.UTC().Format(csvTime), neutralize(r.Channel),
 			neutralize(r.Campaign), neutralize(r.Language), neutralize(r.Disposition), neutralize(r.Subject),
 			neutralize(r.Body), neutralize(strings.Join(r.Tags, ", ")), itoa(r.Attachments), neutralize(r.SenderID),
-			neutralize(r.Transport))
+			neutralize(r.Transport), itoa64(r.GroupID), itoa(r.GroupSize), neutralize(r.State), neutralize(strings.Join(r.Labels, ", ")))
 		if f.WithContacts {
 			rec = append(rec, neutralize(r.Contact), neutralize(r.Signature))
 		}
@@ -86,6 +95,8 @@ func writeCSV(w io.Writer, f store.Filter, each func(func(store.ExportRow) error
 	return n, err
 }
 
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
 func itoa(n int) string {
 	if n >= 0 && n < 10 {
 		return string(rune('0' + n))
@@ -107,6 +118,10 @@ type jsonRow struct {
 	AttachmentCount int      `json:"attachment_count"`
 	SenderID        string   `json:"sender_id"`
 	Transport       string   `json:"transport"`
+	GroupID         int64    `json:"group_id"`
+	GroupSize       int      `json:"group_size"`
+	State           string   `json:"state"`
+	Labels          []string `json:"labels"`
 	Contact         *string  `json:"contact,omitempty"`
 	Signature       *string  `json:"signature,omitempty"`
 	Quoted          *string  `json:"quoted,omitempty"`
@@ -118,20 +133,27 @@ func writeJSONL(w io.Writer, f store.Filter, each func(func(store.ExportRow) err
 	enc.SetEscapeHTML(false)
 	n := 0
 	err := each(func(r store.ExportRow) error {
+		sb := ShowBidi
 		j := jsonRow{
-			Reference: r.Ref, ReceivedAt: r.ReceivedAt.UTC().Format(time.RFC3339Nano),
-			Channel: r.Channel, Campaign: r.Campaign, Language: r.Language, Disposition: r.Disposition,
-			Subject: r.Subject, Body: r.Body, Tags: r.Tags, AttachmentCount: r.Attachments, SenderID: r.SenderID,
-			Transport: r.Transport,
+			Reference: sb(r.Ref), ReceivedAt: r.ReceivedAt.UTC().Format(time.RFC3339Nano),
+			Channel: sb(r.Channel), Campaign: sb(r.Campaign), Language: sb(r.Language), Disposition: sb(r.Disposition),
+			Subject: sb(r.Subject), Body: sb(r.Body), Tags: make([]string, len(r.Tags)), AttachmentCount: r.Attachments,
+			SenderID: sb(r.SenderID), Transport: sb(r.Transport), GroupID: r.GroupID, GroupSize: r.GroupSize,
+			State: sb(r.State), Labels: make([]string, len(r.Labels)),
 		}
-		if j.Tags == nil {
-			j.Tags = []string{}
+		for i, t := range r.Tags {
+			j.Tags[i] = sb(t)
+		}
+		for i, l := range r.Labels {
+			j.Labels[i] = sb(l)
 		}
 		if f.WithContacts {
-			j.Contact, j.Signature = &r.Contact, &r.Signature
+			contact, sig := sb(r.Contact), sb(r.Signature)
+			j.Contact, j.Signature = &contact, &sig
 		}
 		if f.WithQuotes {
-			j.Quoted = &r.Quoted
+			q := sb(r.Quoted)
+			j.Quoted = &q
 		}
 		if err := enc.Encode(&j); err != nil { // Encode ends each object with "\n"
 			return err
@@ -206,8 +228,8 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 	header := exportHeader(f)
 	// Column widths in characters.
 	widths := map[string]float64{"reference": 10, "received_at": 20, "channel": 8, "campaign": 16, "language": 9,
-		"disposition": 11, "subject": 30, "body": 80, "tags": 16, "attachment_count": 11, "sender_id": 28, "transport": 16,
-		"contact": 30, "signature": 30, "quoted": 60}
+		"disposition": 11, "subject": 30, "body": 80, "tags": 16, "attachment_count": 11, "sender_id": 28, "transport": 16, "group_id": 10, "group_size": 10,
+		"state": 10, "labels": 20, "contact": 30, "signature": 30, "quoted": 60}
 	// Set from the last column to the first: excelize puts each new
 	// <col> before the others, and the file must list them in order.
 	for i := len(header) - 1; i >= 0; i-- {
@@ -229,7 +251,7 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 	// one line.
 	styleOf := func(col int) int {
 		switch header[col] {
-		case "subject", "body", "tags", "signature", "quoted":
+		case "subject", "body", "tags", "labels", "signature", "quoted":
 			return wrap
 		}
 		return top
@@ -252,9 +274,13 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 		cells[9] = excelize.Cell{StyleID: top, Value: r.Attachments}
 		cells[10] = text(10, r.SenderID)
 		cells[11] = text(11, r.Transport)
+		cells[12] = excelize.Cell{StyleID: top, Value: r.GroupID}
+		cells[13] = excelize.Cell{StyleID: top, Value: r.GroupSize}
+		cells[14] = text(14, r.State)
+		cells[15] = text(15, strings.Join(r.Labels, ", "))
 		if f.WithContacts {
-			cells[12] = text(12, r.Contact)
-			cells[13] = text(13, r.Signature)
+			cells[16] = text(16, r.Contact)
+			cells[17] = text(17, r.Signature)
 		}
 		if f.WithQuotes {
 			q := len(header) - 1
@@ -266,7 +292,8 @@ func writeXLSX(w io.Writer, f store.Filter, each func(func(store.ExportRow) erro
 		}
 		// Spreadsheets keep the default height for a row written without
 		// one, which would hide wrapped text behind the next row.
-		lines := max(textLines(r.Subject, widths["subject"]), textLines(r.Body, widths["body"]), textLines(strings.Join(r.Tags, ", "), widths["tags"]))
+		lines := max(textLines(r.Subject, widths["subject"]), textLines(r.Body, widths["body"]), textLines(strings.Join(r.Tags, ", "), widths["tags"]),
+			textLines(strings.Join(r.Labels, ", "), widths["labels"]))
 		if f.WithContacts {
 			lines = max(lines, textLines(r.Signature, widths["signature"]))
 		}

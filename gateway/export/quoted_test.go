@@ -47,8 +47,8 @@ func TestExportQuotes(t *testing.T) {
 		header string // suffix
 		col    int
 	}{
-		{store.Filter{WithQuotes: true}, ",sender_id,transport,quoted", 12},
-		{store.Filter{WithQuotes: true, WithContacts: true}, ",sender_id,transport,contact,signature,quoted", 14},
+		{store.Filter{WithQuotes: true}, ",transport,group_id,group_size,state,labels,quoted", 16},
+		{store.Filter{WithQuotes: true, WithContacts: true}, ",transport,group_id,group_size,state,labels,contact,signature,quoted", 18},
 	} {
 		_, recs := expCSV(t, s, c.f)
 		if h := strings.Join(recs[0], ","); !strings.HasSuffix(h, c.header) {
@@ -100,17 +100,17 @@ func TestExportQuotes(t *testing.T) {
 	defer x.Close()
 	const sheet = "Suggestions"
 	rows, err := x.GetRows(sheet)
-	if err != nil || len(rows) != 3 || rows[0][12] != "quoted" || rows[1][0] != reply || rows[1][12] != "'"+quote {
-		t.Fatalf("XLSX rows = %q, %v; want the quote in column M", rows, err)
+	if err != nil || len(rows) != 3 || rows[0][16] != "quoted" || rows[1][0] != reply || rows[1][16] != "'"+quote {
+		t.Fatalf("XLSX rows = %q, %v; want the quote in column Q", rows, err)
 	}
-	st, _ := x.GetCellStyle(sheet, "M2")
+	st, _ := x.GetCellStyle(sheet, "Q2")
 	if style, _ := x.GetStyle(st); style == nil || style.Alignment == nil || !style.Alignment.WrapText {
 		t.Errorf("quote cell style = %+v, want wrapped text", style)
 	}
 	if h, _ := x.GetRowHeight(sheet, 2); h != 2*xlsxLineHeight {
 		t.Errorf("row height = %v, want two lines for the quote", h)
 	}
-	if w, _ := x.GetColWidth(sheet, "M"); w < 40 {
+	if w, _ := x.GetColWidth(sheet, "Q"); w < 40 {
 		t.Errorf("quote column width = %v, want a wide column", w)
 	}
 	buf.Reset()
@@ -122,7 +122,7 @@ func TestExportQuotes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x2.Close()
-	if rows, _ := x2.GetRows(sheet); len(rows[0]) != 12 || strings.Contains(strings.Join(rows[1], " "), "quotedibis") {
+	if rows, _ := x2.GetRows(sheet); len(rows[0]) != 16 || strings.Contains(strings.Join(rows[1], " "), "quotedibis") {
 		t.Errorf("XLSX without quotes: header %q, first row %q", rows[0], rows[1])
 	}
 }

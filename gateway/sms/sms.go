@@ -124,6 +124,12 @@ func (r *Receiver) Receive(ctx context.Context, msg *parser.SMS, raw []byte, sta
 	if res.Erased {
 		return r.o.Reply(""), err // nothing stored, nothing to say
 	}
+	if res.Conflict {
+		// The stored answer belongs to the first text (its reference,
+		// perhaps another sender): answer nothing, with a success, so
+		// that Twilio does not retry it.
+		return r.o.Reply(""), err
+	}
 	return res.Response, err
 }
 
@@ -200,6 +206,12 @@ func (r *Receiver) decide(o store.SMSOutcome) (string, bool) {
 func (r *Receiver) account(ctx context.Context, msg *parser.SMS, res store.SMSResult, start time.Time) {
 	log := r.log.With("message_sid", msg.MessageSID, "sender_id", res.SenderID)
 	channel := msg.Channel()
+	if res.Conflict {
+		r.o.Metrics.Count(func(m *metrics.Metrics) { m.SMSConflicts.WithLabelValues(channel).Inc() })
+		log.Warn("sms refused: its MessageSid was already stored with another text or sender (forged or replayed); nothing stored",
+			"transport", r.o.Source, "from", mask.Phone(msg.From))
+		return
+	}
 	if res.Duplicate {
 		r.o.Metrics.Count(func(m *metrics.Metrics) { m.Duplicates.WithLabelValues(channel).Inc() })
 		if res.Erased {

@@ -205,7 +205,7 @@ func TestStaffBrowser(t *testing.T) {
 	if err != nil || !bytes.HasPrefix(b, []byte("\ufeff")) {
 		t.Fatalf("downloaded CSV: %v, BOM %v", err, bytes.HasPrefix(b, []byte("\ufeff")))
 	}
-	if len(recs) != 2 || recs[1][0] != refs["trees"] || recs[1][7] != "Plant more trees along the river. Call me on 0612345678." || len(recs[0]) != 12 {
+	if len(recs) != 2 || recs[1][0] != refs["trees"] || recs[1][7] != "Plant more trees along the river. Call me on 0612345678." || len(recs[0]) != 16 {
 		t.Errorf("downloaded CSV = %q", recs)
 	}
 

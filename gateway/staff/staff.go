@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -36,8 +37,12 @@ type Options struct {
 	// Tokens may read suggestions and export them without contacts;
 	// ContactTokens may also see addresses, phone numbers, signatures and
 	// raw messages. config.Staff.LoadTokens reads both from the environment.
+	// TriageTokens may read as Tokens do, and also set review states and
+	// labels (contact tokens may too). Any token may be written NAME:TOKEN;
+	// the name is what the audit of a change records.
 	Tokens        []string
 	ContactTokens []string
+	TriageTokens  []string
 	Log           *slog.Logger
 	// Redact, if set, masks contact details participants wrote into their
 	// text (phone numbers, addresses). It is applied to everything shown to
@@ -46,9 +51,10 @@ type Options struct {
 	Redact func(string) string
 	// Now returns the current time ("since 7d"); nil means time.Now.
 	Now func() time.Time
-	// SessionKey signs login cookies. Nil draws a random key, so logins
-	// end when the process restarts.
-	SessionKey []byte
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client ([http] trusted_proxies): failed logins are limited per
+	// client address, and behind a proxy every request comes from it.
+	TrustedProxies []netip.Prefix
 }
 
 // staffPageSize is how many suggestions one list page shows.
@@ -64,6 +70,7 @@ type staff struct {
 	redact func(string) string
 	now    func() time.Time
 	auth   *staffAuth
+	roles  map[string]staffRole // by token fingerprint (triage.go)
 	pages  map[string]*template.Template
 	css    []byte
 }
@@ -84,20 +91,25 @@ func New(o Options) http.Handler {
 		h.now = time.Now
 	}
 	secure := o.Config.SecureCookie == nil || *o.Config.SecureCookie
-	h.auth = newStaffAuth(o.Tokens, o.ContactTokens, o.SessionKey, secure, h.now)
-	if len(o.Tokens)+len(o.ContactTokens) == 0 {
+	h.roles = map[string]staffRole{}
+	contacts := stripNames(o.ContactTokens, true, h.roles)
+	tokens := append(stripNames(o.Tokens, false, h.roles), stripNames(o.TriageTokens, true, h.roles)...)
+	h.auth = newStaffAuth(tokens, contacts, o.Store, o.TrustedProxies, secure, h.now, h.log)
+	if len(tokens)+len(contacts) == 0 {
 		h.log.Warn("no staff tokens configured: the staff pages refuse every login", "tokens_env", o.Config.TokensEnv, "contact_tokens_env", o.Config.ContactTokensEnv)
 	}
-	for _, t := range append(append([]string(nil), o.Tokens...), o.ContactTokens...) {
-		if len(t) < 16 {
-			h.log.Warn("a staff token is shorter than 16 characters: use long random tokens")
+	for _, t := range append(append([]string(nil), tokens...), contacts...) {
+		if len(t) < config.MinStaffTokenLength {
+			// config.Validate refuses them for intake serve.
+			h.log.Warn(fmt.Sprintf("a staff token is shorter than %d characters: use long random tokens", config.MinStaffTokenLength))
 			break
 		}
 	}
+	h.auth.revokeOthers(context.Background())
 	h.pages = map[string]*template.Template{}
 	funcs := template.FuncMap{"when": when, "iso": iso, "size": humanSize, "short": short}
-	for _, p := range []string{"login", "list", "detail", "error"} {
-		h.pages[p] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
+	for _, p := range []string{"login", "list", "detail", "error", "overview"} {
+		h.pages[p] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/triage.html", "templates/"+p+".html"))
 	}
 	h.css, _ = templateFS.ReadFile("templates/style.css")
 
@@ -108,7 +120,9 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("POST /staff/logout", h.logout)
 	mux.HandleFunc("GET /staff/{$}", h.authed(h.list))
 	mux.HandleFunc("GET /staff/s/{ref}", h.authed(h.detail))
+	mux.HandleFunc("GET /staff/overview", h.authed(h.overview)) // overview.go
 	mux.HandleFunc("GET /staff/export", h.authed(h.export))
+	mux.HandleFunc("POST /staff/triage", h.authed(h.triage))
 	mux.HandleFunc("/staff/", h.authed(func(w http.ResponseWriter, r *http.Request, s session) {
 		h.fail(w, r, s, http.StatusNotFound, "There is no such page.")
 	}))
@@ -132,17 +146,20 @@ func securityHeaders(next http.Handler) http.Handler {
 // sent to the login form; a wrong token or an expired cookie gets 401.
 func (h *staff) authed(fn func(http.ResponseWriter, *http.Request, session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s, ok, present := h.auth.authenticate(r)
-		if ok {
+		s, res := h.auth.authenticate(r)
+		switch {
+		case res == authOK:
 			fn(w, r, s)
 			return
-		}
-		if r.Header.Get("Authorization") != "" {
+		case res == authLimited:
+			w.Header().Set("Retry-After", "60")
+			http.Error(w, "too many failed attempts from this address: wait a minute", http.StatusTooManyRequests)
+			return
+		case r.Header.Get("Authorization") != "":
 			w.Header().Set("WWW-Authenticate", `Bearer realm="intake staff"`)
 			http.Error(w, "invalid staff token", http.StatusUnauthorized)
 			return
-		}
-		if present {
+		case res == authBad:
 			h.auth.clearSession(w)
 		}
 		http.Redirect(w, r, "/staff/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -154,6 +171,7 @@ type pageBase struct {
 	Title    string
 	Session  bool
 	Contacts bool
+	Triage   bool // may set states and labels
 }
 
 func (h *staff) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
@@ -165,7 +183,10 @@ func (h *staff) render(w http.ResponseWriter, r *http.Request, status int, page 
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	io.WriteString(w, b.String())
+	// Participants' text is everywhere on a page (subjects, bodies, raw
+	// messages, names, the search box): its bidirectional controls are
+	// shown as codes, here, once for all of it. The templates hold none.
+	io.WriteString(w, export.ShowBidi(b.String()))
 }
 
 type errorPage struct {
@@ -174,7 +195,7 @@ type errorPage struct {
 }
 
 func (h *staff) fail(w http.ResponseWriter, r *http.Request, s session, status int, msg string) {
-	h.render(w, r, status, "error", errorPage{pageBase{Title: http.StatusText(status), Session: true, Contacts: s.contacts}, msg})
+	h.render(w, r, status, "error", errorPage{pageBase{Title: http.StatusText(status), Session: true, Contacts: s.contacts, Triage: h.canTriage(s)}, msg})
 }
 
 func (h *staff) style(w http.ResponseWriter, r *http.Request) {
@@ -201,7 +222,7 @@ func safeNext(next string) string {
 }
 
 func (h *staff) loginForm(w http.ResponseWriter, r *http.Request) {
-	if _, ok, _ := h.auth.authenticate(r); ok {
+	if _, res := h.auth.authenticate(r); res == authOK {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
@@ -217,46 +238,62 @@ func (h *staff) login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostForm.Get("next"))
 	page := loginPage{pageBase: pageBase{Title: "Log in"}, Next: next}
 	now := h.now()
-	if !h.auth.fails.allow(now) {
+	client := h.auth.clientAddr(r)
+	if !h.auth.fails.allow(client, now) {
+		h.log.Warn("staff login refused: too many failures from this client", "client", client)
 		page.Error = "Too many failed attempts. Wait a minute and try again."
+		w.Header().Set("Retry-After", "60")
 		h.render(w, r, http.StatusTooManyRequests, "login", page)
 		return
 	}
-	t, ok := h.auth.match(r.PostForm.Get("token"))
+	tok := r.PostForm.Get("token")
+	t, ok := h.auth.match(tok)
 	if !ok {
-		h.auth.fails.fail(now)
-		h.log.Warn("staff login refused", "remote", r.RemoteAddr)
+		h.auth.fails.fail(client, now)
+		h.log.Warn("staff login refused", "client", client, "token", maskToken(tok))
 		page.Error = "That token is not valid."
 		h.render(w, r, http.StatusUnauthorized, "login", page)
 		return
 	}
-	h.auth.setSession(w, t)
-	h.log.Info("staff login", "staff", t.id, "contacts", t.contacts, "remote", r.RemoteAddr)
+	if err := h.auth.setSession(r.Context(), w, t); err != nil {
+		h.log.Error("staff login failed", "staff", t.id, "err", err)
+		page.Error = "The login could not be recorded. Try again; if it persists, tell the administrator."
+		h.render(w, r, http.StatusServiceUnavailable, "login", page)
+		return
+	}
+	h.log.Info("staff login", "staff", t.id, "contacts", t.contacts, "client", client)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (h *staff) logout(w http.ResponseWriter, r *http.Request) {
-	h.auth.clearSession(w)
+	if err := h.auth.endSession(r.Context(), w, r); err != nil {
+		h.log.Error("staff logout not recorded", "err", err)
+		http.Error(w, "the logout could not be recorded: try again", http.StatusServiceUnavailable)
+		return
+	}
 	http.Redirect(w, r, "/staff/login", http.StatusSeeOther)
 }
 
 // filterForm is the list's filters as typed, to fill the form again and
 // to carry into links.
 type filterForm struct {
-	Q, Since, Until, Channel, Campaign, Language, Tag, Disposition string
+	Q, Since, Until, Channel, Campaign, Language, Tag, Disposition, State, Label string
+	Group, OnePerGroup                                                           string // near-duplicates: one group's id; "1" for one row per group
 }
 
 func readFilterForm(q url.Values) filterForm {
 	g := func(k string) string { return strings.TrimSpace(q.Get(k)) }
 	return filterForm{Q: g("q"), Since: g("since"), Until: g("until"), Channel: g("channel"), Campaign: g("campaign"),
-		Language: g("language"), Tag: g("tag"), Disposition: g("disposition")}
+		Language: g("language"), Tag: g("tag"), Disposition: g("disposition"), State: g("state"), Label: g("label"),
+		Group: g("group"), OnePerGroup: g("groups")}
 }
 
 // values encodes the form for a URL, leaving out empty fields.
 func (f filterForm) values() url.Values {
 	v := url.Values{}
 	for _, kv := range [][2]string{{"q", f.Q}, {"since", f.Since}, {"until", f.Until}, {"channel", f.Channel}, {"campaign", f.Campaign},
-		{"language", f.Language}, {"tag", f.Tag}, {"disposition", f.Disposition}} {
+		{"language", f.Language}, {"tag", f.Tag}, {"disposition", f.Disposition}, {"state", f.State}, {"label", f.Label},
+		{"group", f.Group}, {"groups", f.OnePerGroup}} {
 		if kv[1] != "" {
 			v.Set(kv[0], kv[1])
 		}
@@ -283,8 +320,23 @@ func (f filterForm) filter(now time.Time) (store.Filter, error) {
 	default:
 		return store.Filter{}, fmt.Errorf("Channel: %q is not email, sms or whatsapp", f.Channel)
 	}
+	var group int64
+	if f.Group != "" {
+		if group, err = strconv.ParseInt(f.Group, 10, 64); err != nil || group <= 0 {
+			return store.Filter{}, fmt.Errorf("Group: %q is not a group number", f.Group)
+		}
+	}
+	if store.CheckState(f.State) != nil {
+		return store.Filter{}, fmt.Errorf("State: %q is not new, reviewed, spam, duplicate or all", f.State)
+	}
+	if f.Label != "" {
+		if _, _, err := store.NormalizeLabel(f.Label); err != nil {
+			return store.Filter{}, fmt.Errorf("Label: %q cannot be a label (one label, without commas)", f.Label)
+		}
+	}
 	return store.Filter{Since: since, Until: until, Channel: f.Channel, Campaign: f.Campaign, Language: f.Language,
-		Tag: f.Tag, Disposition: f.Disposition, Search: f.Q}, nil
+		Tag: f.Tag, Disposition: f.Disposition, Search: f.Q, State: f.State, Label: f.Label,
+		Group: group, OnePerGroup: f.OnePerGroup == "1"}, nil
 }
 
 type option struct {
@@ -303,15 +355,22 @@ func options(cur string, pairs ...string) []option {
 type exportLink struct{ ID, Label, URL string }
 
 type listRow struct {
-	Ref, URL, When, ISO, Channel, Transport, Campaign, Language, Disposition, Subject, Preview string
-	Tags                                                                                       []string
-	Attachments                                                                                int
+	Ref, URL, When, ISO, Channel, Transport, Campaign, Language, Disposition string
+	Subject, Preview                                                         template.HTML // escaped, search terms marked (highlight.go)
+	Tags                                                                     []string
+	Attachments                                                              int
+	GroupSize                                                                int    // near-duplicates: how many share this text
+	GroupURL                                                                 string // the list of them
+	State                                                                    string
+	Labels                                                                   []string
 }
 
 type listPage struct {
 	pageBase
 	Form                   filterForm
 	Channels, Dispositions []option
+	States                 []option
+	Triage                 *triageView // nil for read-only tokens
 	Error                  string
 	Note                   string
 	Count                  int
@@ -324,11 +383,13 @@ type listPage struct {
 func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 	form := readFilterForm(r.URL.Query())
 	page := listPage{
-		pageBase: pageBase{Title: "Suggestions", Session: true, Contacts: s.contacts},
+		pageBase: pageBase{Title: "Suggestions", Session: true, Contacts: s.contacts, Triage: h.canTriage(s)},
 		Form:     form,
 		Channels: options(form.Channel, "", "Any", "email", "Email", "sms", "SMS", "whatsapp", "WhatsApp"),
 		Dispositions: options(form.Disposition, "", "Suggestions", store.DispositionAll, "Everything",
 			string(parser.DispAutoReply), "Auto-replies", string(parser.DispBounce), "Bounces", string(parser.DispEmpty), "Empty"),
+		States: options(form.State, "", "New and reviewed", store.StateAll, "All", store.StateNew, "New", store.StateReviewed, "Reviewed",
+			store.StateSpam, "Spam", store.StateDuplicate, "Duplicates"),
 	}
 	f, err := form.filter(h.now())
 	if err != nil {
@@ -354,14 +415,17 @@ func (h *staff) list(w http.ResponseWriter, r *http.Request, s session) {
 		return
 	}
 	base := form.values()
+	terms := searchTerms(f.Search)
 	for _, row := range rows {
 		page.Rows = append(page.Rows, listRow{
 			Ref: row.Ref, URL: "/staff/s/" + url.PathEscape(row.Ref) + query(base),
 			When: when(row.ReceivedAt), ISO: iso(row.ReceivedAt), Channel: row.Channel, Transport: row.Transport, Campaign: row.Campaign,
-			Language: row.Language, Disposition: row.Disposition, Subject: row.Subject, Preview: preview(row.Body, 280),
-			Tags: row.Tags, Attachments: row.Attachments,
+			Language: row.Language, Disposition: row.Disposition, Subject: highlight(row.Subject, terms), Preview: highlight(preview(row.Body, 280), terms),
+			Tags: row.Tags, Attachments: row.Attachments, GroupSize: row.GroupSize, GroupURL: groupURL(row.GroupID),
+			State: row.State, Labels: row.Labels,
 		})
 	}
+	page.Triage = h.listTriage(r, s, form, page.Count)
 	if !after.IsZero() {
 		page.First = "/staff/" + query(base)
 	}
@@ -420,6 +484,8 @@ type detailPage struct {
 	D      store.SuggestionDetail
 	Ledger []ledgerView
 	Back   string
+	Triage *triageView // nil for read-only tokens
+	Audit  []auditView
 }
 
 func (h *staff) detail(w http.ResponseWriter, r *http.Request, s session) {
@@ -437,10 +503,12 @@ func (h *staff) detail(w http.ResponseWriter, r *http.Request, s session) {
 		d.Subject, d.Body = red(d.Subject), red(d.Body)
 	}
 	page := detailPage{
-		pageBase: pageBase{Title: d.Ref, Session: true, Contacts: s.contacts},
+		pageBase: pageBase{Title: d.Ref, Session: true, Contacts: s.contacts, Triage: h.canTriage(s)},
 		D:        d,
 		Back:     "/staff/" + query(readFilterForm(r.URL.Query()).values()),
+		Audit:    h.auditViews(r, d.ID),
 	}
+	page.Triage = h.triageView(r, s, "/staff/s/"+url.PathEscape(d.Ref)+query(readFilterForm(r.URL.Query()).values()), d.State)
 	for _, it := range d.Ledger {
 		v := ledgerView{LedgerItem: it}
 		raw := it.Raw
@@ -544,7 +612,7 @@ func describeFilter(f store.Filter) string {
 	if !f.Until.IsZero() {
 		p = append(p, "until="+f.Until.Format(time.RFC3339))
 	}
-	for _, kv := range [][2]string{{"channel", f.Channel}, {"campaign", f.Campaign}, {"language", f.Language}, {"disposition", f.Disposition}, {"tag", f.Tag}} {
+	for _, kv := range [][2]string{{"channel", f.Channel}, {"campaign", f.Campaign}, {"language", f.Language}, {"disposition", f.Disposition}, {"tag", f.Tag}, {"state", f.State}, {"label", f.Label}} {
 		if kv[1] != "" {
 			p = append(p, kv[0]+"="+kv[1])
 		}
@@ -629,4 +697,12 @@ func parseCursor(s string) (store.Cursor, error) {
 		return store.Cursor{}, fmt.Errorf("staff: bad page cursor %q", s)
 	}
 	return store.Cursor{ReceivedAt: at, ID: n}, nil
+}
+
+// groupURL lists the suggestions of one near-duplicate group.
+func groupURL(id int64) string {
+	if id <= 0 {
+		return ""
+	}
+	return "/staff/?group=" + strconv.FormatInt(id, 10)
 }

@@ -15,6 +15,7 @@ type Metrics struct {
 	Received          *prometheus.CounterVec // by channel
 	Suggestions       *prometheus.CounterVec // by channel
 	Duplicates        *prometheus.CounterVec // by channel
+	SMSConflicts      *prometheus.CounterVec // by channel: a MessageSid repeated with another text
 	Quarantined       *prometheus.CounterVec // by channel
 	SignatureFailures prometheus.Counter
 	OptOuts           *prometheus.CounterVec // by channel
@@ -34,10 +35,12 @@ func New() *Metrics {
 	r := prometheus.NewRegistry()
 	ch := []string{"channel"}
 	m := &Metrics{
-		Registry:          r,
-		Received:          prometheus.NewCounterVec(prometheus.CounterOpts{Name: "intake_items_received_total", Help: "Inbound items committed to the ledger."}, ch),
-		Suggestions:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "intake_suggestions_total", Help: "Suggestions created."}, ch),
-		Duplicates:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "intake_duplicates_total", Help: "Inbound items already in the ledger."}, ch),
+		Registry:    r,
+		Received:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "intake_items_received_total", Help: "Inbound items committed to the ledger."}, ch),
+		Suggestions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "intake_suggestions_total", Help: "Suggestions created."}, ch),
+		Duplicates:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "intake_duplicates_total", Help: "Inbound items already in the ledger."}, ch),
+		SMSConflicts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "intake_sms_conflicts_total",
+			Help: "Texts refused because their MessageSid was already stored with another text or sender (forged or replayed)."}, ch),
 		Quarantined:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "intake_quarantined_total", Help: "Items that could not be parsed."}, ch),
 		SignatureFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "intake_signature_failures_total", Help: "Webhooks refused for a missing or wrong signature."}),
 		OptOuts:           prometheus.NewCounterVec(prometheus.CounterOpts{Name: "intake_opt_outs_total", Help: "Opt-out requests recorded."}, ch),
@@ -54,7 +57,7 @@ func New() *Metrics {
 		Backfilled:     prometheus.NewCounter(prometheus.CounterOpts{Name: "intake_sms_backfilled_total", Help: "Texts taken in from Twilio's message log that the webhook had missed."}),
 		BackfillLastOK: prometheus.NewGauge(prometheus.GaugeOpts{Name: "intake_sms_backfill_last_success_timestamp_seconds", Help: "Unix time of the last complete Twilio backfill."}),
 	}
-	r.MustRegister(m.Received, m.Suggestions, m.Duplicates, m.Quarantined, m.SignatureFailures, m.OptOuts,
+	r.MustRegister(m.Received, m.Suggestions, m.Duplicates, m.SMSConflicts, m.Quarantined, m.SignatureFailures, m.OptOuts,
 		m.AcksSent, m.AcksFailed, m.IngestLatency, m.MailboxLastOK,
 		m.PhoneLastSeen, m.PhoneLastPing, m.PhoneEvents, m.Backfilled, m.BackfillLastOK,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

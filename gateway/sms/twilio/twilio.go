@@ -18,6 +18,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -112,6 +113,9 @@ func duration(s string, def time.Duration) (time.Duration, error) {
 	return config.ParseDuration(s)
 }
 
+// messageSIDRe is the shape of a MessageSid Twilio sends.
+var messageSIDRe = regexp.MustCompile(`^(SM|MM)[0-9a-f]{32}$`)
+
 // ServeHTTP handles one webhook, in a fixed order: size limit, signature,
 // form, normalisation, one store transaction, then the answer. It never
 // answers 200 before the commit; when the store cannot commit it answers
@@ -139,6 +143,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.metrics.Count(func(m *metrics.Metrics) { m.SignatureFailures.Inc() })
 		h.log.Warn("sms webhook refused: bad or missing signature", "remote", r.RemoteAddr, "has_signature", r.Header.Get("X-Twilio-Signature") != "")
 		http.Error(w, "invalid signature", http.StatusForbidden)
+		return
+	}
+	if sid := r.PostForm.Get("MessageSid"); sid != "" && !messageSIDRe.MatchString(sid) {
+		// Twilio's are SM (SMS, WhatsApp) or MM (MMS) and 32 hex digits.
+		// A signed request whose boundary between a key and a value was
+		// shifted (MessageSid taking in part of the next parameter)
+		// keeps its signature but not this shape.
+		h.log.Warn("sms webhook refused: malformed MessageSid", "remote", r.RemoteAddr, "length", len(sid))
+		http.Error(w, "malformed MessageSid", http.StatusBadRequest)
 		return
 	}
 	msg, err := parser.ParseSMS(r.PostForm)
