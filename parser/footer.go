@@ -104,10 +104,57 @@ func isMobileFooter(t string) bool {
 	}
 	// A footer is a phrase, not a sentence of the sender's.
 	if words > 8 || strings.ContainsAny(t, "?？,，;") {
-		return false
+		return words <= 16 && appSentenceFooter(t, l)
 	}
 	return (footerStart(l) || footerEnd(l)) && footerThingRe.MatchString(t)
 }
+
+// appSentenceFooter reports the longer footer some apps write as a
+// sentence, its verb wherever the language puts it, and maybe a short
+// apology after it: "Diese Nachricht wurde von meinem Android-Gerät mit
+// K-9 Mail gesendet.", "Az Android eszközömről küldve K-9 Mail
+// használatával. Elnézést a rövidségért." The name of an app or device
+// must end the first sentence, with its sending verb at either end or,
+// when a short sentence with no figure or question follows, anywhere.
+func appSentenceFooter(t string, l []byte) bool {
+	first, rest := t, ""
+	if k := strings.Index(t, ". "); k >= 0 {
+		first, rest = t[:k+1], strings.TrimSpace(t[k+2:])
+	}
+	if wordCount(first, 14) > 13 || !footerThingRe.MatchString(first) {
+		return false
+	}
+	// The name ends the sentence, but for a word or two ("… K-9 Mail
+	// gesendet."): "sent from my iPhone because the laptop broke" goes on.
+	locs := brandRe.FindAllStringIndex(first, -1)
+	if locs == nil || wordCount(first[locs[len(locs)-1][1]:], 3) > 2 {
+		return false
+	}
+	lf := l[:min(len(l), len(first))]
+	if rest == "" {
+		return footerStart(lf) || footerEnd(lf)
+	}
+	if wordCount(rest, 8) > 7 || !endsSentence(rest) || strings.ContainsAny(rest, "?？0123456789") || strings.Contains(rest, ". ") {
+		return false
+	}
+	for _, w := range strings.Fields(string(lf)) {
+		if footerVerbWords[strings.TrimRight(w, ".!。")] {
+			return true
+		}
+	}
+	return false
+}
+
+// footerVerbWords are the one-word verbs of footerStarts and footerEnds.
+var footerVerbWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range append(footerStarts[:len(footerStarts):len(footerStarts)], footerEnds...) {
+		if !strings.Contains(w, " ") {
+			m[w] = true
+		}
+	}
+	return m
+}()
 
 // footerStartsByByte and footerEndsByByte index footerStarts by their
 // first byte and footerEnds by their last, so that a line is compared

@@ -183,6 +183,28 @@ func prefixedRuns(lines []string) (isP, isQ []bool) {
 			kinds[i] = kinds[i-1]
 		}
 	}
+	// A ">>" run tight under a line of the sender's new text, with no
+	// depth-one ">" line beside it, continues that text: a client quoting
+	// at depth two always writes the depth-one parent next to it, so a
+	// reader takes the orphan as the sender's own arrow or emphasis.
+	for i := 1; i < n; i++ {
+		if kinds[i] != gtPrefix || gtDepth(lines[i]) < 2 || isP[i-1] || isBlank(lines[i-1]) ||
+			strings.HasSuffix(strings.TrimRight(lines[i-1], " \t\u00a0"), ":") {
+			continue
+		}
+		j := i
+		for j < n && kinds[j] == gtPrefix && gtDepth(lines[j]) >= 2 {
+			j++
+		}
+		if j < n && kinds[j] == gtPrefix {
+			i = j
+			continue
+		}
+		for k := i; k < j; k++ {
+			kinds[k], isP[k] = noPrefix, false
+		}
+		i = j
+	}
 	type run struct{ i, j, count int }
 	var runs []run
 	established := map[string]bool{} // initials and "|" seen on two lines or more
@@ -242,6 +264,22 @@ func prefixedRuns(lines []string) (isP, isQ []bool) {
 		}
 	}
 	return isP, isQ
+}
+
+// gtDepth is the number of ">" marks that prefix a line, spaces between
+// them allowed ("> >").
+func gtDepth(line string) int {
+	d := 0
+	for _, r := range line {
+		switch r {
+		case '>':
+			d++
+		case ' ', '\t':
+		default:
+			return d
+		}
+	}
+	return d
 }
 
 // prefixMark is the quote prefix of a line with initials or "|": "AB>"
@@ -418,6 +456,25 @@ func markQuotes(d *doc) {
 	}
 }
 
+// decoratedRe matches a phrase set between two rules ("-------- Начало
+// переадресованного сообщения --------"), whatever its words.
+var decoratedRe = regexp.MustCompile(`^\s*[-=_*~#]{3,}\s*[^-=_*~#\s][^-=_*~#]{0,80}[-=_*~#]{3,}\s*$`)
+
+// decoratedAbove reports a decorated phrase right above an attribution or
+// header block: a client's separator, in whatever language, that goes
+// with the block it introduces.
+func decoratedAbove(lines []string, i int) (end int, kind attrStrength) {
+	t := strings.TrimSpace(lines[i])
+	if t == "" || !strings.ContainsRune("-=_*~#", rune(t[0])) || !decoratedRe.MatchString(t) {
+		return 0, attrNone
+	}
+	k := nextNonBlank(lines, i+1)
+	if k >= len(lines) || k > i+2 || decoratedRe.MatchString(lines[k]) || ruleLineRe.MatchString(lines[k]) {
+		return 0, attrNone
+	}
+	return splitterAt(lines, k)
+}
+
 // citation reports an attribution that names no one's address and no
 // date: all a sender writes when citing someone with ">" in their own
 // text, where a client's attribution says who wrote when (initials
@@ -463,6 +520,9 @@ func splitterAt(lines []string, i int) (end int, kind attrStrength) {
 			}
 		}
 		return 0, attrNone
+	}
+	if e, s := decoratedAbove(lines, i); s != attrNone {
+		return e, s
 	}
 	if e, _, ok := headerBlockAt(lines, i); ok {
 		return e, attrStrong

@@ -173,6 +173,15 @@ func TestQuotePrefixes(t *testing.T) {
 	// The same line after a blank line, or two of them, is a quote.
 	check("Yes.\n\n> 30 km/h near schools?\n\nYes, everywhere.", "Yes.\n\nYes, everywhere.", "> 30 km/h near schools?")
 	check("Agreed.\n> Is the park safe?\n> Are the lights on?\nNo.", "Agreed.\nNo.", "> Are the lights on?")
+	// A ">>" run tight under the sender's line, no depth-one ">" line
+	// beside it, is theirs; with a depth-one parent beside it, or under
+	// a line that introduces it, it is a quote.
+	check("Hi,\n\n> Which route?\n\nMarket -> terminus.\n>> never the other way round.\n\n> Lights?\n\nYes.",
+		"Hi,\n\nMarket -> terminus.\n>> never the other way round.\n\nYes.", "> Lights?")
+	check("Ездить только так\n>> по будням\n>> и без грузовиков\nСпасибо.",
+		"Ездить только так\n>> по будням\n>> и без грузовиков\nСпасибо.", "")
+	check("Yes.\n>> Is the park safe?\n> Are the lights on?\nNo.", "Yes.\nNo.", "> Are the lights on?")
+	check("Agreed.\n> Is the park safe?\n>> Are the lights on?\nNo.", "Agreed.\nNo.", ">> Are the lights on?")
 	// Interleaved answers after quoted questions.
 	check("> 1. Which park?\nRiverside.\n\n> 2. Which street?\nMill Lane.", "Riverside.\n\nMill Lane.", "> 2. Which street?")
 }
@@ -204,6 +213,9 @@ func TestHeaderBlocks(t *testing.T) {
 		// A phrase the lists do not know, made a separator by the
 		// header block below it.
 		"----- Orihinal na Mensahe -----\nFrom: City <c@city.example>\nSent: Monday, March 3, 2025 9:00 AM",
+		// A decorated phrase the lists do not know, made a separator by
+		// the attribution below it.
+		"-------- Начало переадресованного сообщения --------\n02.03.2025, 18:00, \"УК\" <uk@city.example>:\n\nУважаемые жители!",
 		// Translated keys with no separator.
 		"จาก: เทศบาล <c@city.example>\nส่ง: วันจันทร์ที่ 3 มีนาคม 2025 9:00\nถึง: Ana\nเรื่อง: สวนสาธารณะ",
 		"Từ: Thành phố <c@city.example>\nĐã gửi: Thứ Hai, 3 tháng 3, 2025 9:00\nĐến: Ana\nChủ đề: Công viên",

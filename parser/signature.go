@@ -156,6 +156,10 @@ func signatureStart(lines []string) int {
 			ok = true
 		case s == first:
 			ok = false
+		case after[s+1] <= 12 && isBlank(lines[s-1]) && listFooterAt(lines[s:]):
+			ok = true
+		case after[s+1] <= 10 && isBlank(lines[s-1]) && labelledNoticeAt(lines, first, s):
+			ok = true
 		case lines[s] == "-- " || lines[s] == "--":
 			ok = delimitedTail(lines[s+1:]) && !dashBullets(lines[first:s])
 		case isDisclaimer(t):
@@ -194,6 +198,64 @@ func signatureStart(lines []string) int {
 		}
 	}
 	return n
+}
+
+// listLinkRe matches the way out of a mailing list that every list
+// server puts in the footer it appends, whatever the language of the
+// words around it: an address or a link to leave or unsubscribe.
+var listLinkRe = regexp.MustCompile(`(?i)[+-](?:unsubscribe|leave|unsub|signoff)@|/(?:leave|unsubscribe|unsub|listinfo)(?:[/?#]|\b)|^\s*unsubscribe\s*:`)
+
+// listFooterAt reports a list server's footer in the paragraph at
+// lines[0]: three to twelve lines, one of them the way out of the list,
+// and nothing but footers below it.
+func listFooterAt(lines []string) bool {
+	count, size, out := 0, 0, false
+	k := 0
+	for ; k < len(lines) && !isBlank(lines[k]); k++ {
+		count++
+		size += len(lines[k])
+		out = out || listLinkRe.MatchString(lines[k])
+	}
+	return out && count >= 3 && count <= 12 && size <= 2000 && onlyFooters(lines[k:])
+}
+
+// noticeLabelRe matches the capitals label that opens a notice in any
+// language written with case ("ILANI:", "HINWEIS:", "AVISO LEGAL:").
+var noticeLabelRe = regexp.MustCompile(`^\p{Lu}{4,}(?: \p{Lu}{2,})?\s*[:：]\s*\S`)
+
+// labelledNoticeAt reports a disclaimer in a language the lists do not
+// know, by its shape: a paragraph of fifteen words or more opening with a
+// capitals label, below a short sign-off or name block, with nothing but
+// footers below it. A sender's own "IMPORTANT: …" after their sentences
+// has no name block above it.
+func labelledNoticeAt(lines []string, first, s int) bool {
+	t := strings.TrimSpace(lines[s])
+	if !noticeLabelRe.MatchString(t) {
+		return false
+	}
+	words, k := 0, s
+	for ; k < len(lines) && !isBlank(lines[k]); k++ {
+		words += wordCount(lines[k], 16)
+	}
+	if words < 15 || !onlyFooters(lines[k:]) {
+		return false
+	}
+	// The paragraph above: one to four short lines, none a sentence.
+	end := prevNonBlank(lines, s-1) + 1
+	b := end
+	for b > first && !isBlank(lines[b-1]) {
+		b--
+	}
+	if b == first || end-b > 4 || end <= b {
+		return false
+	}
+	for _, l := range lines[b:end] {
+		l = strings.TrimSpace(l)
+		if wordCount(l, 6) > 5 || endsSentence(l) || strings.ContainsAny(l, ":?") {
+			return false
+		}
+	}
+	return true
 }
 
 // isSignoff reports a closing line: "Best regards,", "Ngiyabonga",

@@ -61,6 +61,14 @@ func TestFooters(t *testing.T) {
 		"发自网易邮箱大师",
 		"Gesendet mit der GMX Mail App",
 		"Sent from my Android device with K-9 Mail. Please excuse my brevity.",
+		// K-9 Mail writes a sentence, its verb where the language puts
+		// it, and maybe an apology for brevity.
+		"Diese Nachricht wurde von meinem Android-Gerät mit K-9 Mail gesendet.",
+		"Az Android eszközömről küldve K-9 Mail használatával. Elnézést a rövidségért.",
+		"Envoyé de mon appareil Android avec Courriel K-9 Mail. Veuillez excuser ma brièveté.",
+		"Enviado desde mi dispositivo Android con K-9 Mail. Por favor, disculpa mi brevedad.",
+		"Отправлено с моего Android-устройства через K-9 Mail. Извините за краткость.",
+		"Wysłane z mojego urządzenia Android przy użyciu K-9 Mail. Proszę wybaczyć zwięzłość.",
 		"الحصول على Outlook لـ Android<https://aka.ms/AAb9ysg>",
 		"Đã gửi từ Galaxy của tôi",
 		// Proton writes its name as a Markdown link.
@@ -78,6 +86,11 @@ func TestFooters(t *testing.T) {
 		// No verb the lists know: a device or app name on a short
 		// line of its own at the end.
 		"Kutoka kwa Samsung Galaxy yangu", "Mobil cihazımdan Samsung Galaxy", "Из моего iPhone",
+		// A list server's footer, in whatever language, ends with the
+		// way out of the list.
+		"-=-=-=-=-=-=-=-=-=-=-=-\nGroups.io Links: You receive all messages sent to this group.\nView/Reply Online (#7): https://groups.io/g/park/message/7\nUnsubscribe: https://groups.io/g/park/leave/9\n-=-=-=-=-=-=-=-=-=-=-=-",
+		"_______________________________________________\nparc mailing list -- parc@lists.example\nPour vous désabonner, écrivez à parc-leave@lists.example",
+		"Sie erhalten diese Nachricht, weil Sie Mitglied der Gruppe sind.\nUm sich abzumelden, senden Sie eine E-Mail an park+unsubscribe@googlegroups.com.\nDiese Diskussion im Web: https://groups.google.com/d/msgid/park/1",
 	} {
 		check(f, true)
 	}
@@ -91,6 +104,12 @@ func TestFooters(t *testing.T) {
 		"Outlook cannot open the PDF",
 		"Is there an Android app?",
 		"Sent from the community centre because my phone is broken.",
+		// The way out of a list alone, or in a short paragraph of the
+		// sender's, is their text.
+		"Please remove me: https://lists.example/leave/12",
+		"I cannot find how to leave.\nThe page https://lists.example/unsubscribe fails.",
+		"I sent this from my iPhone because the laptop broke yesterday.",
+		"My neighbour sent it from her Android phone. We need 3 more benches.",
 	} {
 		check(s, false)
 	}
@@ -242,5 +261,30 @@ func TestTrackingFooters(t *testing.T) {
 	in = reply + "\n\n[image: photo of the drain.jpg]"
 	if p := parseBody(in, false); p.body != in {
 		t.Errorf("parseBody(%q) = %+v", in, p)
+	}
+}
+
+// TestLabelledNotices: a disclaimer in a language no list knows is told by
+// its shape — a long paragraph opening with a capitals label, below the
+// sender's name block — and a sender's own labelled paragraph stays.
+func TestLabelledNotices(t *testing.T) {
+	const notice = "ILANI: Barua pepe hii ni ya siri na imekusudiwa kwa mpokeaji aliyetajwa tu. Ikiwa umeipokea kwa makosa, tafadhali mjulishe mtumaji na uifute."
+	for _, tc := range []struct {
+		in      string
+		isSig   bool
+		comment string
+	}{
+		{reply + "\n\nAsante,\nHalima Mohamed\n\n" + notice, true, "below a name block"},
+		{reply + "\n\nHalima Mohamed\nMwenyekiti\n\n" + notice, true, "below a name and title"},
+		{reply + "\n\n" + notice, false, "no name block above"},
+		{reply + "\n\nHalima\n\nIMPORTANT: the road floods every year and the children cannot reach the school.\n\nPlease fix it.", false, "text below"},
+		{reply + "\n\nHalima\n\nIMPORTANT: fix the road.", false, "short"},
+	} {
+		checkPartition(t, "text", tc.in)
+		p := parseBody(tc.in, false)
+		inSig := strings.Contains(p.sig, "ILANI") || strings.Contains(p.sig, "IMPORTANT")
+		if inSig != tc.isSig || !strings.HasPrefix(p.body, reply) {
+			t.Errorf("%s: parseBody(%q) = body %q, signature %q; notice in signature %v, want %v", tc.comment, tc.in, p.body, p.sig, inSig, tc.isSig)
+		}
 	}
 }
