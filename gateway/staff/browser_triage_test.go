@@ -5,14 +5,11 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/intake-gateway/intake/gateway/config"
@@ -193,33 +190,7 @@ func TestStaffBrowserTriage(t *testing.T) {
 	if got := count(); got != "50 suggestions match." {
 		t.Errorf("label filter: %q", got)
 	}
-	dir := t.TempDir()
-	progress := chromedp.Events(ctx, browser.DownloadProgress)
-	if _, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: new(true),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("export-csv"))); err != nil {
-		t.Fatal(err)
-	}
-	var file string
-	for ev, err := range progress {
-		if err != nil {
-			t.Fatalf("waiting for the download: %v", err)
-		}
-		if ev.State == browser.DownloadProgressStateCanceled {
-			t.Fatalf("download cancelled")
-		}
-		if ev.State == browser.DownloadProgressStateCompleted {
-			file = filepath.Join(dir, ev.GUID)
-			break
-		}
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := downloadCSV(t, ctx)
 	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff")))).ReadAll()
 	if err != nil || len(recs) != 51 {
 		t.Fatalf("downloaded CSV: %d records, %v", len(recs), err)

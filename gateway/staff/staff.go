@@ -109,7 +109,7 @@ func New(o Options) http.Handler {
 	h.pages = map[string]*template.Template{}
 	funcs := template.FuncMap{"when": when, "iso": iso, "size": humanSize, "short": short}
 	for _, p := range []string{"login", "list", "detail", "error", "overview"} {
-		h.pages[p] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/triage.html", "templates/"+p+".html"))
+		h.pages[p] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/triage.html", "templates/filters.html", "templates/"+p+".html"))
 	}
 	h.css, _ = templateFS.ReadFile("templates/style.css")
 
