@@ -564,24 +564,7 @@ func TestClusterMailboxTakeover(t *testing.T) {
 		return err == nil && total == 0 && emails() >= n &&
 			testutil.Count(t, db, `SELECT count(*) FROM ledger WHERE channel = 'email' AND status = 'received'`) == 0
 	})
-	got := map[string]int{}
-	rows, err := db.Query(`SELECT content_hash FROM ledger WHERE channel = 'email'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var h string
-		if err := rows.Scan(&h); err != nil {
-			t.Fatal(err)
-		}
-		got[h]++
-	}
-	rows.Close()
-	for h := range want {
-		if got[h] != 1 {
-			t.Errorf("message sha256 %s stored %d times, want exactly once", h, got[h])
-		}
-	}
+	got := emailsStoredOnce(t, db, want)
 	if len(got) != n {
 		t.Errorf("ledger holds %d distinct emails, want %d", len(got), n)
 	}

@@ -530,24 +530,7 @@ func testServeShutdownUnderLoad(t *testing.T, path string) {
 	if n := inboxCount(t, imapSrv); n != 0 {
 		t.Errorf("INBOX holds %d messages, want 0", n)
 	}
-	got := map[string]int{}
-	rows, err = db.Query(`SELECT content_hash FROM ledger WHERE channel = 'email'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var h string
-		if err := rows.Scan(&h); err != nil {
-			t.Fatal(err)
-		}
-		got[h]++
-	}
-	rows.Close()
-	for h := range want {
-		if got[h] != 1 {
-			t.Errorf("message sha256 %s stored %d times, want exactly once", h, got[h])
-		}
-	}
+	got := emailsStoredOnce(t, db, want)
 	for h, n := range got {
 		if !want[h] {
 			t.Errorf("ledger holds %d email(s) never delivered (sha256 %s)", n, h)
@@ -818,4 +801,29 @@ func testServeMetrics(t *testing.T, path string) {
 		t.Errorf("intake_mailbox_last_success_timestamp_seconds{mailbox=%q} = %v (%s), want a time during the test", mb.Name, last, ts)
 	}
 	srvStop(t, cancel, done, 25*time.Second)
+}
+
+// emailsStoredOnce checks that each wanted message (by its sha256) is in
+// the ledger exactly once, and returns how often each message is there.
+func emailsStoredOnce(t *testing.T, db *sql.DB, want map[string]bool) map[string]int {
+	t.Helper()
+	got := map[string]int{}
+	rows, err := db.Query(`SELECT content_hash FROM ledger WHERE channel = 'email'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			t.Fatal(err)
+		}
+		got[h]++
+	}
+	for h := range want {
+		if got[h] != 1 {
+			t.Errorf("message sha256 %s stored %d times, want exactly once", h, got[h])
+		}
+	}
+	return got
 }
