@@ -339,7 +339,12 @@ func (n *searchNode) sql(b *strings.Builder, args *[]any, c searchCols) {
 // written onto them, where a substring is what a person searches for.
 // The SQLite trigram index holds the rows with these characters: keep
 // this list and the GLOB of migration 12 the same.
-func spaceless(s string) bool {
+func spaceless(s string) bool { return SearchedBySubstring(s) }
+
+// SearchedBySubstring reports whether a search term in s matches anywhere
+// inside the text rather than whole words (see spaceless): the staff list
+// marks matches by the same rule.
+func SearchedBySubstring(s string) bool {
 	for _, r := range s {
 		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul,
 			unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar, unicode.Tibetan,

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/intake-gateway/intake/store"
 )
 
 // Highlighting: the list marks, with <mark>, what the search found in
@@ -51,26 +53,13 @@ func searchTerms(q string) []hlTerm {
 			if f == "" {
 				continue
 			}
-			out = append(out, hlTerm{text: f, prefix: prefix, substring: substringScript(w)})
+			out = append(out, hlTerm{text: f, prefix: prefix, substring: store.SearchedBySubstring(w)})
 		}
 	}
 	return out
 }
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) }
-
-// substringScript mirrors the store's choice of scripts searched by
-// substring (store/pgsearch.go spaceless).
-func substringScript(s string) bool {
-	for _, r := range s {
-		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul,
-			unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar, unicode.Tibetan,
-			unicode.Arabic, unicode.Hebrew) {
-			return true
-		}
-	}
-	return false
-}
 
 // foldMap folds s (NFKD, marks dropped, lower case) and returns, for each
 // byte of the result, the offset in s of the character it came from.
